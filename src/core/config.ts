@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { AppError } from "./errors.js";
+
+/**
+ * The one config schema. Defaults < config file < environment < flags.
+ * Each field's `env` and description feed the README table (scripts/gen-config-docs.ts).
+ */
+export const ConfigSchema = z.object({
+  dataDir: z.string().default("data").describe("Folder for the catalog, caches and outputs"),
+  dbPath: z.string().optional().describe("SQLite catalog file (default: <dataDir>/catalog.db)"),
+  seedsDir: z.string().optional().describe("Seed registry folder in server.json format (default: <dataDir>/seeds)"),
+  outDir: z.string().optional().describe("Where policies and the site are written (default: <dataDir>/out)"),
+  cacheDir: z.string().optional().describe("Per-package, per-version install cache (default: <dataDir>/cache)"),
+  concurrency: z.coerce.number().int().min(1).max(64).default(4).describe("Servers probed at once"),
+  probeTimeoutMs: z.coerce.number().int().min(1000).default(60_000).describe("Wall-clock limit for one probe"),
+  installTimeoutMs: z.coerce.number().int().min(1000).default(300_000).describe("Limit for one package install"),
+  allowInstallScripts: z.coerce.boolean().default(false).describe("Run npm install scripts (off: such packages fail)"),
+  allowUnsandboxed: z.coerce
+    .boolean()
+    .default(false)
+    .describe("Launch stdio servers without bubblewrap when it is missing (unsafe)"),
+  allowPrivateNetwork: z.coerce
+    .boolean()
+    .default(false)
+    .describe("Let remote probes reach loopback/private addresses (tests only)"),
+  memoryLimitMb: z.coerce.number().int().min(64).default(2048).describe("Address-space limit for a probed server"),
+  llmBaseUrl: z.string().optional().describe("OpenAI-compatible endpoint for the classifier"),
+  llmApiKey: z.string().optional().describe("API key; without it classification uses heuristics only"),
+  llmModel: z.string().default("gpt-4o-mini").describe("Model used when the heuristics are unsure"),
+  llmThreshold: z.coerce.number().min(0).max(1).default(0.6).describe("Ask the LLM below this heuristic confidence"),
+  llmTokenBudget: z.coerce.number().int().min(0).default(200_000).describe("Tokens per run before falling back"),
+  llmTimeoutMs: z.coerce.number().int().min(100).default(30_000).describe("Timeout for one LLM request"),
+  redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
+  queuePrefix: z.string().default("mcp-census").describe("BullMQ key prefix"),
+  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("Log verbosity"),
+});
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ResolvedConfig = z.infer<typeof ConfigSchema> & {
+  dbPath: string;
+  seedsDir: string;
+  outDir: string;
+  cacheDir: string;
+};
+
+/** Environment variable per config key. */
+export const ENV_VARS: Record<keyof ConfigInput, string> = {
+  dataDir: "MCP_CENSUS_DATA_DIR",
+  dbPath: "MCP_CENSUS_DB",
+  seedsDir: "MCP_CENSUS_SEEDS_DIR",
+  outDir: "MCP_CENSUS_OUT_DIR",
+  cacheDir: "MCP_CENSUS_CACHE_DIR",
+  concurrency: "MCP_CENSUS_CONCURRENCY",
+  probeTimeoutMs: "MCP_CENSUS_PROBE_TIMEOUT_MS",
+  installTimeoutMs: "MCP_CENSUS_INSTALL_TIMEOUT_MS",
+  allowInstallScripts: "MCP_CENSUS_ALLOW_INSTALL_SCRIPTS",
+  allowUnsandboxed: "MCP_CENSUS_ALLOW_UNSANDBOXED",
+  allowPrivateNetwork: "MCP_CENSUS_ALLOW_PRIVATE_NETWORK",
+  memoryLimitMb: "MCP_CENSUS_MEMORY_LIMIT_MB",
+  llmBaseUrl: "OPENAI_BASE_URL",
+  llmApiKey: "OPENAI_API_KEY",
+  llmModel: "MCP_CENSUS_LLM_MODEL",
+  llmThreshold: "MCP_CENSUS_LLM_THRESHOLD",
+  llmTokenBudget: "MCP_CENSUS_LLM_TOKEN_BUDGET",
+  llmTimeoutMs: "MCP_CENSUS_LLM_TIMEOUT_MS",
+  redisUrl: "REDIS_URL",
+  queuePrefix: "MCP_CENSUS_QUEUE_PREFIX",
+  logLevel: "MCP_CENSUS_LOG_LEVEL",
+};
+
+const BOOL_KEYS = new Set(["allowInstallScripts", "allowUnsandboxed", "allowPrivateNetwork"]);
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_VARS)) {
+    const v = env[name];
+    if (v === undefined || v === "") continue;
+    out[key] = BOOL_KEYS.has(key) ? /^(1|true|yes|on)$/i.test(v) : v;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new AppError("config_invalid", `cannot read config file ${path}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new AppError("config_invalid", `config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new AppError("config_invalid", `config file ${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Builds the config: defaults < config file (explicit or ./mcp-census.config.json) < environment < overrides. */
+export function loadConfig(
+  overrides: Partial<ConfigInput> = {},
+  opts: { configFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ResolvedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const fileName = opts.configFile ?? env.MCP_CENSUS_CONFIG;
+  const implicit = join(cwd, "mcp-census.config.json");
+  const file = fileName ? readConfigFile(resolve(cwd, fileName)) : existsSync(implicit) ? readConfigFile(implicit) : {};
+  const cleanOverrides = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const parsed = ConfigSchema.strict().safeParse({ ...file, ...fromEnv(env), ...cleanOverrides });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join(".") || "config";
+    throw new AppError("config_invalid", `invalid setting ${where}: ${issue?.message ?? "invalid"}`);
+  }
+  const c = parsed.data;
+  const dataDir = resolve(cwd, c.dataDir);
+  return {
+    ...c,
+    dataDir,
+    dbPath: resolve(cwd, c.dbPath ?? join(dataDir, "catalog.db")),
+    seedsDir: resolve(cwd, c.seedsDir ?? join(dataDir, "seeds")),
+    outDir: resolve(cwd, c.outDir ?? join(dataDir, "out")),
+    cacheDir: resolve(cwd, c.cacheDir ?? join(dataDir, "cache")),
+  };
+}
