@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/config.js";
+import { AppError, exitCodeFor, oneLine } from "../core/errors.js";
+import { type Catalog, openCatalog } from "../store/db.js";
+
+/** Global options every command accepts (declared on the root program). */
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  db?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The resolved config for a command: defaults < config file < environment < global flags < command overrides. */
+export function configFor(cmd: Command, overrides: Partial<ConfigInput> = {}): ResolvedConfig {
+  const g = cmd.optsWithGlobals() as GlobalOptions;
+  return loadConfig({ dataDir: g.dataDir, dbPath: g.db, ...overrides }, { configFile: g.config });
+}
+
+/** Opens the catalog named by the config. */
+export function catalogFor(config: ResolvedConfig, opts: { readonly?: boolean } = {}): Catalog {
+  return openCatalog(config.dbPath, opts);
+}
+
+/** Whether the command was asked for JSON output. */
+export function wantsJson(cmd: Command): boolean {
+  return !!(cmd.optsWithGlobals() as GlobalOptions).json;
+}
+
+/** Wraps a command action: errors become one line on stderr and a meaningful exit code, never a stack trace. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      process.stderr.write(`mcp-census: ${oneLine(err)}\n`);
+      if (process.env.MCP_CENSUS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = exitCodeFor(err);
+    }
+  };
+}
+
+/** A command that belongs to an issue not yet resolved: says so clearly. */
+export function notYet(what: string): () => never {
+  return () => {
+    throw new AppError("unsupported", `${what} is not available yet in this version`);
+  };
+}

@@ -1,0 +1,51 @@
+import { Command } from "commander";
+import { registerClassify } from "./classify.js";
+import { registerCrawl } from "./crawl.js";
+import { registerExport } from "./export.js";
+import { registerMcp } from "./mcp.js";
+import { registerPolicy } from "./policy.js";
+import { registerProbe } from "./probe.js";
+import { registerScan } from "./scan.js";
+import { registerServe } from "./serve.js";
+import { registerSite } from "./site.js";
+import { registerStats } from "./stats.js";
+import { registerWorker } from "./worker.js";
+
+const program = new Command("mcp-census")
+  .description(
+    "A catalog of MCP servers and their tools: crawl registries, list each server's tools in a sandbox, classify\n" +
+      "their access and risk, and serve recommended policies, a static site and an API.",
+  )
+  .version("0.1.0")
+  .option("-c, --config <file>", "config file (JSON; default ./mcp-census.config.json when present)")
+  .option("--data-dir <dir>", "data folder (catalog, caches, outputs)")
+  .option("--db <file>", "SQLite catalog file (default <data-dir>/catalog.db)")
+  .option("--json", "machine-readable JSON output")
+  .option("-q, --quiet", "only errors")
+  .showHelpAfterError("(run with --help for usage)")
+  .addHelpText(
+    "after",
+    "\nExit codes: 0 ok, 1 failure, 2 bad input or config, 3 not found, 4 storage error.\n" +
+      "Environment variables and config keys: see the README's configuration table.",
+  );
+
+for (const register of [
+  registerCrawl,
+  registerProbe,
+  registerClassify,
+  registerPolicy,
+  registerScan,
+  registerSite,
+  registerServe,
+  registerMcp,
+  registerWorker,
+  registerExport,
+  registerStats,
+]) {
+  register(program);
+}
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+await program.parseAsync(process.argv);

@@ -1,0 +1,343 @@
+import type Database from "better-sqlite3";
+import { contentHash } from "../core/hash.js";
+import type { Classification, ProbeResult, RawPrompt, RawResource, RawTool, ServerEntry } from "../core/types.js";
+import { canonicalKeys, slugify } from "../registries/keys.js";
+
+/** Text fields are capped in the store: descriptions are hostile input. */
+export const MAX_TEXT = 64 * 1024;
+
+const cap = (s: unknown): string | null =>
+  typeof s === "string" ? (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…[truncated]` : s) : null;
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+export interface SourceEntryInput {
+  sourceId: string;
+  /** The entry's id within its source (e.g. name@version for the official registry). */
+  sourceKey: string;
+  entry: ServerEntry;
+  raw: unknown;
+  status?: "active" | "deprecated" | "deleted";
+  upstreamUpdatedAt?: string;
+  popularity?: number;
+  /** Tools the source itself reports for the server (Smithery, Glama, Docker). */
+  reportedTools?: RawTool[];
+}
+
+/** Finds the canonical server for an entry by its identity keys, creating it when new; attaches the source. */
+export function upsertSourceEntry(
+  sqlite: Database.Database,
+  input: SourceEntryInput,
+  now = new Date().toISOString(),
+): { serverId: number; created: boolean } {
+  return sqlite.transaction(() => {
+    const { strong, weak } = canonicalKeys(input.entry);
+    const byKey = sqlite.prepare("SELECT DISTINCT server_id AS id FROM server_keys WHERE key = ?");
+    const ids = new Set<number>();
+    for (const k of strong) for (const r of byKey.all(k) as { id: number }[]) ids.add(r.id);
+    if (ids.size === 0) {
+      for (const k of weak) {
+        const rows = byKey.all(k) as { id: number }[];
+        if (rows.length === 1 && rows[0]) ids.add(rows[0].id);
+      }
+    }
+    const e = input.entry;
+    let serverId: number;
+    let created = false;
+    const status = input.status ?? "active";
+    if (ids.size === 0) {
+      serverId = insertServer(sqlite, e, status, now);
+      created = true;
+    } else {
+      serverId = Math.min(...ids);
+      const cur = sqlite.prepare("SELECT * FROM servers WHERE id = ?").get(serverId) as Record<string, unknown>;
+      // Prefer the official reverse-DNS name once any source gives it; fill gaps from any source.
+      const official = input.sourceId === "official" || input.sourceId === "seed";
+      sqlite
+        .prepare(
+          `UPDATE servers SET title = ?, description = ?, version = ?, repository_url = ?, website_url = ?,
+           packages = ?, remotes = ?, last_seen = ?, status = CASE WHEN ? THEN ? ELSE (CASE WHEN status = 'removed' THEN 'active' ELSE status END) END
+           WHERE id = ?`,
+        )
+        .run(
+          official ? (cap(e.title) ?? cur.title) : (cur.title ?? cap(e.title)),
+          official ? (cap(e.description) ?? cur.description) : (cur.description ?? cap(e.description)),
+          official ? (e.version ?? cur.version) : (cur.version ?? e.version ?? null),
+          cur.repository_url ?? e.repository?.url ?? null,
+          cur.website_url ?? e.websiteUrl ?? null,
+          official || (cur.packages as string) === "[]" ? JSON.stringify(e.packages ?? []) : cur.packages,
+          official || (cur.remotes as string) === "[]" ? JSON.stringify(e.remotes ?? []) : cur.remotes,
+          now,
+          official ? 1 : 0,
+          status,
+          serverId,
+        );
+    }
+    const addKey = sqlite.prepare("INSERT OR IGNORE INTO server_keys (key, server_id) VALUES (?, ?)");
+    for (const k of [...strong, ...weak]) addKey.run(k, serverId);
+    sqlite
+      .prepare(
+        `INSERT INTO sources (source_id, source_key, server_id, raw, status, upstream_updated_at, popularity, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (source_id, source_key) DO UPDATE SET server_id = excluded.server_id, raw = excluded.raw,
+           status = excluded.status, upstream_updated_at = excluded.upstream_updated_at,
+           popularity = excluded.popularity, last_seen = excluded.last_seen`,
+      )
+      .run(
+        input.sourceId,
+        input.sourceKey,
+        serverId,
+        JSON.stringify(input.raw ?? null),
+        status,
+        input.upstreamUpdatedAt ?? null,
+        input.popularity ?? null,
+        now,
+        now,
+      );
+    if (input.reportedTools) {
+      sqlite.prepare("DELETE FROM reported_tools WHERE source_id = ? AND server_id = ?").run(input.sourceId, serverId);
+      const ins = sqlite.prepare(
+        "INSERT OR REPLACE INTO reported_tools (source_id, server_id, name, description, raw) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const t of input.reportedTools) {
+        if (typeof t?.name !== "string") continue;
+        ins.run(input.sourceId, serverId, t.name, cap(t.description), JSON.stringify(t));
+      }
+    }
+    return { serverId, created };
+  })();
+}
+
+function insertServer(sqlite: Database.Database, e: ServerEntry, status: string, now: string): number {
+  const base = slugify(e.name);
+  let slug = base;
+  for (let i = 2; sqlite.prepare("SELECT 1 FROM servers WHERE slug = ?").get(slug); i++) slug = `${base}-${i}`;
+  let name = e.name;
+  for (let i = 2; sqlite.prepare("SELECT 1 FROM servers WHERE name = ?").get(name); i++) name = `${e.name}~${i}`;
+  const r = sqlite
+    .prepare(
+      `INSERT INTO servers (slug, name, title, description, version, repository_url, website_url, packages, remotes, status, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      slug,
+      name,
+      cap(e.title),
+      cap(e.description),
+      e.version ?? null,
+      e.repository?.url ?? null,
+      e.websiteUrl ?? null,
+      JSON.stringify(e.packages ?? []),
+      JSON.stringify(e.remotes ?? []),
+      status,
+      now,
+      now,
+    );
+  return Number(r.lastInsertRowid);
+}
+
+/**
+ * After a complete crawl of one source: entries it no longer lists are marked removed (never dropped), and servers
+ * that no source lists any more are marked removed too.
+ */
+export function markUnseen(sqlite: Database.Database, sourceId: string, crawlStartedAt: string): number {
+  return sqlite.transaction(() => {
+    const r = sqlite
+      .prepare("UPDATE sources SET status = 'removed' WHERE source_id = ? AND last_seen < ? AND status != 'removed'")
+      .run(sourceId, crawlStartedAt);
+    sqlite
+      .prepare(
+        `UPDATE servers SET status = 'removed' WHERE status != 'removed'
+         AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.server_id = servers.id AND s.status != 'removed')`,
+      )
+      .run();
+    return r.changes;
+  })();
+}
+
+/** Result of storing one probe. `changed` counts tools added, removed or whose definition changed. */
+export interface IngestResult {
+  probeId: number;
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: number;
+  newVersions: number;
+}
+
+/** The hash that identifies a tool definition: the raw object as received, canonicalised. */
+export function toolHash(tool: RawTool): string {
+  return contentHash(tool);
+}
+
+/**
+ * Stores a probe and, when it succeeded, the listing: current tools, a version row per new definition hash,
+ * prompts and resources. One transaction: the catalog is never half-written. A failed probe keeps earlier tools.
+ */
+export function ingestProbe(
+  sqlite: Database.Database,
+  serverId: number,
+  result: ProbeResult,
+  now = new Date().toISOString(),
+): IngestResult {
+  return sqlite.transaction(() => {
+    const p = sqlite
+      .prepare(
+        `INSERT INTO probes (server_id, started_at, duration_ms, transport, launch, outcome, error, stderr_tail, timings,
+          server_info, protocol_version, capabilities, instructions, placeholders, warnings, auth, tool_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        serverId,
+        result.startedAt,
+        Math.round(result.durationMs),
+        result.transport,
+        JSON.stringify(result.launch ?? {}),
+        result.outcome,
+        result.error ? cap(result.error) : null,
+        result.stderrTail ? cap(result.stderrTail) : null,
+        JSON.stringify(result.timings ?? {}),
+        json(result.serverInfo),
+        result.protocolVersion ?? null,
+        json(result.capabilities),
+        result.instructions ? cap(result.instructions) : null,
+        JSON.stringify(result.placeholders ?? []),
+        JSON.stringify(result.warnings ?? []),
+        json(result.auth),
+        result.outcome === "ok" ? result.tools.length : 0,
+      );
+    const probeId = Number(p.lastInsertRowid);
+    sqlite.prepare("UPDATE servers SET last_probe_id = ? WHERE id = ?").run(probeId, serverId);
+    const out: IngestResult = { probeId, added: [], removed: [], changed: [], unchanged: 0, newVersions: 0 };
+    if (result.outcome !== "ok") return out;
+    sqlite.prepare("UPDATE servers SET last_ok_probe_at = ? WHERE id = ?").run(result.startedAt, serverId);
+
+    const existing = new Map<string, { id: number; hash: string; removed_at: string | null; slug: string }>();
+    for (const r of sqlite
+      .prepare("SELECT id, name, hash, removed_at, slug FROM tools WHERE server_id = ?")
+      .all(serverId) as { id: number; name: string; hash: string; removed_at: string | null; slug: string }[]) {
+      existing.set(r.name, r);
+    }
+    const usedSlugs = new Set([...existing.values()].map((r) => r.slug));
+    const seen = new Set<string>();
+    const insVersion = sqlite.prepare(
+      `INSERT INTO tool_versions (server_id, tool_name, hash, raw, first_seen, last_seen, first_probe_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, tool_name, hash) DO UPDATE SET last_seen = excluded.last_seen`,
+    );
+    const insTool = sqlite.prepare(
+      `INSERT INTO tools (server_id, name, slug, title, description, input_schema, output_schema, annotations, raw, hash, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const updTool = sqlite.prepare(
+      `UPDATE tools SET title = ?, description = ?, input_schema = ?, output_schema = ?, annotations = ?, raw = ?, hash = ?,
+        last_seen = ?, removed_at = NULL WHERE id = ?`,
+    );
+    const touchTool = sqlite.prepare("UPDATE tools SET last_seen = ?, removed_at = NULL WHERE id = ?");
+    for (const t of result.tools) {
+      if (typeof t?.name !== "string" || seen.has(t.name)) continue;
+      seen.add(t.name);
+      const hash = toolHash(t);
+      const rawJson = JSON.stringify(t);
+      const v = insVersion.run(serverId, t.name, hash, rawJson, now, now, probeId);
+      const prev = existing.get(t.name);
+      if (v.changes > 0 && (!prev || prev.hash !== hash)) {
+        const isNew = sqlite
+          .prepare("SELECT first_probe_id FROM tool_versions WHERE server_id = ? AND tool_name = ? AND hash = ?")
+          .get(serverId, t.name, hash) as { first_probe_id: number } | undefined;
+        if (isNew?.first_probe_id === probeId) out.newVersions++;
+      }
+      const fields = [
+        typeof t.title === "string" ? cap(t.title) : null,
+        cap(t.description),
+        json(t.inputSchema),
+        json(t.outputSchema),
+        json(t.annotations),
+        rawJson,
+        hash,
+      ];
+      if (!prev) {
+        let slug = slugify(t.name);
+        const base = slug;
+        for (let i = 2; usedSlugs.has(slug); i++) slug = `${base}-${i}`;
+        usedSlugs.add(slug);
+        insTool.run(serverId, t.name, slug, ...fields, now, now);
+        out.added.push(t.name);
+      } else if (prev.hash !== hash || prev.removed_at) {
+        updTool.run(...fields, now, prev.id);
+        (prev.removed_at ? out.added : out.changed).push(t.name);
+      } else {
+        touchTool.run(now, prev.id);
+        out.unchanged++;
+      }
+    }
+    const markRemoved = sqlite.prepare("UPDATE tools SET removed_at = ? WHERE id = ?");
+    for (const [name, r] of existing) {
+      if (!seen.has(name) && !r.removed_at) {
+        markRemoved.run(now, r.id);
+        out.removed.push(name);
+      }
+    }
+    replaceItems(sqlite, serverId, "prompt", result.prompts);
+    replaceItems(sqlite, serverId, "resource", result.resources);
+    replaceItems(sqlite, serverId, "resource_template", result.resourceTemplates);
+    return out;
+  })();
+}
+
+function replaceItems(
+  sqlite: Database.Database,
+  serverId: number,
+  kind: string,
+  items: (RawPrompt | RawResource)[] | undefined,
+): void {
+  sqlite.prepare("DELETE FROM server_items WHERE server_id = ? AND kind = ?").run(serverId, kind);
+  const ins = sqlite.prepare(
+    "INSERT OR IGNORE INTO server_items (server_id, kind, name, description, raw, hash) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  for (const it of items ?? []) {
+    const name = (it as RawResource).uri ?? (it as RawResource).uriTemplate ?? it.name;
+    if (typeof name !== "string") continue;
+    ins.run(serverId, kind, name, cap(it.description), JSON.stringify(it), contentHash(it));
+  }
+}
+
+/** Stores a classification for a definition hash (idempotent per classifier version). */
+export function saveClassification(sqlite: Database.Database, hash: string, c: Classification): void {
+  sqlite
+    .prepare(
+      `INSERT INTO classifications (hash, classifier_version, access, destructive, financial, category, risk, confidence, signals, flags, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash, classifier_version) DO UPDATE SET access = excluded.access, destructive = excluded.destructive,
+         financial = excluded.financial, category = excluded.category, risk = excluded.risk, confidence = excluded.confidence,
+         signals = excluded.signals, flags = excluded.flags, source = excluded.source`,
+    )
+    .run(
+      hash,
+      c.classifierVersion,
+      c.access,
+      c.destructive ? 1 : 0,
+      c.financial ? 1 : 0,
+      c.category,
+      c.risk,
+      c.confidence,
+      JSON.stringify(c.signals),
+      JSON.stringify(c.flags),
+      c.source,
+    );
+}
+
+/** Current tool definitions (optionally of one server) that have no classification for this classifier version. */
+export function unclassifiedTools(
+  sqlite: Database.Database,
+  classifierVersion: string,
+  serverId?: number,
+): { hash: string; server: string; raw: RawTool }[] {
+  const rows = sqlite
+    .prepare(
+      `SELECT t.hash AS hash, s.name AS server, t.raw AS raw FROM tools t JOIN servers s ON s.id = t.server_id
+       WHERE t.removed_at IS NULL AND (? IS NULL OR t.server_id = ?)
+       AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.hash = t.hash AND c.classifier_version = ?)
+       GROUP BY t.hash ORDER BY t.id`,
+    )
+    .all(serverId ?? null, serverId ?? null, classifierVersion) as { hash: string; server: string; raw: string }[];
+  return rows.map((r) => ({ hash: r.hash, server: r.server, raw: JSON.parse(r.raw) as RawTool }));
+}

@@ -1,0 +1,76 @@
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { AppError } from "../core/errors.js";
+import * as schema from "./schema.js";
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+/** An open catalog: the drizzle handle and the raw better-sqlite3 connection (for FTS and hot paths). */
+export interface Catalog {
+  db: Db;
+  sqlite: Database.Database;
+  path: string;
+  close(): void;
+}
+
+const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
+
+/** Opens (creating if needed) the catalog, applies committed migrations, and sets WAL. */
+export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Catalog {
+  const dir = dirname(path);
+  if (!opts.readonly) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      throw new AppError("db_unwritable", `data directory ${dir} is not writable`, { cause: err });
+    }
+  } else if (!existsSync(path)) {
+    throw new AppError("not_found", `no catalog at ${path}: run \`mcp-census crawl\` first`);
+  }
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+  } catch (err) {
+    throw new AppError("db_unwritable", `cannot open catalog ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // Touching the schema is what reveals a file that is not a database.
+    sqlite.prepare("SELECT count(*) FROM sqlite_master").get();
+    sqlite.pragma("busy_timeout = 10000");
+    sqlite.pragma("foreign_keys = ON");
+    if (!opts.readonly) {
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = NORMAL");
+    }
+  } catch (err) {
+    sqlite.close();
+    const code = (err as { code?: string }).code ?? "";
+    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+      throw new AppError(
+        "db_corrupt",
+        `catalog ${path} is not a valid SQLite database (corrupted?); it was left untouched — move it aside or point MCP_CENSUS_DB elsewhere`,
+        { cause: err },
+      );
+    }
+    throw new AppError("db_unwritable", `cannot use catalog ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const db = drizzle(sqlite, { schema });
+  if (!opts.readonly) {
+    try {
+      migrate(db, { migrationsFolder: MIGRATIONS });
+    } catch (err) {
+      sqlite.close();
+      const msg = (err as Error).message;
+      const corrupt = /malformed|not a database|corrupt/i.test(msg);
+      throw new AppError(corrupt ? "db_corrupt" : "db_unwritable", `cannot migrate catalog ${path}: ${msg}`, {
+        cause: err,
+      });
+    }
+  }
+  return { db, sqlite, path, close: () => sqlite.close() };
+}

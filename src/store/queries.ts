@@ -1,0 +1,248 @@
+import type Database from "better-sqlite3";
+import type { Classification, ProbeOutcome, RawTool } from "../core/types.js";
+
+/** A server row as read back from the catalog. */
+export interface ServerRow {
+  id: number;
+  slug: string;
+  name: string;
+  title: string | null;
+  description: string | null;
+  version: string | null;
+  repositoryUrl: string | null;
+  websiteUrl: string | null;
+  packages: unknown[];
+  remotes: unknown[];
+  status: string;
+  firstSeen: string;
+  lastSeen: string;
+  lastProbeId: number | null;
+  lastOkProbeAt: string | null;
+}
+
+/** A current tool with its stored classification (null when not yet classified). */
+export interface ToolRow {
+  id: number;
+  serverId: number;
+  name: string;
+  slug: string;
+  title: string | null;
+  description: string | null;
+  inputSchema: unknown;
+  outputSchema: unknown;
+  annotations: Record<string, unknown> | null;
+  raw: RawTool;
+  hash: string;
+  firstSeen: string;
+  lastSeen: string;
+  removedAt: string | null;
+  classification: Classification | null;
+}
+
+export interface ProbeRow {
+  id: number;
+  serverId: number;
+  startedAt: string;
+  durationMs: number;
+  transport: string;
+  launch: Record<string, unknown>;
+  outcome: ProbeOutcome;
+  error: string | null;
+  stderrTail: string | null;
+  timings: Record<string, number>;
+  serverInfo: Record<string, unknown> | null;
+  protocolVersion: string | null;
+  capabilities: Record<string, unknown> | null;
+  placeholders: string[];
+  warnings: string[];
+  auth: Record<string, unknown> | null;
+  toolCount: number;
+}
+
+const parse = <T>(s: unknown, fallback: T): T => (typeof s === "string" ? (JSON.parse(s) as T) : fallback);
+
+/** Maps a raw `servers` row. */
+export function toServerRow(r: Record<string, unknown>): ServerRow {
+  return {
+    id: r.id as number,
+    slug: r.slug as string,
+    name: r.name as string,
+    title: (r.title as string) ?? null,
+    description: (r.description as string) ?? null,
+    version: (r.version as string) ?? null,
+    repositoryUrl: (r.repository_url as string) ?? null,
+    websiteUrl: (r.website_url as string) ?? null,
+    packages: parse(r.packages, []),
+    remotes: parse(r.remotes, []),
+    status: r.status as string,
+    firstSeen: r.first_seen as string,
+    lastSeen: r.last_seen as string,
+    lastProbeId: (r.last_probe_id as number) ?? null,
+    lastOkProbeAt: (r.last_ok_probe_at as string) ?? null,
+  };
+}
+
+/** The classification columns joined onto tools: the newest classification of the definition hash. */
+export const CLASSIFICATION_JOIN = `LEFT JOIN classifications c ON c.hash = t.hash AND c.rowid = (
+  SELECT c2.rowid FROM classifications c2 WHERE c2.hash = t.hash ORDER BY c2.created_at DESC, c2.rowid DESC LIMIT 1)`;
+
+export const TOOL_COLUMNS = `t.id, t.server_id, t.name, t.slug, t.title, t.description, t.input_schema, t.output_schema,
+  t.annotations, t.raw, t.hash, t.first_seen, t.last_seen, t.removed_at,
+  c.access AS c_access, c.destructive AS c_destructive, c.financial AS c_financial, c.category AS c_category,
+  c.risk AS c_risk, c.confidence AS c_confidence, c.signals AS c_signals, c.flags AS c_flags, c.source AS c_source,
+  c.classifier_version AS c_version`;
+
+/** Maps a row selected with TOOL_COLUMNS. */
+export function toToolRow(r: Record<string, unknown>): ToolRow {
+  return {
+    id: r.id as number,
+    serverId: r.server_id as number,
+    name: r.name as string,
+    slug: r.slug as string,
+    title: (r.title as string) ?? null,
+    description: (r.description as string) ?? null,
+    inputSchema: parse(r.input_schema, null),
+    outputSchema: parse(r.output_schema, null),
+    annotations: parse(r.annotations, null),
+    raw: parse(r.raw, { name: r.name as string }),
+    hash: r.hash as string,
+    firstSeen: r.first_seen as string,
+    lastSeen: r.last_seen as string,
+    removedAt: (r.removed_at as string) ?? null,
+    classification:
+      r.c_access == null
+        ? null
+        : {
+            access: r.c_access as Classification["access"],
+            destructive: !!r.c_destructive,
+            financial: !!r.c_financial,
+            category: r.c_category as Classification["category"],
+            risk: r.c_risk as Classification["risk"],
+            confidence: r.c_confidence as number,
+            signals: parse(r.c_signals, []),
+            flags: parse(r.c_flags, []),
+            source: r.c_source as string,
+            classifierVersion: r.c_version as string,
+          },
+  };
+}
+
+/** Finds a server by slug, exact name, or numeric id. */
+export function findServer(sqlite: Database.Database, ref: string): ServerRow | undefined {
+  const r =
+    (sqlite.prepare("SELECT * FROM servers WHERE slug = ? OR name = ?").get(ref, ref) as Record<string, unknown>) ??
+    (/^\d+$/.test(ref) ? (sqlite.prepare("SELECT * FROM servers WHERE id = ?").get(Number(ref)) as never) : undefined);
+  return r ? toServerRow(r) : undefined;
+}
+
+/** All servers in a stable order (by name). */
+export function listServers(sqlite: Database.Database, opts: { includeRemoved?: boolean } = {}): ServerRow[] {
+  const rows = sqlite
+    .prepare(`SELECT * FROM servers ${opts.includeRemoved ? "" : "WHERE status != 'removed'"} ORDER BY name`)
+    .all() as Record<string, unknown>[];
+  return rows.map(toServerRow);
+}
+
+/** A server's current tools (not removed) with classifications, by name. */
+export function serverTools(sqlite: Database.Database, serverId: number): ToolRow[] {
+  const rows = sqlite
+    .prepare(
+      `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+    )
+    .all(serverId) as Record<string, unknown>[];
+  return rows.map(toToolRow);
+}
+
+/** Maps a raw `probes` row. */
+export function toProbeRow(r: Record<string, unknown>): ProbeRow {
+  return {
+    id: r.id as number,
+    serverId: r.server_id as number,
+    startedAt: r.started_at as string,
+    durationMs: r.duration_ms as number,
+    transport: r.transport as string,
+    launch: parse(r.launch, {}),
+    outcome: r.outcome as ProbeOutcome,
+    error: (r.error as string) ?? null,
+    stderrTail: (r.stderr_tail as string) ?? null,
+    timings: parse(r.timings, {}),
+    serverInfo: parse(r.server_info, null),
+    protocolVersion: (r.protocol_version as string) ?? null,
+    capabilities: parse(r.capabilities, null),
+    placeholders: parse(r.placeholders, []),
+    warnings: parse(r.warnings, []),
+    auth: parse(r.auth, null),
+    toolCount: r.tool_count as number,
+  };
+}
+
+/** The latest probe of a server. */
+export function lastProbe(sqlite: Database.Database, serverId: number): ProbeRow | undefined {
+  const r = sqlite.prepare("SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1").get(serverId);
+  return r ? toProbeRow(r as Record<string, unknown>) : undefined;
+}
+
+/** Which sources list a server, with first/last seen and status. */
+export function serverSources(
+  sqlite: Database.Database,
+  serverId: number,
+): { sourceId: string; sourceKey: string; status: string; firstSeen: string; lastSeen: string }[] {
+  return sqlite
+    .prepare(
+      `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, last_seen AS lastSeen
+       FROM sources WHERE server_id = ? ORDER BY source_id, source_key`,
+    )
+    .all(serverId) as never;
+}
+
+/** Every stored version of one tool, oldest first. */
+export function toolVersions(
+  sqlite: Database.Database,
+  serverId: number,
+  toolName: string,
+): { hash: string; raw: RawTool; firstSeen: string; lastSeen: string }[] {
+  const rows = sqlite
+    .prepare(
+      `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+       WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
+    )
+    .all(serverId, toolName) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
+  return rows.map((r) => ({ ...r, raw: JSON.parse(r.raw) as RawTool }));
+}
+
+/** Catalog totals: servers, tools by category and risk, probe outcomes (of each server's latest probe). */
+export function catalogStats(sqlite: Database.Database): {
+  servers: number;
+  serversBySource: Record<string, number>;
+  tools: number;
+  toolVersions: number;
+  unclassified: number;
+  byCategory: Record<string, number>;
+  byRisk: Record<string, number>;
+  probeOutcomes: Record<string, number>;
+} {
+  const one = (q: string) => (sqlite.prepare(q).get() as { n: number }).n;
+  const group = (q: string) =>
+    Object.fromEntries((sqlite.prepare(q).all() as { k: string; n: number }[]).map((r) => [r.k ?? "none", r.n]));
+  return {
+    servers: one("SELECT count(*) AS n FROM servers WHERE status != 'removed'"),
+    serversBySource: group(
+      "SELECT source_id AS k, count(DISTINCT server_id) AS n FROM sources WHERE status != 'removed' GROUP BY source_id ORDER BY k",
+    ),
+    tools: one("SELECT count(*) AS n FROM tools WHERE removed_at IS NULL"),
+    toolVersions: one("SELECT count(*) AS n FROM tool_versions"),
+    unclassified: one(
+      "SELECT count(*) AS n FROM tools t WHERE t.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.hash = t.hash)",
+    ),
+    byCategory: group(
+      `SELECT c.category AS k, count(*) AS n FROM tools t ${CLASSIFICATION_JOIN} WHERE t.removed_at IS NULL AND c.category IS NOT NULL GROUP BY c.category ORDER BY k`,
+    ),
+    byRisk: group(
+      `SELECT c.risk AS k, count(*) AS n FROM tools t ${CLASSIFICATION_JOIN} WHERE t.removed_at IS NULL AND c.risk IS NOT NULL GROUP BY c.risk ORDER BY k`,
+    ),
+    probeOutcomes: group(
+      `SELECT p.outcome AS k, count(*) AS n FROM servers s JOIN probes p ON p.id = s.last_probe_id
+       WHERE s.status != 'removed' GROUP BY p.outcome ORDER BY k`,
+    ),
+  };
+}

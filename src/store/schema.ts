@@ -1,0 +1,218 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
+
+/** One canonical row per real server, merged across sources. */
+export const servers = sqliteTable(
+  "servers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    title: text("title"),
+    description: text("description"),
+    version: text("version"),
+    repositoryUrl: text("repository_url"),
+    websiteUrl: text("website_url"),
+    packages: text("packages", { mode: "json" }).notNull().$type<unknown[]>().default(sql`'[]'`),
+    remotes: text("remotes", { mode: "json" }).notNull().$type<unknown[]>().default(sql`'[]'`),
+    /** active | deprecated | deleted | removed (no longer listed by any source) */
+    status: text("status").notNull().default("active"),
+    firstSeen: text("first_seen").notNull().default(now),
+    lastSeen: text("last_seen").notNull().default(now),
+    lastProbeId: integer("last_probe_id"),
+    lastOkProbeAt: text("last_ok_probe_at"),
+  },
+  (t) => [uniqueIndex("servers_slug").on(t.slug), uniqueIndex("servers_name").on(t.name)],
+);
+
+/** Identity keys (reverse-DNS name, repository, package, remote URL) that map onto one server. */
+export const serverKeys = sqliteTable(
+  "server_keys",
+  {
+    key: text("key").notNull(),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.serverId] }), index("server_keys_server").on(t.serverId)],
+);
+
+/** Which registry listed which server, with its raw entry. */
+export const sources = sqliteTable(
+  "sources",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    sourceId: text("source_id").notNull(),
+    sourceKey: text("source_key").notNull(),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    raw: text("raw", { mode: "json" }).notNull(),
+    status: text("status").notNull().default("active"),
+    upstreamUpdatedAt: text("upstream_updated_at"),
+    popularity: real("popularity"),
+    firstSeen: text("first_seen").notNull().default(now),
+    lastSeen: text("last_seen").notNull().default(now),
+  },
+  (t) => [uniqueIndex("sources_key").on(t.sourceId, t.sourceKey), index("sources_server").on(t.serverId)],
+);
+
+/** Tools a registry itself reports for a server, kept beside what our probe sees. */
+export const reportedTools = sqliteTable(
+  "reported_tools",
+  {
+    sourceId: text("source_id").notNull(),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    raw: text("raw", { mode: "json" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.serverId, t.name] })],
+);
+
+/** Every connection attempt. */
+export const probes = sqliteTable(
+  "probes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    startedAt: text("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    transport: text("transport").notNull(),
+    launch: text("launch", { mode: "json" }).notNull(),
+    outcome: text("outcome").notNull(),
+    error: text("error"),
+    stderrTail: text("stderr_tail"),
+    timings: text("timings", { mode: "json" }).notNull(),
+    serverInfo: text("server_info", { mode: "json" }),
+    protocolVersion: text("protocol_version"),
+    capabilities: text("capabilities", { mode: "json" }),
+    instructions: text("instructions"),
+    placeholders: text("placeholders", { mode: "json" }).notNull(),
+    warnings: text("warnings", { mode: "json" }).notNull(),
+    auth: text("auth", { mode: "json" }),
+    toolCount: integer("tool_count").notNull().default(0),
+  },
+  (t) => [index("probes_server").on(t.serverId, t.startedAt), index("probes_outcome").on(t.outcome)],
+);
+
+/** The current definition of each tool a server exposes (removed tools keep their row with removedAt). */
+export const tools = sqliteTable(
+  "tools",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    title: text("title"),
+    description: text("description"),
+    inputSchema: text("input_schema", { mode: "json" }),
+    outputSchema: text("output_schema", { mode: "json" }),
+    annotations: text("annotations", { mode: "json" }),
+    raw: text("raw", { mode: "json" }).notNull(),
+    hash: text("hash").notNull(),
+    firstSeen: text("first_seen").notNull(),
+    lastSeen: text("last_seen").notNull(),
+    removedAt: text("removed_at"),
+  },
+  (t) => [
+    uniqueIndex("tools_server_name").on(t.serverId, t.name),
+    uniqueIndex("tools_server_slug").on(t.serverId, t.slug),
+    index("tools_hash").on(t.hash),
+  ],
+);
+
+/** Every distinct definition of a tool ever seen, by content hash. */
+export const toolVersions = sqliteTable(
+  "tool_versions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    toolName: text("tool_name").notNull(),
+    hash: text("hash").notNull(),
+    raw: text("raw", { mode: "json" }).notNull(),
+    firstSeen: text("first_seen").notNull(),
+    lastSeen: text("last_seen").notNull(),
+    firstProbeId: integer("first_probe_id"),
+  },
+  (t) => [uniqueIndex("tool_versions_key").on(t.serverId, t.toolName, t.hash)],
+);
+
+/** Prompts, resources and resource templates a server exposes (current listing). */
+export const serverItems = sqliteTable(
+  "server_items",
+  {
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    /** prompt | resource | resource_template */
+    kind: text("kind").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    raw: text("raw", { mode: "json" }).notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serverId, t.kind, t.name] })],
+);
+
+/** One classification per definition hash and classifier version. */
+export const classifications = sqliteTable(
+  "classifications",
+  {
+    hash: text("hash").notNull(),
+    classifierVersion: text("classifier_version").notNull(),
+    access: text("access").notNull(),
+    destructive: integer("destructive", { mode: "boolean" }).notNull(),
+    financial: integer("financial", { mode: "boolean" }).notNull(),
+    category: text("category").notNull(),
+    risk: text("risk").notNull(),
+    confidence: real("confidence").notNull(),
+    signals: text("signals", { mode: "json" }).notNull().$type<string[]>(),
+    flags: text("flags", { mode: "json" }).notNull().$type<string[]>(),
+    source: text("source").notNull(),
+    createdAt: text("created_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.hash, t.classifierVersion] }), index("classifications_cat").on(t.category, t.risk)],
+);
+
+/** One row per crawl run with its counters. */
+export const crawlRuns = sqliteTable("crawl_runs", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  startedAt: text("started_at").notNull(),
+  finishedAt: text("finished_at"),
+  mode: text("mode").notNull(),
+  status: text("status").notNull(),
+  stats: text("stats", { mode: "json" }).notNull(),
+});
+
+/** Where a source crawl got to, so a killed crawl resumes; also conditional-request validators. */
+export const crawlCheckpoints = sqliteTable("crawl_checkpoints", {
+  sourceId: text("source_id").primaryKey(),
+  cursor: text("cursor"),
+  state: text("state", { mode: "json" }),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Entries or pages a source could not use, with the reason and (capped) raw payload. */
+export const sourceErrors = sqliteTable(
+  "source_errors",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id"),
+    sourceId: text("source_id").notNull(),
+    at: text("at").notNull(),
+    error: text("error").notNull(),
+    raw: text("raw"),
+  },
+  (t) => [index("source_errors_source").on(t.sourceId, t.at)],
+);
