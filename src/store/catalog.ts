@@ -154,12 +154,19 @@ export function markUnseen(sqlite: Database.Database, sourceId: string, crawlSta
   })();
 }
 
-/** Result of storing one probe. `changed` counts tools added, removed or whose definition changed. */
+/** One tool whose presence or definition moved in a probe; hashes name tool_versions rows. */
+export interface ToolDelta {
+  name: string;
+  from: string | null;
+  to: string | null;
+}
+
+/** Result of storing one probe: tools added, removed, or whose definition changed (hash from → to). */
 export interface IngestResult {
   probeId: number;
-  added: string[];
-  removed: string[];
-  changed: string[];
+  added: ToolDelta[];
+  removed: ToolDelta[];
+  changed: ToolDelta[];
   unchanged: number;
   newVersions: number;
 }
@@ -260,10 +267,14 @@ export function ingestProbe(
         for (let i = 2; usedSlugs.has(slug); i++) slug = `${base}-${i}`;
         usedSlugs.add(slug);
         insTool.run(serverId, t.name, slug, ...fields, now, now);
-        out.added.push(t.name);
+        out.added.push({ name: t.name, from: null, to: hash });
       } else if (prev.hash !== hash || prev.removed_at) {
         updTool.run(...fields, now, prev.id);
-        (prev.removed_at ? out.added : out.changed).push(t.name);
+        (prev.removed_at ? out.added : out.changed).push({
+          name: t.name,
+          from: prev.removed_at ? null : prev.hash,
+          to: hash,
+        });
       } else {
         touchTool.run(now, prev.id);
         out.unchanged++;
@@ -273,7 +284,7 @@ export function ingestProbe(
     for (const [name, r] of existing) {
       if (!seen.has(name) && !r.removed_at) {
         markRemoved.run(now, r.id);
-        out.removed.push(name);
+        out.removed.push({ name, from: r.hash, to: null });
       }
     }
     replaceItems(sqlite, serverId, "prompt", result.prompts);
