@@ -216,3 +216,52 @@ export const sourceErrors = sqliteTable(
   },
   (t) => [index("source_errors_source").on(t.sourceId, t.at)],
 );
+
+/** One row per detected change in a server's tool listing, with its severity and reason (drift history). */
+export const changes = sqliteTable(
+  "changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    serverId: integer("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    probeId: integer("probe_id"),
+    at: text("at").notNull(),
+    toolName: text("tool_name").notNull(),
+    /** tool_added | tool_removed | description_changed | schema_changed | annotations_changed | classification_changed */
+    kind: text("kind").notNull(),
+    /** low | medium | high */
+    severity: text("severity").notNull(),
+    reason: text("reason").notNull(),
+    fromHash: text("from_hash"),
+    toHash: text("to_hash"),
+    details: text("details", { mode: "json" }).notNull(),
+    /** Same probe, tool and hashes give the same key: recording an ingest twice stores nothing new. */
+    dedupeKey: text("dedupe_key").notNull(),
+  },
+  (t) => [
+    uniqueIndex("changes_dedupe").on(t.dedupeKey),
+    index("changes_server").on(t.serverId, t.id),
+    index("changes_at").on(t.at),
+  ],
+);
+
+/** Each change is POSTed at most once per webhook URL; attempts and failures are kept. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    changeId: integer("change_id")
+      .notNull()
+      .references(() => changes.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    /** pending | sending | delivered | failed */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    nextAttemptAt: text("next_attempt_at"),
+    claimedAt: text("claimed_at"),
+    deliveredAt: text("delivered_at"),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_key").on(t.changeId, t.url), index("webhook_deliveries_status").on(t.status)],
+);
