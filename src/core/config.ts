@@ -25,6 +25,10 @@ export const ConfigSchema = z.object({
     .boolean()
     .default(false)
     .describe("Let remote probes reach loopback/private addresses (tests only)"),
+  resolveFrom: z
+    .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean))])
+    .default([])
+    .describe("node_modules folders searched for an npm package before installing it (comma-separated)"),
   memoryLimitMb: z.coerce.number().int().min(64).default(2048).describe("Address-space limit for a probed server"),
   llmBaseUrl: z.string().optional().describe("OpenAI-compatible endpoint for the classifier"),
   llmApiKey: z.string().optional().describe("API key; without it classification uses heuristics only"),
@@ -57,6 +61,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   allowInstallScripts: "MCP_CENSUS_ALLOW_INSTALL_SCRIPTS",
   allowUnsandboxed: "MCP_CENSUS_ALLOW_UNSANDBOXED",
   allowPrivateNetwork: "MCP_CENSUS_ALLOW_PRIVATE_NETWORK",
+  resolveFrom: "MCP_CENSUS_RESOLVE_FROM",
   memoryLimitMb: "MCP_CENSUS_MEMORY_LIMIT_MB",
   llmBaseUrl: "OPENAI_BASE_URL",
   llmApiKey: "OPENAI_API_KEY",

@@ -35,9 +35,15 @@ export function upsertSourceEntry(
     const ids = new Set<number>();
     for (const k of strong) for (const r of byKey.all(k) as { id: number }[]) ids.add(r.id);
     if (ids.size === 0) {
+      // A shared repository merges only when one side lacks package/remote identity: two entries that both name
+      // their packages, and different ones, are different servers from one monorepo.
+      const hasPkg = (keys: string[]) => keys.some((k) => !k.startsWith("name:") && !k.startsWith("repo:"));
+      const keysOf = sqlite.prepare("SELECT key FROM server_keys WHERE server_id = ?").pluck();
       for (const k of weak) {
         const rows = byKey.all(k) as { id: number }[];
-        if (rows.length === 1 && rows[0]) ids.add(rows[0].id);
+        if (rows.length !== 1 || !rows[0]) continue;
+        if (hasPkg(strong) && hasPkg(keysOf.all(rows[0].id) as string[])) continue;
+        ids.add(rows[0].id);
       }
     }
     const e = input.entry;

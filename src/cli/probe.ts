@@ -1,0 +1,171 @@
+import type { Command } from "commander";
+import { AppError } from "../core/errors.js";
+import type { ProbeResult, ServerEntry } from "../core/types.js";
+import { type ProbeTarget, parseTarget, probe } from "../mcp/index.js";
+import { createCatalogClassifier } from "../pipeline/classifier.js";
+import { entryOf } from "../pipeline/crawl.js";
+import {
+  classifyStage,
+  ingestStage,
+  itemsOf,
+  probeOptionsFrom,
+  probeStage,
+  storeClassifications,
+} from "../pipeline/stages.js";
+import { upsertSourceEntry } from "../store/catalog.js";
+import { findServer, serverTools } from "../store/queries.js";
+import { action, catalogFor, configFor, wantsJson } from "./common.js";
+
+interface ProbeFlags {
+  command?: string;
+  env?: string[];
+  store: boolean;
+  allowUnsandboxed?: boolean;
+  allowPrivateNetwork?: boolean;
+  timeout?: string;
+}
+
+/** Splits a command line the way a shell would for simple quoting ("a b" 'c d' e\ f). */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:\\.|[^"\\])*)"|'([^']*)'|((?:\\.|[^\s"'\\])+)|(\s+)/g;
+  let cur = "";
+  let has = false;
+  for (const m of line.matchAll(re)) {
+    if (m[4] !== undefined) {
+      if (has) out.push(cur);
+      cur = "";
+      has = false;
+    } else {
+      cur +=
+        m[1] !== undefined
+          ? m[1].replace(/\\(.)/g, "$1")
+          : m[2] !== undefined
+            ? m[2]
+            : (m[3] ?? "").replace(/\\(.)/g, "$1");
+      has = true;
+    }
+  }
+  if (has) out.push(cur);
+  return out;
+}
+
+function entryForTarget(target: ProbeTarget, label: string): ServerEntry {
+  if (target.kind === "package") return { name: label, packages: [target.pkg], remotes: [] };
+  if (target.kind === "remote") return { name: label, packages: [], remotes: [target.remote] };
+  return { name: label, packages: [], remotes: [] };
+}
+
+/** `mcp-census probe <target>`: list one server's tools and store the listing. */
+export function registerProbe(program: Command): void {
+  program
+    .command("probe [target]")
+    .description(
+      "connect to one server and print its tools. TARGET is a catalog server (name or slug), npm:<package>[@version],\n" +
+        "or an http(s) URL of a remote server; or use --command for a local command as in a client's config",
+    )
+    .option("--command <line>", 'a local stdio command, e.g. "node server.js" (sandboxed like any package)')
+    .option("-e, --env <KEY=VALUE...>", "environment for --command")
+    .option("--no-store", "do not store the listing in the catalog")
+    .option("--timeout <ms>", "wall-clock limit for the probe")
+    .option("--allow-unsandboxed", "launch without bubblewrap when it is missing (unsafe)")
+    .option("--allow-private-network", "let a remote probe reach loopback and private addresses")
+    .action(
+      action(async (targetArg: string | undefined, flags: ProbeFlags, cmd: Command) => {
+        const config = configFor(cmd, {
+          allowUnsandboxed: flags.allowUnsandboxed || undefined,
+          allowPrivateNetwork: flags.allowPrivateNetwork || undefined,
+          probeTimeoutMs: flags.timeout ? Number(flags.timeout) : undefined,
+        });
+        if (!targetArg && !flags.command) throw new AppError("bad_input", "give a target or --command (see --help)");
+        const opts = probeOptionsFrom(config);
+        const cat =
+          flags.store || (targetArg && !/^(npm:|https?:\/\/)/.test(targetArg)) ? catalogFor(config) : undefined;
+        try {
+          let label: string;
+          let result: ProbeResult;
+          let entry: ServerEntry | undefined;
+          let serverId: number | undefined;
+          if (flags.command) {
+            const parts = splitCommandLine(flags.command);
+            const [command, ...args] = parts;
+            if (!command) throw new AppError("bad_input", "--command is empty");
+            const env = Object.fromEntries(
+              (flags.env ?? []).map((kv) => {
+                const i = kv.indexOf("=");
+                if (i <= 0) throw new AppError("bad_input", `--env ${kv}: expected KEY=VALUE`);
+                return [kv.slice(0, i), kv.slice(i + 1)];
+              }),
+            );
+            label = `local:${flags.command}`;
+            result = await probe({ kind: "command", command, args, env, cwd: process.cwd() }, opts);
+          } else if (/^(npm:|pypi:|oci:|https?:\/\/)/.test(targetArg as string)) {
+            const target = parseTarget(targetArg as string);
+            label = targetArg as string;
+            entry = entryForTarget(target, label);
+            result = await probe(target, opts);
+          } else {
+            const server = cat ? findServer(cat.sqlite, targetArg as string) : undefined;
+            if (!server) {
+              throw new AppError(
+                "not_found",
+                `no server named "${targetArg}" in the catalog (try npm:<package>, a URL, or run \`mcp-census crawl\`)`,
+              );
+            }
+            label = server.name;
+            serverId = server.id;
+            result = await probeStage(entryOf(server), opts);
+          }
+          if (flags.store && cat) {
+            if (serverId === undefined) {
+              serverId = upsertSourceEntry(cat.sqlite, {
+                sourceId: "manual",
+                sourceKey: label,
+                entry: entry ?? { name: label, packages: [], remotes: [] },
+                raw: { target: label },
+              }).serverId;
+            }
+            ingestStage(cat.sqlite, serverId, result);
+            if (result.outcome === "ok") {
+              const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
+              storeClassifications(cat.sqlite, await classifyStage(itemsOf(label, result), classifier));
+            }
+          }
+          if (wantsJson(cmd)) {
+            process.stdout.write(`${JSON.stringify({ server: label, ...result }, null, 2)}\n`);
+          } else {
+            const cls =
+              cat && serverId !== undefined
+                ? new Map(serverTools(cat.sqlite, serverId).map((t) => [t.name, t]))
+                : undefined;
+            process.stdout.write(
+              `${label}: ${result.outcome}${result.error ? ` — ${result.error}` : ""} (${result.transport}, ${Math.round(result.durationMs)} ms)\n`,
+            );
+            if (result.serverInfo) {
+              process.stdout.write(
+                `server: ${String(result.serverInfo.name ?? "?")} ${String(result.serverInfo.version ?? "")}, protocol ${result.protocolVersion ?? "?"}\n`,
+              );
+            }
+            if (result.placeholders.length)
+              process.stdout.write(`placeholders used: ${result.placeholders.join(", ")}\n`);
+            for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);
+            process.stdout.write(`${result.tools.length} tools\n`);
+            for (const t of result.tools) {
+              const c = cls?.get(t.name)?.classification;
+              const desc = (t.description ?? "").replace(/\s+/g, " ").slice(0, 100);
+              process.stdout.write(`  ${t.name}${c ? `  [${c.category}/${c.risk}]` : ""}  ${desc}\n`);
+            }
+            if (result.prompts.length) process.stdout.write(`${result.prompts.length} prompts\n`);
+            if (result.resources.length || result.resourceTemplates.length) {
+              process.stdout.write(
+                `${result.resources.length} resources, ${result.resourceTemplates.length} resource templates\n`,
+              );
+            }
+          }
+          if (result.outcome !== "ok") process.exitCode = 1;
+        } finally {
+          cat?.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,221 @@
+import type { ResolvedConfig } from "../core/config.js";
+import { oneLine } from "../core/errors.js";
+import type { ProbeOutcome, ServerEntry } from "../core/types.js";
+import { recordChanges } from "../history/index.js";
+import { writeAllPolicies } from "../policy/index.js";
+import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
+import { buildSite } from "../site/index.js";
+import { unclassifiedTools } from "../store/catalog.js";
+import type { Catalog } from "../store/db.js";
+import { listServers, type ServerRow } from "../store/queries.js";
+import { createProgress, forEachLimit, type Progress } from "./progress.js";
+import {
+  classifyStage,
+  ingestStage,
+  itemsOf,
+  probeOptionsFrom,
+  probeStage,
+  storeClassifications,
+  type ToolClassifier,
+} from "./stages.js";
+
+export interface CrawlOptions {
+  /** Sources to discover from; default: the bundled seed registry. */
+  sources?: { id: string; baseUrl?: string; path?: string; apiKey?: string; incremental?: boolean }[];
+  /** Connect to servers and list their tools (default true). */
+  probe?: boolean;
+  /** Only probe servers whose name or slug is in this list. */
+  only?: string[];
+  /** Write policies and the site after the crawl (default true). */
+  outputs?: boolean;
+  maxPages?: number;
+}
+
+export interface CrawlSummary {
+  runId: number;
+  sources: Record<string, SourceCrawlStats>;
+  servers: number;
+  probed: number;
+  outcomes: Partial<Record<ProbeOutcome, number>>;
+  tools: number;
+  toolsChanged: number;
+  toolsAdded: number;
+  toolsRemoved: number;
+  newVersions: number;
+  classified: number;
+  changes: number;
+  failures: { server: string; outcome: string; error: string }[];
+  policies?: { servers: number; files: number };
+  site?: { pagesWritten: number; pagesUnchanged: number; pagesDeleted: number };
+  durationMs: number;
+}
+
+/** Rebuilds a ServerEntry from a catalog row (the probe stage's input). */
+export function entryOf(s: ServerRow): ServerEntry {
+  return {
+    name: s.name,
+    title: s.title ?? undefined,
+    description: s.description ?? undefined,
+    version: s.version ?? undefined,
+    repository: s.repositoryUrl ? { url: s.repositoryUrl } : undefined,
+    packages: s.packages as ServerEntry["packages"],
+    remotes: s.remotes as ServerEntry["remotes"],
+  };
+}
+
+/**
+ * The main job in embedded mode: discover servers from sources, probe each (bounded concurrency), ingest the
+ * listings, classify new definitions, record changes, then write policies and the site.
+ */
+export async function runCrawl(
+  cat: Catalog,
+  config: ResolvedConfig,
+  classifier: ToolClassifier & { version: string },
+  opts: CrawlOptions = {},
+  progress: Progress = createProgress(process.stderr),
+): Promise<CrawlSummary> {
+  const t0 = Date.now();
+  const { sqlite } = cat;
+  const startedAt = new Date().toISOString();
+  const runId = Number(
+    sqlite
+      .prepare("INSERT INTO crawl_runs (started_at, mode, status, stats) VALUES (?, 'embedded', 'running', '{}')")
+      .run(startedAt).lastInsertRowid,
+  );
+  const summary: CrawlSummary = {
+    runId,
+    sources: {},
+    servers: 0,
+    probed: 0,
+    outcomes: {},
+    tools: 0,
+    toolsChanged: 0,
+    toolsAdded: 0,
+    toolsRemoved: 0,
+    newVersions: 0,
+    classified: 0,
+    changes: 0,
+    failures: [],
+    durationMs: 0,
+  };
+  try {
+    const sources = opts.sources ?? [{ id: "seed", path: config.seedsDir }];
+    for (const s of sources) {
+      const adapter = createAdapter(s.id, { baseUrl: s.baseUrl, path: s.path, apiKey: s.apiKey });
+      progress.log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
+      summary.sources[s.id] = await crawlSource(sqlite, adapter, {
+        runId,
+        maxPages: opts.maxPages,
+        incremental: s.incremental,
+      });
+    }
+    let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
+    if (opts.only?.length) {
+      const want = new Set(opts.only);
+      servers = servers.filter((s) => want.has(s.name) || want.has(s.slug));
+    }
+    summary.servers = servers.length;
+
+    if (opts.probe !== false) {
+      const probeOpts = probeOptionsFrom(config);
+      const classified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
+      progress.start("probing", servers.length);
+      await forEachLimit(servers, config.concurrency, async (server) => {
+        let result: Awaited<ReturnType<typeof probeStage>>;
+        try {
+          result = await probeStage(entryOf(server), probeOpts);
+        } catch (err) {
+          // probe() resolves with an outcome for server misbehaviour; a throw here is our own bug, kept per server.
+          result = {
+            outcome: "protocol_error",
+            transport: "unknown",
+            launch: {},
+            error: `internal error while probing: ${oneLine(err)}`,
+            startedAt: new Date().toISOString(),
+            durationMs: 0,
+            timings: {},
+            tools: [],
+            prompts: [],
+            resources: [],
+            resourceTemplates: [],
+            placeholders: [],
+            warnings: [],
+          };
+        }
+        const ingest = ingestStage(sqlite, server.id, result);
+        summary.probed++;
+        summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
+        if (result.outcome === "ok") {
+          const todo = itemsOf(server.name, result).filter((i) => !classified.get(i.hash, classifier.version));
+          const done = await classifyStage(todo, classifier);
+          storeClassifications(sqlite, done);
+          summary.classified += done.length;
+          summary.tools += result.tools.length;
+          summary.toolsAdded += ingest.added.length;
+          summary.toolsRemoved += ingest.removed.length;
+          summary.toolsChanged += ingest.changed.length;
+          summary.newVersions += ingest.newVersions;
+          summary.changes += recordChanges(sqlite, server.id, ingest).length;
+        } else {
+          summary.failures.push({ server: server.name, outcome: result.outcome, error: result.error ?? "" });
+        }
+        const note =
+          result.outcome === "ok"
+            ? `${server.name}: ok, ${result.tools.length} tools (${Math.round(result.durationMs)} ms)`
+            : `${server.name}: ${result.outcome}${result.error ? ` — ${oneLine(result.error).slice(0, 200)}` : ""}`;
+        progress.tick(result.outcome === "ok", note);
+      });
+      progress.finish();
+    }
+
+    // Definitions left unclassified (e.g. after a classifier upgrade) are caught up here.
+    const rest = unclassifiedTools(sqlite, classifier.version);
+    if (rest.length) {
+      const done = await classifyStage(rest, classifier);
+      storeClassifications(sqlite, done);
+      summary.classified += done.length;
+    }
+
+    if (opts.outputs !== false) {
+      summary.policies = writeAllPolicies(sqlite, config.outDir);
+      const site = await buildSite(sqlite, `${config.outDir}/site`);
+      summary.site = {
+        pagesWritten: site.pagesWritten,
+        pagesUnchanged: site.pagesUnchanged,
+        pagesDeleted: site.pagesDeleted,
+      };
+    }
+    summary.durationMs = Date.now() - t0;
+    sqlite
+      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'done', stats = ? WHERE id = ?")
+      .run(new Date().toISOString(), JSON.stringify(summary), runId);
+    return summary;
+  } catch (err) {
+    sqlite
+      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'failed', stats = ? WHERE id = ?")
+      .run(new Date().toISOString(), JSON.stringify({ ...summary, error: oneLine(err) }), runId);
+    throw err;
+  }
+}
+
+/** The one-paragraph report a person reads after a crawl. */
+export function formatSummary(s: CrawlSummary): string {
+  const outcomes = Object.entries(s.outcomes)
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  const changed = s.toolsAdded + s.toolsRemoved + s.toolsChanged;
+  const lines = [
+    `crawl #${s.runId}: ${s.servers} servers, ${s.probed} probed (${outcomes || "none"}), ${s.tools} tools listed`,
+    `${changed} changed (${s.toolsAdded} added, ${s.toolsChanged} modified, ${s.toolsRemoved} removed), ${s.newVersions} new tool versions, ${s.classified} classified`,
+  ];
+  for (const f of s.failures)
+    lines.push(`  ${f.server}: ${f.outcome}${f.error ? ` — ${oneLine(f.error).slice(0, 160)}` : ""}`);
+  if (s.policies) lines.push(`policies: ${s.policies.files} files for ${s.policies.servers} servers`);
+  if (s.site)
+    lines.push(
+      `site: ${s.site.pagesWritten} pages written, ${s.site.pagesUnchanged} unchanged, ${s.site.pagesDeleted} deleted`,
+    );
+  lines.push(`done in ${(s.durationMs / 1000).toFixed(1)} s`);
+  return lines.join("\n");
+}
