@@ -1,0 +1,288 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+
+/** An npm package ready to run: where it is, what to run, and which directory the sandbox must show. */
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  /** Directory holding the package (…/node_modules/<name>). */
+  packageDir: string;
+  /** Directory to expose read-only in the sandbox: the install prefix, or the node_modules it was found in. */
+  rootDir: string;
+  /** Absolute path of the bin script to run with node. */
+  binPath: string;
+  binName: string;
+  /** True when this package declares install scripts (they were not run). */
+  hasInstallScripts: boolean;
+  fromCache: boolean;
+  warnings: string[];
+}
+
+/** Install or lookup failed; `reason` is one line for the probe result. */
+export class InstallError extends Error {}
+
+const MARKER = ".mcp-census-installed";
+const latestCache = new Map<string, string>();
+const inflight = new Map<string, Promise<InstalledPackage>>();
+
+const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** Valid npm package name (scoped or not); guards the command line against option injection. */
+export function isValidNpmName(name: string): boolean {
+  return /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/i.test(name) && name.length <= 214;
+}
+
+function runNpm(
+  args: string[],
+  opts: { cwd?: string; timeoutMs: number; signal?: AbortSignal },
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn("npm", args, {
+      cwd: opts.cwd,
+      env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, opts.timeoutMs);
+    opts.signal?.addEventListener("abort", kill, { once: true });
+    child.stdout.on("data", (c: Buffer) => {
+      if (stdout.length < 1_000_000) stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-8192);
+    });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolvePromise({ code: -1, stdout, stderr: err.message, timedOut });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", kill);
+      resolvePromise({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+function npmErrorLine(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.replace(/^npm (error|ERR!)\s*/, "").trim())
+    .filter((l) => l && !/^(A complete log|Log files|\d{4}-\d\d-\d\d)/.test(l));
+  const code = lines.find((l) => /^code /.test(l));
+  const msg = lines.find((l) => !/^code /.test(l)) ?? "npm failed";
+  return `${code ? `${code}: ` : ""}${msg}`.slice(0, 300);
+}
+
+/** Resolves "latest", a tag or a range to one exact version (once per process per spec). */
+export async function resolveVersion(name: string, version: string | undefined, timeoutMs: number): Promise<string> {
+  if (version && EXACT_VERSION.test(version)) return version;
+  const spec = `${name}@${version || "latest"}`;
+  const cached = latestCache.get(spec);
+  if (cached) return cached;
+  const r = await runNpm(["view", spec, "version", "--json"], { timeoutMs });
+  if (r.timedOut) throw new InstallError(`npm view ${spec} timed out`);
+  if (r.code !== 0) throw new InstallError(`cannot resolve ${spec}: ${npmErrorLine(r.stderr)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch {
+    throw new InstallError(`npm view ${spec} printed no version`);
+  }
+  const versions = Array.isArray(parsed) ? parsed : [parsed];
+  const last = versions[versions.length - 1];
+  if (typeof last !== "string" || !EXACT_VERSION.test(last)) throw new InstallError(`no version found for ${spec}`);
+  latestCache.set(spec, last);
+  return last;
+}
+
+interface PackageJson {
+  name?: string;
+  version?: string;
+  bin?: string | Record<string, string>;
+  scripts?: Record<string, string>;
+  gypfile?: boolean;
+}
+
+function readPackageJson(dir: string): PackageJson | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Picks the bin to run: the only one, or the one named like the package. */
+export function pickBin(pkgName: string, bin: PackageJson["bin"]): { name: string; path: string } | undefined {
+  const unscoped = pkgName.replace(/^@[^/]+\//, "");
+  if (typeof bin === "string") return { name: unscoped, path: bin };
+  if (!bin || typeof bin !== "object") return undefined;
+  const entries = Object.entries(bin).filter(([, p]) => typeof p === "string");
+  if (entries.length === 0) return undefined;
+  if (entries.length === 1) return { name: entries[0]![0], path: entries[0]![1] };
+  const exact = entries.find(([n]) => n === unscoped || n === pkgName);
+  if (exact) return { name: exact[0], path: exact[1] };
+  const similar = entries.find(([n]) => n.endsWith(unscoped) || unscoped.endsWith(n));
+  if (similar) return { name: similar[0], path: similar[1] };
+  return undefined;
+}
+
+function hasInstallScripts(pkg: PackageJson): boolean {
+  const s = pkg.scripts ?? {};
+  return Boolean(s.preinstall || s.install || s.postinstall || pkg.gypfile);
+}
+
+function describe(
+  name: string,
+  packageDir: string,
+  rootDir: string,
+  fromCache: boolean,
+  allowScripts: boolean,
+): InstalledPackage {
+  const pkg = readPackageJson(packageDir);
+  if (!pkg) throw new InstallError(`${name} has no readable package.json after install`);
+  const scripts = hasInstallScripts(pkg);
+  if (scripts && !allowScripts) {
+    throw new InstallError(
+      `${name} needs its install scripts (preinstall/install/postinstall); they are off unless allowInstallScripts is set`,
+    );
+  }
+  const bin = pickBin(name, pkg.bin);
+  if (!bin) {
+    const names = pkg.bin && typeof pkg.bin === "object" ? Object.keys(pkg.bin).join(", ") : "none";
+    throw new InstallError(`${name} has no bin to run (bins: ${names})`);
+  }
+  const binPath = resolve(packageDir, bin.path);
+  if (!binPath.startsWith(`${packageDir}/`) || !existsSync(binPath)) {
+    throw new InstallError(`${name} bin ${bin.name} points at a missing file ${bin.path}`);
+  }
+  return {
+    name,
+    version: pkg.version ?? "unknown",
+    packageDir,
+    rootDir,
+    binPath,
+    binName: bin.name,
+    hasInstallScripts: scripts,
+    fromCache,
+    warnings: [],
+  };
+}
+
+/** Looks for an already-installed copy in the given node_modules directories (no network). */
+export function findInstalled(
+  name: string,
+  version: string | undefined,
+  resolveFrom: string[],
+  allowScripts: boolean,
+): InstalledPackage | undefined {
+  for (const nm of resolveFrom) {
+    const dir = join(nm, name);
+    const pkg = readPackageJson(dir);
+    if (!pkg) continue;
+    if (version && version !== "latest" && EXACT_VERSION.test(version) && pkg.version !== version) continue;
+    return describe(name, dir, resolve(nm), true, allowScripts);
+  }
+  return undefined;
+}
+
+/** Cache folder for one package version; the scope slash becomes "+" so each version is one directory. */
+export function cacheDirFor(cacheDir: string, name: string, version: string): string {
+  return join(resolve(cacheDir), "npm", `${name.replace("/", "+")}@${version}`);
+}
+
+/**
+ * Installs an npm package with scripts off into <cacheDir>/npm/<name>@<version> (reused when already there).
+ * Installs go to a temporary folder renamed into place, so a killed install never leaves a half cache.
+ */
+export async function installNpmPackage(
+  name: string,
+  version: string | undefined,
+  opts: {
+    cacheDir: string;
+    timeoutMs: number;
+    allowInstallScripts: boolean;
+    resolveFrom?: string[];
+    signal?: AbortSignal;
+  },
+): Promise<InstalledPackage> {
+  if (!isValidNpmName(name)) throw new InstallError(`not a valid npm package name: ${name.slice(0, 100)}`);
+  if (opts.resolveFrom?.length) {
+    const found = findInstalled(name, version, opts.resolveFrom, opts.allowInstallScripts);
+    if (found) return found;
+  }
+  const exact = await resolveVersion(name, version, Math.min(opts.timeoutMs, 60_000));
+  const dir = cacheDirFor(opts.cacheDir, name, exact);
+  const key = `${dir}|${opts.allowInstallScripts}`;
+  const running = inflight.get(key);
+  if (running) return running;
+  const work = (async () => {
+    const pkgDir = join(dir, "node_modules", name);
+    if (existsSync(join(dir, MARKER))) return describe(name, pkgDir, dir, true, opts.allowInstallScripts);
+    const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, "package.json"), '{"private":true}\n');
+    const args = ["install", "--no-audit", "--no-fund", "--no-save", "--omit=dev", "--prefix", tmp, `${name}@${exact}`];
+    if (!opts.allowInstallScripts) args.splice(1, 0, "--ignore-scripts");
+    const r = await runNpm(args, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+    if (r.code !== 0) {
+      await rm(tmp, { recursive: true, force: true });
+      if (r.timedOut) throw new InstallError(`npm install ${name}@${exact} timed out after ${opts.timeoutMs} ms`);
+      throw new InstallError(`npm install ${name}@${exact} failed: ${npmErrorLine(r.stderr)}`);
+    }
+    // Check before moving into the cache so a refused package is not cached as usable.
+    try {
+      describe(name, join(tmp, "node_modules", name), tmp, false, opts.allowInstallScripts);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    await writeFile(join(tmp, MARKER), `${new Date().toISOString()}\n`);
+    await mkdir(dirname(dir), { recursive: true });
+    try {
+      await rename(tmp, dir);
+    } catch {
+      // Another process won the race; its copy is as good as ours.
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return describe(name, pkgDir, dir, false, opts.allowInstallScripts);
+  })();
+  inflight.set(key, work);
+  try {
+    return await work;
+  } finally {
+    inflight.delete(key);
+  }
+}
+
+/** Stderr patterns of a native addon that was never built (install scripts were skipped). */
+export function looksLikeMissingNativeBuild(stderr: string): string | undefined {
+  const m =
+    /(Could not locate the bindings file[^\n]*|No native build was found[^\n]*|Cannot find module '[^']*\.node'|was compiled against a different Node\.js version|Cannot find module '[^']*build\/Release[^']*')/.exec(
+      stderr,
+    );
+  return m?.[1]?.slice(0, 200);
+}
+
+/** Reads the marker so callers can tell a cached install from a fresh one (used by the benchmark). */
+export async function cachedAt(dir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(dir, MARKER), "utf8")).trim();
+  } catch {
+    return undefined;
+  }
+}

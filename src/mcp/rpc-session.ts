@@ -1,0 +1,126 @@
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+/** A JSON-RPC error answer from the server (as opposed to a transport failure). */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The connection ended (process exit, stream closed) while a request was waiting. */
+export class ConnectionClosedError extends Error {}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  method: string;
+}
+
+/**
+ * A minimal JSON-RPC client over any SDK transport. The SDK's Client validates every result with strict schemas
+ * (a missing serverInfo.version or one tool without `"type":"object"` rejects the whole answer); the census must
+ * record what servers send, so results come back as plain JSON and the caller judges them.
+ */
+export class RpcSession {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  lastTransportError?: Error;
+  /** Server-to-client requests answered with an error (we expose no roots, sampling or elicitation). */
+  readonly serverRequests: string[] = [];
+
+  constructor(private readonly transport: Transport) {}
+
+  async start(): Promise<void> {
+    this.transport.onmessage = (m) => this.onMessage(m);
+    this.transport.onerror = (e) => {
+      this.lastTransportError = e;
+    };
+    this.transport.onclose = () => this.failAll(new ConnectionClosedError("connection closed"));
+    await this.transport.start();
+  }
+
+  private failAll(err: Error): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private onMessage(m: JSONRPCMessage): void {
+    const msg = m as Record<string, unknown>;
+    const id = msg.id;
+    if (typeof msg.method === "string") {
+      if (id === undefined || id === null) return; // notifications (logging, list_changed, progress): not needed
+      this.serverRequests.push(msg.method);
+      const reply =
+        msg.method === "ping"
+          ? { jsonrpc: "2.0" as const, id: id as string | number, result: {} }
+          : {
+              jsonrpc: "2.0" as const,
+              id: id as string | number,
+              error: { code: -32601, message: "mcp-census only lists; it offers no client features" },
+            };
+      this.transport.send(reply as JSONRPCMessage).catch(() => {});
+      return;
+    }
+    const key = typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
+    if (typeof key !== "number") return;
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    if ("error" in msg && msg.error !== undefined) {
+      const e = (msg.error ?? {}) as Record<string, unknown>;
+      p.reject(
+        new RpcError(
+          typeof e.code === "number" ? e.code : -32603,
+          typeof e.message === "string" ? e.message.slice(0, 500) : "error without message",
+          e.data,
+        ),
+      );
+    } else {
+      p.resolve(msg.result);
+    }
+  }
+
+  /** Sends a request and waits for its result; rejects on an error answer, on close, or when the signal aborts. */
+  request(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ConnectionClosedError("connection closed"));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const onAbort = () => {
+        this.pending.delete(id);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const done = <T>(fn: (v: T) => void) => {
+        return (v: T) => {
+          signal.removeEventListener("abort", onAbort);
+          fn(v);
+        };
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject), method });
+      const message = { jsonrpc: "2.0" as const, id, method, ...(params ? { params } : {}) };
+      this.transport.send(message as JSONRPCMessage).catch((err: Error) => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.pending.delete(id);
+        p.reject(err);
+      });
+    });
+  }
+
+  async notify(method: string, params?: Record<string, unknown>): Promise<void> {
+    await this.transport.send({ jsonrpc: "2.0", method, ...(params ? { params } : {}) } as JSONRPCMessage);
+  }
+
+  async close(): Promise<void> {
+    this.failAll(new ConnectionClosedError("closed by client"));
+    await this.transport.close().catch(() => {});
+  }
+}
