@@ -1,0 +1,89 @@
+import type { Classification, ToolInput } from "../core/types.js";
+
+/** Flags kept apart from the access/risk decision: they warn about the definition itself. */
+export type Flag =
+  | "annotation_contradiction"
+  | "poisoning:hidden_instructions"
+  | "poisoning:ignore_instructions"
+  | "poisoning:sensitive_file"
+  | "poisoning:secret_in_parameter"
+  | "poisoning:invisible_unicode"
+  | "poisoning:exfiltration_url"
+  | "shadowing";
+
+// Unicode tag characters (U+E0000–E007F), zero-width and bidi-control characters render as nothing yet reach the model.
+const INVISIBLE = /[\u{E0000}-\u{E007F}\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\uFEFF\u180E]/u;
+
+const HIDDEN_BLOCK =
+  /<\s*\/?\s*(important|system|instructions?|secret|hidden|admin|critical|note to (the )?(ai|assistant|model)|ai[_ -]?instructions?|assistant)\b[^>]{0,40}>|\[\s*(inst|system)\s*\]|<!--[\s\S]{0,400}?\b(must|always|never|do not|instruction)/i;
+const DONT_TELL =
+  /\b(do not|don't|never)\s+(tell|mention|reveal|inform|notify|show|alert)\s+(this\s+to\s+)?(the\s+)?user\b|\bwithout (telling|informing|notifying) the user\b|\bthe user (must|should) not (know|see|be told)/i;
+const IGNORE =
+  /\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+)*(previous|prior|above|earlier|preceding|other|system|original|safety)\s+(instructions?|prompts?|rules|directions|guidelines|messages)/i;
+const SENSITIVE_FILE =
+  /~\/\.ssh|\.ssh\/|\bid_(rsa|dsa|ecdsa|ed25519)\b|(^|[\s'"`(/~])\.env(\.\w+)?\b(?!\s*(var|vari))|\/etc\/(passwd|shadow|sudoers)|\.aws\/credentials|\.npmrc|\.netrc|\.pgpass|\.kube\/config|\.git-credentials|\.docker\/config\.json|\bmcp\.json\b|claude_desktop_config|\.bash_history|\.zsh_history|\bprivate[_ ]key\b|\bkeychain\b|wallet\.dat/i;
+const PASS_IN_PARAM =
+  /\b(pass|put|include|send|provide|insert|add|append|place|copy|attach|embed|read)\b[^.]{0,120}\b(as|in|into|via|to|through|inside)\s+(the\s+|a\s+|this\s+)?[`'"]?\w+[`'"]?\s*(parameter|param|argument|field|arg)\b|\b(parameter|param|argument|field)\s+[`'"]?\w+[`'"]?[^.]{0,60}\b(must|should)\s+(contain|include|hold)/i;
+const SECRET_OBJECT =
+  /\b(contents? of|content from|api[ _-]?keys?|secrets?|credentials?|passwords?|private keys?|ssh keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|access tokens?|session cookies?|tokens?)\b/i;
+const STRONG_SECRET =
+  /\b(contents? of|ssh|private keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|all (the )?(api keys|secrets|credentials|passwords|tokens))\b|~\/|\.env\b/i;
+const URL = /https?:\/\/[^\s"'<>)\]]+/gi;
+const EXFIL_HOSTS =
+  /webhook\.site|requestbin|pipedream\.net|ngrok(-free)?\.(io|app)|burpcollaborator|interact\.sh|oast\.(fun|live|pro|site)|beeceptor|hookbin|canarytokens|\.trycloudflare\.com/i;
+const URL_TEMPLATE = /[?&][\w.-]+=(\{|\$\{|<|%7b|\[|\{\{)/i;
+const SEND_TO_URL =
+  /\b(send|post|upload|forward|transmit|exfiltrate|submit|report|leak|beacon|ping|curl|fetch|visit|load|request)\w*\b[^.]{0,80}\b(data|contents?|secrets?|keys?|tokens?|credentials?|conversation|history|results?|output|files?)\b[^.]{0,60}https?:\/\//i;
+const MD_IMAGE_DATA = /!\[[^\]]*\]\(https?:\/\/[^)]*[?&][^)]*=/i;
+const SHADOW =
+  /\b(when|whenever|before|after|instead of)\s+(using|calling|invoking|running)\s+(any|every|all|other|another)\b|\b(all|any|every|other)\s+(other\s+)?(mcp\s+)?(tools?|servers?)\b[^.]{0,80}\b(must|should|always|never|instead|also|first)\b|\b(this|the)\s+tool\s+(must|should)\s+(always\s+)?be\s+(called|used|invoked)\s+(before|after|instead of)\s+(any|every|all|other)\b|\bother\s+(mcp\s+)?servers?\b|\boverrides?\s+(the\s+)?(behaviou?r|instructions)\s+of\b|\b(when|whenever|if)\s+(the\s+)?[`'"]?[a-z0-9]+(_[a-z0-9]+)+[`'"]?\s+tool\s+is\s+(called|used|invoked)[^.]{0,80}\b(must|always|never|instead|also)\b/i;
+
+function schemaText(schema: unknown, out: string[], depth = 0): void {
+  if (depth > 6 || out.length > 400) return;
+  if (typeof schema === "string") out.push(schema);
+  else if (Array.isArray(schema)) for (const v of schema) schemaText(v, out, depth + 1);
+  else if (schema && typeof schema === "object") {
+    for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
+      out.push(k);
+      schemaText(v, out, depth + 1);
+    }
+  }
+}
+
+/** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
+export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
+  const flags = new Set<string>();
+  const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
+  if (ann) {
+    if (ann.readOnlyHint === true && (classification.access !== "read" || classification.destructive))
+      flags.add("annotation_contradiction");
+    if (ann.destructiveHint === false && ann.readOnlyHint !== true && classification.destructive)
+      flags.add("annotation_contradiction");
+  }
+
+  const parts: string[] = [tool.name ?? "", tool.title ?? "", tool.description ?? ""];
+  if (typeof ann?.title === "string") parts.push(ann.title);
+  if (tool.inputSchema !== undefined) schemaText(tool.inputSchema, parts);
+  const text = parts.join("\n");
+
+  if (INVISIBLE.test(text)) flags.add("poisoning:invisible_unicode");
+  if (HIDDEN_BLOCK.test(text) || DONT_TELL.test(text)) flags.add("poisoning:hidden_instructions");
+  if (IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
+  const sensitiveFile = SENSITIVE_FILE.test(text);
+  if (sensitiveFile) flags.add("poisoning:sensitive_file");
+  if (PASS_IN_PARAM.test(text)) {
+    const m = PASS_IN_PARAM.exec(text);
+    const around = m ? text.slice(Math.max(0, m.index - 120), m.index + m[0].length + 120) : "";
+    if (STRONG_SECRET.test(around) || (sensitiveFile && SECRET_OBJECT.test(around)))
+      flags.add("poisoning:secret_in_parameter");
+  }
+  const urls = text.match(URL) ?? [];
+  if (
+    urls.some((u) => EXFIL_HOSTS.test(u) || URL_TEMPLATE.test(u)) ||
+    SEND_TO_URL.test(text) ||
+    MD_IMAGE_DATA.test(text)
+  )
+    flags.add("poisoning:exfiltration_url");
+  if (SHADOW.test(tool.description ?? "")) flags.add("shadowing");
+  return [...flags];
+}
