@@ -4,9 +4,15 @@ import type { ServerEntry } from "../core/types.js";
 export function normaliseRepoUrl(url: string): string | undefined {
   let u = url.trim().toLowerCase();
   if (!u) return undefined;
-  u = u.replace(/^git\+/, "").replace(/^git@([^:]+):/, "https://$1/").replace(/^git:\/\//, "https://");
+  u = u
+    .replace(/^git\+/, "")
+    .replace(/^git@([^:]+):/, "https://$1/")
+    .replace(/^git:\/\//, "https://");
   u = u.replace(/^http:\/\//, "https://").replace(/^https:\/\/www\./, "https://");
-  u = u.replace(/[#?].*$/, "").replace(/\/+$/, "").replace(/\.git$/, "");
+  u = u
+    .replace(/[#?].*$/, "")
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "");
   // github.com/owner/repo/tree/main/sub → keep the subfolder: monorepos host many servers.
   const m = /^https:\/\/(github\.com|gitlab\.com)\/([^/]+)\/([^/]+)(?:\/(?:tree|blob)\/[^/]+\/(.+))?$/.exec(u);
   if (m) return `${m[1]}/${m[2]}/${m[3]}${m[4] ? `/${m[4]}` : ""}`;
@@ -22,7 +28,8 @@ export function canonicalKeys(entry: ServerEntry): { strong: string[]; weak: str
     const type = p.registryType.toLowerCase();
     let id = p.identifier.trim();
     if (type === "oci") id = id.replace(/^docker\.io\//, "").replace(/:[^/:]+$/, "");
-    if (type === "npm" || type === "pypi" || type === "oci" || type === "nuget") keys.add(`${type}:${id.toLowerCase()}`);
+    if (type === "npm" || type === "pypi" || type === "oci" || type === "nuget")
+      keys.add(`${type}:${id.toLowerCase()}`);
   }
   for (const r of entry.remotes ?? []) {
     keys.add(`remote:${r.url.trim().toLowerCase().replace(/\/+$/, "")}`);
