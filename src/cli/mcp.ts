@@ -1,7 +1,29 @@
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Command } from "commander";
-import { action, notYet } from "./common.js";
+import { createCatalogMcpServer } from "../api/mcp-server.js";
+import { action, catalogFor, configFor } from "./common.js";
 
-/** Placeholder until the capability lands. */
+/** `mcp-census mcp`: the catalog's read-only queries as an MCP server over stdio. */
 export function registerMcp(program: Command): void {
-  program.command("mcp").description("run the catalog as an MCP server over stdio (not available yet)").allowUnknownOption().action(action(notYet("`mcp`")));
+  program
+    .command("mcp")
+    .description(
+      "run the catalog as a read-only MCP server over stdio (search_tools, get_server, check_tool, get_policy)",
+    )
+    .action(
+      action(async (_opts: unknown, cmd: Command) => {
+        const config = configFor(cmd);
+        const catalog = catalogFor(config);
+        const server = createCatalogMcpServer(catalog.sqlite);
+        const transport = new StdioServerTransport();
+        // stdout belongs to the protocol from here on: nothing else may write to it.
+        await new Promise<void>((resolve, reject) => {
+          transport.onclose = () => resolve();
+          process.stdin.once("end", () => resolve());
+          server.connect(transport).catch(reject);
+        });
+        await server.close();
+        catalog.close();
+      }),
+    );
 }

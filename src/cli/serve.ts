@@ -1,7 +1,42 @@
+import { serve } from "@hono/node-server";
 import type { Command } from "commander";
-import { action, notYet } from "./common.js";
+import { createApp } from "../api/app.js";
+import { AppError } from "../core/errors.js";
+import { action, catalogFor, configFor } from "./common.js";
 
-/** Placeholder until the capability lands. */
+/** `mcp-census serve`: the HTTP API (/v1), its reference (/v1/docs) and the MCP endpoint (/mcp). */
 export function registerServe(program: Command): void {
-  program.command("serve").description("serve the HTTP catalog API (not available yet)").allowUnknownOption().action(action(notYet("`serve`")));
+  program
+    .command("serve")
+    .description("serve the catalog over HTTP: JSON under /v1, reference at /v1/docs, MCP (Streamable HTTP) at /mcp")
+    .option("-p, --port <port>", "port to listen on (0: any free port)", "8787")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--cors-origin <origin...>", "origins allowed by CORS (repeatable; `*` any, `none` no CORS headers)", [
+      "*",
+    ] as string[])
+    .action(
+      action(async (opts: { port: string; host: string; corsOrigin: string[] }, cmd: Command) => {
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new AppError("bad_input", `--port must be an integer 0–65535, got ${JSON.stringify(opts.port)}`);
+        }
+        const config = configFor(cmd);
+        const catalog = catalogFor(config);
+        const corsOrigins = opts.corsOrigin.includes("none") ? [] : opts.corsOrigin;
+        const app = createApp({ sqlite: catalog.sqlite, config: { corsOrigins } });
+        const server = serve({ fetch: app.fetch, port, hostname: opts.host }, (info) => {
+          // The one line scripts wait for: it carries the real port when --port 0 was given.
+          process.stdout.write(`mcp-census: serving ${config.dbPath} at http://${opts.host}:${info.port}/v1\n`);
+        });
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", (err: NodeJS.ErrnoException) =>
+            reject(new AppError("io_error", `cannot listen on ${opts.host}:${port}: ${err.code ?? err.message}`)),
+          );
+          const stop = () => server.close(() => resolve());
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        catalog.close();
+      }),
+    );
 }

@@ -1,0 +1,197 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type Database from "better-sqlite3";
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import type { z } from "zod";
+import { AppError, oneLine } from "../core/errors.js";
+import { catalogStats, serverTools } from "../store/queries.js";
+import { renderDocsPage } from "./docs-page.js";
+import { ApiError, statusFor } from "./errors.js";
+import { handleMcpHttp } from "./mcp-server.js";
+import { openApiDocument } from "./openapi.js";
+import {
+  ChangesQuerySchema,
+  EmptyQuerySchema,
+  PolicyQuerySchema,
+  ServerListQuerySchema,
+  ToolListQuerySchema,
+} from "./params.js";
+import { buildPolicy } from "./policy.js";
+import { listChangesPage, listServerPage, listToolPage, requireServer, serverDetail, toolDetail } from "./queries.js";
+
+/** API settings beyond the catalog handle. */
+export interface ApiConfig {
+  /** Allowed CORS origins; `["*"]` (the default) allows any, `[]` sends no CORS headers. */
+  corsOrigins?: string[];
+  /** Version reported in the OpenAPI document. */
+  version?: string;
+}
+
+/** What the app is made from: nothing is opened or read from the environment inside. */
+export interface AppDeps {
+  sqlite: Database.Database;
+  config?: ApiConfig;
+  /** Optional extra routes (e.g. a dashboard) mounted at the root after the API's own. */
+  dashboard?: Hono;
+}
+
+const JOURNAL = new URL("../store/migrations/meta/_journal.json", import.meta.url);
+
+/** The first problem of a failed parse, as a 400 naming the parameter. */
+function paramError(error: z.ZodError): ApiError {
+  const issue = error.issues[0];
+  if (!issue) return new ApiError("bad_input", "invalid parameters");
+  const keys = (issue as { keys?: string[] }).keys;
+  if (issue.code === "unrecognized_keys" && keys?.[0]) {
+    return new ApiError("bad_input", `${keys[0]}: unknown parameter`, keys[0]);
+  }
+  const name = String(issue.path[0] ?? "query");
+  return new ApiError("bad_input", `${name}: ${issue.message}`, name);
+}
+
+/** Parses the query string with a strict schema; a parameter given twice is refused rather than guessed at. */
+function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const all = c.req.queries();
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (v.length > 1) throw new ApiError("bad_input", `${k}: given more than once`, k);
+    if (v[0] !== undefined) flat[k] = v[0];
+  }
+  const r = schema.safeParse(flat);
+  if (!r.success) throw paramError(r.error);
+  return r.data;
+}
+
+/** Path parameters are capped like query ones: long junk gets a 400, not a database lookup. */
+function pathParam(c: Context, name: string): string {
+  const v = c.req.param(name) ?? "";
+  if (v.length === 0 || v.length > 300) throw new ApiError("bad_input", `${name}: must be 1–300 characters`, name);
+  return v;
+}
+
+/** A JSON answer with a strong ETag over its body; If-None-Match that matches gets a 304. */
+function sendJson(c: Context, data: unknown): Response {
+  const body = JSON.stringify(data);
+  const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
+  const headers = { ETag: etag, "Cache-Control": "no-cache" };
+  const inm = c.req.header("if-none-match");
+  if (inm && (inm.trim() === "*" || inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(body, {
+    status: 200,
+    headers: { ...headers, "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
+/** Whether every committed migration has been applied to this catalog. */
+export function migrationsApplied(sqlite: Database.Database): { ok: boolean; detail: string } {
+  const journal = JSON.parse(readFileSync(JOURNAL, "utf8")) as { entries: unknown[] };
+  const table = sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  const applied = table
+    ? (sqlite.prepare("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n
+    : 0;
+  const want = journal.entries.length;
+  return { ok: applied >= want, detail: `${applied} of ${want} migrations applied` };
+}
+
+/** Creates the HTTP app (JSON under /v1, health, docs, and the MCP endpoint at /mcp) over an open catalog. */
+export function createApp(deps: AppDeps): Hono {
+  const { sqlite } = deps;
+  const origins = deps.config?.corsOrigins ?? ["*"];
+  const doc = openApiDocument(deps.config?.version);
+  const docsHtml = renderDocsPage(doc);
+  const app = new Hono();
+
+  if (origins.length > 0) {
+    const corsMw = cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "If-None-Match", "Authorization", "Mcp-Protocol-Version", "Mcp-Session-Id"],
+      exposeHeaders: ["ETag", "Mcp-Session-Id"],
+      maxAge: 600,
+    });
+    app.use("/v1/*", corsMw);
+    app.use("/mcp", corsMw);
+  }
+
+  app.onError((err, c) => {
+    const status = statusFor(err);
+    const code = err instanceof AppError ? err.code : "internal";
+    // Internal errors do not leak their text: it may hold paths or SQL.
+    const message = status === 500 ? "internal error" : oneLine(err);
+    if (status === 500) console.error(`mcp-census api: ${c.req.method} ${c.req.path}: ${oneLine(err)}`);
+    const parameter = err instanceof ApiError ? err.parameter : undefined;
+    return c.json({ error: { status, code, message, ...(parameter ? { parameter } : {}) } }, status);
+  });
+  app.notFound((c) =>
+    c.json(
+      { error: { status: 404, code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    try {
+      sqlite.prepare("SELECT 1").get();
+      const m = migrationsApplied(sqlite);
+      return c.json({ status: m.ok ? "ready" : "not_ready", detail: m.detail }, m.ok ? 200 : 503);
+    } catch (err) {
+      return c.json({ status: "not_ready", detail: oneLine(err) }, 503);
+    }
+  });
+
+  app.get("/v1/openapi.json", (c) => {
+    parseQuery(c, EmptyQuerySchema);
+    return sendJson(c, doc);
+  });
+  app.get("/v1/docs", (c) => {
+    parseQuery(c, EmptyQuerySchema);
+    return c.html(docsHtml);
+  });
+
+  app.get("/v1/servers", (c) => sendJson(c, listServerPage(sqlite, parseQuery(c, ServerListQuerySchema))));
+  app.get("/v1/servers/:server", (c) => {
+    parseQuery(c, EmptyQuerySchema);
+    return sendJson(c, serverDetail(sqlite, pathParam(c, "server")));
+  });
+  app.get("/v1/servers/:server/policy", (c) => {
+    const q = parseQuery(c, PolicyQuerySchema);
+    const server = requireServer(sqlite, pathParam(c, "server"));
+    const p = buildPolicy(server, serverTools(sqlite, server.id), q);
+    if (p.text !== null) {
+      const etag = `"${createHash("sha1").update(p.text).digest("base64url")}"`;
+      if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: { ETag: etag } });
+      return c.text(p.text, 200, { ETag: etag, "Cache-Control": "no-cache" });
+    }
+    return sendJson(c, p.json);
+  });
+
+  app.get("/v1/tools", (c) => sendJson(c, listToolPage(sqlite, parseQuery(c, ToolListQuerySchema))));
+  app.get("/v1/tools/:server/:tool", (c) => {
+    parseQuery(c, EmptyQuerySchema);
+    return sendJson(c, toolDetail(sqlite, pathParam(c, "server"), pathParam(c, "tool")));
+  });
+
+  app.get("/v1/changes", (c) => sendJson(c, listChangesPage(sqlite, parseQuery(c, ChangesQuerySchema))));
+  app.get("/v1/stats", (c) => {
+    parseQuery(c, EmptyQuerySchema);
+    return sendJson(c, catalogStats(sqlite));
+  });
+
+  app.post("/mcp", (c) => handleMcpHttp(sqlite, c.req.raw));
+  app.on(["GET", "DELETE"], "/mcp", (c) =>
+    c.json(
+      { jsonrpc: "2.0", error: { code: -32000, message: "stateless server: only POST is supported" }, id: null },
+      405,
+      { Allow: "POST" },
+    ),
+  );
+
+  if (deps.dashboard) app.route("/", deps.dashboard);
+  return app;
+}

@@ -1,0 +1,381 @@
+import { z } from "zod";
+import {
+  ChangesQuerySchema,
+  EmptyQuerySchema,
+  PATH_PARAMS,
+  PolicyQuerySchema,
+  ServerListQuerySchema,
+  ToolListQuerySchema,
+} from "./params.js";
+
+type Json = Record<string, unknown>;
+
+/** One documented route; the app registers exactly these (a test checks both ways). */
+export interface RouteDoc {
+  path: string;
+  summary: string;
+  description?: string;
+  query: z.ZodObject;
+  pathParams: (keyof typeof PATH_PARAMS)[];
+  /** Component schema of the 200 body, or a media map for non-JSON bodies. */
+  ok: string | Record<string, Json>;
+  errors: number[];
+  tag: string;
+}
+
+export const ROUTES: RouteDoc[] = [
+  {
+    path: "/v1/servers",
+    summary: "List servers",
+    description: "Servers in the catalog, filtered and paged. Removed servers are left out.",
+    query: ServerListQuerySchema,
+    pathParams: [],
+    ok: "ServerPage",
+    errors: [400],
+    tag: "servers",
+  },
+  {
+    path: "/v1/servers/{server}",
+    summary: "One server",
+    description: "Probe status, tool counts by category and risk, token cost of its tool definitions, sources, tools.",
+    query: EmptyQuerySchema,
+    pathParams: ["server"],
+    ok: "ServerDetail",
+    errors: [400, 404],
+    tag: "servers",
+  },
+  {
+    path: "/v1/servers/{server}/policy",
+    summary: "Recommended policy for a server",
+    description: "The policy decision for the server's current tools, in the requested format.",
+    query: PolicyQuerySchema,
+    pathParams: ["server"],
+    ok: { "application/json": { type: "object" }, "text/plain": { type: "string" } },
+    errors: [400, 404, 501],
+    tag: "policy",
+  },
+  {
+    path: "/v1/tools",
+    summary: "Search tools",
+    description: "Current tools across the catalog, filtered, searched and paged.",
+    query: ToolListQuerySchema,
+    pathParams: [],
+    ok: "ToolPage",
+    errors: [400, 404],
+    tag: "tools",
+  },
+  {
+    path: "/v1/tools/{server}/{tool}",
+    summary: "One tool",
+    description: "Definition as received, classification with its evidence, and every stored version.",
+    query: EmptyQuerySchema,
+    pathParams: ["server", "tool"],
+    ok: "ToolDetail",
+    errors: [400, 404],
+    tag: "tools",
+  },
+  {
+    path: "/v1/changes",
+    summary: "Changes feed",
+    description:
+      "Changes to servers' tool listings (added, removed, definition or classification changed), newest first.",
+    query: ChangesQuerySchema,
+    pathParams: [],
+    ok: "ChangePage",
+    errors: [400, 404],
+    tag: "catalog",
+  },
+  {
+    path: "/v1/stats",
+    summary: "Catalog totals",
+    query: EmptyQuerySchema,
+    pathParams: [],
+    ok: "Stats",
+    errors: [400],
+    tag: "catalog",
+  },
+  {
+    path: "/healthz",
+    summary: "Liveness",
+    query: EmptyQuerySchema,
+    pathParams: [],
+    ok: "Health",
+    errors: [],
+    tag: "health",
+  },
+  {
+    path: "/readyz",
+    summary: "Readiness: the catalog opens and its migrations are applied",
+    query: EmptyQuerySchema,
+    pathParams: [],
+    ok: "Health",
+    errors: [503],
+    tag: "health",
+  },
+  {
+    path: "/v1/openapi.json",
+    summary: "This document",
+    query: EmptyQuerySchema,
+    pathParams: [],
+    ok: { "application/json": { type: "object" } },
+    errors: [],
+    tag: "meta",
+  },
+  {
+    path: "/v1/docs",
+    summary: "Browsable reference generated from this document",
+    query: EmptyQuerySchema,
+    pathParams: [],
+    ok: { "text/html": { type: "string" } },
+    errors: [],
+    tag: "meta",
+  },
+];
+
+const schemaOf = (s: z.ZodType): Json => {
+  const { $schema: _, ...rest } = z.toJSONSchema(s, { io: "input" }) as Json;
+  return rest;
+};
+
+const nullable = (s: Json): Json => ({ anyOf: [s, { type: "null" }] });
+const str = { type: "string" };
+const int = { type: "integer" };
+const strArr = { type: "array", items: str };
+const obj = (properties: Record<string, Json>, required = Object.keys(properties)): Json => ({
+  type: "object",
+  properties,
+  required,
+});
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const pageOf = (item: string): Json => obj({ items: { type: "array", items: ref(item) }, nextCursor: nullable(str) });
+
+const SERVER_REF = obj({ id: int, slug: str, name: str });
+
+const COMPONENTS: Record<string, Json> = {
+  Error: obj({
+    error: obj({ status: int, code: str, message: str, parameter: str }, ["status", "code", "message"]),
+  }),
+  Classification: obj({
+    access: { type: "string", enum: ["read", "write", "execute"] },
+    destructive: { type: "boolean" },
+    financial: { type: "boolean" },
+    category: { type: "string", enum: ["Read", "Write", "Execute", "Destructive", "Financial"] },
+    risk: { type: "string", enum: ["low", "medium", "high", "critical"] },
+    confidence: { type: "number" },
+    signals: { ...strArr, description: "Evidence in words a person can read" },
+    flags: { ...strArr, description: "annotation_contradiction, poisoning:*, shadowing" },
+    source: str,
+    classifierVersion: str,
+  }),
+  ServerSummary: obj({
+    id: int,
+    slug: str,
+    name: str,
+    title: nullable(str),
+    description: nullable(str),
+    version: nullable(str),
+    status: str,
+    repositoryUrl: nullable(str),
+    transports: strArr,
+    runtimes: strArr,
+    probe: nullable(obj({ outcome: str, at: str })),
+    toolCount: int,
+  }),
+  ServerPage: pageOf("ServerSummary"),
+  ServerDetail: obj(
+    {
+      id: int,
+      slug: str,
+      name: str,
+      title: nullable(str),
+      description: nullable(str),
+      version: nullable(str),
+      repositoryUrl: nullable(str),
+      websiteUrl: nullable(str),
+      packages: { type: "array" },
+      remotes: { type: "array" },
+      status: str,
+      firstSeen: str,
+      lastSeen: str,
+      transports: strArr,
+      runtimes: strArr,
+      probe: nullable(
+        obj({ outcome: str, startedAt: str, durationMs: int, transport: str, error: nullable(str), toolCount: int }, [
+          "outcome",
+          "startedAt",
+        ]),
+      ),
+      toolCount: int,
+      byCategory: { type: "object", additionalProperties: int },
+      byRisk: { type: "object", additionalProperties: int },
+      tokenCost: { ...int, description: "Approximate tokens of the tool definitions (JSON characters / 4)" },
+      sources: {
+        type: "array",
+        items: obj({ sourceId: str, sourceKey: str, status: str, firstSeen: str, lastSeen: str }),
+      },
+      tools: {
+        type: "array",
+        items: obj({
+          name: str,
+          slug: str,
+          title: nullable(str),
+          category: nullable(str),
+          risk: nullable(str),
+          flags: strArr,
+          tokenCost: int,
+        }),
+      },
+    },
+    ["id", "slug", "name", "status", "probe", "toolCount", "byCategory", "byRisk", "tokenCost", "sources", "tools"],
+  ),
+  ToolSummary: obj({
+    server: SERVER_REF,
+    name: str,
+    slug: str,
+    title: nullable(str),
+    description: nullable(str),
+    annotations: nullable({ type: "object" }),
+    category: nullable(str),
+    risk: nullable(str),
+    access: nullable(str),
+    flags: strArr,
+  }),
+  ToolPage: pageOf("ToolSummary"),
+  ToolDetail: obj(
+    {
+      server: obj({ id: int, slug: str, name: str, status: str }),
+      name: str,
+      slug: str,
+      title: nullable(str),
+      description: nullable(str),
+      annotations: nullable({ type: "object" }),
+      inputSchema: {},
+      outputSchema: {},
+      definition: { type: "object", description: "The tool object exactly as the server sent it" },
+      hash: str,
+      firstSeen: str,
+      lastSeen: str,
+      removedAt: nullable(str),
+      tokenCost: int,
+      classification: nullable(ref("Classification")),
+      history: {
+        type: "array",
+        items: obj({
+          hash: str,
+          firstSeen: str,
+          lastSeen: str,
+          current: { type: "boolean" },
+          definition: { type: "object" },
+        }),
+      },
+    },
+    ["server", "name", "slug", "definition", "hash", "classification", "history", "tokenCost"],
+  ),
+  Change: obj({
+    id: int,
+    server: SERVER_REF,
+    at: str,
+    tool: str,
+    kind: {
+      ...str,
+      description:
+        "tool_added | tool_removed | description_changed | schema_changed | annotations_changed | classification_changed",
+    },
+    severity: { type: "string", enum: ["low", "medium", "high"] },
+    reason: str,
+    fromHash: nullable(str),
+    toHash: nullable(str),
+    details: {},
+  }),
+  ChangePage: pageOf("Change"),
+  Stats: obj({
+    servers: int,
+    serversBySource: { type: "object", additionalProperties: int },
+    tools: int,
+    toolVersions: int,
+    unclassified: int,
+    byCategory: { type: "object", additionalProperties: int },
+    byRisk: { type: "object", additionalProperties: int },
+    probeOutcomes: { type: "object", additionalProperties: int },
+  }),
+  Health: obj({ status: str, detail: str }, ["status"]),
+};
+
+const ERROR_TEXT: Record<number, string> = {
+  304: "Not modified (If-None-Match matched the ETag)",
+  400: "A parameter is invalid; `error.parameter` names it",
+  404: "What was asked for is not in the catalog; the message says what",
+  501: "Not available in this build",
+  503: "Not ready",
+};
+
+/** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
+export function openApiDocument(version = "0.1.0"): Json {
+  const paths: Record<string, Json> = {};
+  for (const r of ROUTES) {
+    const parameters: Json[] = [
+      ...r.pathParams.map((name) => ({
+        name,
+        in: "path",
+        required: true,
+        description: PATH_PARAMS[name].description,
+        schema: schemaOf(PATH_PARAMS[name]),
+      })),
+      ...Object.entries(r.query.shape).map(([name, s]) => {
+        const schema = schemaOf(s as z.ZodType);
+        return {
+          name,
+          in: "query",
+          required: !(s as z.ZodType).safeParse(undefined).success,
+          description: (s as z.ZodType).description ?? (schema.description as string | undefined) ?? name,
+          schema,
+        };
+      }),
+    ];
+    const content =
+      typeof r.ok === "string"
+        ? { "application/json": { schema: ref(r.ok) } }
+        : Object.fromEntries(Object.entries(r.ok).map(([type, schema]) => [type, { schema }]));
+    const responses: Record<string, Json> = { "200": { description: "OK", content } };
+    if (r.path.startsWith("/v1/") && r.path !== "/v1/docs") responses["304"] = { description: ERROR_TEXT[304] };
+    for (const code of r.errors) {
+      responses[String(code)] = {
+        description: ERROR_TEXT[code] ?? "Error",
+        content: { "application/json": { schema: ref(code === 503 ? "Health" : "Error") } },
+      };
+    }
+    paths[r.path] = {
+      get: {
+        operationId: operationId(r.path),
+        summary: r.summary,
+        ...(r.description ? { description: r.description } : {}),
+        tags: [r.tag],
+        parameters,
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "mcp-census API",
+      version,
+      description:
+        "Read-only queries over the mcp-census catalog of MCP servers and their tools. Lists are paged with an " +
+        "opaque `cursor`; every JSON answer carries an ETag (send If-None-Match for a 304). The same queries are " +
+        "offered as an MCP server at /mcp (Streamable HTTP) and over stdio (`mcp-census mcp`).",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    tags: ["servers", "tools", "policy", "catalog", "health", "meta"].map((name) => ({ name })),
+    paths,
+    components: { schemas: COMPONENTS },
+  };
+}
+
+function operationId(path: string): string {
+  const words = path
+    .replace(/^\/v1/, "")
+    .split(/[/{}.]+/)
+    .filter(Boolean);
+  return ["get", ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join("");
+}

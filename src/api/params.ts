@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { PROBE_OUTCOMES } from "../core/types.js";
+import { PROFILES } from "../policy/index.js";
+import { MAX_QUERY_LENGTH } from "./fts.js";
+import { API_POLICY_FORMATS } from "./policy.js";
+
+/** Largest page a list endpoint returns. */
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export const CATEGORIES = ["Read", "Write", "Execute", "Destructive", "Financial"] as const;
+export const RISKS = ["low", "medium", "high", "critical"] as const;
+export const FLAGS = ["poisoning", "annotation_contradiction", "shadowing"] as const;
+export const ANNOTATIONS = [
+  "any",
+  "none",
+  "readOnlyHint",
+  "destructiveHint",
+  "idempotentHint",
+  "openWorldHint",
+  "title",
+] as const;
+export const TOOL_SORTS = ["relevance", "server", "name", "risk"] as const;
+export const SERVER_SORTS = ["relevance", "name"] as const;
+
+const text = (max: number, what: string) => z.string().min(1).max(max).describe(what);
+const q = z
+  .string()
+  .max(MAX_QUERY_LENGTH)
+  .describe(`Full-text search (words; FTS syntax is treated as plain text; at most ${MAX_QUERY_LENGTH} characters)`);
+const limit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_PAGE_SIZE)
+  .default(DEFAULT_PAGE_SIZE)
+  .describe(`Page size (1–${MAX_PAGE_SIZE})`);
+const cursor = z.string().min(1).max(1000).describe("Opaque cursor from the previous page's `nextCursor`");
+
+export const ServerListQuerySchema = z.strictObject({
+  q: q.optional(),
+  source: text(100, "Only servers listed by this source (e.g. official, seed, smithery)").optional(),
+  transport: z.enum(["stdio", "streamable-http", "sse"]).describe("Only servers offering this transport").optional(),
+  runtime: text(
+    50,
+    "Only servers with a package of this registry type or runtime hint (npm, pypi, oci, npx, uvx, docker), or `remote`",
+  )
+    .transform((s) => s.toLowerCase())
+    .optional(),
+  outcome: z
+    .enum([...PROBE_OUTCOMES, "unprobed"])
+    .describe("Outcome of the server's latest probe (`unprobed`: never probed)")
+    .optional(),
+  category: z.enum(CATEGORIES).describe("Only servers with at least one tool of this category").optional(),
+  risk: z.enum(RISKS).describe("Only servers with at least one tool of this risk").optional(),
+  sort: z.enum(SERVER_SORTS).describe("Order: `relevance` (default with q) or `name` (default otherwise)").optional(),
+  limit,
+  cursor: cursor.optional(),
+});
+export type ServerListQuery = z.infer<typeof ServerListQuerySchema>;
+
+export const ToolListQuerySchema = z.strictObject({
+  q: q.optional(),
+  category: z.enum(CATEGORIES).describe("Tool category").optional(),
+  risk: z.enum(RISKS).describe("Tool risk").optional(),
+  server: text(300, "Only tools of this server (id, slug or name)").optional(),
+  annotation: z
+    .enum(ANNOTATIONS)
+    .describe("Only tools whose annotations carry this hint (`any`: some annotation, `none`: no annotations)")
+    .optional(),
+  flag: z.enum(FLAGS).describe("Only tools flagged so by the classifier").optional(),
+  sort: z
+    .enum(TOOL_SORTS)
+    .describe("Order: `relevance` (default with q), `server` (default otherwise), `name`, or `risk` (highest first)")
+    .optional(),
+  limit,
+  cursor: cursor.optional(),
+});
+export type ToolListQuery = z.infer<typeof ToolListQuerySchema>;
+
+export const ChangesQuerySchema = z.strictObject({
+  server: text(300, "Only changes of this server (id, slug or name)").optional(),
+  severity: z.enum(["low", "medium", "high"]).describe("Only changes of this severity").optional(),
+  limit,
+  cursor: cursor.optional(),
+});
+export const EmptyQuerySchema = z.strictObject({});
+
+export const PolicyQuerySchema = z.strictObject({
+  profile: z.enum(PROFILES).describe("Policy profile (default balanced)").optional(),
+  format: z
+    .enum(API_POLICY_FORMATS)
+    .describe("Output format (default policy.json; `decision` is the decision every format is a view of)")
+    .optional(),
+});
+export type PolicyQuery = z.infer<typeof PolicyQuerySchema>;
+
+/** Path parameters, documented beside the query ones. */
+export const PATH_PARAMS = {
+  server: text(300, "Server id, slug or name"),
+  tool: text(300, "Tool name or slug"),
+};

@@ -1,0 +1,46 @@
+import {
+  decidePolicy,
+  POLICY_FORMATS,
+  type PolicyDecision,
+  type PolicyFormat,
+  PROFILES,
+  type Profile,
+  renderPolicy,
+} from "../policy/index.js";
+import type { ServerRow, ToolRow } from "../store/queries.js";
+import { ApiError } from "./errors.js";
+
+/** Formats the API offers: the engine's, plus `decision` (the decision object every format is a view of). */
+export const API_POLICY_FORMATS = ["decision", ...POLICY_FORMATS] as const;
+export const DEFAULT_POLICY_FORMAT: PolicyFormat = "policy.json";
+
+/** A rendered policy: `json` when the format's text is JSON (served as such), else the text. */
+export interface BuiltPolicy {
+  decision: PolicyDecision;
+  format: string;
+  json: unknown;
+  text: string | null;
+}
+
+/** Decides (in the policy engine, never here) and renders a server's policy. */
+export function buildPolicy(
+  server: ServerRow,
+  tools: ToolRow[],
+  opts: { profile?: string | undefined; format?: string | undefined },
+): BuiltPolicy {
+  if (opts.profile !== undefined && !PROFILES.includes(opts.profile as Profile)) {
+    throw new ApiError("bad_input", `profile: must be one of ${PROFILES.join(", ")}`, "profile");
+  }
+  const format = opts.format ?? DEFAULT_POLICY_FORMAT;
+  if (!(API_POLICY_FORMATS as readonly string[]).includes(format)) {
+    throw new ApiError("bad_input", `format: must be one of ${API_POLICY_FORMATS.join(", ")}`, "format");
+  }
+  const decision = decidePolicy(server, tools, opts.profile ? { profile: opts.profile as Profile } : {});
+  if (format === "decision") return { decision, format, json: decision, text: null };
+  const text = renderPolicy(decision, format as PolicyFormat);
+  try {
+    return { decision, format, json: JSON.parse(text), text: null };
+  } catch {
+    return { decision, format, json: null, text };
+  }
+}

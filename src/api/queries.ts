@@ -1,0 +1,427 @@
+import type Database from "better-sqlite3";
+import type { RawTool } from "../core/types.js";
+import {
+  CLASSIFICATION_JOIN,
+  findServer,
+  lastProbe,
+  type ServerRow,
+  serverSources,
+  serverTools,
+  TOOL_COLUMNS,
+  type ToolRow,
+  toolVersions,
+  toServerRow,
+  toToolRow,
+} from "../store/queries.js";
+import { type CursorKey, decodeCursor, encodeCursor } from "./cursor.js";
+import { ApiError } from "./errors.js";
+import { ftsQuery } from "./fts.js";
+import type { ServerListQuery, ToolListQuery } from "./params.js";
+
+/** One page of a list: items in a stable order and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Approximate tokens a model spends on a JSON value: characters / 4, rounded up. */
+export function tokenCost(value: unknown): number {
+  return Math.ceil(JSON.stringify(value).length / 4);
+}
+
+const RISK_RANK =
+  "CASE c.risk WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
+
+/** What a list row says about a server. */
+export interface ServerSummary {
+  id: number;
+  slug: string;
+  name: string;
+  title: string | null;
+  description: string | null;
+  version: string | null;
+  status: string;
+  repositoryUrl: string | null;
+  transports: string[];
+  runtimes: string[];
+  probe: { outcome: string; at: string } | null;
+  toolCount: number;
+}
+
+/** Transports a server offers, from its packages (stdio unless said otherwise) and remotes. */
+export function serverTransports(s: ServerRow): string[] {
+  const out = new Set<string>();
+  for (const p of s.packages as { transport?: { type?: unknown } }[]) {
+    const t = p?.transport?.type;
+    out.add(typeof t === "string" ? t : "stdio");
+  }
+  for (const r of s.remotes as { type?: unknown }[]) if (typeof r?.type === "string") out.add(r.type);
+  return [...out].sort();
+}
+
+/** Runtimes a server needs: package registry types and runtime hints, plus `remote` when it has remotes. */
+export function serverRuntimes(s: ServerRow): string[] {
+  const out = new Set<string>();
+  for (const p of s.packages as { registryType?: unknown; runtimeHint?: unknown }[]) {
+    if (typeof p?.registryType === "string") out.add(p.registryType.toLowerCase());
+    if (typeof p?.runtimeHint === "string") out.add(p.runtimeHint.toLowerCase());
+  }
+  if (s.remotes.length > 0) out.add("remote");
+  return [...out].sort();
+}
+
+function toServerSummary(r: Record<string, unknown>): ServerSummary {
+  const s = toServerRow(r);
+  return {
+    id: s.id,
+    slug: s.slug,
+    name: s.name,
+    title: s.title,
+    description: s.description,
+    version: s.version,
+    status: s.status,
+    repositoryUrl: s.repositoryUrl,
+    transports: serverTransports(s),
+    runtimes: serverRuntimes(s),
+    probe: r.probe_outcome ? { outcome: r.probe_outcome as string, at: r.probe_at as string } : null,
+    toolCount: r.tool_count as number,
+  };
+}
+
+/** Servers matching the filters, one page at a time, in a stable order (name, or FTS rank then id). */
+export function listServerPage(sqlite: Database.Database, q: ServerListQuery): Page<ServerSummary> {
+  const where: string[] = ["s.status != 'removed'"];
+  const args: unknown[] = [];
+  let from = "servers s LEFT JOIN probes p ON p.id = s.last_probe_id";
+  const sort = q.sort ?? (q.q ? "relevance" : "name");
+  if (q.q !== undefined) {
+    const match = ftsQuery(q.q);
+    if (match === null) return { items: [], nextCursor: null };
+    from += " JOIN (SELECT rowid AS fid, rank FROM servers_fts WHERE servers_fts MATCH ?) f ON f.fid = s.id";
+    args.push(match);
+  } else if (sort === "relevance") {
+    throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
+  }
+  if (q.source) {
+    where.push(
+      "EXISTS (SELECT 1 FROM sources so WHERE so.server_id = s.id AND so.source_id = ? AND so.status != 'removed')",
+    );
+    args.push(q.source);
+  }
+  if (q.transport) {
+    where.push(`(EXISTS (SELECT 1 FROM json_each(s.packages) je WHERE coalesce(json_extract(je.value, '$.transport.type'), 'stdio') = ?)
+      OR EXISTS (SELECT 1 FROM json_each(s.remotes) je WHERE json_extract(je.value, '$.type') = ?))`);
+    args.push(q.transport, q.transport);
+  }
+  if (q.runtime) {
+    where.push(`(EXISTS (SELECT 1 FROM json_each(s.packages) je WHERE lower(json_extract(je.value, '$.registryType')) = ?
+      OR lower(json_extract(je.value, '$.runtimeHint')) = ?) OR (? = 'remote' AND json_array_length(s.remotes) > 0))`);
+    args.push(q.runtime, q.runtime, q.runtime);
+  }
+  if (q.outcome === "unprobed") where.push("s.last_probe_id IS NULL");
+  else if (q.outcome) {
+    where.push("p.outcome = ?");
+    args.push(q.outcome);
+  }
+  if (q.category || q.risk) {
+    const cond: string[] = [];
+    if (q.category) {
+      cond.push("c.category = ?");
+      args.push(q.category);
+    }
+    if (q.risk) {
+      cond.push("c.risk = ?");
+      args.push(q.risk);
+    }
+    where.push(
+      `EXISTS (SELECT 1 FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = s.id AND t.removed_at IS NULL AND ${cond.join(" AND ")})`,
+    );
+  }
+  const keys = sort === "relevance" ? ["f.rank", "s.id"] : ["s.name", "s.id"];
+  if (q.cursor) {
+    const key = decodeCursor(q.cursor, sort, keys.length);
+    where.push(`(${keys.join(", ")}) > (${keys.map(() => "?").join(", ")})`);
+    args.push(...key);
+  }
+  const rows = sqlite
+    .prepare(
+      `SELECT s.*, p.outcome AS probe_outcome, p.started_at AS probe_at,
+        (SELECT count(*) FROM tools tc WHERE tc.server_id = s.id AND tc.removed_at IS NULL) AS tool_count
+        ${sort === "relevance" ? ", f.rank AS k0" : ", s.name AS k0"}
+       FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${keys.join(", ")} LIMIT ?`,
+    )
+    .all(...args, q.limit + 1) as Record<string, unknown>[];
+  return page(rows, q.limit, sort, (r) => [r.k0 as string | number, r.id as number], toServerSummary);
+}
+
+function page<T>(
+  rows: Record<string, unknown>[],
+  limit: number,
+  sort: string,
+  keyOf: (r: Record<string, unknown>) => CursorKey,
+  map: (r: Record<string, unknown>) => T,
+): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { items: kept.map(map), nextCursor: more && last ? encodeCursor(sort, keyOf(last)) : null };
+}
+
+/** A tool as lists show it: enough to decide whether to look closer. */
+export interface ToolSummary {
+  server: { id: number; slug: string; name: string };
+  name: string;
+  slug: string;
+  title: string | null;
+  description: string | null;
+  annotations: Record<string, unknown> | null;
+  category: string | null;
+  risk: string | null;
+  access: string | null;
+  flags: string[];
+}
+
+function toToolSummary(r: Record<string, unknown>): ToolSummary {
+  const t = toToolRow(r);
+  return {
+    server: { id: t.serverId, slug: r.server_slug as string, name: r.server_name as string },
+    name: t.name,
+    slug: t.slug,
+    title: t.title,
+    description: t.description,
+    annotations: t.annotations,
+    category: t.classification?.category ?? null,
+    risk: t.classification?.risk ?? null,
+    access: t.classification?.access ?? null,
+    flags: t.classification?.flags ?? [],
+  };
+}
+
+/** Resolves a server reference (id, slug or name) or answers 404 naming it. */
+export function requireServer(sqlite: Database.Database, ref: string, parameter = "server"): ServerRow {
+  const s = findServer(sqlite, ref);
+  if (!s) throw new ApiError("not_found", `server not found: ${JSON.stringify(ref)}`, parameter);
+  return s;
+}
+
+/** Current tools matching the filters, one page at a time, in a stable order. */
+export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<ToolSummary> {
+  const where: string[] = ["t.removed_at IS NULL", "s.status != 'removed'"];
+  const args: unknown[] = [];
+  let from = "tools t JOIN servers s ON s.id = t.server_id";
+  const sort = q.sort ?? (q.q ? "relevance" : "server");
+  if (q.q !== undefined) {
+    const match = ftsQuery(q.q);
+    if (match === null) return { items: [], nextCursor: null };
+    from += " JOIN (SELECT rowid AS fid, rank FROM tools_fts WHERE tools_fts MATCH ?) f ON f.fid = t.id";
+    args.push(match);
+  } else if (sort === "relevance") {
+    throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
+  }
+  from += ` ${CLASSIFICATION_JOIN}`;
+  if (q.server) {
+    where.push("t.server_id = ?");
+    args.push(requireServer(sqlite, q.server).id);
+  }
+  if (q.category) {
+    where.push("c.category = ?");
+    args.push(q.category);
+  }
+  if (q.risk) {
+    where.push("c.risk = ?");
+    args.push(q.risk);
+  }
+  if (q.annotation === "any") where.push("t.annotations IS NOT NULL AND t.annotations NOT IN ('{}', 'null')");
+  else if (q.annotation === "none") where.push("(t.annotations IS NULL OR t.annotations IN ('{}', 'null'))");
+  else if (q.annotation) {
+    where.push("json_type(t.annotations, '$.' || ?) IS NOT NULL");
+    args.push(q.annotation);
+  }
+  if (q.flag) {
+    where.push("EXISTS (SELECT 1 FROM json_each(c.flags) fl WHERE fl.value = ? OR fl.value LIKE ? || ':%')");
+    args.push(q.flag, q.flag);
+  }
+  const keyCols: Record<string, { select: string[]; order: string[] }> = {
+    relevance: { select: ["f.rank"], order: ["f.rank", "t.id"] },
+    server: { select: ["t.server_id", "t.name"], order: ["t.server_id", "t.name", "t.id"] },
+    name: { select: ["t.name"], order: ["t.name", "t.id"] },
+    risk: { select: [RISK_RANK], order: [RISK_RANK, "t.id"] },
+  };
+  const k = keyCols[sort]!;
+  if (q.cursor) {
+    const key = decodeCursor(q.cursor, sort, k.order.length);
+    where.push(`(${k.order.join(", ")}) > (${k.order.map(() => "?").join(", ")})`);
+    args.push(...key);
+  }
+  const rows = sqlite
+    .prepare(
+      `SELECT ${TOOL_COLUMNS}, s.name AS server_name, s.slug AS server_slug${k.select.map((e, i) => `, ${e} AS k${i}`).join("")}
+       FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${k.order.join(", ")} LIMIT ?`,
+    )
+    .all(...args, q.limit + 1) as Record<string, unknown>[];
+  return page(
+    rows,
+    q.limit,
+    sort,
+    (r) => [...k.select.map((_, i) => r[`k${i}`] as string | number), r.id as number],
+    toToolSummary,
+  );
+}
+
+const count = (rows: ToolRow[], pick: (t: ToolRow) => string | undefined): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const t of rows) {
+    const k = pick(t) ?? "unclassified";
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+};
+
+/** Everything the API says about one server. */
+export function serverDetail(sqlite: Database.Database, ref: string) {
+  const s = requireServer(sqlite, ref);
+  const tools = serverTools(sqlite, s.id);
+  const probe = lastProbe(sqlite, s.id);
+  return {
+    ...s,
+    transports: serverTransports(s),
+    runtimes: serverRuntimes(s),
+    probe: probe
+      ? {
+          outcome: probe.outcome,
+          startedAt: probe.startedAt,
+          durationMs: probe.durationMs,
+          transport: probe.transport,
+          error: probe.error,
+          protocolVersion: probe.protocolVersion,
+          serverInfo: probe.serverInfo,
+          toolCount: probe.toolCount,
+          warnings: probe.warnings,
+        }
+      : null,
+    toolCount: tools.length,
+    byCategory: count(tools, (t) => t.classification?.category),
+    byRisk: count(tools, (t) => t.classification?.risk),
+    tokenCost: tokenCost(tools.map((t) => t.raw)),
+    sources: serverSources(sqlite, s.id),
+    tools: tools.map((t) => ({
+      name: t.name,
+      slug: t.slug,
+      title: t.title,
+      category: t.classification?.category ?? null,
+      risk: t.classification?.risk ?? null,
+      flags: t.classification?.flags ?? [],
+      tokenCost: tokenCost(t.raw),
+    })),
+  };
+}
+
+/** One tool of a server by name or slug (current or removed), or a 404 naming what was missing. */
+export function findTool(sqlite: Database.Database, server: ServerRow, ref: string): ToolRow {
+  const r = sqlite
+    .prepare(
+      `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN}
+       WHERE t.server_id = ? AND (t.name = ? OR t.slug = ?) ORDER BY t.name = ? DESC LIMIT 1`,
+    )
+    .get(server.id, ref, ref, ref) as Record<string, unknown> | undefined;
+  if (!r) throw new ApiError("not_found", `tool not found: ${JSON.stringify(ref)} on server ${server.name}`, "tool");
+  return toToolRow(r);
+}
+
+/** Everything the API says about one tool: its definition, classification with evidence, and history. */
+export function toolDetail(sqlite: Database.Database, serverRef: string, toolRef: string) {
+  const s = requireServer(sqlite, serverRef);
+  const t = findTool(sqlite, s, toolRef);
+  const history = toolVersions(sqlite, s.id, t.name).map((v) => ({
+    hash: v.hash,
+    firstSeen: v.firstSeen,
+    lastSeen: v.lastSeen,
+    current: v.hash === t.hash,
+    definition: v.raw,
+  }));
+  return {
+    server: { id: s.id, slug: s.slug, name: s.name, status: s.status },
+    name: t.name,
+    slug: t.slug,
+    title: t.title,
+    description: t.description,
+    annotations: t.annotations,
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+    definition: t.raw as RawTool,
+    hash: t.hash,
+    firstSeen: t.firstSeen,
+    lastSeen: t.lastSeen,
+    removedAt: t.removedAt,
+    tokenCost: tokenCost(t.raw),
+    classification: t.classification,
+    history,
+  };
+}
+
+/** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
+export function hasChangesTable(sqlite: Database.Database): boolean {
+  return !!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+}
+
+/** One entry of the changes feed. */
+export interface ChangeItem {
+  id: number;
+  server: { id: number; slug: string; name: string };
+  at: string;
+  tool: string;
+  kind: string;
+  severity: string;
+  reason: string;
+  fromHash: string | null;
+  toHash: string | null;
+  details: unknown;
+}
+
+/** The changes feed, newest first, optionally of one server or one severity. */
+export function listChangesPage(
+  sqlite: Database.Database,
+  q: { limit: number; cursor?: string | undefined; server?: string | undefined; severity?: string | undefined },
+): Page<ChangeItem> {
+  if (!hasChangesTable(sqlite)) return { items: [], nextCursor: null };
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.server) {
+    where.push("ch.server_id = ?");
+    args.push(requireServer(sqlite, q.server).id);
+  }
+  if (q.severity) {
+    where.push("ch.severity = ?");
+    args.push(q.severity);
+  }
+  if (q.cursor) {
+    // Newest first: the key is the negated id, so "after the cursor" stays a greater-than like every other list.
+    const [neg] = decodeCursor(q.cursor, "changes", 1);
+    where.push("ch.id < ?");
+    args.push(-Number(neg));
+  }
+  const rows = sqlite
+    .prepare(
+      `SELECT ch.*, s.slug AS server_slug, s.name AS server_name FROM changes ch JOIN servers s ON s.id = ch.server_id
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ch.id DESC LIMIT ?`,
+    )
+    .all(...args, q.limit + 1) as Record<string, unknown>[];
+  return page(
+    rows,
+    q.limit,
+    "changes",
+    (r) => [-(r.id as number)],
+    (r) => ({
+      id: r.id as number,
+      server: { id: r.server_id as number, slug: r.server_slug as string, name: r.server_name as string },
+      at: r.at as string,
+      tool: r.tool_name as string,
+      kind: r.kind as string,
+      severity: r.severity as string,
+      reason: r.reason as string,
+      fromHash: (r.from_hash as string) ?? null,
+      toHash: (r.to_hash as string) ?? null,
+      details: typeof r.details === "string" ? JSON.parse(r.details) : null,
+    }),
+  );
+}
