@@ -19,12 +19,19 @@ export const SANDBOX_HOME = "/home/probe";
 export const SANDBOX_TMP = "/tmp";
 
 let bwrapChecked: { ok: boolean; reason?: string } | undefined;
+let bwrapFile = "bwrap";
+
+/** Test hook: use another bwrap binary (e.g. a missing one) and forget the cached check. */
+export function setBwrapPath(file: string): void {
+  bwrapFile = file;
+  bwrapChecked = undefined;
+}
 
 /** Whether bubblewrap can create a sandbox here (cached: it does not change during a run). */
 export function sandboxAvailable(): { ok: boolean; reason?: string } {
   if (bwrapChecked) return bwrapChecked;
   const r = spawnSync(
-    "bwrap",
+    bwrapFile,
     [...baseArgs(), "--", "/bin/true"].filter((a) => a !== ""),
     { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 },
   );
@@ -37,11 +44,6 @@ export function sandboxAvailable(): { ok: boolean; reason?: string } {
     bwrapChecked = { ok: true };
   }
   return bwrapChecked;
-}
-
-/** Test hook: forget the cached availability check. */
-export function resetSandboxCheck(): void {
-  bwrapChecked = undefined;
 }
 
 /** System directories shared read-only; merged-/usr symlinks are recreated rather than bound. */
@@ -150,7 +152,7 @@ export function sandboxCommand(
     command,
     ...args,
   );
-  return { file: "bwrap", args: out };
+  return { file: bwrapFile, args: out };
 }
 
 /** The same limits without the sandbox, for explicitly allowed unsandboxed runs. */

@@ -66,6 +66,8 @@ export interface GuardedFetchOptions {
   /** Bytes per response body; a larger body fails the read. */
   maxResponseBytes: number;
   maxRedirects?: number;
+  /** Exact origins (scheme://host:port) allowed even when private: an explicit allowlist, checked on every hop. */
+  allowedOrigins?: string[];
   /** Called with every final response (status, headers), so callers can see 401s the SDK hides. */
   onResponse?: (url: string, res: Response) => void;
 }
@@ -184,8 +186,10 @@ export function createGuardedFetch(opts: GuardedFetchOptions): typeof fetch {
     let current = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     let reqInit: RequestInit = init;
     for (let hop = 0; hop <= maxRedirects; hop++) {
-      const url = checkUrl(current, opts.allowPrivateNetwork);
-      const res = await requestOnce(url, reqInit, opts);
+      const listed = opts.allowedOrigins?.includes(URL.canParse(current) ? new URL(current).origin : "") ?? false;
+      const hopOpts = listed ? { ...opts, allowPrivateNetwork: true } : opts;
+      const url = checkUrl(current, hopOpts.allowPrivateNetwork);
+      const res = await requestOnce(url, reqInit, hopOpts);
       const location = res.headers.get("location");
       if ([301, 302, 303, 307, 308].includes(res.status) && location) {
         await res.body?.cancel().catch(() => {});
