@@ -21,7 +21,7 @@ const DONT_TELL =
 const IGNORE =
   /\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+)*(previous|prior|above|earlier|preceding|other|system|original|safety)\s+(instructions?|prompts?|rules|directions|guidelines|messages)/i;
 const SENSITIVE_FILE =
-  /~\/\.ssh|\.ssh\/|\bid_(rsa|dsa|ecdsa|ed25519)\b|(^|[\s'"`(/~])\.env(\.\w+)?\b(?!\s*(var|vari))|\/etc\/(passwd|shadow|sudoers)|\.aws\/credentials|\.npmrc|\.netrc|\.pgpass|\.kube\/config|\.git-credentials|\.docker\/config\.json|\bmcp\.json\b|claude_desktop_config|\.bash_history|\.zsh_history|\bprivate[_ ]key\b|\bkeychain\b|wallet\.dat/i;
+  /~\/\.ssh|\.ssh\/|\bid_(rsa|dsa|ecdsa|ed25519)\b|(^|[\s'"`(/~])\.env(\.\w+)?\b(?!\s*(var|vari))|\/etc\/(passwd|shadow|sudoers)|\.aws\/credentials|\.npmrc|\.netrc|\.pgpass|\.kube\/config|\.git-credentials|\.docker\/config\.json|\bmcp\.json\b|claude_desktop_config|\.bash_history|\.zsh_history|wallet\.dat/i;
 const PASS_IN_PARAM =
   /\b(pass|put|include|send|provide|insert|add|append|place|copy|attach|embed|read)\b[^.]{0,120}\b(as|in|into|via|to|through|inside)\s+(the\s+|a\s+|this\s+)?[`'"]?\w+[`'"]?\s*(parameter|param|argument|field|arg)\b|\b(parameter|param|argument|field)\s+[`'"]?\w+[`'"]?[^.]{0,60}\b(must|should)\s+(contain|include|hold)/i;
 const SECRET_OBJECT =

@@ -73,7 +73,7 @@ const SQL_WRITE =
 const SAFE_QUERY_LANG =
   /promql|logql|\bjql\b|\bcql\b|lucene|\bkql\b|traceql|elasticsearch|opensearch|graphite|jsonpath|\bjq\b|search syntax|full text search|metrics? quer|log quer/;
 const EXEC_PHRASE =
-  /\b(execut|run|evaluat|eval)\w*\b[^.]{0,40}\b(arbitrary|shell|bash|terminal|javascript|python|code|commands?|scripts?|programs?|cells?|notebook)\b|arbitrary (code|commands?|shell|scripts?|programs?)|shell commands?|terminal commands?|\bsubprocess\b|command[- ]line/;
+  /\b(execut(e|es|ing)|run(s|ning)?|evaluat(e|es|ing)|eval)\b[^.]{0,40}\b(arbitrary|shell|bash|terminal|javascript|python|code|commands?|scripts?|programs?|cells?|notebook)\b|arbitrary (code|commands?|shell|scripts?|programs?)|shell commands?|terminal commands?|\bsubprocess\b|command[- ]line/;
 const BROWSER_JS = /\b(browser|page|console|dom|web ?page|playwright|puppeteer)\b/;
 const AGENT_DELEGATION =
   /\b(assistant|agent)\b[^.]{0,80}\b(may|can|will|to) (use|call|invoke|run) (its own |other )?(tools|actions)|delegat\w* (a |the )?(task|prompt)s? to/;
@@ -164,6 +164,8 @@ const INFO_NOUNS = new Set([
   "me",
   "thinking",
   "sequentialthinking",
+  "analysis",
+  "healthcheck",
 ]);
 
 const OPS_PARAMS = new Set(["operation", "operations", "action", "actions", "op", "run_action", "verb", "mode"]);
@@ -187,6 +189,9 @@ const RUN_READ_OBJECTS = new Set([
   "prediction",
 ]);
 const LAUNCH_OBJECTS = new Set([
+  "helm",
+  "chart",
+  "charts",
   "run",
   "runs",
   "pipeline",
@@ -216,7 +221,45 @@ const LAUNCH_OBJECTS = new Set([
   "lambda",
   "playbook",
 ]);
-const CREATE_LAUNCH_OBJECTS = new Set(["run", "runs", "deployment", "deployments", "container", "containers", "pod"]);
+const CREATE_LAUNCH_OBJECTS = new Set([
+  "run",
+  "runs",
+  "deployment",
+  "deployments",
+  "container",
+  "containers",
+  "pod",
+  "build",
+  "builds",
+]);
+const LAUNCH_OBJECTS_RE =
+  /\b(builds?|pipelines?|workflows?|jobs?|deployments?|containers?|pods?|helm|charts?|workloads?|playbooks?)\b/;
+const LAUNCH_VERBS = new Set([
+  "trigger",
+  "dispatch",
+  "start",
+  "build",
+  "apply",
+  "install",
+  "upgrade",
+  "launch",
+  "kick",
+]);
+/** Verbs that only carry the noun after them ("Performs a search", "Makes a request"). */
+const LIGHT_VERBS = new Set([
+  "perform",
+  "performs",
+  "make",
+  "makes",
+  "do",
+  "does",
+  "conduct",
+  "conducts",
+  "carry",
+  "carries",
+]);
+const LIGHT_READ_NOUNS =
+  /^(search|searches|query|queries|lookup|analysis|analyses|scan|check|inspection|calculation|inference|prediction|evaluation|review|audit)$/;
 const MONEY_VERBS = new Set([
   "pay",
   "pays",
@@ -416,6 +459,7 @@ function verbBucket(cls: VerbClass): Bucket {
 
 interface NameParse {
   tokens: string[];
+  verbIndex: number;
   verb?: string;
   verbClass?: VerbClass;
   objects: string[];
@@ -439,6 +483,7 @@ function parseName(name: string): NameParse {
       if (t.length >= cand.length + 3 && BASE_VERBS.has(cand) && !NOUN_LIKE.has(cand)) {
         return {
           tokens,
+          verbIndex: 0,
           verb: cand,
           verbClass: BASE_VERBS.get(cand)!,
           objects: [t.slice(cand.length)],
@@ -447,7 +492,7 @@ function parseName(name: string): NameParse {
       }
     }
   }
-  if (idx < 0) return { tokens, objects: tokens.filter((t) => !STOP_TOKENS.has(t)), secondary: [] };
+  if (idx < 0) return { tokens, verbIndex: -1, objects: tokens.filter((t) => !STOP_TOKENS.has(t)), secondary: [] };
   const verb = tokens[idx]!;
   const objects: string[] = [];
   const secondary: Array<[string, VerbClass]> = [];
@@ -462,7 +507,7 @@ function parseName(name: string): NameParse {
     }
     if (!STOP_TOKENS.has(t) && t !== "or" && t !== "and") objects.push(t);
   }
-  return { tokens, verb, verbClass: BASE_VERBS.get(verb)!, objects, secondary };
+  return { tokens, verbIndex: idx, verb, verbClass: BASE_VERBS.get(verb)!, objects, secondary };
 }
 
 const NEGATION = /\b(not|never|no|without|cannot|can't|don't|doesn't|won't)\b/;
@@ -528,6 +573,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
+  let weakNameVerb = false;
   const verb = name.verb;
   if (verb && primary) {
     if (primary === "run") {
@@ -540,6 +586,10 @@ export function classifyHeuristic(tool: ToolInput): Classification {
       }
     } else if (primary === "read") {
       t.add("read", WEAK_READ_VERBS.has(verb) ? 2 : 3, `name verb '${verb}' → read`);
+    } else if (primary === "write" && name.verbIndex > 0 && NOUN_LIKE.has(verb)) {
+      // After a prefix, a word like "block" or "place" is usually a noun ("rpc_block_info").
+      t.add("write", 1, `name word '${verb}' may be a verb → weak write`);
+      weakNameVerb = true;
     } else if (primary === "write") {
       if (
         ["trigger", "dispatch", "start", "build", "apply"].includes(verb) &&
@@ -575,8 +625,17 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   // --- description: opening verb ------------------------------------------------------------------------------
   let descVerb: string | undefined;
   let descClass: VerbClass | undefined;
-  for (const w of firstWords) {
+  for (let i = 0; i < firstWords.length; i++) {
+    const w = firstWords[i]!;
     if (SKIP_DESC_WORDS.has(w)) continue;
+    if (LIGHT_VERBS.has(w)) {
+      const next = firstWords.slice(i + 1, i + 4).find((x) => LIGHT_READ_NOUNS.test(x));
+      if (next) {
+        descVerb = `${w} ${next}`;
+        descClass = "read";
+        break;
+      }
+    }
     if (DESC_READ.has(w)) {
       descVerb = w;
       descClass = "read";
@@ -590,7 +649,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     }
   }
   if (descVerb && descClass) {
-    const weight = verb ? 2 : 3;
+    const weight = verb && !weakNameVerb ? 2 : 3;
     if (descClass === "read")
       t.add("read", WEAK_READ_VERBS.has(descVerb) ? 1 : weight, `description opens with '${descVerb}' → read`);
     else if (descClass === "destructive") {
@@ -605,6 +664,8 @@ export function classifyHeuristic(tool: ToolInput): Classification {
       );
       if (/\b(quer|search|report|analys|check)/.test(rest)) t.add("read", 1, `description runs a query/search → read`);
       else t.add("execute", weight, `description opens with '${descVerb}' → execute`);
+    } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && LAUNCH_OBJECTS_RE.test(first)) {
+      t.add("execute", weight, `description ${descVerb} a build, pipeline, job or workload → execute`);
     } else t.add("write", weight, `description opens with '${descVerb}' → write`);
   }
   // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
@@ -637,7 +698,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     if (/\bcrud\b/.test(desc)) opDestroy = true;
     for (const line of capabilityLines(desc)) {
       for (const w of line.split(/[^a-z]+/)) {
-        const g = GERUNDS.get(w);
+        const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
         if (g === "destructive") opDestroy = true;
         else if (g === "write") opWrite = true;
       }
@@ -659,8 +720,8 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     else if (opRead && opsParam) t.add("read", 1, `'${opsParam.name}' operations are all reads → read`);
     if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
       // "Manage X" with only read operations described says little by itself.
-      t.write -= 2;
-      t.signals.push(`'${verb}' lists no write operation → weak evidence`);
+      t.write -= 3;
+      t.signals.push(`'${verb}' lists no write operation → no evidence from the verb`);
     }
   }
 
@@ -726,9 +787,6 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     t.add("execute", 3, "delegates to an agent that may use its own tools → execute");
     t.destroy(2, "a delegated agent has open-ended effects → destructive");
   }
-  if (paramKeys.has("auto_apply") || paramKeys.has("autoapply")) {
-    t.add("execute", 3, "parameter 'auto_apply' applies infrastructure changes → execute");
-  }
 
   const method = params.find((p) => p.key === "method" || p.key === "http_method" || p.key === "verb");
   if (method) {
@@ -775,7 +833,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     t.add("read", 2, `description says '${m}' → read`);
   }
   if (WAITS_FOR_JOB.test(desc))
-    t.add("write", 2, "description waits for a job to complete → it starts work (not read)");
+    t.add("write", 3, "description waits for a job to complete → it starts work (not read)");
   if (
     verb &&
     EDIT_IN_PLACE_VERBS.has(verb) &&
@@ -792,7 +850,15 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const moneyContext =
     MONEY_WORDS.test(first) ||
     params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency");
-  if (verb && MONEY_VERBS.has(verb)) {
+  if (
+    verb &&
+    ["finalize", "finalise", "void", "capture"].includes(verb) &&
+    objects.some((o) => /^(invoices?|payments?|charges?|orders?|transactions?)$/.test(o))
+  ) {
+    t.financial += 3;
+    t.destroy(3, `'${verb}' closes a financial matter irreversibly → destructive`);
+    t.signals.push(`'${verb} ${objects.join(" ")}' → financial`);
+  } else if (verb && MONEY_VERBS.has(verb)) {
     t.financial += 3;
     t.destroy(3, `name verb '${verb}' moves money → destructive`);
     t.signals.push(`name verb '${verb}' moves money → financial`);
@@ -890,7 +956,7 @@ function decide(t: Tally, c: DecideCtx): Classification {
   // Running arbitrary code or shell with write access is destructive; browser JavaScript and launching a deployment
   // are not by themselves.
   if (access === "execute" && !destructive) {
-    const codeRun = t.signals.some((s) => /takes code|runs code|runs something|'execute'|'exec'|'eval'/.test(s));
+    const codeRun = t.signals.some((s) => /takes code|runs code|takes SQL|'exec'|'eval'/.test(s));
     if (codeRun && !BROWSER_JS.test(c.first) && !BROWSER_JS.test(c.tokens.join(" "))) {
       destructive = true;
       t.signals.push("runs arbitrary code or commands with write access → destructive");

@@ -330,6 +330,9 @@ const WRITE_VERBS = [
   "kick",
   "on",
   "off",
+  "switch",
+  "finalize",
+  "finalise",
   "select",
   "load",
 ] as const;
