@@ -27,14 +27,16 @@ export function namesWith(decision: PolicyDecision, ...actions: Action[]): strin
     .sort();
 }
 
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 /** What to say to an agent whose call was refused. */
 export function denyMessage(t: ToolDecision): string {
   switch (t.action) {
     case "approve":
-      return `${t.tool} needs a person's approval for each call. ${t.reason}.`;
+      return `${t.tool} needs a person's approval for each call. ${cap(t.reason)}.`;
     case "limit":
       return `Rate limit of ${t.limit?.max} per ${t.limit?.window} reached for ${t.tool}. Try again later.`;
     default:
-      return `${t.tool} is not permitted by policy. ${t.reason}.`;
+      return `${t.tool} is not permitted by policy. ${cap(t.reason)}.`;
   }
 }

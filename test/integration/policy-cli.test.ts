@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FORMAT_EXT, POLICY_FORMATS, writeAllPolicies } from "../../src/policy/index.js";
+import { listServers } from "../../src/store/queries.js";
+import { buildCatalog, tempDir } from "../fixtures/configs/policy-test-kit.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+let dir: string;
+let built: ReturnType<typeof buildCatalog>;
+
+function cli(...args: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+      join(ROOT, "test/fixtures/configs/cli-harness.ts"),
+      "--data-dir",
+      dir,
+      ...args,
+    ],
+    {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, MCP_CENSUS_DEBUG: "" },
+    },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  dir = tempDir("policy-cli-");
+  built = buildCatalog(dir, {
+    servers: ["paypal/agent-toolkit", "mcp-server-git", "@modelcontextprotocol/server-filesystem"],
+    unclassified: "mystery_tool",
+  });
+});
+afterAll(() => built?.catalog.close());
+
+describe("writeAllPolicies", () => {
+  it("writes every server in every format, rewrites only changed files, removes gone servers", () => {
+    const out = join(dir, "out");
+    const r1 = writeAllPolicies(built.catalog.sqlite, out);
+    expect(r1).toMatchObject({ servers: 3, files: 3 * POLICY_FORMATS.length, written: 3 * POLICY_FORMATS.length });
+    const slugs = listServers(built.catalog.sqlite).map((s) => s.slug);
+    for (const s of slugs) {
+      expect(existsSync(join(out, "policies", `${s}.json`))).toBe(true);
+      for (const f of POLICY_FORMATS.filter((x) => x !== "policy.json"))
+        expect(existsSync(join(out, "policies", f, `${s}.${FORMAT_EXT[f]}`))).toBe(true);
+    }
+    const file = join(out, "policies", `${slugs[0]}.json`);
+    const mtime = statSync(file).mtimeMs;
+    const before = readFileSync(file);
+    const r2 = writeAllPolicies(built.catalog.sqlite, out);
+    expect(r2.written).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    // A server removed from the catalog loses its files; others stay.
+    writeFileSync(join(out, "policies", "gone-server.json"), "{}\n");
+    writeFileSync(join(out, "policies", "codex", "gone-server.toml"), "\n");
+    writeFileSync(join(out, "policies", "notes.txt"), "not ours\n");
+    const r3 = writeAllPolicies(built.catalog.sqlite, out);
+    expect(r3.removed).toBe(2);
+    expect(existsSync(join(out, "policies", "gone-server.json"))).toBe(false);
+    expect(existsSync(join(out, "policies", "notes.txt"))).toBe(true);
+    expect(readdirSync(join(out, "policies", "codex")).sort()).toEqual(slugs.map((s) => `${s}.toml`).sort());
+  });
+});
+
+describe("mcp-census policy", () => {
+  it("prints a server's policy by slug or name, in any format", () => {
+    const slug = listServers(built.catalog.sqlite).find((s) => s.name === "paypal/agent-toolkit")!.slug;
+    const a = cli("policy", slug);
+    expect(a.code, a.err).toBe(0);
+    const p = JSON.parse(a.out);
+    expect(p).toMatchObject({ version: "1", default: "deny" });
+    expect(p.tools.pay_order.deny_if[0].on_deny).toMatch(/approval/);
+    const b = cli("policy", "paypal/agent-toolkit", "--format", "intercept", "--profile", "strict");
+    expect(b.code, b.err).toBe(0);
+    expect(b.out).toMatch(/^version: "1"/);
+    expect(b.out).toMatch(/Recommended strict policy/);
+  });
+
+  it("writes --out, applies --overrides, and --all writes every format", () => {
+    writeFileSync(join(dir, "ov.json"), JSON.stringify({ tools: { pay_order: { action: "allow" } } }));
+    const r = cli("policy", "paypal/agent-toolkit", "--overrides", join(dir, "ov.json"), "--out", join(dir, "p.json"));
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "p.json"), "utf8")).tools.pay_order).toEqual({});
+    const all = cli("policy", "--all");
+    expect(all.code, all.err).toBe(0);
+    expect(all.out).toMatch(/3 servers, 21 policy files/);
+  });
+
+  it("unknown server: exit 3 and one line naming it", () => {
+    const r = cli("policy", "no-such-server");
+    expect(r.code).toBe(3);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(/no server "no-such-server"/);
+  });
+
+  it("bad profile, format or overrides: exit 2 and one line", () => {
+    for (const args of [
+      ["policy", "mcp-server-git", "--profile", "lax"],
+      ["policy", "mcp-server-git", "--format", "xml"],
+      ["policy", "mcp-server-git", "--overrides", join(dir, "nope.json")],
+    ]) {
+      const r = cli(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
