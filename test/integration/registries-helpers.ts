@@ -110,7 +110,9 @@ export function officialHandler(
     if (url.pathname !== "/v0.1/servers") return sendJson(res, { error: "not found" }, 404);
     const limit = Math.min(100, Number(url.searchParams.get("limit") ?? 30));
     const since = url.searchParams.get("updated_since");
-    const meta = (i: OfficialItem) => i._meta["io.modelcontextprotocol.registry/official"];
+    // Hostile test items may lack _meta: list them as active.
+    const meta = (i: OfficialItem) =>
+      i?._meta?.["io.modelcontextprotocol.registry/official"] ?? { status: "active", updatedAt: "" };
     const visible = items.filter((i) => (since ? meta(i).updatedAt > since : meta(i).status !== "deleted"));
     const cursor = url.searchParams.get("cursor");
     const start = cursor ? Number(Buffer.from(cursor, "base64url").toString()) : 0;
