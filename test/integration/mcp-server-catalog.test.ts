@@ -1,0 +1,128 @@
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/app.js";
+import { buildTestCatalog, type TestCatalog } from "../integration/api-fixture.js";
+
+let t: TestCatalog;
+
+beforeAll(() => {
+  t = buildTestCatalog();
+  // The stdio server opens the file itself: make sure everything is on disk, not only in the WAL of this handle.
+  t.catalog.sqlite.pragma("wal_checkpoint(TRUNCATE)");
+});
+afterAll(() => t.close());
+
+type Structured = Record<string, unknown>;
+
+/** The checks both transports must pass: same server, same answers. */
+async function exercise(client: Client): Promise<void> {
+  const { tools } = await client.listTools();
+  const names = tools.map((x) => x.name).sort();
+  expect(names).toEqual(["check_tool", "get_policy", "get_server", "search_servers", "search_tools"]);
+  for (const tool of tools) {
+    expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+    expect(tool.annotations?.idempotentHint, tool.name).toBe(true);
+    expect(tool.annotations?.openWorldHint, tool.name).toBe(false);
+    expect(tool.annotations?.destructiveHint, tool.name).toBe(false);
+  }
+
+  const search = await client.callTool({ name: "search_tools", arguments: { q: "delete", category: "Destructive" } });
+  const found = (search.structuredContent as Structured).items as { name: string; category: string }[];
+  expect(found.length).toBeGreaterThan(0);
+  expect(found.every((i) => i.category === "Destructive")).toBe(true);
+  const text = (search.content as { type: string; text: string }[])[0]!;
+  expect(JSON.parse(text.text)).toEqual(search.structuredContent);
+
+  const checked = await client.callTool({
+    name: "check_tool",
+    arguments: { server: "@modelcontextprotocol/server-filesystem", tool: "write_file" },
+  });
+  expect(checked.isError).toBeFalsy();
+  const c = checked.structuredContent as Structured;
+  const stored = t.catalog.sqlite
+    .prepare(
+      `SELECT c.category, c.risk, c.access FROM tools t JOIN servers s ON s.id = t.server_id
+       JOIN classifications c ON c.hash = t.hash WHERE s.name = ? AND t.name = ?`,
+    )
+    .get("@modelcontextprotocol/server-filesystem", "write_file") as Structured;
+  expect(c.category).toBe(stored.category);
+  expect(c.risk).toBe(stored.risk);
+  expect(c.access).toBe(stored.access);
+  expect((c.evidence as string[]).length).toBeGreaterThan(0);
+  const rule = c.recommendedRule as { tool: string; action: string; reason: string };
+  expect(rule.tool).toBe("write_file");
+  expect(["allow", "limit", "approve", "hide", "deny"]).toContain(rule.action);
+  expect(rule.reason.length).toBeGreaterThan(0);
+
+  const poisoned = await client.callTool({
+    name: "check_tool",
+    arguments: { server: "test-hostile-calculator", tool: "add_numbers", profile: "permissive" },
+  });
+  const p = poisoned.structuredContent as Structured;
+  expect((p.flags as string[]).some((f) => f.startsWith("poisoning"))).toBe(true);
+  expect((p.recommendedRule as { action: string }).action).toBe("hide");
+
+  const missing = await client.callTool({ name: "check_tool", arguments: { server: "nope", tool: "x" } });
+  expect(missing.isError).toBe(true);
+  expect((missing.content as { text: string }[])[0]!.text).toContain("nope");
+
+  const server = await client.callTool({
+    name: "get_server",
+    arguments: { server: "modelcontextprotocol-server-github" },
+  });
+  expect((server.structuredContent as Structured).toolCount).toBe(
+    t.servers.get("@modelcontextprotocol/server-github")?.length,
+  );
+
+  const policy = await client.callTool({
+    name: "get_policy",
+    arguments: { server: "modelcontextprotocol-server-github", format: "claude-code", profile: "strict" },
+  });
+  const pol = policy.structuredContent as Structured;
+  expect(pol.format).toBe("claude-code");
+  expect(JSON.stringify(pol.policy)).toContain("mcp__");
+
+  const bad = await client.callTool({ name: "search_tools", arguments: { limit: 500 } });
+  expect(bad.isError).toBe(true);
+}
+
+describe("catalog MCP server", () => {
+  it("answers over stdio (`mcp-census mcp`)", async () => {
+    const transport = new StdioClientTransport({
+      command: "npx",
+      args: ["tsx", "src/cli/main.ts", "mcp", "--db", t.path],
+      cwd: process.cwd(),
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      await exercise(client);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("answers over Streamable HTTP at /mcp", async () => {
+    const app = createApp({ sqlite: t.catalog.sqlite });
+    const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
+        resolve({ server: s, port: info.port }),
+      );
+    });
+    const client = new Client({ name: "test", version: "1.0.0" });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+      await exercise(client);
+      const get = await fetch(`http://127.0.0.1:${port}/mcp`);
+      expect(get.status).toBe(405);
+    } finally {
+      await client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
