@@ -1,0 +1,322 @@
+import { createHash } from "node:crypto";
+import type Database from "better-sqlite3";
+import { detectFlags } from "../classify/flags.js";
+import { classifyHeuristic } from "../classify/heuristics.js";
+import { AppError } from "../core/errors.js";
+import type { Classification, RawTool } from "../core/types.js";
+import type { IngestResult, ToolDelta } from "../store/catalog.js";
+import { findServer } from "../store/queries.js";
+import {
+  diffTool,
+  type FlagDetector,
+  renderToolDiff,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+  summarize,
+} from "./diff.js";
+import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "./events.js";
+
+export { renderAtom } from "./atom.js";
+export {
+  CHANGE_KINDS,
+  type ChangeDetails,
+  type ChangeKind,
+  diffTool,
+  renderToolDiff,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from "./diff.js";
+export { type ChangeEvent, toChangeEvent } from "./events.js";
+export {
+  deliverWebhooks,
+  loadWebhookConfig,
+  signBody,
+  verifySignature,
+  type WebhookConfig,
+} from "./webhooks.js";
+
+/** The classifier's poisoning and shadowing flags on a piece of prose, as extra indicators. */
+const classifierFlags: FlagDetector = (text) =>
+  detectFlags({ name: "", description: text }, { access: "read", destructive: false }).filter(
+    (f) => f.startsWith("poisoning:") || f === "shadowing",
+  );
+
+function versionRaw(sqlite: Database.Database, serverId: number, tool: string, hash: string | null): RawTool | null {
+  if (!hash) return null;
+  const r = sqlite
+    .prepare("SELECT raw FROM tool_versions WHERE server_id = ? AND tool_name = ? AND hash = ?")
+    .get(serverId, tool, hash) as { raw: string } | undefined;
+  return r ? (JSON.parse(r.raw) as RawTool) : null;
+}
+
+function storedClassifications(sqlite: Database.Database, hash: string): Map<string, Classification> {
+  const rows = sqlite
+    .prepare("SELECT * FROM classifications WHERE hash = ? ORDER BY created_at DESC, rowid DESC")
+    .all(hash) as Record<string, unknown>[];
+  const out = new Map<string, Classification>();
+  for (const r of rows) {
+    const version = r.classifier_version as string;
+    if (out.has(version)) continue;
+    out.set(version, {
+      access: r.access as Classification["access"],
+      destructive: !!r.destructive,
+      financial: !!r.financial,
+      category: r.category as Classification["category"],
+      risk: r.risk as Classification["risk"],
+      confidence: r.confidence as number,
+      signals: JSON.parse(r.signals as string) as string[],
+      flags: JSON.parse(r.flags as string) as string[],
+      source: r.source as string,
+      classifierVersion: version,
+    });
+  }
+  return out;
+}
+
+/**
+ * The two classifications to compare: stored ones of the same classifier version when both hashes have one
+ * (newest first); otherwise the heuristic classifier on both definitions, so versions are never mixed.
+ */
+function classificationsFor(
+  sqlite: Database.Database,
+  serverName: string,
+  delta: ToolDelta,
+  from: RawTool | null,
+  to: RawTool | null,
+): { fromClass: Classification | null; toClass: Classification | null } {
+  if (!from || !to || !delta.from || !delta.to) return { fromClass: null, toClass: null };
+  const a = storedClassifications(sqlite, delta.from);
+  const b = storedClassifications(sqlite, delta.to);
+  for (const [version, cb] of b) {
+    const ca = a.get(version);
+    if (ca) return { fromClass: ca, toClass: cb };
+  }
+  const input = (t: RawTool) => ({
+    server: serverName,
+    name: t.name,
+    title: typeof t.title === "string" ? t.title : undefined,
+    description: typeof t.description === "string" ? t.description : undefined,
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+    annotations: t.annotations ?? null,
+  });
+  return { fromClass: classifyHeuristic(input(from)), toClass: classifyHeuristic(input(to)) };
+}
+
+const dedupeKey = (serverId: number, probeId: number, d: ToolDelta) =>
+  createHash("sha256")
+    .update(JSON.stringify([serverId, probeId, d.name, d.from, d.to]))
+    .digest("hex");
+
+/**
+ * Diffs each tool delta of an ingested probe against the previous definition and stores one change event per tool
+ * with its severity and reason. The first successful listing of a server is its baseline and records nothing.
+ * Idempotent: recording the same ingest again stores nothing and returns only events stored by this call.
+ */
+export function recordChanges(
+  sqlite: Database.Database,
+  serverId: number,
+  ingest: IngestResult,
+  opts: { now?: string } = {},
+): ChangeEvent[] {
+  const deltas = [...ingest.added, ...ingest.removed, ...ingest.changed];
+  if (deltas.length === 0) return [];
+  const server = sqlite.prepare("SELECT id, name, slug FROM servers WHERE id = ?").get(serverId) as
+    | { id: number; name: string; slug: string }
+    | undefined;
+  if (!server) throw new AppError("not_found", `no server with id ${serverId}`);
+  const probe = sqlite
+    .prepare("SELECT started_at, outcome FROM probes WHERE id = ? AND server_id = ?")
+    .get(ingest.probeId, serverId) as { started_at: string; outcome: string } | undefined;
+  // A probe that failed cannot have removed anything: ingestProbe reports no deltas for it, and we trust only ok ones.
+  if (probe && probe.outcome !== "ok") return [];
+  const earlierOk = sqlite
+    .prepare("SELECT 1 FROM probes WHERE server_id = ? AND id < ? AND outcome = 'ok' LIMIT 1")
+    .get(serverId, ingest.probeId);
+  if (!earlierOk) return [];
+  const at = opts.now ?? probe?.started_at ?? new Date().toISOString();
+  const insert = sqlite.prepare(
+    `INSERT INTO changes (server_id, probe_id, at, tool_name, kind, severity, reason, from_hash, to_hash, details, dedupe_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+  );
+  return sqlite.transaction(() => {
+    const out: ChangeEvent[] = [];
+    for (const d of [...deltas].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+      const from = versionRaw(sqlite, serverId, d.name, d.from);
+      const to = versionRaw(sqlite, serverId, d.name, d.to);
+      const details = diffTool(from, to, {
+        ...classificationsFor(sqlite, server.name, d, from, to),
+        detectFlags: classifierFlags,
+      });
+      const head = summarize(details);
+      if (!head) continue;
+      const r = insert.run(
+        serverId,
+        ingest.probeId,
+        at,
+        d.name,
+        head.kind,
+        head.severity,
+        head.reason,
+        d.from,
+        d.to,
+        JSON.stringify(details),
+        dedupeKey(serverId, ingest.probeId, d),
+      );
+      if (r.changes === 0) continue;
+      out.push({
+        id: Number(r.lastInsertRowid),
+        serverId,
+        server: server.name,
+        serverSlug: server.slug,
+        probeId: ingest.probeId,
+        at,
+        toolName: d.name,
+        kind: head.kind,
+        severity: head.severity,
+        reason: head.reason,
+        fromHash: d.from,
+        toHash: d.to,
+        details,
+      });
+    }
+    return out;
+  })();
+}
+
+export interface ListChangesOptions {
+  /** ISO date/time, or a duration back from now: 90m, 24h, 7d. */
+  since?: string;
+  /** Server slug, name or id. */
+  server?: string;
+  /** Minimum severity. */
+  severity?: Severity;
+  /** Page size, 1..500 (default 50). */
+  limit?: number;
+  /** Opaque cursor from a previous page's nextCursor. */
+  cursor?: string;
+  /** Reference time for relative `since` (tests). */
+  now?: string;
+}
+
+/** Parses a `since` value (ISO date or 90m/24h/7d/2w) into an ISO timestamp; bad input is one clear error. */
+export function parseSince(since: string, now = new Date().toISOString()): string {
+  const rel = /^(\d{1,6})\s*(m|h|d|w)$/i.exec(since.trim());
+  if (rel) {
+    const unit = { m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 }[rel[2]!.toLowerCase() as "m" | "h" | "d" | "w"];
+    return new Date(Date.parse(now) - Number(rel[1]) * unit).toISOString();
+  }
+  const t = Date.parse(since);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(since.trim()) || Number.isNaN(t)) {
+    throw new AppError(
+      "bad_input",
+      `--since must be an ISO date (2025-01-31) or a duration like 24h or 7d, not "${since.slice(0, 50)}"`,
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+const encodeCursor = (id: number) => Buffer.from(`c:${id}`).toString("base64url");
+function decodeCursor(cursor: string): number {
+  const m = /^c:(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!m) throw new AppError("bad_input", "invalid cursor");
+  return Number(m[1]);
+}
+
+/**
+ * Changes newest first, filtered by time, server and minimum severity. The cursor is the last id seen, so pages stay
+ * stable while new changes arrive at the head.
+ */
+export function listChanges(
+  sqlite: Database.Database,
+  opts: ListChangesOptions = {},
+): { items: ChangeEvent[]; nextCursor: string | null } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (opts.since) {
+    where.push("c.at >= ?");
+    args.push(parseSince(opts.since, opts.now));
+  }
+  if (opts.server) {
+    const s = findServer(sqlite, opts.server);
+    if (!s) throw new AppError("not_found", `no server "${opts.server.slice(0, 100)}" in the catalog`);
+    where.push("c.server_id = ?");
+    args.push(s.id);
+  }
+  if (opts.severity) {
+    if (!SEVERITIES.includes(opts.severity)) {
+      throw new AppError("bad_input", `severity must be one of ${SEVERITIES.join(", ")}`);
+    }
+    const allowed = SEVERITIES.filter((s) => severityRank(s) >= severityRank(opts.severity!));
+    where.push(`c.severity IN (${allowed.map(() => "?").join(", ")})`);
+    args.push(...allowed);
+  }
+  if (opts.cursor) {
+    where.push("c.id < ?");
+    args.push(decodeCursor(opts.cursor));
+  }
+  const limit = opts.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new AppError("bad_input", "limit must be an integer from 1 to 500");
+  }
+  const rows = sqlite
+    .prepare(
+      `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY c.id DESC LIMIT ?`,
+    )
+    .all(...args, limit + 1) as Record<string, unknown>[];
+  const items = rows.slice(0, limit).map(toChangeEvent);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+/** One stored definition of a tool with when it was seen and what changed from the previous one. */
+export interface ToolVersion {
+  hash: string;
+  firstSeen: string;
+  lastSeen: string;
+  definition: RawTool;
+  classification: Classification | null;
+  /** Readable diff from the previous version (empty for the first). */
+  diff: string[];
+}
+
+/** A tool's history: every definition by date with readable diffs, and the change events recorded for it. */
+export function toolHistory(
+  sqlite: Database.Database,
+  serverId: number,
+  toolName: string,
+): { serverId: number; toolName: string; versions: ToolVersion[]; changes: ChangeEvent[] } {
+  const rows = sqlite
+    .prepare(
+      `SELECT hash, raw, first_seen, last_seen FROM tool_versions WHERE server_id = ? AND tool_name = ?
+       ORDER BY first_seen, id`,
+    )
+    .all(serverId, toolName) as { hash: string; raw: string; first_seen: string; last_seen: string }[];
+  let prev: RawTool | null = null;
+  const versions: ToolVersion[] = rows.map((r) => {
+    const definition = JSON.parse(r.raw) as RawTool;
+    const stored = storedClassifications(sqlite, r.hash);
+    const v: ToolVersion = {
+      hash: r.hash,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      definition,
+      classification: stored.values().next().value ?? null,
+      diff: prev ? renderToolDiff(prev, definition) : [],
+    };
+    prev = definition;
+    return v;
+  });
+  const changes = (
+    sqlite
+      .prepare(
+        `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
+         WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
+      )
+      .all(serverId, toolName) as Record<string, unknown>[]
+  ).map(toChangeEvent);
+  return { serverId, toolName, versions, changes };
+}

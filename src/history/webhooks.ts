@@ -1,0 +1,242 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type Database from "better-sqlite3";
+import { z } from "zod";
+import { AppError, oneLine } from "../core/errors.js";
+import { SEVERITIES, severityRank } from "./diff.js";
+import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "./events.js";
+
+/** Webhook settings: where to POST, how to sign, which changes, how hard to retry. */
+export const WebhookConfigSchema = z
+  .object({
+    urls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+    /** HMAC-SHA256 key; receivers check X-MCP-Census-Signature with it. */
+    secret: z.string().min(16, "webhook secret must be at least 16 characters").optional(),
+    minSeverity: z.enum(SEVERITIES).default("high"),
+    maxAttempts: z.coerce.number().int().min(1).max(20).default(5),
+    /** First retry delay; doubles each attempt. */
+    backoffMs: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+    timeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Changes older than this are never sent, so adding a URL does not replay years of history. */
+    maxAgeHours: z.coerce.number().min(0).default(72),
+  })
+  .strict()
+  .refine((c) => c.urls.length === 0 || !!c.secret, { message: "webhook urls need a secret", path: ["secret"] });
+export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
+
+const ENV = {
+  urls: "MCP_CENSUS_WEBHOOK_URLS",
+  secret: "MCP_CENSUS_WEBHOOK_SECRET",
+  minSeverity: "MCP_CENSUS_WEBHOOK_MIN_SEVERITY",
+  maxAttempts: "MCP_CENSUS_WEBHOOK_MAX_ATTEMPTS",
+  backoffMs: "MCP_CENSUS_WEBHOOK_BACKOFF_MS",
+  timeoutMs: "MCP_CENSUS_WEBHOOK_TIMEOUT_MS",
+  maxAgeHours: "MCP_CENSUS_WEBHOOK_MAX_AGE_HOURS",
+} as const;
+
+/**
+ * Loads webhook settings: a JSON file (when given) overlaid with MCP_CENSUS_WEBHOOK_* environment variables
+ * (URLS is comma-separated). No file and no variables means no webhooks.
+ */
+export function loadWebhookConfig(path?: string, env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  let file: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new AppError("config_invalid", `cannot read webhook config ${path}`, { cause: err });
+    }
+    try {
+      file = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new AppError("config_invalid", `webhook config ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!file || typeof file !== "object" || Array.isArray(file)) {
+      throw new AppError("config_invalid", `webhook config ${path} must hold a JSON object`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === "") continue;
+    fromEnv[key] =
+      key === "urls"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v;
+  }
+  const parsed = WebhookConfigSchema.safeParse({ ...file, ...fromEnv });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      "config_invalid",
+      `invalid webhook setting ${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** `sha256=<hex>` HMAC of the raw body. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** Checks a signature header against the raw body in constant time (for receivers and tests). */
+export function verifySignature(secret: string, body: string, header: string | null | undefined): boolean {
+  if (!header) return false;
+  const want = Buffer.from(signBody(secret, body));
+  const got = Buffer.from(header);
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+/** The JSON body POSTed for one change. */
+export function webhookPayload(c: ChangeEvent): Record<string, unknown> {
+  return {
+    id: `change-${c.id}`,
+    type: "tool.changed",
+    at: c.at,
+    server: { name: c.server, slug: c.serverSlug },
+    tool: c.toolName,
+    kind: c.kind,
+    severity: c.severity,
+    reason: c.reason,
+    fromHash: c.fromHash,
+    toHash: c.toHash,
+    details: c.details,
+  };
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  failed: number;
+  /** Still pending after this call (will be retried by the next one). */
+  pending: number;
+}
+
+/** A send that has been claimed longer than this is assumed to have died with its process and is retried. */
+const CLAIM_STALE_MS = 5 * 60_000;
+
+/**
+ * Sends every change at or above the minimum severity to every URL, once. Each (change, url) pair is a row in
+ * webhook_deliveries: claimed before sending, marked delivered on a 2xx, retried with exponential backoff up to
+ * maxAttempts, then marked failed with the last error. A restart resumes from the rows, so nothing is sent twice
+ * unless a process dies between the receiver's 2xx and our write (receivers dedupe on X-MCP-Census-Id).
+ */
+export async function deliverWebhooks(
+  sqlite: Database.Database,
+  config: WebhookConfig,
+  opts: { now?: () => number; sleep?: (ms: number) => Promise<void>; fetch?: typeof fetch } = {},
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { delivered: 0, failed: 0, pending: 0 };
+  if (config.urls.length === 0 || !config.secret) return report;
+  const secret = config.secret;
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const doFetch = opts.fetch ?? fetch;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const allowed = SEVERITIES.filter((s) => severityRank(s) >= severityRank(config.minSeverity));
+  const oldest = iso(now() - config.maxAgeHours * 3600e3);
+
+  // Create the delivery rows first: from here on the work to do is on disk, not in memory.
+  const enqueue = sqlite.prepare(
+    `INSERT INTO webhook_deliveries (change_id, url, status, attempts, next_attempt_at)
+     SELECT c.id, ?, 'pending', 0, ? FROM changes c
+     WHERE c.severity IN (${allowed.map(() => "?").join(", ")}) AND c.at >= ?
+     ON CONFLICT (change_id, url) DO NOTHING`,
+  );
+  sqlite.transaction(() => {
+    for (const url of config.urls) enqueue.run(url, iso(now()), ...allowed, oldest);
+  })();
+
+  const claim = sqlite.prepare(
+    `UPDATE webhook_deliveries SET status = 'sending', claimed_at = ?
+     WHERE id = ? AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))`,
+  );
+  const done = sqlite.prepare(
+    "UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE id = ?",
+  );
+  const retry = sqlite.prepare(
+    "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, claimed_at = NULL WHERE id = ?",
+  );
+  const due = () =>
+    sqlite
+      .prepare(
+        `SELECT d.id, d.url, d.attempts, d.next_attempt_at FROM webhook_deliveries d
+         WHERE (d.status = 'pending' OR (d.status = 'sending' AND d.claimed_at < ?)) AND d.url IN (${config.urls.map(() => "?").join(", ")})
+         ORDER BY d.change_id, d.url`,
+      )
+      .all(iso(now() - CLAIM_STALE_MS), ...config.urls) as {
+      id: number;
+      url: string;
+      attempts: number;
+      next_attempt_at: string | null;
+    }[];
+  const changeFor = sqlite.prepare(
+    `SELECT ${CHANGE_COLUMNS}
+     FROM webhook_deliveries d JOIN changes c ON c.id = d.change_id JOIN servers s ON s.id = c.server_id WHERE d.id = ?`,
+  );
+
+  const sendOne = async (row: { id: number; url: string; attempts: number; next_attempt_at: string | null }) => {
+    let attempts = row.attempts;
+    const wait = row.next_attempt_at ? Date.parse(row.next_attempt_at) - now() : 0;
+    if (wait > 0) await sleep(wait);
+    for (;;) {
+      if (claim.run(iso(now()), row.id, iso(now() - CLAIM_STALE_MS)).changes === 0) return; // another process has it
+      const change = toChangeEvent(changeFor.get(row.id) as Record<string, unknown>);
+      const body = JSON.stringify(webhookPayload(change));
+      attempts++;
+      let error: string | null = null;
+      try {
+        const res = await doFetch(row.url, {
+          method: "POST",
+          body,
+          redirect: "manual",
+          signal: AbortSignal.timeout(config.timeoutMs),
+          headers: {
+            "content-type": "application/json",
+            "user-agent": "mcp-census-webhook/1",
+            "x-mcp-census-signature": signBody(secret, body),
+            "x-mcp-census-timestamp": String(Math.floor(now() / 1000)),
+            "x-mcp-census-id": `change-${change.id}`,
+            "x-mcp-census-event": "tool.changed",
+          },
+        });
+        await res.body?.cancel().catch(() => {});
+        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      } catch (err) {
+        error = oneLine(err);
+      }
+      if (!error) {
+        done.run(attempts, iso(now()), row.id);
+        report.delivered++;
+        return;
+      }
+      if (attempts >= config.maxAttempts) {
+        retry.run("failed", attempts, error, null, row.id);
+        report.failed++;
+        return;
+      }
+      const delay = config.backoffMs * 2 ** (attempts - 1);
+      retry.run("pending", attempts, error, iso(now() + delay), row.id);
+      await sleep(delay);
+    }
+  };
+
+  // A few sends at a time: one slow receiver must not hold up the others for long.
+  const queue = due();
+  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) await sendOne(row);
+  });
+  await Promise.all(workers);
+  report.pending = (
+    sqlite
+      .prepare(
+        `SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND url IN (${config.urls.map(() => "?").join(", ")})`,
+      )
+      .get(...config.urls) as { n: number }
+  ).n;
+  return report;
+}
