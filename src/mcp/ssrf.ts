@@ -25,9 +25,7 @@ for (const [net, prefix] of [
   BLOCKED.addSubnet(net, prefix, "ipv4");
 }
 for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["::ffff:0:0", 96], // IPv4-mapped: judged by the embedded IPv4 below, blocked here as a backstop
+  ["::", 96], // unspecified, loopback and the old IPv4-compatible form
   ["64:ff9b::", 96], // NAT64 can reach private IPv4
   ["100::", 64],
   ["2001:db8::", 32],
@@ -45,8 +43,9 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(bare);
   if (family === 4) return BLOCKED.check(bare, "ipv4");
   if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-    if (mapped?.[1]) return true;
+    // IPv4-mapped/translated (::ffff:…, also as hex once URL-normalised) reach IPv4 hosts: refuse them all.
+    // (BlockList cannot hold ::ffff:0:0/96: it would match every IPv4 address.)
+    if (/^::ffff:/i.test(bare) || /^(0{1,4}:){5}ffff:/i.test(bare)) return true;
     return BLOCKED.check(bare, "ipv6");
   }
   return true; // not an IP at all: refuse rather than guess
