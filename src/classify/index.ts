@@ -1,0 +1,172 @@
+import type { Classification, Risk, ToolInput } from "../core/types.js";
+import { detectFlags } from "./flags.js";
+import { classifyHeuristic, deriveCategory } from "./heuristics.js";
+import { type LlmAnswer, LlmClient, llmCacheKey } from "./llm.js";
+import type { LlmCache } from "./llm-cache.js";
+import { CLASSIFIER_VERSION } from "./version.js";
+
+export { detectFlags } from "./flags.js";
+export { classifyHeuristic, deriveCategory, splitName } from "./heuristics.js";
+export { LlmAnswerSchema, LlmClient, llmCacheKey } from "./llm.js";
+export { type LlmCache, MemoryLlmCache, SqliteLlmCache } from "./llm-cache.js";
+export { CLASSIFIER_VERSION, PROMPT_VERSION } from "./version.js";
+
+/** LLM settings for createClassifier; without them everything runs on heuristics. */
+export interface ClassifierLlmOptions {
+  baseURL: string;
+  apiKey: string;
+  model: string;
+  /** Ask the LLM when the heuristic confidence is below this. */
+  threshold: number;
+  /** Tokens per run (usage.total_tokens) before falling back to heuristics. */
+  tokenBudget: number;
+  timeoutMs: number;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  maxRetryDelayMs?: number;
+}
+
+export interface ClassifierOptions {
+  llm?: ClassifierLlmOptions;
+  cache?: LlmCache;
+  /** Ask the LLM for every tool, whatever the heuristic confidence (`--llm all`). */
+  forceLlm?: boolean;
+}
+
+export interface ClassifierStats {
+  classified: number;
+  heuristicOnly: number;
+  llmRequests: number;
+  llmAnswers: number;
+  cacheHits: number;
+  tokens: number;
+  fallbacks: number;
+  fallbackReasons: Record<string, number>;
+}
+
+export interface Classifier {
+  classify(tool: ToolInput): Promise<Classification>;
+  classifyMany(tools: ToolInput[], concurrency?: number): Promise<Classification[]>;
+  stats(): ClassifierStats;
+}
+
+const RISK_ORDER: Risk[] = ["low", "medium", "high", "critical"];
+
+/** Turns an LLM answer into a Classification, keeping the invariants the heuristics keep. */
+export function fromLlmAnswer(
+  tool: ToolInput,
+  answer: LlmAnswer,
+  heuristic: Classification,
+  source: "llm" | "llm-cache",
+  model: string,
+): Classification {
+  const signals = [`${source === "llm" ? "LLM" : "cached LLM answer"} (${model}): ${answer.reason}`];
+  let access = answer.access;
+  let destructive = answer.destructive;
+  let financial = answer.financial;
+  let confidence = answer.confidence;
+  // Calling a writing tool read is the worst mistake: a confident heuristic "not read" outvotes an LLM "read".
+  if (access === "read" && heuristic.access !== "read" && heuristic.confidence >= 0.7) {
+    access = heuristic.access;
+    destructive = destructive || heuristic.destructive;
+    financial = financial || heuristic.financial;
+    confidence = Math.min(confidence, heuristic.confidence) * 0.8;
+    signals.push(`LLM said read but the heuristics are confident it is ${heuristic.access} → kept ${heuristic.access}`);
+  }
+  if (access === "read") {
+    destructive = false;
+    financial = false;
+  }
+  let risk: Risk = answer.risk;
+  if (destructive || financial) risk = "critical";
+  else if (risk === "critical") risk = "high";
+  if (access === "execute" && RISK_ORDER.indexOf(risk) < RISK_ORDER.indexOf("high")) risk = "high";
+  signals.push(`heuristics alone said ${heuristic.access} / ${heuristic.risk} (confidence ${heuristic.confidence})`);
+  for (const s of heuristic.signals) signals.push(`heuristic: ${s}`);
+  const c: Classification = {
+    access,
+    destructive,
+    financial,
+    category: deriveCategory(access, destructive, financial),
+    risk,
+    confidence: Math.round(Math.max(0, Math.min(1, confidence)) * 100) / 100,
+    signals,
+    flags: [],
+    source,
+    classifierVersion: CLASSIFIER_VERSION,
+  };
+  c.flags = detectFlags(tool, c);
+  return c;
+}
+
+/** Creates a classifier: heuristics always, the LLM for unsure tools when configured. */
+export function createClassifier(opts: ClassifierOptions = {}): Classifier {
+  const llm = opts.llm ? new LlmClient(opts.llm) : undefined;
+  const st: ClassifierStats = {
+    classified: 0,
+    heuristicOnly: 0,
+    llmRequests: 0,
+    llmAnswers: 0,
+    cacheHits: 0,
+    tokens: 0,
+    fallbacks: 0,
+    fallbackReasons: {},
+  };
+
+  const fallback = (h: Classification, reason: string): Classification => {
+    st.fallbacks++;
+    const bucket = reason.replace(/\d+/g, "N").slice(0, 60);
+    st.fallbackReasons[bucket] = (st.fallbackReasons[bucket] ?? 0) + 1;
+    return { ...h, signals: [...h.signals, `LLM not used: ${reason} → heuristics decided`] };
+  };
+
+  async function classify(tool: ToolInput): Promise<Classification> {
+    st.classified++;
+    const h = classifyHeuristic(tool);
+    if (!llm || !opts.llm) {
+      st.heuristicOnly++;
+      return h;
+    }
+    if (!opts.forceLlm && h.confidence >= opts.llm.threshold) {
+      st.heuristicOnly++;
+      return {
+        ...h,
+        signals: [
+          ...h.signals,
+          `heuristic confidence ${h.confidence} ≥ threshold ${opts.llm.threshold} → heuristics decided`,
+        ],
+      };
+    }
+    const key = llmCacheKey(tool, llm.model);
+    const cached = opts.cache?.get(key);
+    if (cached) {
+      st.cacheHits++;
+      return fromLlmAnswer(tool, cached, h, "llm-cache", llm.model);
+    }
+    if (!llm.hasBudget()) return fallback(h, "token budget exhausted");
+    const before = llm.requests;
+    const out = await llm.classify(tool);
+    st.llmRequests += llm.requests - before;
+    st.tokens += out.tokens;
+    if (!out.ok) return fallback(h, out.reason);
+    st.llmAnswers++;
+    opts.cache?.set(key, out.answer);
+    return fromLlmAnswer(tool, out.answer, h, "llm", llm.model);
+  }
+
+  async function classifyMany(tools: ToolInput[], concurrency = 4): Promise<Classification[]> {
+    const results = new Array<Classification>(tools.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < tools.length) {
+        const i = next++;
+        results[i] = await classify(tools[i]!);
+      }
+    };
+    const n = Math.max(1, Math.min(concurrency, tools.length));
+    await Promise.all(Array.from({ length: n }, worker));
+    return results;
+  }
+
+  return { classify, classifyMany, stats: () => ({ ...st, fallbackReasons: { ...st.fallbackReasons } }) };
+}
