@@ -24,7 +24,13 @@ const DockerServerSchema = z
     config: z
       .object({
         secrets: z.array(z.object({ name: z.string(), env: z.string().nullish() }).passthrough()).nullish(),
-        env: z.array(z.object({ name: z.string(), example: z.unknown(), value: z.unknown() }).passthrough()).nullish(),
+        env: z
+          .array(
+            z
+              .object({ name: z.string(), example: z.unknown().optional(), value: z.unknown().optional() })
+              .passthrough(),
+          )
+          .nullish(),
       })
       .passthrough()
       .nullish(),

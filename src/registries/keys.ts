@@ -19,25 +19,43 @@ export function normaliseRepoUrl(url: string): string | undefined {
   return u.replace(/^https:\/\//, "");
 }
 
+/** Hosts that proxy other people's servers: their URLs name a catalog's deployment, not the server itself. */
+const GATEWAY_HOSTS = new Set(["server.smithery.ai"]);
+/** Image namespaces a catalog rebuilds servers into (Docker's mcp/*): the catalog's artefact, not the publisher's. */
+const CATALOG_IMAGE = /^mcp\//;
+
 /** Identity keys of a server entry. Strong keys (name, packages, remotes) identify it alone; the repository is weak:
- * monorepos publish many servers, so it only matches when exactly one known server has it. */
+ * monorepos publish many servers, so it only matches when exactly one known server has it. A catalog's own
+ * deployments (gateway URLs, rebuilt images) are weak too: they would otherwise outvote the repository. */
 export function canonicalKeys(entry: ServerEntry): { strong: string[]; weak: string[] } {
   const keys = new Set<string>();
+  const weak = new Set<string>();
   keys.add(`name:${entry.name.trim().toLowerCase()}`);
   for (const p of entry.packages ?? []) {
     const type = p.registryType.toLowerCase();
     let id = p.identifier.trim();
     if (type === "oci") id = id.replace(/^docker\.io\//, "").replace(/:[^/:]+$/, "");
-    if (type === "npm" || type === "pypi" || type === "oci" || type === "nuget")
-      keys.add(`${type}:${id.toLowerCase()}`);
+    if (type === "npm" || type === "pypi" || type === "oci" || type === "nuget") {
+      (type === "oci" && CATALOG_IMAGE.test(id) ? weak : keys).add(`${type}:${id.toLowerCase()}`);
+    }
   }
   for (const r of entry.remotes ?? []) {
-    keys.add(`remote:${r.url.trim().toLowerCase().replace(/\/+$/, "")}`);
+    const url = r.url.trim().toLowerCase().replace(/\/+$/, "");
+    (GATEWAY_HOSTS.has(hostOf(url)) ? weak : keys).add(`remote:${url}`);
   }
   const repoInfo = entry.repository as { url?: string; subfolder?: string } | undefined;
   let repo = repoInfo?.url ? normaliseRepoUrl(repoInfo.url) : undefined;
   if (repo && repoInfo?.subfolder) repo = `${repo}/${repoInfo.subfolder.replace(/^\.?\/+|\/+$/g, "").toLowerCase()}`;
-  return { strong: [...keys], weak: repo ? [`repo:${repo}`] : [] };
+  if (repo) weak.add(`repo:${repo}`);
+  return { strong: [...keys], weak: [...weak] };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
 }
 
 /** A URL/path-safe slug for a server or tool name. */

@@ -59,7 +59,11 @@ export function smitheryAdapter(opts: { baseUrl?: string; apiKey?: string; pageS
         const s = p.data;
         let detail: z.infer<typeof DetailSchema> | undefined;
         if (s.isDeployed || s.remote) {
-          const durl = joinUrl(base, `/servers/${s.qualifiedName.split("/").map(encodeURIComponent).join("/")}`);
+          // Smithery paths keep the "@" and "/" of qualified names (/servers/@owner/name).
+          const durl = joinUrl(
+            base,
+            `/servers/${encodeURIComponent(s.qualifiedName).replace(/%40/g, "@").replace(/%2F/gi, "/")}`,
+          );
           try {
             const r = await ctx.http.getJson(durl, { headers });
             const d = r.notModified ? undefined : DetailSchema.safeParse(r.body);
