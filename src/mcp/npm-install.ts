@@ -88,12 +88,42 @@ function npmErrorLine(stderr: string): string {
   return `${code ? `${code}: ` : ""}${msg}`.slice(0, 300);
 }
 
-/** Resolves "latest", a tag or a range to one exact version (once per process per spec). */
-export async function resolveVersion(name: string, version: string | undefined, timeoutMs: number): Promise<string> {
+/** How long a resolved "latest" (or tag/range) is trusted before asking the registry again. */
+export const RESOLVED_VERSION_TTL_MS = 24 * 60 * 60 * 1000;
+
+function resolvedFile(cacheDir: string): string {
+  return join(resolve(cacheDir), "npm", "resolved-versions.json");
+}
+
+function readResolved(cacheDir: string): Record<string, { version: string; at: number }> {
+  try {
+    return JSON.parse(readFileSync(resolvedFile(cacheDir), "utf8")) as Record<string, { version: string; at: number }>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Resolves "latest", a tag or a range to one exact version: once per process, and remembered in the cache for a
+ * day so a warm cache needs no registry round trip.
+ */
+export async function resolveVersion(
+  name: string,
+  version: string | undefined,
+  timeoutMs: number,
+  cacheDir?: string,
+): Promise<string> {
   if (version && EXACT_VERSION.test(version)) return version;
   const spec = `${name}@${version || "latest"}`;
   const cached = latestCache.get(spec);
   if (cached) return cached;
+  if (cacheDir) {
+    const hit = readResolved(cacheDir)[spec];
+    if (hit && Date.now() - hit.at < RESOLVED_VERSION_TTL_MS && EXACT_VERSION.test(hit.version)) {
+      latestCache.set(spec, hit.version);
+      return hit.version;
+    }
+  }
   const r = await runNpm(["view", spec, "version", "--json"], { timeoutMs });
   if (r.timedOut) throw new InstallError(`npm view ${spec} timed out`);
   if (r.code !== 0) throw new InstallError(`cannot resolve ${spec}: ${npmErrorLine(r.stderr)}`);
@@ -107,6 +137,15 @@ export async function resolveVersion(name: string, version: string | undefined, 
   const last = versions[versions.length - 1];
   if (typeof last !== "string" || !EXACT_VERSION.test(last)) throw new InstallError(`no version found for ${spec}`);
   latestCache.set(spec, last);
+  if (cacheDir) {
+    // Read-modify-write races between processes only lose a cache entry, never corrupt one (rename is atomic).
+    const all = { ...readResolved(cacheDir), [spec]: { version: last, at: Date.now() } };
+    const file = resolvedFile(cacheDir);
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(all, null, 1));
+    await rename(tmp, file);
+  }
   return last;
 }
 
@@ -225,7 +264,7 @@ export async function installNpmPackage(
     const found = findInstalled(name, version, opts.resolveFrom, opts.allowInstallScripts);
     if (found) return found;
   }
-  const exact = await resolveVersion(name, version, Math.min(opts.timeoutMs, 60_000));
+  const exact = await resolveVersion(name, version, Math.min(opts.timeoutMs, 60_000), opts.cacheDir);
   const dir = cacheDirFor(opts.cacheDir, name, exact);
   const key = `${dir}|${opts.allowInstallScripts}`;
   const running = inflight.get(key);
