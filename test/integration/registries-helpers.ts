@@ -37,7 +37,7 @@ export interface Recorded {
   headers: IncomingMessage["headers"];
 }
 
-export type Handler = (url: URL, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type Handler = (url: URL, req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** A loopback HTTP server; every request is recorded. */
 export async function loopback(
