@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+import type Database from "better-sqlite3";
+import type { RawTool } from "../core/types.js";
+import {
+  CLASSIFICATION_JOIN,
+  type ProbeRow,
+  type ServerRow,
+  TOOL_COLUMNS,
+  type ToolRow,
+  toProbeRow,
+  toServerRow,
+  toToolRow,
+} from "../store/queries.js";
+
+/** A registry listing of a server, as shown on its pages (no last-seen: it moves on every crawl). */
+export interface SourceRow {
+  sourceId: string;
+  sourceKey: string;
+  status: string;
+  firstSeen: string;
+  popularity: number | null;
+}
+
+/** One stored definition of a tool, oldest first. */
+export interface VersionRow {
+  hash: string;
+  raw: RawTool;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** Everything the pages of one server read. */
+export interface ServerBundle {
+  server: ServerRow;
+  tools: ToolRow[];
+  probe: ProbeRow | undefined;
+  sources: SourceRow[];
+  versions: Map<string, VersionRow[]>;
+}
+
+/**
+ * A fingerprint of everything a server's pages show, computed in SQL so an unchanged server is skipped without
+ * loading or rendering it. Last-seen columns are left out on purpose: they move on every crawl and are not shown.
+ */
+export function serverFingerprints(sqlite: Database.Database): Map<number, { slug: string; fp: string }> {
+  const out = new Map<number, { slug: string; fp: string }>();
+  const parts = new Map<number, string[]>();
+  const servers = sqlite
+    .prepare(
+      `SELECT id, slug, name, coalesce(title,'') || '|' || coalesce(description,'') || '|' || coalesce(version,'') || '|' ||
+        coalesce(repository_url,'') || '|' || coalesce(website_url,'') || '|' || packages || '|' || remotes || '|' ||
+        status || '|' || first_seen || '|' || coalesce(last_probe_id,'') || '|' || coalesce(last_ok_probe_at,'') AS f
+       FROM servers WHERE status != 'removed'`,
+    )
+    .all() as { id: number; slug: string; name: string; f: string }[];
+  for (const s of servers) {
+    out.set(s.id, { slug: s.slug, fp: "" });
+    parts.set(s.id, [s.slug, s.name, s.f]);
+  }
+  const add = (rows: { sid: number; f: string | null }[]) => {
+    for (const r of rows) parts.get(r.sid)?.push(r.f ?? "");
+  };
+  add(
+    sqlite
+      .prepare(
+        `SELECT t.server_id AS sid, group_concat(t.id || ':' || t.hash || ':' || coalesce(c.classifier_version,'') || ':' ||
+          coalesce(c.category,'') || ':' || coalesce(c.risk,'') || ':' || coalesce(c.access,'') || ':' ||
+          coalesce(c.destructive,'') || coalesce(c.financial,'') || ':' || coalesce(c.confidence,'') || ':' ||
+          coalesce(c.source,'') || ':' || coalesce(c.signals,'') || coalesce(c.flags,''), ',') AS f
+         FROM tools t ${CLASSIFICATION_JOIN} WHERE t.removed_at IS NULL GROUP BY t.server_id`,
+      )
+      .all() as never,
+  );
+  add(
+    sqlite
+      .prepare(
+        `SELECT server_id AS sid, group_concat(source_id || ':' || source_key || ':' || status || ':' || first_seen || ':' ||
+          coalesce(popularity,''), ',') AS f FROM sources GROUP BY server_id`,
+      )
+      .all() as never,
+  );
+  add(
+    sqlite
+      .prepare(
+        "SELECT server_id AS sid, count(*) || ':' || max(id) || ':' || max(last_seen) AS f FROM tool_versions GROUP BY server_id",
+      )
+      .all() as never,
+  );
+  for (const [id, p] of parts) {
+    const e = out.get(id);
+    if (e) e.fp = createHash("sha1").update(p.join("\n")).digest("hex");
+  }
+  return out;
+}
+
+/** Loads one server with its tools, latest probe, listings and definition history. */
+export function loadServerBundle(
+  sqlite: Database.Database,
+  serverId: number,
+  stmts = prepareBundleStatements(sqlite),
+): ServerBundle | undefined {
+  const r = stmts.server.get(serverId) as Record<string, unknown> | undefined;
+  if (!r) return undefined;
+  const server = toServerRow(r);
+  const tools = (stmts.tools.all(serverId) as Record<string, unknown>[]).map(toToolRow);
+  const p = server.lastProbeId
+    ? (stmts.probe.get(server.lastProbeId) as Record<string, unknown> | undefined)
+    : undefined;
+  const sources = stmts.sources.all(serverId) as SourceRow[];
+  const versions = new Map<string, VersionRow[]>();
+  for (const v of stmts.versions.all(serverId) as {
+    name: string;
+    hash: string;
+    raw: string;
+    firstSeen: string;
+    lastSeen: string;
+  }[]) {
+    const list = versions.get(v.name) ?? [];
+    if (!list.length) versions.set(v.name, list);
+    list.push({ hash: v.hash, raw: JSON.parse(v.raw) as RawTool, firstSeen: v.firstSeen, lastSeen: v.lastSeen });
+  }
+  return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions };
+}
+
+/** Prepared statements reused across servers during a build. */
+export function prepareBundleStatements(sqlite: Database.Database) {
+  return {
+    server: sqlite.prepare("SELECT * FROM servers WHERE id = ?"),
+    tools: sqlite.prepare(
+      `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+    ),
+    probe: sqlite.prepare("SELECT * FROM probes WHERE id = ?"),
+    sources: sqlite.prepare(
+      `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, popularity
+       FROM sources WHERE server_id = ? AND status != 'removed' ORDER BY source_id, source_key`,
+    ),
+    versions: sqlite.prepare(
+      `SELECT tool_name AS name, hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+       WHERE server_id = ? ORDER BY tool_name, first_seen, id`,
+    ),
+  };
+}

@@ -1,0 +1,114 @@
+import { escapeHtml, type Html, html, raw } from "./html.js";
+
+/** Where the site lives: link paths get `base` (the path of baseUrl) in front; sitemaps use the absolute URL. */
+export interface SiteCtx {
+  baseUrl: string;
+  base: string;
+}
+
+/** Builds the link context from a base URL such as https://example.org/census/. */
+export function siteCtx(baseUrl: string): SiteCtx {
+  const u = new URL(baseUrl);
+  const base = u.pathname.replace(/\/+$/, "");
+  return { baseUrl: `${u.origin}${base}`, base };
+}
+
+/** A root-relative link that respects the base path. */
+export const href = (ctx: SiteCtx, path: string): string => `${ctx.base}${path}`;
+
+/** Only http(s) URLs from the catalog become links; anything else (javascript:, data:) stays text. */
+export function safeUrl(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** No inline script or style anywhere: everything comes from /assets. */
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'";
+
+export interface PageOpts {
+  title: string;
+  description?: string;
+  path: string;
+  crumbs?: { label: string; path?: string }[];
+  scripts?: string[];
+  json?: boolean;
+}
+
+/** The page shell: landmarks, skip link, site search form, CSP; body is already-escaped Html. */
+export function layout(ctx: SiteCtx, o: PageOpts, body: Html): string {
+  const crumbs = o.crumbs?.length
+    ? html`<nav aria-label="Breadcrumb" class="crumbs"><ol>${o.crumbs.map((c) =>
+        c.path
+          ? html`<li><a href="${href(ctx, c.path)}">${c.label}</a></li>`
+          : html`<li aria-current="page">${c.label}</li>`,
+      )}</ol></nav>`
+    : "";
+  return `<!doctype html>\n${html`<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<title>${o.title} · mcp-census</title>
+${o.description ? html`<meta name="description" content="${o.description.slice(0, 300)}">` : ""}
+<link rel="canonical" href="${ctx.baseUrl}${o.path}">
+${o.json ? html`<link rel="alternate" type="application/json" href="${href(ctx, o.path)}index.json">` : ""}
+<link rel="stylesheet" href="${href(ctx, "/assets/site.css")}">
+${(o.scripts ?? []).map((s) => html`<script src="${href(ctx, `/assets/${s}`)}" defer></script>`)}
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site">
+<a class="brand" href="${href(ctx, "/")}">mcp-census</a>
+<nav aria-label="Site"><ul>
+<li><a href="${href(ctx, "/servers/")}">Servers</a></li>
+<li><a href="${href(ctx, "/browse/")}">Browse</a></li>
+<li><a href="${href(ctx, "/browse/recent/")}">Recently changed</a></li>
+</ul></nav>
+<form class="site-search" role="search" action="${href(ctx, "/search/")}" method="get">
+<label for="site-q">Search tools and servers</label>
+<input id="site-q" name="q" type="search" autocomplete="off" placeholder="e.g. delete_file">
+<button type="submit">Search</button>
+</form>
+</header>
+${crumbs}
+<main id="main" tabindex="-1">
+${body}
+</main>
+<footer class="site"><p>mcp-census: a catalog of MCP servers and their tools, classified by access and risk.
+${o.json ? html`This page's data: <a href="${href(ctx, o.path)}index.json">index.json</a>.` : ""}
+<a href="${href(ctx, "/llms.txt")}">llms.txt</a></p></footer>
+</body>
+</html>
+`}`;
+}
+
+/** A copyable block: the text in a <pre>, a button that copies it (JS in /assets/copy.js). */
+export function copyBlock(id: string, label: string, text: string): Html {
+  return html`<div class="copyable">
+<div class="copy-head"><h4 id="${id}-h">${label}</h4><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
+<pre id="${id}" tabindex="0"><code>${text}</code></pre>
+</div>`;
+}
+
+/** A risk badge: words and colour, never colour alone. */
+export function riskBadge(risk: string | null | undefined): Html {
+  const r = risk ?? "unclassified";
+  const label = risk ? `${r[0]?.toUpperCase()}${r.slice(1)} risk` : "Unclassified";
+  return html`<span class="badge risk-${r}">${label}</span>`;
+}
+
+export function categoryBadge(category: string | null | undefined): Html {
+  return category ? html`<span class="badge cat">${category}</span>` : raw("");
+}
+
+/** Escaped text with an ellipsis past n characters. */
+export const clip = (s: string | null | undefined, n: number): string =>
+  !s ? "" : s.length > n ? `${s.slice(0, n).trimEnd()}…` : s;
+
+export { escapeHtml };

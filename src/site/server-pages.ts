@@ -1,0 +1,417 @@
+import type { Classification } from "../core/types.js";
+import type { ToolRow } from "../store/queries.js";
+import type { ServerBundle, VersionRow } from "./data.js";
+import { type Html, html } from "./html.js";
+import { categoryBadge, clip, copyBlock, href, layout, riskBadge, type SiteCtx, safeUrl } from "./layout.js";
+import type { ServerPolicy } from "./policy-view.js";
+import { paramRows } from "./schema-table.js";
+import {
+  annotationRows,
+  CATEGORIES,
+  canModify,
+  flagWords,
+  isPoisoning,
+  riskLabel,
+  whatItDoes,
+  whyPolicy,
+} from "./words.js";
+
+/** What global pages (browse, search, home, sitemap) need of one tool; kept small: there are 500k of them. */
+export interface ToolSummary {
+  /** name */
+  n: string;
+  /** slug */
+  s: string;
+  /** category, risk (null when unclassified) */
+  c: string | null;
+  r: string | null;
+  /** short description */
+  d: string;
+  /** when the current definition was first seen */
+  ch: string;
+  title?: string;
+}
+
+/** What global pages need of one server. */
+export interface ServerSummary {
+  id: number;
+  slug: string;
+  name: string;
+  title: string | null;
+  d: string;
+  modify: number;
+  byCategory: Record<string, number>;
+  sources: string[];
+  outcome: string | null;
+  tokens: number;
+  tools: ToolSummary[];
+}
+
+/** One output file: its path under the site root and its content. */
+export interface SiteFile {
+  path: string;
+  content: string;
+}
+
+export const serverPath = (slug: string) => `/servers/${slug}/`;
+export const toolPath = (serverSlug: string, toolSlug: string) => `/tools/${serverSlug}/${toolSlug}/`;
+
+/** Estimated tokens the tool definitions take in every request: characters of their JSON ÷ 4. */
+export function estimateTokens(tools: ToolRow[]): number {
+  return Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4);
+}
+
+const JSON_INDENT = 0;
+const toJson = (v: unknown) => `${JSON.stringify(v, null, JSON_INDENT)}\n`;
+const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "never");
+
+interface InstallInfo {
+  lines: { kind: string; text: string }[];
+  env: { name: string; required: boolean; secret: boolean; description: string }[];
+  config: string | null;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+/** How to run a server, from its packages and remotes as the registries list them. */
+export function installInfo(name: string, packages: unknown[], remotes: unknown[]): InstallInfo {
+  const lines: InstallInfo["lines"] = [];
+  const env: InstallInfo["env"] = [];
+  let config: Record<string, unknown> | null = null;
+  const short =
+    name
+      .split("/")
+      .pop()
+      ?.replace(/[^A-Za-z0-9_-]+/g, "-") || "server";
+  for (const p of packages.filter(isObj)) {
+    const type = String(p.registryType ?? "").toLowerCase();
+    const id = String(p.identifier ?? "");
+    if (!id) continue;
+    const ver = typeof p.version === "string" && p.version ? p.version : undefined;
+    const envVars = Array.isArray(p.environmentVariables) ? p.environmentVariables.filter(isObj) : [];
+    for (const e of envVars) {
+      if (typeof e.name !== "string") continue;
+      env.push({
+        name: e.name,
+        required: !!e.isRequired,
+        secret: !!e.isSecret,
+        description: typeof e.description === "string" ? e.description : "",
+      });
+    }
+    const envObj = Object.fromEntries(
+      envVars.filter((e) => typeof e.name === "string").map((e) => [e.name, "<your value>"]),
+    );
+    let cmd: string[] | undefined;
+    if (type === "npm") cmd = ["npx", "-y", ver ? `${id}@${ver}` : id];
+    else if (type === "pypi") cmd = ["uvx", ver ? `${id}==${ver}` : id];
+    else if (type === "oci")
+      cmd = ["docker", "run", "-i", "--rm", ...Object.keys(envObj).flatMap((k) => ["-e", k]), id];
+    else if (type === "nuget") cmd = ["dnx", ver ? `${id}@${ver}` : id, "--yes"];
+    if (cmd) {
+      lines.push({ kind: type, text: cmd.join(" ") });
+      if (!config) {
+        const [command, ...args] = cmd;
+        config = { mcpServers: { [short]: { command, args, ...(Object.keys(envObj).length ? { env: envObj } : {}) } } };
+      }
+    } else lines.push({ kind: type || "package", text: id });
+  }
+  for (const r of remotes.filter(isObj)) {
+    if (typeof r.url !== "string") continue;
+    lines.push({ kind: String(r.type ?? "remote"), text: r.url });
+    if (!config) config = { mcpServers: { [short]: { type: String(r.type ?? "streamable-http"), url: r.url } } };
+  }
+  return { lines, env, config: config ? JSON.stringify(config, null, 2) : null };
+}
+
+function classificationJson(c: Classification | null) {
+  return c
+    ? {
+        category: c.category,
+        risk: c.risk,
+        access: c.access,
+        destructive: c.destructive,
+        financial: c.financial,
+        confidence: c.confidence,
+        signals: c.signals,
+        flags: c.flags,
+        source: c.source,
+        classifierVersion: c.classifierVersion,
+      }
+    : null;
+}
+
+/** What changed between two stored definitions, in words. */
+function changedFields(prev: VersionRow | undefined, cur: VersionRow): string {
+  if (!prev) return "first seen";
+  const fields = ["title", "description", "inputSchema", "outputSchema", "annotations"].filter(
+    (k) => JSON.stringify(prev.raw[k]) !== JSON.stringify(cur.raw[k]),
+  );
+  return fields.length ? `changed: ${fields.join(", ")}` : "changed: other fields";
+}
+
+/** All pages of one server: its own page and one per tool, each with a JSON mirror. */
+export function renderServerPages(
+  ctx: SiteCtx,
+  b: ServerBundle,
+  policy: ServerPolicy | undefined,
+): { files: SiteFile[]; summary: ServerSummary } {
+  const { server, tools, probe, sources } = b;
+  const files: SiteFile[] = [];
+  const sPath = serverPath(server.slug);
+  const display = server.title || server.name;
+  const byCategory: Record<string, number> = {};
+  for (const t of tools) {
+    const k = t.classification?.category ?? "Unclassified";
+    byCategory[k] = (byCategory[k] ?? 0) + 1;
+  }
+  const modify = tools.filter((t) => canModify(t.classification)).length;
+  const tokens = estimateTokens(tools);
+  const install = installInfo(server.name, server.packages, server.remotes);
+  const sourceIds = [...new Set(sources.map((s) => s.sourceId))];
+  const toolSummaries: ToolSummary[] = tools.map((t) => {
+    const vs = b.versions.get(t.name);
+    const cur = vs?.find((v) => v.hash === t.hash);
+    return {
+      n: t.name,
+      s: t.slug,
+      c: t.classification?.category ?? null,
+      r: t.classification?.risk ?? null,
+      d: clip(t.description, 140),
+      ch: cur?.firstSeen ?? t.firstSeen,
+      ...(t.title ? { title: t.title } : {}),
+    };
+  });
+  const summary: ServerSummary = {
+    id: server.id,
+    slug: server.slug,
+    name: server.name,
+    title: server.title,
+    d: clip(server.description, 200),
+    modify,
+    byCategory,
+    sources: sourceIds,
+    outcome: probe?.outcome ?? null,
+    tokens,
+    tools: toolSummaries,
+  };
+  const countLine = `${tools.length} ${tools.length === 1 ? "tool" : "tools"}, ${modify} can modify or destroy data`;
+  const probeJson = probe
+    ? {
+        outcome: probe.outcome,
+        at: probe.startedAt,
+        transport: probe.transport,
+        protocolVersion: probe.protocolVersion,
+        serverInfo: probe.serverInfo,
+        error: probe.error,
+      }
+    : null;
+  const sourcesHtml = sources.length
+    ? html`<ul>${sources.map(
+        (s) =>
+          html`<li><a href="${href(ctx, `/browse/registry/${s.sourceId}/`)}">${s.sourceId}</a> as <code>${s.sourceKey}</code>${
+            s.status !== "active" ? html` (${s.status})` : ""
+          }, since ${day(s.firstSeen)}</li>`,
+      )}</ul>`
+    : html`<p>No registry lists it at the moment.</p>`;
+  const probeHtml = probe
+    ? html`<p>Last probed ${day(probe.startedAt)} over <strong>${probe.transport}</strong>: <strong>${probe.outcome.replace(/_/g, " ")}</strong>${
+        probe.protocolVersion ? html`, protocol ${probe.protocolVersion}` : ""
+      }.${probe.error ? html` Error: <span class="err">${clip(probe.error, 300)}</span>` : ""}</p>`
+    : html`<p>Not probed yet.</p>`;
+
+  // Server page
+  const groups = [...CATEGORIES, "Unclassified"]
+    .map((cat) => ({ cat, list: tools.filter((t) => (t.classification?.category ?? "Unclassified") === cat) }))
+    .filter((g) => g.list.length);
+  const serverBody = html`<article class="server">
+<h1>${display}</h1>
+${server.title ? html`<p class="sub"><code>${server.name}</code></p>` : ""}
+${server.description ? html`<p class="desc">${server.description}</p>` : ""}
+<p class="lead">${countLine}.${server.status !== "active" ? html` Status: <strong>${server.status}</strong>.` : ""}</p>
+<ul class="facts">
+${server.version ? html`<li>Version ${server.version}</li>` : ""}
+${safeUrl(server.repositoryUrl) ? html`<li><a href="${safeUrl(server.repositoryUrl)}" rel="nofollow noopener">Repository</a></li>` : server.repositoryUrl ? html`<li>Repository: ${server.repositoryUrl}</li>` : ""}
+${safeUrl(server.websiteUrl) ? html`<li><a href="${safeUrl(server.websiteUrl)}" rel="nofollow noopener">Website</a></li>` : ""}
+<li>First seen ${day(server.firstSeen)}</li>
+</ul>
+<section aria-labelledby="probe-h"><h2 id="probe-h">Probe status</h2>${probeHtml}</section>
+<section aria-labelledby="install-h"><h2 id="install-h">How to install</h2>
+${install.lines.length ? html`<ul>${install.lines.map((l) => html`<li>${l.kind}: <code>${l.text}</code></li>`)}</ul>` : html`<p>No package or remote endpoint is listed.</p>`}
+${install.env.length ? html`<table><caption>Environment variables</caption><thead><tr><th scope="col">Name</th><th scope="col">Required</th><th scope="col">Secret</th><th scope="col">Description</th></tr></thead><tbody>${install.env.map((e) => html`<tr><td><code>${e.name}</code></td><td>${e.required ? "yes" : "no"}</td><td>${e.secret ? "yes" : "no"}</td><td>${e.description}</td></tr>`)}</tbody></table>` : ""}
+${install.config ? copyBlock("client-config", "Client configuration (mcpServers)", install.config) : ""}
+</section>
+<section aria-labelledby="tokens-h"><h2 id="tokens-h">Context cost</h2>
+<p>Its tool definitions take about <strong>${tokens.toLocaleString("en-US")} tokens</strong> of context on every request (an estimate: characters of their JSON divided by 4).</p></section>
+<section aria-labelledby="tools-h"><h2 id="tools-h">Tools by category</h2>
+<p>${groups.map((g, i) => html`${i ? ", " : ""}${g.list.length} ${g.cat}`)}</p>
+${groups.map(
+  (g) => html`<table class="tools"><caption>${g.cat} (${g.list.length})</caption>
+<thead><tr><th scope="col">Tool</th><th scope="col">Risk</th><th scope="col">Description</th></tr></thead><tbody>
+${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.slug))}">${t.name}</a></td><td>${riskBadge(t.classification?.risk)}</td><td>${clip(t.description, 160)}</td></tr>`)}
+</tbody></table>`,
+)}
+</section>
+<section aria-labelledby="policy-h"><h2 id="policy-h">Recommended policy</h2>
+${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text)) : html`<p>Policies are not available in this build.</p>`}
+</section>
+<section aria-labelledby="listed-h"><h2 id="listed-h">Where it is listed</h2>${sourcesHtml}</section>
+</article>`;
+  files.push({
+    path: `${sPath}index.html`,
+    content: layout(
+      ctx,
+      {
+        title: display,
+        description: `${countLine}. ${server.description ?? ""}`,
+        path: sPath,
+        json: true,
+        scripts: ["copy.js"],
+        crumbs: [{ label: "Home", path: "/" }, { label: "Servers", path: "/servers/" }, { label: display }],
+      },
+      serverBody,
+    ),
+  });
+  files.push({
+    path: `${sPath}index.json`,
+    content: toJson({
+      server: {
+        slug: server.slug,
+        name: server.name,
+        title: server.title,
+        description: server.description,
+        version: server.version,
+        repositoryUrl: server.repositoryUrl,
+        websiteUrl: server.websiteUrl,
+        status: server.status,
+        firstSeen: server.firstSeen,
+        packages: server.packages,
+        remotes: server.remotes,
+      },
+      counts: { tools: tools.length, canModify: modify, byCategory },
+      tokenEstimate: tokens,
+      probe: probeJson,
+      install: install.lines,
+      environment: install.env,
+      tools: tools.map((t) => ({
+        name: t.name,
+        path: toolPath(server.slug, t.slug),
+        category: t.classification?.category ?? null,
+        risk: t.classification?.risk ?? null,
+      })),
+      policy: policy ? Object.fromEntries(policy.full.map((p) => [p.format, p.text])) : null,
+      sources,
+    }),
+  });
+
+  // Tool pages
+  for (const t of tools) {
+    const c = t.classification;
+    const tPath = toolPath(server.slug, t.slug);
+    const decision = policy?.decision(t.name);
+    const params = paramRows(t.inputSchema);
+    const ann = annotationRows(t.annotations, c);
+    const poison = (c?.flags ?? []).filter(isPoisoning);
+    const otherFlags = (c?.flags ?? []).filter((f) => !isPoisoning(f));
+    const history = b.versions.get(t.name) ?? [];
+    const related = tools
+      .filter((o) => o !== t)
+      .sort(
+        (a, z) =>
+          Number((z.classification?.category ?? "") === (c?.category ?? "")) -
+            Number((a.classification?.category ?? "") === (c?.category ?? "")) || (a.name < z.name ? -1 : 1),
+      )
+      .slice(0, 30);
+    const rules = policy ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f) })) : [];
+    const title = `${t.name} (${display})`;
+    const body = html`<article class="tool">
+<h1><span class="tool-name">${t.name}</span></h1>
+<p class="sub">${t.title ? html`${t.title} · ` : ""}a tool of <a href="${href(ctx, sPath)}">${display}</a></p>
+<p class="badges">${riskBadge(c?.risk)} ${categoryBadge(c?.category)}${c ? html` <span class="conf">confidence ${Math.round(c.confidence * 100)}%, by ${c.source}</span>` : ""}</p>
+${poison.length ? html`<div class="warn" role="note"><h2>Poisoning flags</h2><ul>${poison.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></div>` : ""}
+<section aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
+${t.description ? html`<p class="desc">${t.description}</p>` : html`<p>The author gave no description.</p>`}</section>
+<section aria-labelledby="what-h"><h2 id="what-h">What it does</h2><p>${whatItDoes(c)}</p></section>
+<section aria-labelledby="why-h"><h2 id="why-h">Why it needs a policy</h2><p><strong>${riskLabel(c)}.</strong> ${whyPolicy(c, decision)}</p></section>
+${c?.signals.length ? html`<section aria-labelledby="ev-h"><h2 id="ev-h">Evidence</h2><ul>${c.signals.map((s) => html`<li>${s}</li>`)}</ul></section>` : ""}
+${otherFlags.length ? html`<section aria-labelledby="fl-h"><h2 id="fl-h">Flags</h2><ul>${otherFlags.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></section>` : ""}
+<section aria-labelledby="params-h"><h2 id="params-h">Parameters</h2>
+${
+  params.length
+    ? html`<table class="params"><caption>Input parameters</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>
+${params.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.type}</td><td>${p.required ? "required" : "optional"}</td><td>${p.description}${p.enumValues.length ? html`<br>One of: ${p.enumValues.map((e, i) => html`${i ? ", " : ""}<code>${e}</code>`)}` : ""}${p.defaultValue !== undefined ? html`<br>Default: <code>${p.defaultValue}</code>` : ""}</td></tr>`)}
+</tbody></table>`
+    : html`<p>It takes no parameters.</p>`
+}</section>
+<section aria-labelledby="ann-h"><h2 id="ann-h">Annotations</h2>
+<table class="ann"><caption>Declared by the author, beside our classification</caption><thead><tr><th scope="col">Hint</th><th scope="col">Declared</th><th scope="col">Our classification</th></tr></thead><tbody>
+${ann.map((a) => html`<tr${a.contradicts ? html` class="contradiction"` : ""}><td><code>${a.hint}</code></td><td>${a.declared}</td><td>${a.ours}${a.contradicts ? html` <strong>(contradicts the declaration)</strong>` : ""}</td></tr>`)}
+</tbody></table></section>
+<section aria-labelledby="rule-h"><h2 id="rule-h">Recommended rule</h2>
+${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text)) : html`<p>Policies are not available in this build.</p>`}
+<p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
+${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
+<section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
+${history.length ? html`<ol class="history">${history.map((v, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1], v)}, seen ${day(v.firstSeen)} to ${day(v.lastSeen)}${v.hash === t.hash ? " (current)" : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}</section>
+<section aria-labelledby="src-h"><h2 id="src-h">Listed in</h2>${sourcesHtml}</section>
+<section aria-labelledby="probe2-h"><h2 id="probe2-h">Last probed</h2>${probeHtml}</section>
+</article>`;
+    files.push({
+      path: `${tPath}index.html`,
+      content: layout(
+        ctx,
+        {
+          title,
+          description: `${riskLabel(c)}${c ? `, ${c.category}` : ""}. ${clip(t.description, 200)}`,
+          path: tPath,
+          json: true,
+          scripts: ["copy.js"],
+          crumbs: [{ label: "Home", path: "/" }, { label: display, path: sPath }, { label: t.name }],
+        },
+        body,
+      ),
+    });
+    files.push({
+      path: `${tPath}index.json`,
+      content: toJson({
+        tool: {
+          name: t.name,
+          title: t.title,
+          description: t.description,
+          inputSchema: t.inputSchema,
+          outputSchema: t.outputSchema,
+          annotations: t.annotations,
+          hash: t.hash,
+          firstSeen: t.firstSeen,
+        },
+        server: { slug: server.slug, name: server.name, path: sPath },
+        classification: classificationJson(c),
+        text: { whatItDoes: whatItDoes(c), whyPolicy: whyPolicy(c, decision) },
+        annotations: ann,
+        parameters: params,
+        policy: rules.length
+          ? {
+              action: decision?.action ?? null,
+              reason: decision?.reason ?? null,
+              rules: Object.fromEntries(rules.map((r) => [r.format, r.text])),
+            }
+          : null,
+        related: related.map((o) => ({
+          name: o.name,
+          path: toolPath(server.slug, o.slug),
+          risk: o.classification?.risk ?? null,
+        })),
+        history: history.map((v) => ({
+          hash: v.hash,
+          firstSeen: v.firstSeen,
+          lastSeen: v.lastSeen,
+          current: v.hash === t.hash,
+        })),
+        sources,
+        probe: probeJson,
+      }),
+    });
+  }
+  return { files, summary };
+}
+
+export type { Html };

@@ -1,0 +1,216 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
+import { html, jsonForScript, raw } from "../../src/site/html.js";
+import { buildSite } from "../../src/site/index.js";
+import { buildSearchIndex, tokenize } from "../../src/site/search-index.js";
+import type { ServerSummary } from "../../src/site/server-pages.js";
+import { ingestProbe, markUnseen } from "../../src/store/catalog.js";
+import type { Catalog } from "../../src/store/db.js";
+import { findServer, serverTools } from "../../src/store/queries.js";
+import { buildFixtureCatalog, classifyAll, FILE_TOOLS, HOSTILE_DESCRIPTION, probeOk } from "./site-fixture.js";
+
+describe("html escaping", () => {
+  it("escapes interpolations by default and never double-escapes nested templates", () => {
+    const inner = html`<b>${"<i>"}</b>`;
+    const out = html`<p title="${'"><script>'}">${HOSTILE_DESCRIPTION}${inner}${raw("<hr>")}</p>`.value;
+    expect(out).toBe('<p title="&quot;&gt;&lt;script&gt;">&lt;img src=x onerror=alert(1)&gt;<b>&lt;i&gt;</b><hr></p>');
+  });
+  it("makes JSON safe inside a script element", () => {
+    const s = jsonForScript({ a: "</script><!--", b: "\u2028" });
+    expect(s).not.toMatch(/<|>|\u2028/);
+    expect(JSON.parse(s)).toEqual({ a: "</script><!--", b: "\u2028" });
+  });
+});
+
+describe("search index", () => {
+  it("splits names into tokens the way the browser script does", () => {
+    expect(tokenize("createPullRequest")).toEqual(["create", "pull", "request"]);
+    expect(tokenize("io.github.acme/get_file-contents")).toEqual(["io", "github", "acme", "get", "file", "contents"]);
+  });
+  it("keeps shards under the size bound by splitting prefixes, and caps very common tokens", () => {
+    const servers: ServerSummary[] = Array.from({ length: 50 }, (_, i) => ({
+      id: i + 1,
+      slug: `srv-${i}`,
+      name: `io.example/srv-${i}`,
+      title: null,
+      d: "",
+      modify: 0,
+      byCategory: {},
+      sources: ["official"],
+      outcome: "ok",
+      tokens: 0,
+      tools: Array.from({ length: 40 }, (_, k) => ({
+        n: `get_item_${i}_${k}`,
+        s: `get-item-${i}-${k}`,
+        c: "Read",
+        r: "low",
+        d: "",
+        ch: "",
+      })),
+    }));
+    const { shards, manifest } = buildSearchIndex(servers, { maxShardBytes: 4000, maxPostings: 300 });
+    expect(manifest.shards.length).toBe(shards.length);
+    expect(new Set(manifest.shards).size).toBe(shards.length);
+    const get = shards.find((s) => s.tokens.get);
+    expect(get?.capped).toContain("get");
+    expect(get?.tokens.get?.length).toBe(300);
+    for (const s of shards) {
+      const toks = Object.keys(s.tokens);
+      const size = JSON.stringify(s).length;
+      // Only a shard holding one capped token may exceed the bound.
+      if (size > 4000 * 1.5) expect(toks.length === 1 && s.capped.length === 1).toBe(true);
+      for (const t of toks) expect(t.startsWith(s.key.replace(/-$/, ""))).toBe(true);
+    }
+    // every token's documents are the right ones
+    const docs17 = shards.flatMap((s) => (s.tokens["17"] ? s.tokens["17"].map((i) => s.docs[i]!) : []));
+    expect(docs17.length).toBe(40 + 49 + 1); // srv-17's tools, tool 17 of the others, the server itself
+    for (const d of docs17) expect(tokenize(d[1])).toContain("17");
+  });
+});
+
+describe("buildSite on a real catalog", () => {
+  let fx: ReturnType<typeof buildFixtureCatalog>;
+  let cat: Catalog;
+  let out: string;
+  const read = (p: string) => readFileSync(join(out, p), "utf8");
+  beforeAll(() => {
+    fx = buildFixtureCatalog();
+    cat = fx.cat;
+    out = join(fx.dir, "site");
+  });
+  afterAll(() => {
+    cat.close();
+    rmSync(fx.dir, { recursive: true, force: true });
+  });
+
+  it("writes a page per server and per tool, with JSON mirrors, feeds and a search index", async () => {
+    const r = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(r.serversRendered).toBe(2);
+    expect(r.pagesWritten).toBeGreaterThan(40);
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    for (const t of serverTools(cat.sqlite, files.id)) {
+      expect(existsSync(join(out, "tools", files.slug, t.slug, "index.html"))).toBe(true);
+      expect(existsSync(join(out, "tools", files.slug, t.slug, "index.json"))).toBe(true);
+    }
+    for (const p of [
+      "index.html",
+      "robots.txt",
+      "sitemap.xml",
+      "sitemaps/1.xml",
+      "llms.txt",
+      "llms-full.txt",
+      "search/index.json",
+      "assets/copy.js",
+      "browse/recent/index.html",
+    ]) {
+      expect(existsSync(join(out, p)), p).toBe(true);
+    }
+    expect(read("sitemap.xml")).toContain("https://census.example/sitemaps/1.xml");
+    expect(read("sitemaps/1.xml")).toContain(`https://census.example/tools/${files.slug}/read-file/`);
+    expect(read("robots.txt")).toContain("Sitemap: https://census.example/sitemap.xml");
+  });
+
+  it("shows hostile names and descriptions as text, with a strict CSP and no inline script", () => {
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    const evil = serverTools(cat.sqlite, files.id).find((t) => t.description === HOSTILE_DESCRIPTION)!;
+    const page = read(`tools/${files.slug}/${evil.slug}/index.html`);
+    expect(page).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(page).not.toContain("<img src=x");
+    expect(page).not.toContain("<script>alert");
+    expect(page).toContain("evil&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
+    expect(page).toMatch(
+      /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;self&#39;/,
+    );
+    // every <script> element loads a file; none has a body
+    for (const m of page.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
+      expect(m[1]).toMatch(/src="\/assets\/[a-z-]+\.js"/);
+      expect(m[2]).toBe("");
+    }
+    expect(read(`servers/${files.slug}/index.html`)).not.toContain("<img src=x");
+  });
+
+  it("says the same thing in the badge, the text, the JSON mirror and the policy rule", () => {
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    const tools = serverTools(cat.sqlite, files.id);
+    const del = tools.find((t) => t.name === "delete_file")!;
+    const c = del.classification!;
+    const page = read(`tools/${files.slug}/${del.slug}/index.html`);
+    const data = JSON.parse(read(`tools/${files.slug}/${del.slug}/index.json`));
+    expect(data.classification.risk).toBe(c.risk);
+    expect(data.classification.category).toBe(c.category);
+    expect(page).toContain(`<span class="badge risk-${c.risk}">`);
+    expect(page).toContain(`<span class="badge cat">${c.category}</span>`);
+    const decision = decidePolicy(files, tools, { profile: "balanced" });
+    const d = decision.tools.find((x) => x.tool === "delete_file")!;
+    expect(data.policy.action).toBe(d.action);
+    expect(data.policy.rules["policy.json"]).toBe(ruleForTool(decision, "delete_file", "policy.json"));
+    expect(data.text.whyPolicy).toContain(d.reason);
+    const server = JSON.parse(read(`servers/${files.slug}/index.json`));
+    expect(server.policy["claude-code"]).toBe(renderPolicy(decision, "claude-code"));
+    // the author declared delete_file read-only and not destructive: both contradictions are highlighted
+    expect(page).toMatch(/<tr class="contradiction"><td><code>readOnlyHint<\/code>/);
+    expect(data.parameters.map((p: { name: string }) => p.name)).toEqual(["path", "recursive"]);
+    const read_ = JSON.parse(read(`tools/${files.slug}/read-file/index.json`));
+    expect(read_.parameters.find((p: { name: string }) => p.name === "encoding")).toMatchObject({
+      enumValues: ["utf8", "base64"],
+      defaultValue: "utf8",
+      required: false,
+    });
+  });
+
+  it("server page counts tools, estimates tokens and lists registries", () => {
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    const tools = serverTools(cat.sqlite, files.id);
+    const data = JSON.parse(read(`servers/${files.slug}/index.json`));
+    const modify = tools.filter(
+      (t) => t.classification && (t.classification.access !== "read" || t.classification.destructive),
+    ).length;
+    expect(data.counts).toMatchObject({ tools: tools.length, canModify: modify });
+    expect(data.tokenEstimate).toBe(Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4));
+    expect(data.sources.map((s: { sourceId: string }) => s.sourceId)).toEqual(["official", "smithery"]);
+    expect(read(`servers/${files.slug}/index.html`)).toContain(
+      `${tools.length} tools, ${modify} can modify or destroy data`,
+    );
+  });
+
+  it("rewrites nothing when nothing changed, only the changed server when one changes, and deletes what is gone", async () => {
+    const again = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(again.pagesWritten).toBe(0);
+    expect(again.serversRendered).toBe(0);
+    expect(again.serversSkipped).toBe(2);
+
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    const github = findServer(cat.sqlite, "io.github.modelcontextprotocol/server-github")!;
+    const githubPage = join(out, "servers", github.slug, "index.html");
+    const before = readFileSync(githubPage, "utf8");
+    // files: write_file goes away, read_file gets a new description
+    const changed = FILE_TOOLS.filter((t) => t.name !== "write_file").map((t) =>
+      t.name === "read_file" ? { ...t, description: "Read a file (v2)." } : t,
+    );
+    ingestProbe(cat.sqlite, files.id, probeOk(changed, "2026-03-02T10:00:00.000Z"), "2026-03-02T10:00:00.000Z");
+    classifyAll(cat);
+    const r = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(r.serversRendered).toBe(1);
+    expect(r.serversSkipped).toBe(1);
+    expect(existsSync(join(out, "tools", files.slug, "write-file"))).toBe(false);
+    expect(read(`tools/${files.slug}/read-file/index.html`)).toContain("Read a file (v2).");
+    const hist = JSON.parse(read(`tools/${files.slug}/read-file/index.json`)).history;
+    expect(hist).toHaveLength(2);
+    expect(readFileSync(githubPage, "utf8")).toBe(before);
+    // write_file's page and mirror, and any browse page that only it filled
+    expect(r.pagesDeleted).toBeGreaterThanOrEqual(2);
+
+    // the files server disappears from every registry: all its pages go
+    cat.sqlite.prepare("UPDATE sources SET last_seen = '2026-01-01' WHERE server_id = ?").run(files.id);
+    markUnseen(cat.sqlite, "official", "2026-02-01");
+    markUnseen(cat.sqlite, "smithery", "2026-02-01");
+    const gone = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(gone.serversRemoved).toBe(1);
+    expect(existsSync(join(out, "servers", files.slug))).toBe(false);
+    expect(existsSync(join(out, "tools", files.slug))).toBe(false);
+    expect(readdirSync(join(out, "tools"))).toEqual([github.slug]);
+    expect(read("sitemaps/1.xml")).not.toContain(files.slug);
+  });
+});
