@@ -15,40 +15,67 @@ export type Flag =
 const INVISIBLE = /[\u{E0000}-\u{E007F}\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\uFEFF\u180E]/u;
 
 const HIDDEN_BLOCK =
-  /<\s*\/?\s*(important|system|instructions?|secret|hidden|admin|critical|note to (the )?(ai|assistant|model)|ai[_ -]?instructions?|assistant)\b[^>]{0,40}>|\[\s*(inst|system)\s*\]|<!--[\s\S]{0,400}?\b(must|always|never|do not|instruction)/i;
+  /<\s*\/?\s*(important|system|instructions?|secret|hidden|admin|critical|note to (the )?(ai|assistant|model)|ai[_ -]?instructions?|assistant)\b[^>]{0,40}>|\[\s*(inst|system)\s*\]|<!--[\s\S]{0,400}?\b(must|always|never|do not|instruction)/;
 const DONT_TELL =
-  /\b(do not|don't|never)\s+(tell|mention|reveal|inform|notify|show|alert)\s+(this\s+to\s+)?(the\s+)?user\b|\bwithout (telling|informing|notifying) the user\b|\bthe user (must|should) not (know|see|be told)/i;
+  /\b(do not|don't|never)\s+(tell|mention|reveal|inform|notify|show|alert)\s+(this\s+to\s+)?(the\s+)?user\b|\bwithout (telling|informing|notifying) the user\b|\bthe user (must|should) not (know|see|be told)/;
 const IGNORE =
-  /\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+)*(previous|prior|above|earlier|preceding|other|system|original|safety)\s+(instructions?|prompts?|rules|directions|guidelines|messages)/i;
+  /\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+)*(previous|prior|above|earlier|preceding|other|system|original|safety)\s+(instructions?|prompts?|rules|directions|guidelines|messages)/;
 const SENSITIVE_FILE =
-  /~\/\.ssh|\.ssh\/|\bid_(rsa|dsa|ecdsa|ed25519)\b|(^|[\s'"`(/~])\.env(\.\w+)?\b(?!\s*(var|vari))|\/etc\/(passwd|shadow|sudoers)|\.aws\/credentials|\.npmrc|\.netrc|\.pgpass|\.kube\/config|\.git-credentials|\.docker\/config\.json|\bmcp\.json\b|claude_desktop_config|\.bash_history|\.zsh_history|wallet\.dat/i;
+  /~\/\.ssh|\.ssh\/|\bid_(rsa|dsa|ecdsa|ed25519)\b|(^|[\s'"`(/~])\.env(\.\w+)?\b(?!\s*(var|vari))|\/etc\/(passwd|shadow|sudoers)|\.aws\/credentials|\.npmrc|\.netrc|\.pgpass|\.kube\/config|\.git-credentials|\.docker\/config\.json|\bmcp\.json\b|claude_desktop_config|\.bash_history|\.zsh_history|wallet\.dat/;
 const PASS_IN_PARAM =
-  /\b(pass|put|include|send|provide|insert|add|append|place|copy|attach|embed|read)\b[^.]{0,120}\b(as|in|into|via|to|through|inside)\s+(the\s+|a\s+|this\s+)?[`'"]?\w+[`'"]?\s*(parameter|param|argument|field|arg)\b|\b(parameter|param|argument|field)\s+[`'"]?\w+[`'"]?[^.]{0,60}\b(must|should)\s+(contain|include|hold)/i;
+  /\b(pass|put|include|send|provide|insert|add|append|place|copy|attach|embed|read)\b[^.]{0,120}\b(as|in|into|via|to|through|inside)\s+(the\s+|a\s+|this\s+)?[`'"]?\w+[`'"]?\s*(parameter|param|argument|field|arg)\b|\b(parameter|param|argument|field)\s+[`'"]?\w+[`'"]?[^.]{0,60}\b(must|should)\s+(contain|include|hold)/;
 const SECRET_OBJECT =
-  /\b(contents? of|content from|api[ _-]?keys?|secrets?|credentials?|passwords?|private keys?|ssh keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|access tokens?|session cookies?|tokens?)\b/i;
+  /\b(contents? of|content from|api[ _-]?keys?|secrets?|credentials?|passwords?|private keys?|ssh keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|access tokens?|session cookies?|tokens?)\b/;
 const STRONG_SECRET =
-  /\b(contents? of|ssh|private keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|all (the )?(api keys|secrets|credentials|passwords|tokens))\b|~\/|\.env\b/i;
-const URL = /https?:\/\/[^\s"'<>)\]]+/gi;
+  /\b(contents? of|ssh|private keys?|environment variables|env vars|conversation history|chat history|system prompt|previous messages|all (the )?(api keys|secrets|credentials|passwords|tokens))\b|~\/|\.env\b/;
+const URL = /https?:\/\/[^\s"'<>)\]]+/g;
 const EXFIL_HOSTS =
-  /webhook\.site|requestbin|pipedream\.net|ngrok(-free)?\.(io|app)|burpcollaborator|interact\.sh|oast\.(fun|live|pro|site)|beeceptor|hookbin|canarytokens|\.trycloudflare\.com/i;
-const URL_TEMPLATE = /[?&][\w.-]+=(\{|\$\{|<|%7b|\[|\{\{)/i;
+  /webhook\.site|requestbin|pipedream\.net|ngrok(-free)?\.(io|app)|burpcollaborator|interact\.sh|oast\.(fun|live|pro|site)|beeceptor|hookbin|canarytokens|\.trycloudflare\.com/;
+const URL_TEMPLATE = /[?&][\w.-]+=(\{|\$\{|<|%7b|\[|\{\{)/;
 const SEND_TO_URL =
-  /\b(send|post|upload|forward|transmit|exfiltrate|submit|report|leak|beacon|ping|curl|fetch|visit|load|request)\w*\b[^.]{0,80}\b(data|contents?|secrets?|keys?|tokens?|credentials?|conversation|history|results?|output|files?)\b[^.]{0,60}https?:\/\//i;
-const MD_IMAGE_DATA = /!\[[^\]]*\]\(https?:\/\/[^)]*[?&][^)]*=/i;
+  /\b(send|post|upload|forward|transmit|exfiltrate|submit|report|leak|beacon|ping|curl|fetch|visit|load|request)\w*\b[^.]{0,80}\b(data|contents?|secrets?|keys?|tokens?|credentials?|conversation|history|results?|output|files?)\b[^.]{0,60}https?:\/\//;
+const MD_IMAGE_DATA = /!\[[^\]]*\]\(https?:\/\/[^)]*[?&][^)]*=/;
 const SHADOW =
-  /\b(when|whenever|before|after|instead of)\s+(using|calling|invoking|running)\s+(any|every|all|other|another)\b|\b(all|any|every|other)\s+(other\s+)?(mcp\s+)?(tools?|servers?)\b[^.]{0,80}\b(must|should|always|never|instead|also|first)\b|\b(this|the)\s+tool\s+(must|should)\s+(always\s+)?be\s+(called|used|invoked)\s+(before|after|instead of)\s+(any|every|all|other)\b|\bother\s+(mcp\s+)?servers?\b|\boverrides?\s+(the\s+)?(behaviou?r|instructions)\s+of\b|\b(when|whenever|if)\s+(the\s+)?[`'"]?[a-z0-9]+(_[a-z0-9]+)+[`'"]?\s+tool\s+is\s+(called|used|invoked)[^.]{0,80}\b(must|always|never|instead|also)\b/i;
+  /\b(when|whenever|before|after|instead of)\s+(using|calling|invoking|running)\s+(any|every|all|other|another)\b|\b(all|any|every|other)\s+(other\s+)?(mcp\s+)?(tools?|servers?)\b[^.]{0,80}\b(must|should|always|never|instead|also|first)\b|\b(this|the)\s+tool\s+(must|should)\s+(always\s+)?be\s+(called|used|invoked)\s+(before|after|instead of)\s+(any|every|all|other)\b|\bother\s+(mcp\s+)?servers?\b|\boverrides?\s+(the\s+)?(behaviou?r|instructions)\s+of\b|\b(when|whenever|if)\s+(the\s+)?[`'"]?[a-z0-9]+(_[a-z0-9]+)+[`'"]?\s+tool\s+is\s+(called|used|invoked)[^.]{0,80}\b(must|always|never|instead|also)\b/;
 
-function schemaText(schema: unknown, out: string[], depth = 0): void {
-  if (depth > 6 || out.length > 400) return;
-  if (typeof schema === "string") out.push(schema);
-  else if (Array.isArray(schema)) for (const v of schema) schemaText(v, out, depth + 1);
-  else if (schema && typeof schema === "object") {
-    for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
-      out.push(k);
-      schemaText(v, out, depth + 1);
-    }
-  }
+function has(text: string, needles: readonly string[]): boolean {
+  for (const n of needles) if (text.includes(n)) return true;
+  return false;
 }
+
+// One pass decides whether any poisoning regex could match; clean descriptions (nearly all) skip the rest.
+const FLAG_TRIGGER =
+  /<|\[(inst|system)|ignore|disregard|forget|overrid|bypass|\.ssh|id_(rsa|dsa|ecdsa|ed25519)|\.env|\/etc\/|\.aws|\.npmrc|\.netrc|\.pgpass|\.kube|\.git-cred|\.docker|mcp\.json|claude_desktop|_history|wallet\.dat|http|do not (tell|mention|reveal|inform|notify|show|alert)|don't (tell|mention|reveal|inform|notify|show|alert)|never (tell|mention|reveal|inform|notify|show|alert)|without (telling|informing|notifying)|must not|should not|contents? (of|from)|ssh|private key|environment variables|env vars|conversation history|chat history|system prompt|previous messages|~\/|all (the )?(api keys|secrets|credentials|passwords|tokens)/;
+const SENSITIVE_GATE = [
+  ".ssh",
+  "id_",
+  ".env",
+  "/etc/",
+  ".aws",
+  ".npmrc",
+  ".netrc",
+  ".pgpass",
+  ".kube",
+  ".git-cred",
+  ".docker",
+  "mcp.json",
+  "claude_desktop",
+  "_history",
+  "wallet.dat",
+];
+const IGNORE_GATE = ["ignore", "disregard", "forget", "override", "bypass"];
+const SHADOW_GATE = [
+  "must",
+  "should",
+  "always",
+  "never",
+  "instead",
+  "other server",
+  "other mcp",
+  "overrid",
+  "before ",
+  "after ",
+];
 
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
@@ -61,29 +88,45 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
       flags.add("annotation_contradiction");
   }
 
-  const parts: string[] = [tool.name ?? "", tool.title ?? "", tool.description ?? ""];
-  if (typeof ann?.title === "string") parts.push(ann.title);
-  if (tool.inputSchema !== undefined) schemaText(tool.inputSchema, parts);
-  const text = parts.join("\n");
+  let schema = "";
+  if (tool.inputSchema !== undefined) {
+    try {
+      schema = JSON.stringify(tool.inputSchema).slice(0, 20_000);
+    } catch {
+      schema = "";
+    }
+  }
+  const annTitle = typeof ann?.title === "string" ? ann.title : "";
+  const raw = `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${schema}`;
+  // One lower-cased copy: case-insensitive regexes are markedly slower and this runs for every tool.
+  const text = raw.toLowerCase();
+  const desc = (tool.description ?? "").toLowerCase();
 
-  if (INVISIBLE.test(text)) flags.add("poisoning:invisible_unicode");
-  if (HIDDEN_BLOCK.test(text) || DONT_TELL.test(text)) flags.add("poisoning:hidden_instructions");
-  if (IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
-  const sensitiveFile = SENSITIVE_FILE.test(text);
+  if (INVISIBLE.test(raw)) flags.add("poisoning:invisible_unicode");
+  if (has(desc, SHADOW_GATE) && SHADOW.test(desc)) flags.add("shadowing");
+  if (!FLAG_TRIGGER.test(text)) return [...flags];
+  if (
+    (has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||
+    (text.includes("user") && DONT_TELL.test(text))
+  )
+    flags.add("poisoning:hidden_instructions");
+  if (has(text, IGNORE_GATE) && IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
+  const sensitiveFile = has(text, SENSITIVE_GATE) && SENSITIVE_FILE.test(text);
   if (sensitiveFile) flags.add("poisoning:sensitive_file");
-  if (PASS_IN_PARAM.test(text)) {
+  if ((sensitiveFile || STRONG_SECRET.test(text)) && has(text, ["param", "argument", "field", " arg"])) {
     const m = PASS_IN_PARAM.exec(text);
     const around = m ? text.slice(Math.max(0, m.index - 120), m.index + m[0].length + 120) : "";
-    if (STRONG_SECRET.test(around) || (sensitiveFile && SECRET_OBJECT.test(around)))
+    if (m && (STRONG_SECRET.test(around) || (sensitiveFile && SECRET_OBJECT.test(around))))
       flags.add("poisoning:secret_in_parameter");
   }
-  const urls = text.match(URL) ?? [];
-  if (
-    urls.some((u) => EXFIL_HOSTS.test(u) || URL_TEMPLATE.test(u)) ||
-    SEND_TO_URL.test(text) ||
-    MD_IMAGE_DATA.test(text)
-  )
-    flags.add("poisoning:exfiltration_url");
-  if (SHADOW.test(tool.description ?? "")) flags.add("shadowing");
+  if (text.includes("http")) {
+    const urls = text.match(URL) ?? [];
+    if (
+      urls.some((u) => EXFIL_HOSTS.test(u) || URL_TEMPLATE.test(u)) ||
+      SEND_TO_URL.test(text) ||
+      MD_IMAGE_DATA.test(text)
+    )
+      flags.add("poisoning:exfiltration_url");
+  }
   return [...flags];
 }

@@ -434,6 +434,57 @@ const STOP_TOKENS = new Set([
 
 type Bucket = "read" | "write" | "execute";
 
+/**
+ * One pass over the description finds which families of phrases could match; only those regexes then run. Most
+ * descriptions trigger none, which keeps the classifier above 50,000 tools/s.
+ */
+const TRIGGER =
+  /exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace/g;
+const TRIGGER_FAMILY: Record<string, string> = {
+  exec: "exec",
+  run: "exec",
+  eval: "exec",
+  shell: "exec",
+  command: "exec",
+  subprocess: "exec",
+  arbitrary: "exec",
+  terminal: "exec",
+  agent: "agent",
+  assistant: "agent",
+  delegat: "agent",
+  undone: "destr",
+  revers: "destr",
+  permanent: "destr",
+  overwrit: "destr",
+  destructive: "destr",
+  wipe: "destr",
+  purge: "destr",
+  erase: "destr",
+  "does not": "ro",
+  "doesn't": "ro",
+  without: "ro",
+  dry: "ro",
+  "safe to call": "ro",
+  wait: "wait",
+  fund: "money",
+  money: "money",
+  payment: "money",
+  amount: "money",
+  crud: "crud",
+  replace: "replace",
+};
+
+function triggerFamilies(desc: string): Set<string> {
+  const out = new Set<string>();
+  TRIGGER.lastIndex = 0;
+  for (let m = TRIGGER.exec(desc); m !== null; m = TRIGGER.exec(desc)) {
+    const w = m[0];
+    out.add(TRIGGER_FAMILY[w] ?? (w.startsWith("read") ? "ro" : w.startsWith("side") ? "ro" : "other"));
+    if (w === "overwrit") out.add("replace");
+  }
+  return out;
+}
+
 /** Mutable tally built while reading the tool; turned into a Classification at the end. */
 class Tally {
   read = 0;
@@ -566,6 +617,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   const title = `${tool.title ?? ""} ${annTitle}`.trim().toLowerCase();
   const first = firstSentence(desc);
+  const fam = triggerFamilies(desc);
   const firstWords = descWords(first, 14);
   const objects = name.objects;
   const objSet = new Set(objects);
@@ -682,7 +734,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
 
   // --- multi-operation tools ------------------------------------------------------------------------------------
   const opsParam = params.find((p) => OPS_PARAMS.has(p.key));
-  const multiOp = !!opsParam || (verb !== undefined && MULTI_OP_VERBS.has(verb)) || /\bcrud\b/.test(desc);
+  const multiOp = !!opsParam || (verb !== undefined && MULTI_OP_VERBS.has(verb)) || fam.has("crud");
   if (multiOp) {
     let opWrite = false;
     let opDestroy = false;
@@ -695,7 +747,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
       else if (cls === "execute" || cls === "run") opWrite = true;
       else if (cls === "read") opRead = true;
     }
-    if (/\bcrud\b/.test(desc)) opDestroy = true;
+    if (fam.has("crud")) opDestroy = true;
     for (const line of capabilityLines(desc)) {
       for (const w of line.split(/[^a-z]+/)) {
         const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
@@ -769,21 +821,20 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     t.add("read", 1, "query language that cannot mutate (search/metrics/logs) → read");
   }
 
+  const execPhrase = fam.has("exec") && EXEC_PHRASE.test(desc);
   const codeParam = params.find((p) => CODE_PARAMS.has(p.key));
   if (codeParam && !sqlHandled) {
     const pdesc = codeParam.description.toLowerCase();
-    const runsIt = runsVerb || !verb || EXEC_PHRASE.test(desc) || /\b(execut|run|evaluat)/.test(pdesc);
-    if (readVerbStrong && !EXEC_PHRASE.test(desc))
-      t.signals.push(`parameter '${codeParam.name}' is data for a read verb`);
-    else if (writesStored && !EXEC_PHRASE.test(desc))
-      t.add("write", 1, `parameter '${codeParam.name}' is stored, not run → write`);
+    const runsIt = runsVerb || !verb || execPhrase || /\b(execut|run|evaluat)/.test(pdesc);
+    if (readVerbStrong && !execPhrase) t.signals.push(`parameter '${codeParam.name}' is data for a read verb`);
+    else if (writesStored && !execPhrase) t.add("write", 1, `parameter '${codeParam.name}' is stored, not run → write`);
     else if (runsIt) t.add("execute", 3, `parameter '${codeParam.name}' takes code or a command to run → execute`);
     else t.add("execute", 1, `parameter '${codeParam.name}' may take code → execute`);
   }
-  if (!sqlHandled && EXEC_PHRASE.test(desc) && !(readVerbStrong && !codeParam)) {
+  if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
     t.add("execute", 3, "description says it runs code, commands or scripts → execute");
   }
-  if (AGENT_DELEGATION.test(desc)) {
+  if (fam.has("agent") && AGENT_DELEGATION.test(desc)) {
     t.add("execute", 3, "delegates to an agent that may use its own tools → execute");
     t.destroy(2, "a delegated agent has open-ended effects → destructive");
   }
@@ -823,16 +874,16 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     t.destroy(1, "parameter 'overwrite'/'force' can replace existing data");
 
   // --- description phrases ---------------------------------------------------------------------------------------
-  if (DESTRUCTIVE_PHRASE.test(desc) && !NEGATED_DESTRUCTIVE.test(desc)) {
+  if (fam.has("destr") && DESTRUCTIVE_PHRASE.test(desc) && !NEGATED_DESTRUCTIVE.test(desc)) {
     const m = DESTRUCTIVE_PHRASE.exec(desc)?.[0] ?? "";
     t.destroy(2, `description says '${m}' → destructive`);
     if (primary === "read" || !primary) t.add("write", 1, `description says '${m}' → not read`);
   }
-  if (READONLY_PHRASE.test(desc)) {
+  if (fam.has("ro") && READONLY_PHRASE.test(desc)) {
     const m = READONLY_PHRASE.exec(desc)?.[0] ?? "";
     t.add("read", 2, `description says '${m}' → read`);
   }
-  if (WAITS_FOR_JOB.test(desc))
+  if (fam.has("wait") && WAITS_FOR_JOB.test(desc))
     t.add("write", 3, "description waits for a job to complete → it starts work (not read)");
   if (
     verb &&
@@ -842,7 +893,10 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   ) {
     t.destroy(2, `'${verb}' of ${objects.join(" ")} changes content in place with no history → destructive`);
   }
-  if (verb === "replace" || /\breplaces? (the )?(entire|whole|all)\b|\bcompletely (replace|overwrite)/.test(desc)) {
+  if (
+    verb === "replace" ||
+    (fam.has("replace") && /\breplaces? (the )?(entire|whole|all)\b|\bcompletely (replace|overwrite)/.test(desc))
+  ) {
     t.destroy(1, "replaces content wholesale → destructive");
   }
 
@@ -878,7 +932,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
       t.signals.push("description changes billing or pricing → financial");
     }
   }
-  if (primary !== "read" && t.financial < 2 && MONEY_MOVE.test(desc)) {
+  if (primary !== "read" && t.financial < 2 && fam.has("money") && MONEY_MOVE.test(desc)) {
     t.financial += 3;
     t.destroy(3, `description says it ${MONEY_MOVE.exec(desc)?.[0]} → moves money (financial, destructive)`);
   }
