@@ -56,7 +56,7 @@ export async function writeExport(sqlite: Database.Database, out?: string): Prom
   const stream = out ? createWriteStream(out) : process.stdout;
   let n = 0;
   for (const line of exportLines(sqlite)) {
-    if (!stream.write(`${line}\n`)) await new Promise((r) => stream.once("drain", r));
+    if (!stream.write(`${line}\n`)) await new Promise<void>((r) => stream.once("drain", () => r()));
     n++;
   }
   if (out)

@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
+
+// Three real published servers from devDependencies, resolved from node_modules (no network needed).
+const SEED = [
+  ["io.github.modelcontextprotocol/server-everything", "@modelcontextprotocol/server-everything"],
+  ["io.github.modelcontextprotocol/server-memory", "@modelcontextprotocol/server-memory"],
+  ["io.github.modelcontextprotocol/server-sequential-thinking", "@modelcontextprotocol/server-sequential-thinking"],
+].map(([name, pkg]) => ({
+  name,
+  description: `${pkg} from the test seed`,
+  repository: { url: "https://github.com/modelcontextprotocol/servers", subfolder: `src/${pkg!.split("-").pop()}` },
+  version: JSON.parse(readFileSync(join(ROOT, "node_modules", pkg!, "package.json"), "utf8")).version,
+  packages: [
+    {
+      registryType: "npm",
+      identifier: pkg,
+      version: JSON.parse(readFileSync(join(ROOT, "node_modules", pkg!, "package.json"), "utf8")).version,
+      transport: { type: "stdio" },
+    },
+  ],
+}));
+
+let tmp: ReturnType<typeof tempDir>;
+let env: Record<string, string>;
+
+beforeAll(() => {
+  tmp = tempDir("mcp-census-e2e-");
+  mkdirSync(join(tmp.dir, "seeds"));
+  writeFileSync(join(tmp.dir, "seeds", "servers.json"), JSON.stringify(SEED, null, 2));
+  env = {
+    MCP_CENSUS_DATA_DIR: join(tmp.dir, "data"),
+    MCP_CENSUS_SEEDS_DIR: join(tmp.dir, "seeds"),
+    MCP_CENSUS_RESOLVE_FROM: join(ROOT, "node_modules"),
+  };
+});
+afterAll(() => tmp.cleanup());
+
+describe("mcp-census crawl, end to end on real servers", () => {
+  it("lists, classifies and stores every seed server, then writes policies and the site", async () => {
+    const r = await runCli(["crawl"], { env, timeoutMs: 180_000 });
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 servers, 3 probed \(ok 3\)/);
+
+    const stats = await runCli(["stats", "--json"], { env });
+    expect(stats.code).toBe(0);
+    const s = JSON.parse(stats.stdout);
+    expect(s.servers).toBe(3);
+    expect(s.probeOutcomes).toEqual({ ok: 3 });
+    expect(s.unclassified).toBe(0);
+    expect(Object.values(s.byCategory as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(s.tools);
+
+    // The real tool counts: what the servers list themselves (memory has its knowledge-graph tools, etc.).
+    const exp = await runCli(["export"], { env });
+    const lines = exp.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const counts = Object.fromEntries(lines.map((l) => [l.name, l.tools.length]));
+    expect(counts["io.github.modelcontextprotocol/server-memory"]).toBeGreaterThanOrEqual(9);
+    expect(counts["io.github.modelcontextprotocol/server-sequential-thinking"]).toBe(1);
+    expect(counts["io.github.modelcontextprotocol/server-everything"]).toBeGreaterThanOrEqual(10);
+    expect(s.tools).toBe(Object.values(counts).reduce((a: number, b) => a + (b as number), 0));
+
+    const out = join(tmp.dir, "data", "out");
+    const policies = readdirSync(join(out, "policies")).filter((f) => f.endsWith(".json"));
+    expect(policies).toHaveLength(3);
+    expect(existsSync(join(out, "site", "index.html"))).toBe(true);
+  });
+
+  it("a second crawl with nothing changed reports 0 changed and stores no new tool versions", async () => {
+    const before = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
+    const r = await runCli(["crawl"], { env, timeoutMs: 180_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\b0 changed\b/);
+    expect(r.stdout).toMatch(/\b0 new tool versions\b/);
+    const after = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
+    expect(after).toBe(before);
+  });
+
+  it("a seed file with invalid JSON gives one clear line, a non-zero exit, and leaves the catalog readable", async () => {
+    const bad = tempDir("mcp-census-badseed-");
+    try {
+      writeFileSync(join(bad.dir, "servers.json"), '[{"name": "io.x/y",, }]');
+      const before = (await runCli(["stats", "--json"], { env })).stdout;
+      const r = await runCli(["crawl"], { env: { ...env, MCP_CENSUS_SEEDS_DIR: bad.dir } });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/servers\.json.*JSON/i);
+      const after = (await runCli(["stats", "--json"], { env })).stdout;
+      expect(after).toBe(before);
+    } finally {
+      bad.cleanup();
+    }
+  });
+
+  it("a seed entry of the wrong shape is reported and the other entries are still used", async () => {
+    const mixed = tempDir("mcp-census-mixedseed-");
+    try {
+      writeFileSync(join(mixed.dir, "servers.json"), JSON.stringify([{ description: "no name" }, SEED[1]]));
+      const r = await runCli(["crawl", "--no-probe", "--no-outputs"], {
+        env: { ...env, MCP_CENSUS_SEEDS_DIR: mixed.dir },
+      });
+      expect(r.stderr + r.stdout).toMatch(/servers\.json.*(entry|index|\[0\])/i);
+      const s = JSON.parse((await runCli(["stats", "--json"], { env })).stdout);
+      expect(s.servers).toBeGreaterThanOrEqual(1);
+    } finally {
+      mixed.cleanup();
+    }
+  });
+
+  it("an unknown server name for probe gives one line and exit 3", async () => {
+    const r = await runCli(["probe", "no-such-server-anywhere"], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/no server named "no-such-server-anywhere"/);
+  });
+
+  it("an unwritable data directory gives one line and exit 4", async () => {
+    const file = join(tmp.dir, "a-file");
+    writeFileSync(file, "x");
+    const r = await runCli(["crawl", "--no-probe"], { env: { ...env, MCP_CENSUS_DATA_DIR: join(file, "data") } });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/not writable/);
+  });
+
+  it("a corrupted database file gives one line and exit 4, and is left untouched", async () => {
+    const db = join(tmp.dir, "corrupt.db");
+    writeFileSync(db, "garbage ".repeat(1000));
+    const r = await runCli(["stats"], { env: { ...env, MCP_CENSUS_DB: db } });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/not a valid SQLite database/);
+    expect(readFileSync(db, "utf8")).toBe("garbage ".repeat(1000));
+    const c = await runCli(["crawl", "--no-probe"], { env: { ...env, MCP_CENSUS_DB: db } });
+    expect(c.code).toBe(4);
+    expect(readFileSync(db, "utf8")).toBe("garbage ".repeat(1000));
+  });
+});
