@@ -118,12 +118,14 @@ export interface DeliveryReport {
 
 /** A send that has been claimed longer than this is assumed to have died with its process and is retried. */
 const CLAIM_STALE_MS = 5 * 60_000;
+const MAX_INLINE_WAIT_MS = 30_000;
 
 /**
  * Sends every change at or above the minimum severity to every URL, once. Each (change, url) pair is a row in
  * webhook_deliveries: claimed before sending, marked delivered on a 2xx, retried with exponential backoff up to
- * maxAttempts, then marked failed with the last error. A restart resumes from the rows, so nothing is sent twice
- * unless a process dies between the receiver's 2xx and our write (receivers dedupe on X-MCP-Census-Id).
+ * maxAttempts (waits over 30 s are left to a later call), then marked failed with the last error. A restart resumes
+ * from the rows, so nothing is sent twice unless a process dies between the receiver's 2xx and our write (receivers
+ * dedupe on X-MCP-Census-Id).
  */
 export async function deliverWebhooks(
   sqlite: Database.Database,
@@ -165,10 +167,12 @@ export async function deliverWebhooks(
     sqlite
       .prepare(
         `SELECT d.id, d.url, d.attempts, d.next_attempt_at FROM webhook_deliveries d
-         WHERE (d.status = 'pending' OR (d.status = 'sending' AND d.claimed_at < ?)) AND d.url IN (${config.urls.map(() => "?").join(", ")})
+         WHERE ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))
+           OR (d.status = 'sending' AND d.claimed_at < ?))
+         AND d.url IN (${config.urls.map(() => "?").join(", ")})
          ORDER BY d.change_id, d.url`,
       )
-      .all(iso(now() - CLAIM_STALE_MS), ...config.urls) as {
+      .all(iso(now()), iso(now() - CLAIM_STALE_MS), ...config.urls) as {
       id: number;
       url: string;
       attempts: number;
@@ -181,8 +185,6 @@ export async function deliverWebhooks(
 
   const sendOne = async (row: { id: number; url: string; attempts: number; next_attempt_at: string | null }) => {
     let attempts = row.attempts;
-    const wait = row.next_attempt_at ? Date.parse(row.next_attempt_at) - now() : 0;
-    if (wait > 0) await sleep(wait);
     for (;;) {
       if (claim.run(iso(now()), row.id, iso(now() - CLAIM_STALE_MS)).changes === 0) return; // another process has it
       const change = toChangeEvent(changeFor.get(row.id) as Record<string, unknown>);
@@ -221,6 +223,8 @@ export async function deliverWebhooks(
       }
       const delay = config.backoffMs * 2 ** (attempts - 1);
       retry.run("pending", attempts, error, iso(now() + delay), row.id);
+      // Short waits happen here; a long backoff is left on disk for a later call rather than holding up this one.
+      if (delay > MAX_INLINE_WAIT_MS) return;
       await sleep(delay);
     }
   };

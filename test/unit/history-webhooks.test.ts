@@ -181,6 +181,22 @@ describe("deliverWebhooks", () => {
     cat.close();
   });
 
+  it("leaves a long backoff on disk for a later call instead of waiting", async () => {
+    const cat = catalogWithChanges(new Date().toISOString());
+    statuses = [503];
+    let clock = Date.now();
+    const now = () => clock;
+    const cfg = config({ backoffMs: 60_000 });
+    expect(await deliverWebhooks(cat.sqlite, cfg, { now })).toEqual({ delivered: 0, failed: 0, pending: 1 });
+    expect(await deliverWebhooks(cat.sqlite, cfg, { now })).toEqual({ delivered: 0, failed: 0, pending: 1 });
+    expect(hits).toHaveLength(1);
+    clock += 61_000;
+    expect(await deliverWebhooks(cat.sqlite, cfg, { now })).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    expect(hits).toHaveLength(2);
+    expect(hits[0]!.id).toBe(hits[1]!.id);
+    cat.close();
+  });
+
   it("records connection errors", async () => {
     const cat = catalogWithChanges(new Date().toISOString());
     const dead = "http://127.0.0.1:9/unreachable";
