@@ -951,7 +951,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const ro = ann?.readOnlyHint;
   const de = ann?.destructiveHint;
   if (ro === true) t.add("read", 2, "annotation readOnlyHint=true (author's claim) → read");
-  else if (ro === false) t.add("write", 2, "annotation readOnlyHint=false (author's claim) → not read");
+  else if (ro === false) t.add("write", 3, "annotation readOnlyHint=false (author's claim) → not read");
   if (ro !== true) {
     if (de === true) t.destroy(1, "annotation destructiveHint=true (author's claim)");
     else if (de === false) t.destroy(-1, "annotation destructiveHint=false (author's claim)");

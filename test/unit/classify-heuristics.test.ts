@@ -1,0 +1,161 @@
+import { describe, expect, it } from "vitest";
+import { classifyHeuristic, deriveCategory, readParams, splitName } from "../../src/classify/heuristics.js";
+import type { ToolInput } from "../../src/core/types.js";
+
+const schema = (props: Record<string, unknown>) => ({ type: "object", properties: props });
+
+describe("splitName", () => {
+  it("splits snake, camel, kebab, dot and acronyms", () => {
+    expect(splitName("create_or_update_file")).toEqual(["create", "or", "update", "file"]);
+    expect(splitName("listRepositoriesByNamespace")).toEqual(["list", "repositories", "by", "namespace"]);
+    expect(splitName("get-tiny-image")).toEqual(["get", "tiny", "image"]);
+    expect(splitName("files.read")).toEqual(["files", "read"]);
+    expect(splitName("getHTTPResponse")).toEqual(["get", "http", "response"]);
+    expect(splitName("Summarize Detection")).toEqual(["summarize", "detection"]);
+  });
+});
+
+describe("readParams", () => {
+  it("reads names, types and enums and tolerates odd schemas", () => {
+    const p = readParams(
+      schema({ method: { type: "string", enum: ["GET", "DELETE"] }, n: { type: ["number", "null"] } }),
+    );
+    expect(p.map((x) => x.name)).toEqual(["method", "n"]);
+    expect(p[0]?.enumValues).toEqual(["GET", "DELETE"]);
+    expect(p[1]?.type).toBe("number|null");
+    expect(readParams("nonsense")).toEqual([]);
+    expect(readParams({ properties: [1, 2] })).toEqual([]);
+  });
+});
+
+describe("deriveCategory", () => {
+  it("puts financial before destructive before access", () => {
+    expect(deriveCategory("write", true, true)).toBe("Financial");
+    expect(deriveCategory("execute", true, false)).toBe("Destructive");
+    expect(deriveCategory("read", false, false)).toBe("Read");
+    expect(deriveCategory("write", false, false)).toBe("Write");
+    expect(deriveCategory("execute", false, false)).toBe("Execute");
+  });
+});
+
+describe("classifyHeuristic", () => {
+  const c = (t: ToolInput) => classifyHeuristic(t);
+
+  it("reads on read verbs and says why", () => {
+    const r = c({ name: "list_widgets", description: "List all widgets in the workspace" });
+    expect(r.access).toBe("read");
+    expect(r.risk).toBe("low");
+    expect(r.category).toBe("Read");
+    expect(r.source).toBe("heuristic");
+    expect(r.signals.some((s) => s.includes("name verb 'list'"))).toBe(true);
+  });
+
+  it("marks deleting tools destructive and critical", () => {
+    const r = c({ name: "removeGadget", description: "Permanently deletes a gadget. This cannot be undone." });
+    expect(r.access).toBe("write");
+    expect(r.destructive).toBe(true);
+    expect(r.risk).toBe("critical");
+    expect(r.category).toBe("Destructive");
+    expect(r.signals.some((s) => s.includes("'remove'") && s.includes("destructive"))).toBe(true);
+  });
+
+  it("does not call removing an association destructive", () => {
+    const r = c({ name: "remove_label", description: "Remove a label from a card" });
+    expect(r.access).toBe("write");
+    expect(r.destructive).toBe(false);
+  });
+
+  it("treats a command parameter with a run verb as execute", () => {
+    const r = c({ name: "run_in_sandbox", inputSchema: schema({ command: { type: "string" } }) });
+    expect(r.access).toBe("execute");
+    expect(r.destructive).toBe(true);
+    expect(r.signals.some((s) => s.includes("parameter 'command'"))).toBe(true);
+  });
+
+  it("treats unrestricted SQL as execute and SELECT-only SQL as read", () => {
+    const w = c({ name: "query", description: "Run SQL against the warehouse", inputSchema: schema({ sql: {} }) });
+    expect(w.access).toBe("execute");
+    expect(w.destructive).toBe(true);
+    const r = c({
+      name: "read_query",
+      description: "Execute a SELECT query on the SQLite database",
+      inputSchema: schema({ query: {} }),
+    });
+    expect(r.access).toBe("read");
+    expect(r.risk).toBe("medium");
+  });
+
+  it("keeps metric query languages read", () => {
+    const r = c({
+      name: "query_metrics",
+      description: "Query a Prometheus datasource using PromQL",
+      inputSchema: schema({ query: { type: "string" } }),
+    });
+    expect(r.access).toBe("read");
+  });
+
+  it("sees a method enum containing DELETE", () => {
+    const r = c({
+      name: "api_request",
+      description: "Call the service API",
+      inputSchema: schema({ method: { type: "string", enum: ["GET", "POST", "DELETE"] }, path: { type: "string" } }),
+    });
+    expect(r.access).toBe("write");
+    expect(r.destructive).toBe(true);
+    expect(r.signals.some((s) => s.includes("DELETE"))).toBe(true);
+    const g = c({ name: "api_request", inputSchema: schema({ method: { enum: ["GET"] }, path: {} }) });
+    expect(g.destructive).toBe(false);
+  });
+
+  it("flags money movement as financial and critical", () => {
+    const r = c({
+      name: "create_refund",
+      description: "Refund a captured payment",
+      inputSchema: schema({ amount: { type: "number" } }),
+    });
+    expect(r.financial).toBe(true);
+    expect(r.category).toBe("Financial");
+    expect(r.risk).toBe("critical");
+  });
+
+  it("rates messaging people high and harmless session state low", () => {
+    expect(c({ name: "send_message", description: "Send a message to a channel" }).risk).toBe("high");
+    expect(c({ name: "browser_hover", description: "Hover over an element" }).risk).toBe("low");
+  });
+
+  it("rates reads of private content medium and wholesale secrets high", () => {
+    expect(c({ name: "get_issue", description: "Get an issue with its comments" }).risk).toBe("medium");
+    expect(c({ name: "get_env", description: "Returns all environment variables" }).risk).toBe("high");
+  });
+
+  it("never defaults to read without evidence", () => {
+    const r = c({ name: "frobnicate" });
+    expect(r.access).not.toBe("read");
+    expect(r.confidence).toBeLessThan(0.5);
+  });
+
+  it("lowers confidence and records the conflict when an annotation contradicts the verb", () => {
+    const plain = c({ name: "delete_record", description: "Delete a record" });
+    const contradicted = c({
+      name: "delete_record",
+      description: "Delete a record",
+      annotations: { readOnlyHint: true },
+    });
+    expect(contradicted.access).toBe("write");
+    expect(contradicted.confidence).toBeLessThan(plain.confidence);
+    expect(contradicted.signals.some((s) => s.startsWith("conflicting evidence"))).toBe(true);
+    expect(contradicted.flags).toContain("annotation_contradiction");
+  });
+
+  it("uses annotations as one signal: readOnlyHint=false stops a read verdict", () => {
+    const base = { name: "find_anomalies", description: "Finds anomalies in the series" };
+    expect(c(base).access).toBe("read");
+    const r = c({ ...base, annotations: { readOnlyHint: false } });
+    expect(r.access).not.toBe("read");
+  });
+
+  it("is deterministic", () => {
+    const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
+    expect(c(t)).toEqual(c(t));
+  });
+});
