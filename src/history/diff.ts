@@ -165,7 +165,7 @@ export function diffTool(
 
   if (!from) {
     aspects.push({ kind: "tool_added", severity: "medium", reason: "new tool" });
-    const ind = [...new Set([...newMain, ...newInParams.map((x) => x.f)])].sort();
+    const ind = [...new Set([...newMain, ...newInParams.map((x) => x.f)])];
     if (ind.length) {
       aspects.push({
         kind: "tool_added",

@@ -52,12 +52,21 @@ export function indicatorLabel(id: string): string {
   return INDICATORS.find((i) => i.id === id)?.label ?? CLASSIFIER_FLAG_LABELS[id] ?? id;
 }
 
-/** Poisoning indicators present in a text, as stable ids. */
+/** Classifier flags that say the same as one of our indicators; kept out so a reason names each finding once. */
+const COVERED_BY: Record<string, string[]> = {
+  "poisoning:hidden_instructions": ["instruction-tag", "hide-from-user"],
+  "poisoning:ignore_instructions": ["ignore-instructions"],
+  "poisoning:sensitive_file": ["sensitive-path"],
+  "poisoning:invisible_unicode": ["invisible-unicode"],
+  shadowing: ["tool-instruction"],
+};
+
+/** Poisoning indicators present in a text, as stable ids: ours in a fixed order, then the classifier's extra ones. */
 export function poisoningIndicators(text: string | null | undefined, extra?: (text: string) => string[]): string[] {
   if (!text) return [];
-  const found = new Set(INDICATORS.filter((i) => i.re.test(text)).map((i) => i.id));
-  if (extra) for (const f of extra(text)) found.add(f);
-  return [...found].sort();
+  const found = INDICATORS.filter((i) => i.re.test(text)).map((i) => i.id);
+  const more = (extra ? extra(text) : []).filter((f) => !(COVERED_BY[f] ?? []).some((id) => found.includes(id))).sort();
+  return [...new Set([...found, ...more])];
 }
 
 const CODE_NAME_TOKENS = new Set([
