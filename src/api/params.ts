@@ -53,7 +53,12 @@ export const ServerListQuerySchema = z.strictObject({
     .optional(),
   category: z.enum(CATEGORIES).describe("Only servers with at least one tool of this category").optional(),
   risk: z.enum(RISKS).describe("Only servers with at least one tool of this risk").optional(),
-  sort: z.enum(SERVER_SORTS).describe("Order: `relevance` (default with q) or `name` (default otherwise)").optional(),
+  sort: z
+    .enum(SERVER_SORTS)
+    .describe(
+      "Order: `relevance` (default with q: name or title matches first, then other matches) or `name` (default otherwise)",
+    )
+    .optional(),
   limit,
   cursor: cursor.optional(),
 });
@@ -71,7 +76,9 @@ export const ToolListQuerySchema = z.strictObject({
   flag: z.enum(FLAGS).describe("Only tools flagged so by the classifier").optional(),
   sort: z
     .enum(TOOL_SORTS)
-    .describe("Order: `relevance` (default with q), `server` (default otherwise), `name`, or `risk` (highest first)")
+    .describe(
+      "Order: `relevance` (default with q: name or title matches first, then other matches), `server` (default otherwise), `name`, or `risk` (highest first)",
+    )
     .optional(),
   limit,
   cursor: cursor.optional(),

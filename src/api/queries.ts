@@ -18,6 +18,22 @@ import { ApiError } from "./errors.js";
 import { ftsQuery } from "./fts.js";
 import type { ServerListQuery, ToolListQuery } from "./params.js";
 
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, cached per connection: the hot paths run the same few SQL texts again and again. */
+export function prep(sqlite: Database.Database, sql: string): Database.Statement {
+  let m = statements.get(sqlite);
+  if (!m) statements.set(sqlite, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) {
+    st = sqlite.prepare(sql);
+    // The filter combinations are finite (a few hundred texts at most), but keep the cache bounded anyway.
+    if (m.size > 2000) m.clear();
+    m.set(sql, st);
+  }
+  return st;
+}
+
 /** One page of a list: items in a stable order and the cursor of the next page (null on the last). */
 export interface Page<T> {
   items: T[];
@@ -88,20 +104,51 @@ function toServerSummary(r: Record<string, unknown>): ServerSummary {
   };
 }
 
-/** Servers matching the filters, one page at a time, in a stable order (name, or FTS rank then id). */
+/**
+ * Relevance without ranking every match (bm25 over all matches costs O(matches): seconds for a common word in a
+ * large catalog). Two tiers: rows whose name or title match, then rows that match only elsewhere; by id within a
+ * tier. Each tier is an FTS scan in rowid order that stops at the page size, so a page costs O(page), not O(matches).
+ * `sql` receives the FTS subquery as `f(fid)` and takes (match, after id, ...filterArgs, limit).
+ */
+function tieredSearch(
+  sqlite: Database.Database,
+  table: "tools_fts" | "servers_fts",
+  match: string,
+  cursor: CursorKey | null,
+  limit: number,
+  sql: (fts: string) => string,
+  filterArgs: unknown[],
+): Record<string, unknown>[] {
+  let startTier = 0;
+  let afterId = 0;
+  if (cursor) {
+    [startTier, afterId] = cursor.map(Number) as [number, number];
+    if (!(startTier === 0 || startTier === 1) || !Number.isSafeInteger(afterId)) {
+      throw new ApiError("bad_input", "cursor: not a cursor this API issued", "cursor");
+    }
+  }
+  const st = prep(sqlite, sql(`(SELECT rowid AS fid FROM ${table} WHERE ${table} MATCH ? AND rowid > ?) f`));
+  const out: Record<string, unknown>[] = [];
+  for (let tier = startTier; tier < 2 && out.length <= limit; tier++) {
+    const expr = tier === 0 ? `{name title} : (${match})` : `(${match}) NOT ({name title} : (${match}))`;
+    const rows = st.all(expr, tier === startTier ? afterId : 0, ...filterArgs, limit + 1 - out.length) as Record<
+      string,
+      unknown
+    >[];
+    for (const r of rows) out.push({ ...r, _tier: tier });
+  }
+  return out;
+}
+
+/** Servers matching the filters, one page at a time, in a stable order (name, or search relevance tiers). */
 export function listServerPage(sqlite: Database.Database, q: ServerListQuery): Page<ServerSummary> {
   const where: string[] = ["s.status != 'removed'"];
   const args: unknown[] = [];
-  let from = "servers s LEFT JOIN probes p ON p.id = s.last_probe_id";
   const sort = q.sort ?? (q.q ? "relevance" : "name");
-  if (q.q !== undefined) {
-    const match = ftsQuery(q.q);
-    if (match === null) return { items: [], nextCursor: null };
-    from += " JOIN (SELECT rowid AS fid, rank FROM servers_fts WHERE servers_fts MATCH ?) f ON f.fid = s.id";
-    args.push(match);
-  } else if (sort === "relevance") {
+  const match = q.q === undefined ? undefined : ftsQuery(q.q);
+  if (match === null) return { items: [], nextCursor: null };
+  if (sort === "relevance" && match === undefined)
     throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
-  }
   if (q.source) {
     where.push(
       "EXISTS (SELECT 1 FROM sources so WHERE so.server_id = s.id AND so.source_id = ? AND so.status != 'removed')",
@@ -137,21 +184,40 @@ export function listServerPage(sqlite: Database.Database, q: ServerListQuery): P
       `EXISTS (SELECT 1 FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = s.id AND t.removed_at IS NULL AND ${cond.join(" AND ")})`,
     );
   }
-  const keys = sort === "relevance" ? ["f.rank", "s.id"] : ["s.name", "s.id"];
+  const select = `SELECT s.*, p.outcome AS probe_outcome, p.started_at AS probe_at,
+        (SELECT count(*) FROM tools tc WHERE tc.server_id = s.id AND tc.removed_at IS NULL) AS tool_count`;
+  if (sort === "relevance" && match) {
+    const cursor = q.cursor ? decodeCursor(q.cursor, sort, 2) : null;
+    const rows = tieredSearch(
+      sqlite,
+      "servers_fts",
+      match,
+      cursor,
+      q.limit,
+      (fts) =>
+        `${select} FROM ${fts} JOIN servers s ON s.id = f.fid LEFT JOIN probes p ON p.id = s.last_probe_id
+         WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?`,
+      args,
+    );
+    return page(rows, q.limit, sort, (r) => [r._tier as number, r.id as number], toServerSummary);
+  }
+  const ftsArgs: unknown[] = [];
+  let from = "servers s LEFT JOIN probes p ON p.id = s.last_probe_id";
+  if (match) {
+    from = `(SELECT rowid AS fid FROM servers_fts WHERE servers_fts MATCH ?) f JOIN ${from.replace("servers s", "servers s ON s.id = f.fid")}`;
+    ftsArgs.push(match);
+  }
   if (q.cursor) {
-    const key = decodeCursor(q.cursor, sort, keys.length);
-    where.push(`(${keys.join(", ")}) > (${keys.map(() => "?").join(", ")})`);
+    const key = decodeCursor(q.cursor, sort, 2);
+    where.push("(s.name, s.id) > (?, ?)");
     args.push(...key);
   }
-  const rows = sqlite
-    .prepare(
-      `SELECT s.*, p.outcome AS probe_outcome, p.started_at AS probe_at,
-        (SELECT count(*) FROM tools tc WHERE tc.server_id = s.id AND tc.removed_at IS NULL) AS tool_count
-        ${sort === "relevance" ? ", f.rank AS k0" : ", s.name AS k0"}
-       FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${keys.join(", ")} LIMIT ?`,
-    )
-    .all(...args, q.limit + 1) as Record<string, unknown>[];
-  return page(rows, q.limit, sort, (r) => [r.k0 as string | number, r.id as number], toServerSummary);
+  const rows = prep(sqlite, `${select} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY s.name, s.id LIMIT ?`).all(
+    ...ftsArgs,
+    ...args,
+    q.limit + 1,
+  ) as Record<string, unknown>[];
+  return page(rows, q.limit, sort, (r) => [r.name as string, r.id as number], toServerSummary);
 }
 
 function page<T>(
@@ -208,17 +274,11 @@ export function requireServer(sqlite: Database.Database, ref: string, parameter 
 export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<ToolSummary> {
   const where: string[] = ["t.removed_at IS NULL", "s.status != 'removed'"];
   const args: unknown[] = [];
-  let from = "tools t JOIN servers s ON s.id = t.server_id";
   const sort = q.sort ?? (q.q ? "relevance" : "server");
-  if (q.q !== undefined) {
-    const match = ftsQuery(q.q);
-    if (match === null) return { items: [], nextCursor: null };
-    from += " JOIN (SELECT rowid AS fid, rank FROM tools_fts WHERE tools_fts MATCH ?) f ON f.fid = t.id";
-    args.push(match);
-  } else if (sort === "relevance") {
+  const match = q.q === undefined ? undefined : ftsQuery(q.q);
+  if (match === null) return { items: [], nextCursor: null };
+  if (sort === "relevance" && match === undefined)
     throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
-  }
-  from += ` ${CLASSIFICATION_JOIN}`;
   if (q.server) {
     where.push("t.server_id = ?");
     args.push(requireServer(sqlite, q.server).id);
@@ -241,8 +301,30 @@ export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<
     where.push("EXISTS (SELECT 1 FROM json_each(c.flags) fl WHERE fl.value = ? OR fl.value LIKE ? || ':%')");
     args.push(q.flag, q.flag);
   }
+  const select = `SELECT ${TOOL_COLUMNS}, s.name AS server_name, s.slug AS server_slug`;
+  if (sort === "relevance" && match) {
+    const cursor = q.cursor ? decodeCursor(q.cursor, sort, 2) : null;
+    const rows = tieredSearch(
+      sqlite,
+      "tools_fts",
+      match,
+      cursor,
+      q.limit,
+      (fts) =>
+        `${select} FROM ${fts} JOIN tools t ON t.id = f.fid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
+         WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?`,
+      args,
+    );
+    return page(rows, q.limit, sort, (r) => [r._tier as number, r.id as number], toToolSummary);
+  }
+  const ftsArgs: unknown[] = [];
+  let from = "tools t";
+  if (match) {
+    from = "(SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ?) f JOIN tools t ON t.id = f.fid";
+    ftsArgs.push(match);
+  }
+  from += ` JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}`;
   const keyCols: Record<string, { select: string[]; order: string[] }> = {
-    relevance: { select: ["f.rank"], order: ["f.rank", "t.id"] },
     server: { select: ["t.server_id", "t.name"], order: ["t.server_id", "t.name", "t.id"] },
     name: { select: ["t.name"], order: ["t.name", "t.id"] },
     risk: { select: [RISK_RANK], order: [RISK_RANK, "t.id"] },
@@ -253,12 +335,11 @@ export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<
     where.push(`(${k.order.join(", ")}) > (${k.order.map(() => "?").join(", ")})`);
     args.push(...key);
   }
-  const rows = sqlite
-    .prepare(
-      `SELECT ${TOOL_COLUMNS}, s.name AS server_name, s.slug AS server_slug${k.select.map((e, i) => `, ${e} AS k${i}`).join("")}
+  const rows = prep(
+    sqlite,
+    `${select}${k.select.map((e, i) => `, ${e} AS k${i}`).join("")}
        FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${k.order.join(", ")} LIMIT ?`,
-    )
-    .all(...args, q.limit + 1) as Record<string, unknown>[];
+  ).all(...ftsArgs, ...args, q.limit + 1) as Record<string, unknown>[];
   return page(
     rows,
     q.limit,
@@ -318,12 +399,11 @@ export function serverDetail(sqlite: Database.Database, ref: string) {
 
 /** One tool of a server by name or slug (current or removed), or a 404 naming what was missing. */
 export function findTool(sqlite: Database.Database, server: ServerRow, ref: string): ToolRow {
-  const r = sqlite
-    .prepare(
-      `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN}
+  const r = prep(
+    sqlite,
+    `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN}
        WHERE t.server_id = ? AND (t.name = ? OR t.slug = ?) ORDER BY t.name = ? DESC LIMIT 1`,
-    )
-    .get(server.id, ref, ref, ref) as Record<string, unknown> | undefined;
+  ).get(server.id, ref, ref, ref) as Record<string, unknown> | undefined;
   if (!r) throw new ApiError("not_found", `tool not found: ${JSON.stringify(ref)} on server ${server.name}`, "tool");
   return toToolRow(r);
 }
@@ -361,7 +441,7 @@ export function toolDetail(sqlite: Database.Database, serverRef: string, toolRef
 
 /** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
 export function hasChangesTable(sqlite: Database.Database): boolean {
-  return !!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+  return !!prep(sqlite, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
 }
 
 /** One entry of the changes feed. */
@@ -400,12 +480,11 @@ export function listChangesPage(
     where.push("ch.id < ?");
     args.push(-Number(neg));
   }
-  const rows = sqlite
-    .prepare(
-      `SELECT ch.*, s.slug AS server_slug, s.name AS server_name FROM changes ch JOIN servers s ON s.id = ch.server_id
+  const rows = prep(
+    sqlite,
+    `SELECT ch.*, s.slug AS server_slug, s.name AS server_name FROM changes ch JOIN servers s ON s.id = ch.server_id
        ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ch.id DESC LIMIT ?`,
-    )
-    .all(...args, q.limit + 1) as Record<string, unknown>[];
+  ).all(...args, q.limit + 1) as Record<string, unknown>[];
   return page(
     rows,
     q.limit,

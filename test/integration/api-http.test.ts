@@ -76,6 +76,13 @@ describe("paging", () => {
     expect(whole.length).toBeGreaterThan(5);
     const { items } = await walk("/v1/tools?q=file&limit=4");
     expect(items.map(toolKey)).toEqual(whole.map(toolKey));
+    // Relevance tiers: tools named for the word come first, description-only matches after, none lost or repeated.
+    const named = whole.map((i) => /file/i.test(`${i.name} ${i.title ?? ""}`.replace(/[_\-.]/g, " ")));
+    expect(named[0]).toBe(true);
+    expect(named.includes(false)).toBe(true);
+    expect(named.slice(named.indexOf(false)).includes(true)).toBe(false);
+    const byName = await walk("/v1/tools?q=file&limit=4&sort=name");
+    expect(byName.items.map(toolKey).sort()).toEqual(whole.map(toolKey).sort());
   });
 
   it("walks every server exactly once", async () => {
