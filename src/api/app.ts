@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import type { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
-import { catalogStats, serverTools } from "../store/queries.js";
+import { catalogStats } from "../store/queries.js";
 import { renderDocsPage } from "./docs-page.js";
 import { ApiError, statusFor } from "./errors.js";
 import { handleMcpHttp } from "./mcp-server.js";
@@ -18,7 +18,15 @@ import {
   ToolListQuerySchema,
 } from "./params.js";
 import { buildPolicy } from "./policy.js";
-import { listChangesPage, listServerPage, listToolPage, requireServer, serverDetail, toolDetail } from "./queries.js";
+import {
+  currentTools,
+  listChangesPage,
+  listServerPage,
+  listToolPage,
+  requireServer,
+  serverDetail,
+  toolDetail,
+} from "./queries.js";
 
 /** API settings beyond the catalog handle. */
 export interface ApiConfig {
@@ -162,7 +170,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/v1/servers/:server/policy", (c) => {
     const q = parseQuery(c, PolicyQuerySchema);
     const server = requireServer(sqlite, pathParam(c, "server"));
-    const p = buildPolicy(server, serverTools(sqlite, server.id), q);
+    const p = buildPolicy(server, currentTools(sqlite, server.id), q);
     if (p.text !== null) {
       const etag = `"${createHash("sha1").update(p.text).digest("base64url")}"`;
       if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: { ETag: etag } });

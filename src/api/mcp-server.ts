@@ -5,11 +5,10 @@ import type Database from "better-sqlite3";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
 import { PROFILES } from "../policy/index.js";
-import { serverTools } from "../store/queries.js";
 import { statusFor } from "./errors.js";
 import { ANNOTATIONS, CATEGORIES, FLAGS, RISKS, SERVER_SORTS, TOOL_SORTS } from "./params.js";
 import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
-import { findTool, listServerPage, listToolPage, requireServer, serverDetail } from "./queries.js";
+import { currentTools, findTool, listServerPage, listToolPage, requireServer, serverDetail } from "./queries.js";
 
 /** Largest page an MCP tool returns: results go into a model's context. */
 const MCP_MAX_PAGE = 50;
@@ -170,7 +169,7 @@ export function createCatalogMcpServer(sqlite: Database.Database, version = "0.1
     (a) =>
       run(() => {
         const s = requireServer(sqlite, a.server);
-        const p = buildPolicy(s, serverTools(sqlite, s.id), a);
+        const p = buildPolicy(s, currentTools(sqlite, s.id), a);
         return { server: s.name, profile: p.decision.profile, format: p.format, policy: p.text ?? p.json };
       }),
   );

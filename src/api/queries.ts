@@ -2,14 +2,10 @@ import type Database from "better-sqlite3";
 import type { RawTool } from "../core/types.js";
 import {
   CLASSIFICATION_JOIN,
-  findServer,
-  lastProbe,
   type ServerRow,
-  serverSources,
-  serverTools,
   TOOL_COLUMNS,
   type ToolRow,
-  toolVersions,
+  toProbeRow,
   toServerRow,
   toToolRow,
 } from "../store/queries.js";
@@ -263,9 +259,17 @@ function toToolSummary(r: Record<string, unknown>): ToolSummary {
   };
 }
 
+/** Finds a server by slug, exact name or numeric id (as the store's findServer, over cached statements). */
+export function lookupServer(sqlite: Database.Database, ref: string): ServerRow | undefined {
+  const r =
+    (prep(sqlite, "SELECT * FROM servers WHERE slug = ? OR name = ?").get(ref, ref) as Record<string, unknown>) ??
+    (/^\d+$/.test(ref) ? (prep(sqlite, "SELECT * FROM servers WHERE id = ?").get(Number(ref)) as never) : undefined);
+  return r ? toServerRow(r) : undefined;
+}
+
 /** Resolves a server reference (id, slug or name) or answers 404 naming it. */
 export function requireServer(sqlite: Database.Database, ref: string, parameter = "server"): ServerRow {
-  const s = findServer(sqlite, ref);
+  const s = lookupServer(sqlite, ref);
   if (!s) throw new ApiError("not_found", `server not found: ${JSON.stringify(ref)}`, parameter);
   return s;
 }
@@ -358,11 +362,21 @@ const count = (rows: ToolRow[], pick: (t: ToolRow) => string | undefined): Recor
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 };
 
+/** A server's current tools with classifications, by name (the store's serverTools over a cached statement). */
+export function currentTools(sqlite: Database.Database, serverId: number): ToolRow[] {
+  const rows = prep(
+    sqlite,
+    `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+  ).all(serverId) as Record<string, unknown>[];
+  return rows.map(toToolRow);
+}
+
 /** Everything the API says about one server. */
 export function serverDetail(sqlite: Database.Database, ref: string) {
   const s = requireServer(sqlite, ref);
-  const tools = serverTools(sqlite, s.id);
-  const probe = lastProbe(sqlite, s.id);
+  const tools = currentTools(sqlite, s.id);
+  const pr = prep(sqlite, "SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1").get(s.id);
+  const probe = pr ? toProbeRow(pr as Record<string, unknown>) : undefined;
   return {
     ...s,
     transports: serverTransports(s),
@@ -384,7 +398,11 @@ export function serverDetail(sqlite: Database.Database, ref: string) {
     byCategory: count(tools, (t) => t.classification?.category),
     byRisk: count(tools, (t) => t.classification?.risk),
     tokenCost: tokenCost(tools.map((t) => t.raw)),
-    sources: serverSources(sqlite, s.id),
+    sources: prep(
+      sqlite,
+      `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, last_seen AS lastSeen
+       FROM sources WHERE server_id = ? ORDER BY source_id, source_key`,
+    ).all(s.id),
     tools: tools.map((t) => ({
       name: t.name,
       slug: t.slug,
@@ -412,12 +430,17 @@ export function findTool(sqlite: Database.Database, server: ServerRow, ref: stri
 export function toolDetail(sqlite: Database.Database, serverRef: string, toolRef: string) {
   const s = requireServer(sqlite, serverRef);
   const t = findTool(sqlite, s, toolRef);
-  const history = toolVersions(sqlite, s.id, t.name).map((v) => ({
+  const versions = prep(
+    sqlite,
+    `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+     WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
+  ).all(s.id, t.name) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
+  const history = versions.map((v) => ({
     hash: v.hash,
     firstSeen: v.firstSeen,
     lastSeen: v.lastSeen,
     current: v.hash === t.hash,
-    definition: v.raw,
+    definition: JSON.parse(v.raw) as RawTool,
   }));
   return {
     server: { id: s.id, slug: s.slug, name: s.name, status: s.status },
