@@ -1,0 +1,392 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type Database from "better-sqlite3";
+import type { Queue } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { ResolvedConfig } from "../core/config.js";
+import { AppError, oneLine } from "../core/errors.js";
+import type { ProbeResult } from "../core/types.js";
+import { recordChanges } from "../history/index.js";
+import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
+import { classifyStage, ingestStage, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
+import { writeAllPolicies } from "../policy/index.js";
+import { crawlSource, createAdapter } from "../registries/index.js";
+import { buildSite } from "../site/index.js";
+import { unclassifiedTools } from "../store/catalog.js";
+import { listServers } from "../store/queries.js";
+import { ids, runKeyFrom } from "./ids.js";
+import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
+import { activeRuns, type RunState, runState } from "./run-state.js";
+import {
+  ClassifiedJobSchema,
+  type CrawlJob,
+  CrawlJobSchema,
+  FinishJobSchema,
+  ProbedJobSchema,
+  type ServerStats,
+  StageFailedJobSchema,
+  validate,
+} from "./schemas.js";
+import { internalErrorResult } from "./stage-workers.js";
+
+export interface IngestConsumerOptions {
+  connection: Redis;
+  prefix: string;
+  sqlite: Database.Database;
+  config: ResolvedConfig;
+  /** Used for the end-of-run catch-up and to know which definitions are classified already. */
+  classifier: ToolClassifier & { version: string };
+  queues: Record<QueueName, Queue>;
+  tuning?: WorkerTuning;
+  /** How often failed stage jobs are turned into stored outcomes (default 2 s). */
+  sweepIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface IngestConsumer {
+  worker: Worker;
+  close(force?: boolean): Promise<void>;
+}
+
+const OWNER_TTL_MS = 30_000;
+const RENEW_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`;
+const RELEASE_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** Who holds the catalog writer role in this deployment, if anyone. */
+export async function ingestOwner(redis: Redis, prefix: string): Promise<string | null> {
+  return redis.get(`${prefix}:ingest-owner`);
+}
+
+/**
+ * Runs a write that must commit together with the Redis effects that follow from it. The Redis side (next job,
+ * done mark) happens before COMMIT: if the process dies in between, the job is re-run and re-does both; if it
+ * dies after COMMIT the re-run sees the probe stored and stops. Only the single ingest consumer writes, so
+ * holding the write lock across the awaits blocks nobody.
+ */
+async function inWriteTx<T>(sqlite: Database.Database, fn: () => Promise<T>): Promise<T> {
+  sqlite.exec("BEGIN IMMEDIATE");
+  try {
+    const out = await fn();
+    sqlite.exec("COMMIT");
+    return out;
+  } catch (err) {
+    if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+/**
+ * The single catalog writer: consumes the ingest queue with concurrency 1 (discovery, probe results,
+ * classifications, end-of-run work) and holds an owner key in Redis so a second writer refuses to start.
+ */
+export async function startIngestConsumer(o: IngestConsumerOptions): Promise<IngestConsumer> {
+  const { sqlite, connection: redis, prefix, queues, classifier } = o;
+  const log = o.log ?? (() => {});
+  const tuning = tuned(o.tuning);
+  const ownerKey = `${prefix}:ingest-owner`;
+  const me = `${hostname()}/${process.pid}/${randomBytes(3).toString("hex")}`;
+  if (!(await redis.eval(RENEW_OWNER, 1, ownerKey, me, OWNER_TTL_MS))) {
+    const other = await redis.get(ownerKey);
+    throw new AppError("db_unwritable", `another ingest consumer already writes the catalog (${other ?? "unknown"})`);
+  }
+  const renew = setInterval(() => {
+    redis.eval(RENEW_OWNER, 1, ownerKey, me, OWNER_TTL_MS).then(
+      (ok) => {
+        if (!ok) log("ingest: lost the writer role to another process");
+      },
+      () => {},
+    );
+  }, OWNER_TTL_MS / 3);
+  renew.unref();
+
+  const state = (runKey: string) => runState(redis, prefix, runKey);
+  const isClassified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
+  const probeStored = sqlite.prepare("SELECT 1 FROM probes WHERE server_id = ? AND started_at = ? AND outcome = ?");
+
+  async function serverDone(
+    st: RunState,
+    serverId: number,
+    stats: Partial<ServerStats> & { classified?: number; changes?: number },
+    failure?: { server: string; outcome: string; error: string },
+  ): Promise<void> {
+    const { done } = await st.markDone(serverId, stats, failure);
+    const info = await st.get();
+    if (info?.status === "probing" && done >= info.total) await enqueueFinish(st.runKey);
+  }
+
+  async function enqueueFinish(runKey: string): Promise<void> {
+    await queues.ingest.add(INGEST.finish, { runKey }, { ...JOB_OPTIONS.ingest, jobId: ids.finish(runKey) });
+  }
+
+  async function startRun(job: Job): Promise<unknown> {
+    const d: CrawlJob = validate(CrawlJobSchema, job.data, "crawl");
+    const runKey = d.runKey ?? runKeyFrom(job.id ?? "");
+    const st = state(runKey);
+    let info = await st.get();
+    if (info?.status === "finishing" || info?.status === "done" || info?.status === "failed") return { runKey };
+    let runId = info?.runId;
+    const startedAt = new Date().toISOString();
+    if (!runId) {
+      runId = Number(
+        sqlite
+          .prepare("INSERT INTO crawl_runs (started_at, mode, status, stats) VALUES (?, 'distributed', 'running', ?)")
+          .run(startedAt, JSON.stringify({ runKey })).lastInsertRowid,
+      );
+      await st.init(runId, { ...d, runKey, startedAt, t0: Date.now() });
+      info = await st.get();
+    }
+    const sources = d.sources ?? [{ id: "seed", path: o.config.seedsDir }];
+    for (const s of sources) {
+      const adapter = createAdapter(s.id, { baseUrl: s.baseUrl, path: s.path });
+      log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
+      const stats = await crawlSource(sqlite, adapter, { runId, maxPages: d.maxPages, incremental: s.incremental });
+      await st.set({ [`source:${s.id}`]: JSON.stringify(stats) });
+    }
+    let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
+    if (d.only?.length) {
+      const want = new Set(d.only);
+      servers = servers.filter((s) => want.has(s.name) || want.has(s.slug));
+    }
+    const toProbe = d.probe === false ? [] : servers;
+    // Total first: a probe finishing before the last one is enqueued must already see it.
+    await st.set({ "n:servers": servers.length, total: toProbe.length, status: "probing" });
+    for (let i = 0; i < toProbe.length; i += 500) {
+      await queues.probe.addBulk(
+        toProbe.slice(i, i + 500).map((s) => ({
+          name: "probe",
+          data: { runKey, serverId: s.id, server: s.name, entry: entryOf(s) },
+          opts: { ...JOB_OPTIONS.probe, jobId: ids.probe(runKey, s.id) },
+        })),
+      );
+    }
+    log(`run ${runKey}: ${toProbe.length} servers enqueued for probing`);
+    if ((await st.get())!.done >= toProbe.length) await enqueueFinish(runKey);
+    return { runKey, runId, servers: toProbe.length };
+  }
+
+  async function storeProbe(runKey: string, serverId: number, server: string, result: ProbeResult): Promise<string> {
+    const st = state(runKey);
+    if (await st.isDone(serverId)) return "already done";
+    if (probeStored.get(serverId, result.startedAt, result.outcome)) return "already stored";
+    return inWriteTx(sqlite, async () => {
+      const ingest = ingestStage(sqlite, serverId, result);
+      const ok = result.outcome === "ok";
+      const stats: ServerStats = {
+        outcome: result.outcome,
+        tools: ok ? result.tools.length : 0,
+        added: ingest.added.length,
+        removed: ingest.removed.length,
+        changed: ingest.changed.length,
+        newVersions: ingest.newVersions,
+      };
+      if (!ok) {
+        await serverDone(st, serverId, stats, { server, outcome: result.outcome, error: result.error ?? "" });
+        return result.outcome;
+      }
+      const todo = itemsOf(server, result).filter((i) => !isClassified.get(i.hash, classifier.version));
+      if (todo.length) {
+        await queues.classify.add(
+          "classify",
+          { runKey, serverId, server, items: todo, ingest, stats },
+          { ...JOB_OPTIONS.classify, jobId: ids.classify(runKey, serverId) },
+        );
+        return "classify";
+      }
+      const changes = recordChanges(sqlite, serverId, ingest).length;
+      await serverDone(st, serverId, { ...stats, changes });
+      return "ok";
+    });
+  }
+
+  async function storeClassified(job: Job): Promise<string> {
+    const d = validate(ClassifiedJobSchema, job.data, "classified");
+    const st = state(d.runKey);
+    if (await st.isDone(d.serverId)) return "already done";
+    return inWriteTx(sqlite, async () => {
+      storeClassifications(sqlite, d.results);
+      const changes = recordChanges(sqlite, d.serverId, d.ingest).length;
+      await serverDone(st, d.serverId, { ...d.stats, classified: d.results.length, changes });
+      return "ok";
+    });
+  }
+
+  async function storeStageFailure(job: Job): Promise<string> {
+    const d = validate(StageFailedJobSchema, job.data, "stage-failed");
+    if (d.stage === "probe") return storeProbe(d.runKey, d.serverId, d.server, internalErrorResult(d.reason));
+    const st = state(d.runKey);
+    if (await st.isDone(d.serverId)) return "already done";
+    // Classification failed for good: the listing is stored; the end-of-run catch-up classifies what is left.
+    return inWriteTx(sqlite, async () => {
+      const changes = d.ingest ? recordChanges(sqlite, d.serverId, d.ingest).length : 0;
+      await serverDone(st, d.serverId, { ...(d.stats ?? {}), changes });
+      return "recorded";
+    });
+  }
+
+  async function finishRun(job: Job): Promise<unknown> {
+    const d = validate(FinishJobSchema, job.data, "finish");
+    const st = state(d.runKey);
+    const info = await st.get();
+    if (!info) throw new UnrecoverableError(`no state for run ${d.runKey}`);
+    if (info.status === "done") return info.summary;
+    await st.set({ status: "finishing" });
+    const rest = unclassifiedTools(sqlite, classifier.version);
+    if (rest.length) {
+      const done = await classifyStage(rest, classifier);
+      storeClassifications(sqlite, done);
+      await st.add("classified", done.length);
+    }
+    const opts = info.options as { outputs?: boolean; t0?: number };
+    let policies: CrawlSummary["policies"];
+    let site: CrawlSummary["site"];
+    if (opts.outputs !== false) {
+      policies = writeAllPolicies(sqlite, o.config.outDir);
+      const s = await buildSite(sqlite, `${o.config.outDir}/site`);
+      site = { pagesWritten: s.pagesWritten, pagesUnchanged: s.pagesUnchanged, pagesDeleted: s.pagesDeleted };
+    }
+    const fresh = (await st.get())!;
+    const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
+    const sources: CrawlSummary["sources"] = {};
+    for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
+    const c = fresh.counters;
+    const outcomes: CrawlSummary["outcomes"] = {};
+    for (const [k, v] of Object.entries(c))
+      if (k.startsWith("outcome.")) outcomes[k.slice(8) as keyof typeof outcomes] = v;
+    const summary: CrawlSummary = {
+      runId: fresh.runId ?? 0,
+      sources,
+      servers: c.servers ?? 0,
+      probed: c.probed ?? 0,
+      outcomes,
+      tools: c.tools ?? 0,
+      toolsChanged: c.changed ?? 0,
+      toolsAdded: c.added ?? 0,
+      toolsRemoved: c.removed ?? 0,
+      newVersions: c.newVersions ?? 0,
+      classified: c.classified ?? 0,
+      changes: c.changes ?? 0,
+      failures: await st.failures(),
+      ...(policies ? { policies } : {}),
+      ...(site ? { site } : {}),
+      durationMs: opts.t0 ? Date.now() - opts.t0 : 0,
+    };
+    sqlite
+      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'done', stats = ? WHERE id = ?")
+      .run(new Date().toISOString(), JSON.stringify({ ...summary, runKey: d.runKey }), fresh.runId ?? 0);
+    await st.finish("done", { summary: JSON.stringify(summary) });
+    log(`run ${d.runKey}: done`);
+    return summary;
+  }
+
+  const worker = new Worker(
+    "ingest",
+    async (job: Job) => {
+      switch (job.name) {
+        case INGEST.crawl:
+          return startRun(job);
+        case INGEST.probed: {
+          const d = validate(ProbedJobSchema, job.data, "probed");
+          return storeProbe(d.runKey, d.serverId, d.server, d.result as unknown as ProbeResult);
+        }
+        case INGEST.classified:
+          return storeClassified(job);
+        case INGEST.stageFailed:
+          return storeStageFailure(job);
+        case INGEST.finish:
+          return finishRun(job);
+        default:
+          throw new UnrecoverableError(`unknown ingest job "${job.name}"`);
+      }
+    },
+    {
+      connection: redis,
+      prefix,
+      concurrency: 1,
+      lockDuration: Math.max(tuning.lockDuration, 60_000),
+      stalledInterval: tuning.stalledInterval,
+      maxStalledCount: tuning.maxStalledCount,
+      name: `ingest:${me}`,
+    },
+  );
+  worker.on("failed", (job, err) => {
+    if (job) log(`ingest: job ${job.id} failed (attempt ${job.attemptsMade}): ${oneLine(err)}`);
+  });
+  worker.on("error", (err) => log(`ingest: ${oneLine(err)}`));
+
+  // Failed stage jobs become stored outcomes, so a run always completes. State-based (scan the failed sets), not
+  // event-based: nothing is missed while this process was down.
+  const lastFailed: Partial<Record<QueueName, number>> = {};
+  let sweeping = false;
+  async function sweep(): Promise<void> {
+    const runs = new Set(await activeRuns(redis, prefix));
+    if (runs.size === 0) return;
+    for (const q of ["probe", "classify", "ingest"] as const) {
+      const n = await queues[q].getFailedCount();
+      if (n === lastFailed[q]) continue;
+      const jobs = await queues[q].getFailed(0, 999);
+      for (const j of jobs) {
+        const data = (j?.data ?? {}) as { runKey?: string; serverId?: number; server?: string };
+        if (!j || !data.runKey || !runs.has(data.runKey) || typeof data.serverId !== "number") continue;
+        const st = state(data.runKey);
+        if (await st.isDone(data.serverId)) continue;
+        const reason = j.failedReason || "failed";
+        if (q === "ingest") {
+          // The write itself keeps failing: count the server as done with the reason so the run can end.
+          await serverDone(
+            st,
+            data.serverId,
+            { outcome: "protocol_error" },
+            {
+              server: data.server ?? String(data.serverId),
+              outcome: "ingest_failed",
+              error: reason,
+            },
+          );
+          continue;
+        }
+        const d = j.data as { ingest?: unknown; stats?: unknown };
+        await queues.ingest.add(
+          INGEST.stageFailed,
+          {
+            runKey: data.runKey,
+            serverId: data.serverId,
+            server: data.server,
+            stage: q,
+            reason,
+            ingest: d.ingest,
+            stats: d.stats,
+          },
+          { ...JOB_OPTIONS.ingest, jobId: ids.stageFailed(q, data.runKey, data.serverId) },
+        );
+      }
+      lastFailed[q] = n;
+    }
+    for (const runKey of runs) {
+      const info = await state(runKey).get();
+      if (info?.status === "probing" && info.done >= info.total) await enqueueFinish(runKey);
+    }
+  }
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweep()
+      .catch((err) => log(`ingest: sweep: ${oneLine(err)}`))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, o.sweepIntervalMs ?? 2_000);
+  timer.unref();
+
+  return {
+    worker,
+    async close(force = false) {
+      clearInterval(timer);
+      clearInterval(renew);
+      await worker.close(force);
+      await redis.eval(RELEASE_OWNER, 1, ownerKey, me).catch(() => {});
+    },
+  };
+}
