@@ -439,6 +439,11 @@ export const GERUNDS: ReadonlyMap<string, VerbClass> = (() => {
  * "list_merge_requests", "get_order"). They do not count as a second verb.
  */
 export const NOUN_LIKE = new Set([
+  "login",
+  "logins",
+  "logout",
+  "signin",
+  "signup",
   "pull",
   "request",
   "requests",
