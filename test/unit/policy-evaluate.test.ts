@@ -176,7 +176,7 @@ describe("policy.json v1 under the documented semantics (balanced profile, reali
     const s = servers.find((x) => x.decision.server === u.server)!;
     const r = new Gateway(s.policy).call({ tool: u.tool, approved: true });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.why).toMatch(/not classified/);
+    if (!r.ok) expect(r.why).toMatch(/not classified/i);
     expect(s.decision.tools.find((t) => t.tool === u.tool)).toMatchObject({ action: "deny", risk: "critical" });
   });
 

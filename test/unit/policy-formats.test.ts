@@ -188,7 +188,7 @@ describe("every format has its documented shape", () => {
     expect(o.tools.refund!.rules[0]).toMatchObject({ action: "deny", on_deny: expect.stringMatching(/approval/) });
     expect(o.tools.mystery!.rules[0]).toMatchObject({
       action: "deny",
-      on_deny: expect.stringMatching(/not classified/),
+      on_deny: expect.stringMatching(/not classified/i),
     });
     expect(o.tools["*"]!.rules[0]!.rate_limit).toBe("120/minute");
     // Written as a plain key (readers differ in what they make of it; Go's yaml.v3 keeps it as a string key).
