@@ -1,0 +1,268 @@
+/**
+ * HTTP API benchmark: the real app (hono + validation + ETag) against a bare node:http + better-sqlite3 handler doing
+ * the same lookups, side by side in one run, on a generated catalog. Servers run in child processes; autocannon runs
+ * here. Each request asks for a different tool/server/search (picked at random from the catalog), so nothing is
+ * answered from one hot row.
+ *
+ *   npx tsx scripts/bench-api.ts [--servers 40000] [--tools 500000] [--db data/bench/api-catalog.db]
+ *     [--duration 10] [--connections 50] [--out notes/api-figures.md]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
+};
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  "2xx": number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+// ---- the bare handler: hand-written SQL over cached statements, no framework, no validation, no ETag ----
+
+function bareServer(dbPath: string): Promise<number> {
+  const db = new Database(dbPath, { readonly: true });
+  const cls = `LEFT JOIN classifications c ON c.hash = t.hash AND c.rowid = (
+    SELECT c2.rowid FROM classifications c2 WHERE c2.hash = t.hash ORDER BY c2.created_at DESC, c2.rowid DESC LIMIT 1)`;
+  const cols = `t.*, c.access AS c_access, c.category AS c_category, c.risk AS c_risk, c.confidence AS c_confidence,
+    c.signals AS c_signals, c.flags AS c_flags, c.destructive AS c_destructive, c.financial AS c_financial`;
+  const serverBy = db.prepare("SELECT * FROM servers WHERE slug = ? OR name = ?");
+  const toolBy = db.prepare(`SELECT ${cols} FROM tools t ${cls} WHERE t.server_id = ? AND (t.name = ? OR t.slug = ?)`);
+  const versions = db.prepare(
+    "SELECT hash, raw, first_seen, last_seen FROM tool_versions WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id",
+  );
+  const toolsOf = db.prepare(
+    `SELECT ${cols} FROM tools t ${cls} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+  );
+  const probe = db.prepare("SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1");
+  const sources = db.prepare(
+    "SELECT source_id, source_key, status, first_seen, last_seen FROM sources WHERE server_id = ?",
+  );
+  const search = db.prepare(
+    `SELECT ${cols}, s.slug AS server_slug, s.name AS server_name, f.rank FROM tools t JOIN servers s ON s.id = t.server_id
+     JOIN (SELECT rowid AS fid, rank FROM tools_fts WHERE tools_fts MATCH ?) f ON f.fid = t.id ${cls}
+     WHERE t.removed_at IS NULL ORDER BY f.rank, t.id LIMIT ?`,
+  );
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const parts = url.pathname.split("/").map(decodeURIComponent);
+    let body: unknown;
+    if (parts[2] === "tools" && parts.length === 5) {
+      const s = serverBy.get(parts[3], parts[3]) as { id: number } | undefined;
+      const t = s && (toolBy.get(s.id, parts[4], parts[4]) as { name: string; raw: string } | undefined);
+      if (s && t) {
+        body = {
+          server: s,
+          ...t,
+          definition: JSON.parse(t.raw),
+          tokenCost: Math.ceil(t.raw.length / 4),
+          history: (versions.all(s.id, t.name) as { raw: string }[]).map((v) => ({ ...v, raw: JSON.parse(v.raw) })),
+        };
+      }
+    } else if (parts[2] === "servers" && parts.length === 4) {
+      const s = serverBy.get(parts[3], parts[3]) as { id: number } | undefined;
+      if (s) {
+        const tools = toolsOf.all(s.id) as { raw: string; c_category: string; c_risk: string }[];
+        const byCategory: Record<string, number> = {};
+        const byRisk: Record<string, number> = {};
+        for (const t of tools) {
+          byCategory[t.c_category] = (byCategory[t.c_category] ?? 0) + 1;
+          byRisk[t.c_risk] = (byRisk[t.c_risk] ?? 0) + 1;
+        }
+        body = {
+          ...s,
+          probe: probe.get(s.id),
+          sources: sources.all(s.id),
+          byCategory,
+          byRisk,
+          tokenCost: Math.ceil(JSON.stringify(tools.map((t) => JSON.parse(t.raw))).length / 4),
+          tools: tools.map((t) => ({ ...t, raw: undefined })),
+        };
+      }
+    } else if (parts[2] === "tools" && parts.length === 3) {
+      const terms = [...(url.searchParams.get("q") ?? "").matchAll(/([\p{L}\p{N}]+)(\*)?/gu)];
+      const match = terms.map((m) => `"${m[1]}"${m[2] ? "*" : ""}`).join(" ");
+      body = { items: match ? search.all(match, Number(url.searchParams.get("limit") ?? 20) + 1) : [] };
+    }
+    if (body === undefined) {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+  });
+  return new Promise((r) => server.listen(0, "127.0.0.1", () => r((server.address() as AddressInfo).port)));
+}
+
+async function honoServer(dbPath: string): Promise<number> {
+  const { serve } = await import("@hono/node-server");
+  const { createApp } = await import("../src/api/app.js");
+  const app = createApp({ sqlite: new Database(dbPath, { readonly: true }) });
+  return new Promise((r) => {
+    serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => r(info.port));
+  });
+}
+
+// ---- the parent: generate, sample targets, start both servers, load them in turn ----
+
+function startChild(kind: "hono" | "bare", db: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(import.meta.url), "--child", kind, "--db", db],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  return new Promise((res, rej) => {
+    let buf = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) res({ child, port: Number(m[1]) });
+    });
+    child.once("exit", (code) => rej(new Error(`${kind} server exited (${code})`)));
+  });
+}
+
+function sampleTargets(db: string, n: number) {
+  const sqlite = new Database(db, { readonly: true });
+  const max = (sqlite.prepare("SELECT max(id) AS m FROM tools").get() as { m: number }).m;
+  const tool = sqlite.prepare(
+    "SELECT s.slug, t.name FROM tools t JOIN servers s ON s.id = t.server_id WHERE t.id >= ? AND t.removed_at IS NULL LIMIT 1",
+  );
+  const tools: string[] = [];
+  const servers: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = tool.get(1 + Math.floor(Math.random() * max)) as { slug: string; name: string } | undefined;
+    if (!r) continue;
+    tools.push(`/v1/tools/${encodeURIComponent(r.slug)}/${encodeURIComponent(r.name)}`);
+    servers.push(`/v1/servers/${encodeURIComponent(r.slug)}`);
+  }
+  // Search words as users type them: one or two words of real tool names.
+  const names = (
+    sqlite.prepare("SELECT name FROM tools WHERE id % 997 = 0 LIMIT 2000").all() as { name: string }[]
+  ).map((r) => r.name.split(/[_\-.]/).filter((w) => w.length >= 3));
+  const searches: string[] = [];
+  for (const words of names) {
+    if (words.length === 0) continue;
+    const q = words.slice(0, 1 + Math.floor(Math.random() * Math.min(2, words.length))).join(" ");
+    searches.push(`/v1/tools?q=${encodeURIComponent(q)}&limit=20`);
+  }
+  sqlite.close();
+  return { tools, servers, searches };
+}
+
+async function main(): Promise<void> {
+  const servers = Number(arg("servers", "40000"));
+  const tools = Number(arg("tools", "500000"));
+  const db = resolve(arg("db", "data/bench/api-catalog.db"));
+  const duration = Number(arg("duration", "10"));
+  const connections = Number(arg("connections", "50"));
+  const out = arg("out", "notes/api-figures.md");
+  const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+  if (!existsSync(db)) {
+    process.stderr.write(`generating ${servers} servers / ${tools} tools into ${db}\n`);
+    const { generateCatalog } = await import("./gen-catalog.js");
+    mkdirSync(dirname(db), { recursive: true });
+    generateCatalog({ servers, tools, out: db });
+  }
+  const sizes = new Database(db, { readonly: true });
+  const counts = sizes
+    .prepare(
+      "SELECT (SELECT count(*) FROM servers) AS servers, (SELECT count(*) FROM tools) AS tools, (SELECT count(*) FROM tool_versions) AS versions",
+    )
+    .get() as { servers: number; tools: number; versions: number };
+  sizes.close();
+  const targets = sampleTargets(db, 5000);
+  const hono = await startChild("hono", db);
+  const bare = await startChild("bare", db);
+  const rows: string[] = [];
+  const raw: Record<string, unknown> = {};
+  try {
+    for (const [scenario, paths] of [
+      ["tool detail", targets.tools],
+      ["server detail", targets.servers],
+      ["search", targets.searches],
+    ] as const) {
+      const results: Record<string, AutocannonResult> = {};
+      for (const [kind, port] of [
+        ["hono", hono.port],
+        ["bare", bare.port],
+      ] as const) {
+        let i = 0;
+        const opts = (d: number) => ({
+          url: `http://127.0.0.1:${port}`,
+          connections,
+          duration: d,
+          requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
+        });
+        await autocannon(opts(2)); // warm-up: JIT, page cache
+        const r = await autocannon(opts(duration));
+        results[kind] = r;
+        raw[`${scenario} / ${kind}`] = {
+          reqPerSec: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          "2xx": r["2xx"],
+          non2xx: r.non2xx,
+          errors: r.errors,
+          timeouts: r.timeouts,
+        };
+        process.stderr.write(
+          `${scenario} ${kind}: ${r.requests.average} req/s p50 ${r.latency.p50} p99 ${r.latency.p99}\n`,
+        );
+      }
+      const h = results.hono!;
+      const b = results.bare!;
+      const target = scenario === "search" ? 50 : 20;
+      rows.push(
+        `| ${scenario} | ${h.requests.average.toFixed(0)} | ${h.latency.p50} | ${h.latency.p99} | ${b.requests.average.toFixed(0)} | ${b.latency.p50} | ${b.latency.p99} | ${((100 * h.requests.average) / b.requests.average).toFixed(0)}% | p99 < ${target} ms: ${h.latency.p99 < target ? "yes" : "no"} | ${h.non2xx + h.errors} / ${b.non2xx + b.errors} |`,
+      );
+    }
+  } finally {
+    hono.child.kill("SIGTERM");
+    bare.child.kill("SIGTERM");
+  }
+  const cmd = `npx tsx scripts/bench-api.ts ${process.argv.slice(2).join(" ")}`.trim();
+  const report = [
+    `## API benchmark (${new Date().toISOString().slice(0, 10)})`,
+    "",
+    `Command: \`${cmd}\``,
+    `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
+    `autocannon, ${connections} connections, ${duration} s per run after a 2 s warm-up; each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    "",
+    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | target | errors (app / bare) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    "```json",
+    JSON.stringify(raw, null, 2),
+    "```",
+    "",
+  ].join("\n");
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  appendFileSync(out, `${report}\n`);
+  process.stdout.write(report);
+}
+
+if (process.argv.includes("--child")) {
+  const kind = arg("child", "hono");
+  const db = resolve(arg("db", "data/bench/api-catalog.db"));
+  const port = kind === "bare" ? await bareServer(db) : await honoServer(db);
+  process.stdout.write(`PORT ${port}\n`);
+} else {
+  await main();
+}
