@@ -27,7 +27,9 @@ const text = (max: number, what: string) => z.string().min(1).max(max).describe(
 const q = z
   .string()
   .max(MAX_QUERY_LENGTH)
-  .describe(`Full-text search (words; FTS syntax is treated as plain text; at most ${MAX_QUERY_LENGTH} characters)`);
+  .describe(
+    `Full-text search: whole words, all required; \`word*\` matches a prefix; any other syntax is plain text (at most ${MAX_QUERY_LENGTH} characters)`,
+  );
 const limit = z.coerce
   .number()
   .int()

@@ -77,7 +77,12 @@ describe("paging", () => {
     const { items } = await walk("/v1/tools?q=file&limit=4");
     expect(items.map(toolKey)).toEqual(whole.map(toolKey));
     // Relevance tiers: tools named for the word come first, description-only matches after, none lost or repeated.
-    const named = whole.map((i) => /file/i.test(`${i.name} ${i.title ?? ""}`.replace(/[_\-.]/g, " ")));
+    const named = whole.map((i) =>
+      `${i.name} ${i.title ?? ""}`
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .includes("file"),
+    );
     expect(named[0]).toBe(true);
     expect(named.includes(false)).toBe(true);
     expect(named.slice(named.indexOf(false)).includes(true)).toBe(false);

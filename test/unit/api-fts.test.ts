@@ -13,9 +13,12 @@ describe("ftsQuery", () => {
     return m === null ? [] : (db.prepare("SELECT name FROM f WHERE f MATCH ?").all(m) as { name: string }[]);
   };
 
-  it("quotes every term and makes the last a prefix", () => {
-    expect(ftsQuery("delete repo")).toBe('"delete" "repo"*');
-    expect(search("delete repo").map((r) => r.name)).toEqual(["delete repository"]);
+  it("quotes every term; a trailing * makes a word a prefix", () => {
+    expect(ftsQuery("delete repo")).toBe('"delete" "repo"');
+    expect(search("delete repo")).toEqual([]);
+    expect(ftsQuery("delete repo*")).toBe('"delete" "repo"*');
+    expect(search("delete repo*").map((r) => r.name)).toEqual(["delete repository"]);
+    expect(search("DELETE Repository").map((r) => r.name)).toEqual(["delete repository"]);
   });
 
   it("turns FTS5 syntax into plain words that never error", () => {
@@ -38,11 +41,11 @@ describe("ftsQuery", () => {
     expect(ftsQuery("*")).toBeNull();
     expect(search("NEAR(").map((r) => r.name)).toEqual(["near miss"]);
     // A column filter is not honoured: "name" is just a word.
-    expect(ftsQuery("name:delete")).toBe('"name" "delete"*');
+    expect(ftsQuery("name:delete")).toBe('"name" "delete"');
   });
 
   it("keeps non-Latin words and caps the number of terms", () => {
-    expect(ftsQuery("Größe 東京")).toBe('"Größe" "東京"*');
+    expect(ftsQuery("Größe 東京")).toBe('"Größe" "東京"');
     expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))?.split(" ")).toHaveLength(12);
   });
 });
