@@ -48,7 +48,7 @@ export function registerPolicy(program: Command): void {
         const overrides = opts.overrides ? loadOverrides(opts.overrides) : undefined;
         const config = configFor(cmd);
         if (opts.all) {
-          const catalog = catalogFor(config);
+          const catalog = catalogFor(config, { readonly: true });
           try {
             const r = writeAllPolicies(catalog.sqlite, config.outDir, { profile, overrides });
             if (wantsJson(cmd)) process.stdout.write(`${JSON.stringify(r)}\n`);
