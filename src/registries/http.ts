@@ -248,12 +248,17 @@ export class HttpClient {
       await new Promise<void>((resolve) => h.waiters.push(resolve));
     }
     h.active++;
-    for (;;) {
-      const wait = Math.max(h.pausedUntil, h.lastStart + this.o.minIntervalMs) - Date.now();
-      if (wait <= 0) break;
-      await sleep(wait);
+    // Reserve the start time before sleeping, so concurrent waiters space out instead of waking together.
+    let startAt = Math.max(Date.now(), h.pausedUntil, h.lastStart + this.o.minIntervalMs);
+    h.lastStart = startAt;
+    while (startAt > Date.now()) {
+      await sleep(startAt - Date.now());
+      // A 429 seen meanwhile pauses the host further.
+      if (h.pausedUntil > startAt) {
+        startAt = h.pausedUntil;
+        h.lastStart = Math.max(h.lastStart, startAt);
+      }
     }
-    h.lastStart = Date.now();
     let released = false;
     return () => {
       if (released) return;
