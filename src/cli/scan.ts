@@ -51,7 +51,7 @@ export function registerScan(program: Command): void {
   program
     .command("scan")
     .description(
-      "scan your MCP client configuration (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf): list each\n" +
+      "scan your MCP client configuration (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf): list each " +
         "server's tools in the sandbox, classify them, and print a risk summary and a policy per server",
     )
     .argument("[files...]", "config files (default: every known location that exists)")
