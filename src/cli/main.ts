@@ -1,8 +1,10 @@
 import { Command } from "commander";
+import { registerChanges } from "./changes.js";
 import { registerClassify } from "./classify.js";
 import { registerCrawl } from "./crawl.js";
 import { registerExport } from "./export.js";
 import { registerMcp } from "./mcp.js";
+import { registerPin } from "./pin.js";
 import { registerPolicy } from "./policy.js";
 import { registerProbe } from "./probe.js";
 import { registerScan } from "./scan.js";
@@ -39,6 +41,8 @@ for (const register of [
   registerServe,
   registerMcp,
   registerWorker,
+  registerChanges,
+  registerPin,
   registerExport,
   registerStats,
 ]) {

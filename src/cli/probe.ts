@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
+import { recordChanges } from "../history/index.js";
 import { type ProbeTarget, parseTarget, probe } from "../mcp/index.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { entryOf } from "../pipeline/crawl.js";
@@ -125,10 +126,11 @@ export function registerProbe(program: Command): void {
                 raw: { target: label },
               }).serverId;
             }
-            ingestStage(cat.sqlite, serverId, result);
+            const ingest = ingestStage(cat.sqlite, serverId, result);
             if (result.outcome === "ok") {
               const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
               storeClassifications(cat.sqlite, await classifyStage(itemsOf(label, result), classifier));
+              recordChanges(cat.sqlite, serverId, ingest);
             }
           }
           if (wantsJson(cmd)) {

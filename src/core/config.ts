@@ -36,6 +36,23 @@ export const ConfigSchema = z.object({
   llmThreshold: z.coerce.number().min(0).max(1).default(0.6).describe("Ask the LLM below this heuristic confidence"),
   llmTokenBudget: z.coerce.number().int().min(0).default(200_000).describe("Tokens per run before falling back"),
   llmTimeoutMs: z.coerce.number().int().min(100).default(30_000).describe("Timeout for one LLM request"),
+  webhookUrls: z
+    .union([
+      z.array(z.string()),
+      z.string().transform((s) =>
+        s
+          .split(",")
+          .map((u) => u.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .default([])
+    .describe("URLs that receive signed POSTs for tool-definition changes (comma-separated)"),
+  webhookSecret: z.string().optional().describe("HMAC-SHA256 key for webhook signatures (16+ characters)"),
+  webhookMinSeverity: z
+    .enum(["low", "medium", "high"])
+    .default("high")
+    .describe("Lowest change severity sent to webhooks"),
   redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
   queuePrefix: z.string().default("mcp-census").describe("BullMQ key prefix"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("Log verbosity"),
@@ -69,6 +86,9 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   llmThreshold: "MCP_CENSUS_LLM_THRESHOLD",
   llmTokenBudget: "MCP_CENSUS_LLM_TOKEN_BUDGET",
   llmTimeoutMs: "MCP_CENSUS_LLM_TIMEOUT_MS",
+  webhookUrls: "MCP_CENSUS_WEBHOOK_URLS",
+  webhookSecret: "MCP_CENSUS_WEBHOOK_SECRET",
+  webhookMinSeverity: "MCP_CENSUS_WEBHOOK_MIN_SEVERITY",
   redisUrl: "REDIS_URL",
   queuePrefix: "MCP_CENSUS_QUEUE_PREFIX",
   logLevel: "MCP_CENSUS_LOG_LEVEL",

@@ -35,6 +35,7 @@ export {
   signBody,
   verifySignature,
   type WebhookConfig,
+  WebhookConfigSchema,
 } from "./webhooks.js";
 
 /** The classifier's poisoning and shadowing flags on a piece of prose, as extra indicators. */

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from "../core/config.js";
-import { oneLine } from "../core/errors.js";
+import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
-import { recordChanges } from "../history/index.js";
+import { deliverWebhooks, recordChanges, WebhookConfigSchema } from "../history/index.js";
 import { writeAllPolicies } from "../policy/index.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
 import { buildSite } from "../site/index.js";
@@ -45,7 +45,10 @@ export interface CrawlSummary {
   classified: number;
   changes: number;
   failures: { server: string; outcome: string; error: string }[];
+  /** Entries or pages a source could not use (reason per item), as stored in source_errors. */
+  sourceErrors: { source: string; error: string }[];
   policies?: { servers: number; files: number };
+  webhooks?: { delivered: number; failed: number; pending: number };
   site?: { pagesWritten: number; pagesUnchanged: number; pagesDeleted: number };
   durationMs: number;
 }
@@ -96,6 +99,7 @@ export async function runCrawl(
     classified: 0,
     changes: 0,
     failures: [],
+    sourceErrors: [],
     durationMs: 0,
   };
   try {
@@ -103,12 +107,21 @@ export async function runCrawl(
     for (const s of sources) {
       const adapter = createAdapter(s.id, { baseUrl: s.baseUrl, path: s.path, apiKey: s.apiKey });
       progress.log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
-      summary.sources[s.id] = await crawlSource(sqlite, adapter, {
+      const stats = await crawlSource(sqlite, adapter, {
         runId,
         maxPages: opts.maxPages,
         incremental: s.incremental,
       });
+      summary.sources[s.id] = stats;
+      // Bad local input (a broken seed file) stops the run before any server is touched; a remote source's
+      // failure is recorded and the other sources and servers still go on.
+      if (stats.error?.code === "bad_input") throw new AppError("bad_input", stats.error.message);
     }
+    summary.sourceErrors = (
+      sqlite
+        .prepare("SELECT source_id AS source, error FROM source_errors WHERE run_id = ? ORDER BY id")
+        .all(runId) as { source: string; error: string }[]
+    ).map((e) => ({ source: e.source, error: oneLine(e.error) }));
     let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
     if (opts.only?.length) {
       const want = new Set(opts.only);
@@ -176,6 +189,17 @@ export async function runCrawl(
       summary.classified += done.length;
     }
 
+    if (config.webhookUrls.length) {
+      const hooks = WebhookConfigSchema.safeParse({
+        urls: config.webhookUrls,
+        secret: config.webhookSecret,
+        minSeverity: config.webhookMinSeverity,
+      });
+      if (!hooks.success)
+        throw new AppError("config_invalid", `invalid webhook settings: ${hooks.error.issues[0]?.message}`);
+      summary.webhooks = await deliverWebhooks(sqlite, hooks.data);
+    }
+
     if (opts.outputs !== false) {
       summary.policies = writeAllPolicies(sqlite, config.outDir);
       const site = await buildSite(sqlite, `${config.outDir}/site`);
@@ -209,8 +233,16 @@ export function formatSummary(s: CrawlSummary): string {
     `crawl #${s.runId}: ${s.servers} servers, ${s.probed} probed (${outcomes || "none"}), ${s.tools} tools listed`,
     `${changed} changed (${s.toolsAdded} added, ${s.toolsChanged} modified, ${s.toolsRemoved} removed), ${s.newVersions} new tool versions, ${s.classified} classified`,
   ];
+  for (const e of s.sourceErrors.slice(0, 20)) lines.push(`  source ${e.source}: ${e.error.slice(0, 200)}`);
+  if (s.sourceErrors.length > 20)
+    lines.push(`  … and ${s.sourceErrors.length - 20} more source errors (see source_errors)`);
   for (const f of s.failures)
     lines.push(`  ${f.server}: ${f.outcome}${f.error ? ` — ${oneLine(f.error).slice(0, 160)}` : ""}`);
+  if (s.changes) lines.push(`${s.changes} change events recorded (see \`mcp-census changes\`)`);
+  if (s.webhooks)
+    lines.push(
+      `webhooks: ${s.webhooks.delivered} delivered, ${s.webhooks.failed} failed, ${s.webhooks.pending} pending`,
+    );
   if (s.policies) lines.push(`policies: ${s.policies.files} files for ${s.policies.servers} servers`);
   if (s.site)
     lines.push(

@@ -24,6 +24,12 @@ const SEED = [
   ],
 }));
 
+/** Exactly one error line (informational progress lines aside) and no stack trace. */
+function expectOneErrorLine(stderr: string): void {
+  expect(stderr.split("\n").filter((l) => l.startsWith("mcp-census:"))).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
 let tmp: ReturnType<typeof tempDir>;
 let env: Record<string, string>;
 
@@ -89,7 +95,7 @@ describe("mcp-census crawl, end to end on real servers", () => {
       const before = (await runCli(["stats", "--json"], { env })).stdout;
       const r = await runCli(["crawl"], { env: { ...env, MCP_CENSUS_SEEDS_DIR: bad.dir } });
       expect(r.code).toBe(2);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expectOneErrorLine(r.stderr);
       expect(r.stderr).toMatch(/servers\.json.*JSON/i);
       const after = (await runCli(["stats", "--json"], { env })).stdout;
       expect(after).toBe(before);
@@ -116,7 +122,7 @@ describe("mcp-census crawl, end to end on real servers", () => {
   it("an unknown server name for probe gives one line and exit 3", async () => {
     const r = await runCli(["probe", "no-such-server-anywhere"], { env });
     expect(r.code).toBe(3);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectOneErrorLine(r.stderr);
     expect(r.stderr).toMatch(/no server named "no-such-server-anywhere"/);
   });
 
@@ -125,7 +131,7 @@ describe("mcp-census crawl, end to end on real servers", () => {
     writeFileSync(file, "x");
     const r = await runCli(["crawl", "--no-probe"], { env: { ...env, MCP_CENSUS_DATA_DIR: join(file, "data") } });
     expect(r.code).toBe(4);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectOneErrorLine(r.stderr);
     expect(r.stderr).toMatch(/not writable/);
   });
 
@@ -134,7 +140,7 @@ describe("mcp-census crawl, end to end on real servers", () => {
     writeFileSync(db, "garbage ".repeat(1000));
     const r = await runCli(["stats"], { env: { ...env, MCP_CENSUS_DB: db } });
     expect(r.code).toBe(4);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectOneErrorLine(r.stderr);
     expect(r.stderr).toMatch(/not a valid SQLite database/);
     expect(readFileSync(db, "utf8")).toBe("garbage ".repeat(1000));
     const c = await runCli(["crawl", "--no-probe"], { env: { ...env, MCP_CENSUS_DB: db } });
