@@ -55,7 +55,9 @@ function generate(n: number): string[] {
 async function serve(n: number): Promise<void> {
   const pages = generate(n);
   const byCursor = new Map<string, string>();
-  pages.forEach((p, i) => byCursor.set(i === 0 ? "" : Buffer.from(String(i * PAGE)).toString("base64url"), p));
+  for (const [i, p] of pages.entries()) {
+    byCursor.set(i === 0 ? "" : Buffer.from(String(i * PAGE)).toString("base64url"), p);
+  }
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const body = byCursor.get(url.searchParams.get("cursor") ?? "");
