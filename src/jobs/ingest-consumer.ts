@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
-import { recordChanges } from "../history/index.js";
+import { deliverWebhooks, recordChanges, WebhookConfigSchema } from "../history/index.js";
 import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
 import { classifyStage, ingestStage, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
 import { writeAllPolicies } from "../policy/index.js";
@@ -144,6 +144,15 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
       const stats = await crawlSource(sqlite, adapter, { runId, maxPages: d.maxPages, incremental: s.incremental });
       await st.set({ [`source:${s.id}`]: JSON.stringify(stats) });
+      // As in the embedded crawl: bad local input stops the run before any server is touched.
+      const error = (stats as { error?: { code?: string; message?: string } }).error;
+      if (error?.code === "bad_input") {
+        sqlite
+          .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'failed', stats = ? WHERE id = ?")
+          .run(new Date().toISOString(), JSON.stringify({ runKey, error: error.message }), runId);
+        await st.finish("failed", { error: error.message ?? "bad input" });
+        throw new UnrecoverableError(error.message ?? "bad input");
+      }
     }
     let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
     if (d.only?.length) {
@@ -240,6 +249,17 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       await st.add("classified", done.length);
     }
     const opts = info.options as { outputs?: boolean; t0?: number };
+    // Same end-of-run steps as the embedded crawl: change webhooks, then policies and the site.
+    let webhooks: CrawlSummary["webhooks"];
+    if (o.config.webhookUrls.length) {
+      const hooks = WebhookConfigSchema.safeParse({
+        urls: o.config.webhookUrls,
+        secret: o.config.webhookSecret,
+        minSeverity: o.config.webhookMinSeverity,
+      });
+      if (!hooks.success) throw new UnrecoverableError(`invalid webhook settings: ${hooks.error.issues[0]?.message}`);
+      webhooks = await deliverWebhooks(sqlite, hooks.data);
+    }
     let policies: CrawlSummary["policies"];
     let site: CrawlSummary["site"];
     if (opts.outputs !== false) {
@@ -255,6 +275,11 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const outcomes: CrawlSummary["outcomes"] = {};
     for (const [k, v] of Object.entries(c))
       if (k.startsWith("outcome.")) outcomes[k.slice(8) as keyof typeof outcomes] = v;
+    const sourceErrors = (
+      sqlite
+        .prepare("SELECT source_id AS source, error FROM source_errors WHERE run_id = ? ORDER BY id")
+        .all(fresh.runId ?? 0) as { source: string; error: string }[]
+    ).map((e) => ({ source: e.source, error: oneLine(e.error) }));
     const summary: CrawlSummary = {
       runId: fresh.runId ?? 0,
       sources,
@@ -269,6 +294,8 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       classified: c.classified ?? 0,
       changes: c.changes ?? 0,
       failures: await st.failures(),
+      sourceErrors,
+      ...(webhooks ? { webhooks } : {}),
       ...(policies ? { policies } : {}),
       ...(site ? { site } : {}),
       durationMs: opts.t0 ? Date.now() - opts.t0 : 0,

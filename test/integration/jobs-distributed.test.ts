@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLASSIFIER_VERSION, createClassifier } from "../../src/classify/index.js";
+import { loadConfig } from "../../src/core/config.js";
+import { runCrawl } from "../../src/pipeline/crawl.js";
+import { exportLines } from "../../src/pipeline/export.js";
+import { createProgress } from "../../src/pipeline/progress.js";
+import { openCatalog } from "../../src/store/db.js";
+import {
+  type RedisProc,
+  spawnWorker,
+  startCli,
+  startRedis,
+  stopWorker,
+  until,
+  type WorkerProc,
+  writeSeeds,
+} from "../fixtures/jobs/harness.js";
+import { type LlmFixture, startLlmFixture } from "../fixtures/jobs/llm-fixture.js";
+import { type FixtureServer, startFixtureServer } from "../fixtures/jobs/mcp-http-fixture.js";
+
+let redis: RedisProc;
+let fixture: FixtureServer;
+let tmp: string;
+const workers: WorkerProc[] = [];
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "jobs-dist-"));
+  redis = await startRedis();
+  fixture = await startFixtureServer();
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => stopWorker(w, 2_000)));
+  await redis?.stop();
+  await fixture?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Environment of one isolated deployment (own queue prefix, own data dir). */
+function deployment(name: string, extra: Record<string, string> = {}) {
+  const dir = join(tmp, name);
+  return {
+    dir,
+    env: {
+      REDIS_URL: redis.url,
+      MCP_CENSUS_QUEUE_PREFIX: `t-${name}`,
+      MCP_CENSUS_ALLOW_PRIVATE_NETWORK: "1",
+      MCP_CENSUS_DATA_DIR: dir,
+      MCP_CENSUS_PROBE_TIMEOUT_MS: "20000",
+      ...extra,
+    },
+  };
+}
+
+const FAST = ["--lock-duration", "2000", "--stalled-interval", "1000", "--max-stalled", "2"];
+
+function startWorkers(env: Record<string, string>, n: number, args: string[] = []): WorkerProc[] {
+  const ws = Array.from({ length: n }, () =>
+    spawnWorker({ ...env, MCP_CENSUS_DATA_DIR: join(env.MCP_CENSUS_DATA_DIR ?? tmp, `w${Math.random()}`) }, [
+      ...FAST,
+      ...args,
+    ]),
+  );
+  workers.push(...ws);
+  return ws;
+}
+
+/** What must hold of any finished catalog: each server once, one probe per server, no duplicate versions. */
+function checkCatalog(dbPath: string, servers: number) {
+  const cat = openCatalog(dbPath, { readonly: true });
+  try {
+    const q = (sql: string) => cat.sqlite.prepare(sql).all() as Record<string, number>[];
+    expect(q("SELECT COUNT(*) AS n FROM servers")[0]?.n).toBe(servers);
+    expect(q("SELECT name, COUNT(*) AS n FROM servers GROUP BY name HAVING n > 1")).toEqual([]);
+    expect(q("SELECT server_id, COUNT(*) AS n FROM probes GROUP BY server_id HAVING n != 1")).toEqual([]);
+    expect(q("SELECT COUNT(*) AS n FROM probes WHERE outcome != 'ok'")[0]?.n).toBe(0);
+    expect(
+      q("SELECT server_id, tool_name, hash, COUNT(*) AS n FROM tool_versions GROUP BY 1, 2, 3 HAVING n > 1"),
+    ).toEqual([]);
+    expect(q("SELECT COUNT(*) AS n FROM tool_versions")[0]?.n).toBe(servers * 3);
+    expect(q("SELECT COUNT(*) AS n FROM tools")[0]?.n).toBe(servers * 3);
+    const unclassified = q(
+      `SELECT COUNT(*) AS n FROM tools t WHERE NOT EXISTS (SELECT 1 FROM classifications c WHERE c.hash = t.hash)`,
+    );
+    expect(unclassified[0]?.n).toBe(0);
+    return [...exportLines(cat.sqlite)];
+  } finally {
+    cat.close();
+  }
+}
+
+describe("distributed crawl", () => {
+  it("on 2 worker processes ends with the same catalog content as the embedded mode", async () => {
+    const seeds = writeSeeds(join(tmp, "eq-seeds"), fixture.url, 10, { delayMs: 200 });
+
+    const embDir = join(tmp, "embedded");
+    const config = loadConfig(
+      { dataDir: embDir, seedsDir: seeds, allowPrivateNetwork: true, concurrency: 4 },
+      { env: {}, cwd: tmp },
+    );
+    const cat = openCatalog(config.dbPath);
+    const heuristics = createClassifier();
+    await runCrawl(
+      cat,
+      config,
+      { version: CLASSIFIER_VERSION, classify: (t) => heuristics.classify(t) },
+      { outputs: false },
+      createProgress(process.stderr, true),
+    );
+    const embedded = [...exportLines(cat.sqlite)];
+    cat.close();
+
+    const d = deployment("eq");
+    const ws = startWorkers(d.env, 2, ["--concurrency", "2"]);
+    const cli = startCli(["crawl", "--distributed", "--no-outputs", "--registry-path", seeds], d.env);
+    const r = await cli.done;
+    expect(r.stderr).toContain("enqueued");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/10 servers, 10 probed \(ok 10\), 30 tools listed/);
+    const distributed = checkCatalog(join(d.dir, "catalog.db"), 10);
+    expect(distributed).toEqual(embedded);
+
+    // Both worker processes did probe work.
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const probeQ = new Queue("probe", { connection: conn, prefix: "t-eq" });
+    const done = await probeQ.getCompleted(0, 100);
+    expect(new Set(done.map((j) => j.processedBy)).size).toBe(2);
+    await probeQ.close();
+    conn.disconnect();
+    await Promise.all(ws.map((w) => stopWorker(w)));
+    for (const w of ws) expect(w.output()).toContain("stopped");
+  });
+
+  it("kill -9 of a worker in the middle of probing: the crawl completes, nothing twice", async () => {
+    const seeds = writeSeeds(join(tmp, "kp-seeds"), fixture.url, 8, { delayMs: 1500 });
+    const d = deployment("kp");
+    const [victim, survivor] = startWorkers(d.env, 2, ["--concurrency", "2"]);
+    const before = new Map(fixture.listed);
+    const cli = startCli(["crawl", "--distributed", "--no-outputs", "--registry-path", seeds], d.env);
+    // Both workers hold probes in flight (4 tools/list requests answered late) when the victim dies.
+    await until(
+      () => [...fixture.listed.entries()].filter(([n, c]) => n < 8 && c > (before.get(n) ?? 0)).length >= 4,
+      30_000,
+      20,
+    );
+    victim?.proc.kill("SIGKILL");
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/8 servers, 8 probed \(ok 8\), 24 tools listed/);
+    checkCatalog(join(d.dir, "catalog.db"), 8);
+    // The victim's probes were taken over: some server was listed a second time.
+    const again = [...fixture.listed.entries()].filter(([n, c]) => n < 8 && c - (before.get(n) ?? 0) > 1);
+    expect(again.length).toBeGreaterThan(0);
+    if (survivor) await stopWorker(survivor);
+  });
+
+  it("kill -9 of a worker in the middle of classifying: the crawl completes, every tool classified once", async () => {
+    let llm: LlmFixture | undefined;
+    try {
+      llm = await startLlmFixture({ delayMs: 1200 });
+      const seeds = writeSeeds(join(tmp, "kc-seeds"), fixture.url, 6);
+      const d = deployment("kc", {
+        OPENAI_BASE_URL: llm.baseUrl,
+        OPENAI_API_KEY: "test-key",
+        MCP_CENSUS_LLM_THRESHOLD: "1",
+      });
+      const [victim, survivor] = startWorkers(d.env, 2, ["--classify-concurrency", "2"]);
+      const cli = startCli(["crawl", "--distributed", "--no-outputs", "--registry-path", seeds], d.env);
+      await until(() => (llm?.stats.requests ?? 0) >= 3, 30_000, 20);
+      victim?.proc.kill("SIGKILL");
+      const r = await cli.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/6 servers, 6 probed \(ok 6\), 18 tools listed/);
+      checkCatalog(join(d.dir, "catalog.db"), 6);
+      const cat = openCatalog(join(d.dir, "catalog.db"), { readonly: true });
+      const sources = cat.sqlite
+        .prepare(
+          "SELECT c.source AS source, COUNT(*) AS n FROM tools t JOIN classifications c ON c.hash = t.hash GROUP BY 1",
+        )
+        .all() as { source: string; n: number }[];
+      cat.close();
+      // Every tool went through the LLM path (answers, or the cache) — none fell back because a worker died.
+      expect(sources.filter((s) => s.source === "heuristic")).toEqual([]);
+      if (survivor) await stopWorker(survivor);
+    } finally {
+      await llm?.close();
+    }
+  });
+});
