@@ -135,6 +135,25 @@ export interface ProbeResult {
   auth?: Record<string, unknown>;
 }
 
+/** A result with nothing listed yet: the start of every probe and the shape of every early failure. */
+export function emptyProbeResult(outcome: ProbeOutcome, transport: string, error?: string): ProbeResult {
+  return {
+    outcome,
+    transport,
+    launch: {},
+    ...(error === undefined ? {} : { error }),
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    timings: {},
+    tools: [],
+    prompts: [],
+    resources: [],
+    resourceTemplates: [],
+    placeholders: [],
+    warnings: [],
+  };
+}
+
 export type Access = "read" | "write" | "execute";
 export type Category = "Read" | "Write" | "Execute" | "Destructive" | "Financial";
 export type Risk = "low" | "medium" | "high" | "critical";

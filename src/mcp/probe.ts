@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { oneLine } from "../core/errors.js";
-import type { PackageSpec, ProbeResult } from "../core/types.js";
+import { emptyProbeResult, type PackageSpec, type ProbeResult } from "../core/types.js";
 import { buildCommand, nodeFlagsFrom, type ProbeTarget } from "./launch.js";
 import { ListingError, runListing } from "./listing.js";
 import { InstallError, installNpmPackage, looksLikeMissingNativeBuild } from "./npm-install.js";
@@ -33,20 +33,7 @@ export interface ProbeOptions {
 const MAX_WARNINGS = 200;
 
 function emptyResult(transport: string): ProbeResult {
-  return {
-    outcome: "protocol_error",
-    transport,
-    launch: {},
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    timings: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    placeholders: [],
-    warnings: [],
-  };
+  return emptyProbeResult("protocol_error", transport);
 }
 
 /** Collapses repeated warnings and caps their number so a hostile listing cannot bloat the record. */

@@ -12,6 +12,7 @@ import { createProgress, forEachLimit, type Progress } from "./progress.js";
 import {
   classifyStage,
   ingestStage,
+  internalErrorResult,
   itemsOf,
   probeOptionsFrom,
   probeStage,
@@ -139,21 +140,7 @@ export async function runCrawl(
           result = await probeStage(entryOf(server), probeOpts);
         } catch (err) {
           // probe() resolves with an outcome for server misbehaviour; a throw here is our own bug, kept per server.
-          result = {
-            outcome: "protocol_error",
-            transport: "unknown",
-            launch: {},
-            error: `internal error while probing: ${oneLine(err)}`,
-            startedAt: new Date().toISOString(),
-            durationMs: 0,
-            timings: {},
-            tools: [],
-            prompts: [],
-            resources: [],
-            resourceTemplates: [],
-            placeholders: [],
-            warnings: [],
-          };
+          result = internalErrorResult(err);
         }
         const ingest = ingestStage(sqlite, server.id, result);
         summary.probed++;

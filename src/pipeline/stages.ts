@@ -1,6 +1,13 @@
 import type Database from "better-sqlite3";
 import type { ResolvedConfig } from "../core/config.js";
-import type { Classification, ProbeResult, RawTool, ServerEntry } from "../core/types.js";
+import { oneLine } from "../core/errors.js";
+import {
+  type Classification,
+  emptyProbeResult,
+  type ProbeResult,
+  type RawTool,
+  type ServerEntry,
+} from "../core/types.js";
 import { type ProbeOptions, probe, targetsForEntry } from "../mcp/index.js";
 import { type IngestResult, ingestProbe, saveClassification, toolHash } from "../store/catalog.js";
 
@@ -31,22 +38,13 @@ export async function probeStage(entry: ServerEntry, opts: ProbeOptions): Promis
     if (last.outcome !== "unsupported_runtime") return last;
   }
   return (
-    last ?? {
-      outcome: "unsupported_runtime",
-      transport: "none",
-      launch: {},
-      error: "the entry lists no package or remote that can be launched",
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-      timings: {},
-      tools: [],
-      prompts: [],
-      resources: [],
-      resourceTemplates: [],
-      placeholders: [],
-      warnings: [],
-    }
+    last ?? emptyProbeResult("unsupported_runtime", "none", "the entry lists no package or remote that can be launched")
   );
+}
+
+/** The result stored when probing itself threw (our bug, not the server's), kept per server. */
+export function internalErrorResult(err: unknown): ProbeResult {
+  return emptyProbeResult("protocol_error", "unknown", `internal error while probing: ${oneLine(err)}`);
 }
 
 /** What the classify stage needs from a classifier (src/classify's createClassifier provides it). */
