@@ -23,27 +23,82 @@ export interface SourceEntryInput {
   reportedTools?: RawTool[];
 }
 
+/** Prepared statements of the source-merge path, cached per connection: preparing them per entry dominated crawls. */
+function mergeStatements(sqlite: Database.Database) {
+  let st = MERGE_STATEMENTS.get(sqlite);
+  if (!st) {
+    st = {
+      byKey: sqlite.prepare("SELECT DISTINCT server_id AS id FROM server_keys WHERE key = ?").pluck(),
+      keysOf: sqlite.prepare("SELECT key FROM server_keys WHERE server_id = ?").pluck(),
+      server: sqlite.prepare("SELECT * FROM servers WHERE id = ?"),
+      slugTaken: sqlite.prepare("SELECT 1 FROM servers WHERE slug = ?"),
+      nameOwner: sqlite.prepare("SELECT id FROM servers WHERE name = ?").pluck(),
+      update: sqlite.prepare(
+        `UPDATE servers SET name = ?, title = ?, description = ?, version = ?, repository_url = ?, website_url = ?,
+         packages = ?, remotes = ?, last_seen = ?,
+         status = CASE WHEN ? THEN ? ELSE (CASE WHEN status = 'removed' THEN 'active' ELSE status END) END
+         WHERE id = ?`,
+      ),
+      insert: sqlite.prepare(
+        `INSERT INTO servers (slug, name, title, description, version, repository_url, website_url, packages, remotes, status, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      addKey: sqlite.prepare("INSERT OR IGNORE INTO server_keys (key, server_id) VALUES (?, ?)"),
+      source: sqlite.prepare(
+        `INSERT INTO sources (source_id, source_key, server_id, raw, status, upstream_updated_at, popularity, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (source_id, source_key) DO UPDATE SET server_id = excluded.server_id, raw = excluded.raw,
+           status = excluded.status, upstream_updated_at = excluded.upstream_updated_at,
+           popularity = excluded.popularity, last_seen = excluded.last_seen`,
+      ),
+      clearReported: sqlite.prepare("DELETE FROM reported_tools WHERE source_id = ? AND server_id = ?"),
+      addReported: sqlite.prepare(
+        "INSERT OR REPLACE INTO reported_tools (source_id, server_id, name, description, raw) VALUES (?, ?, ?, ?, ?)",
+      ),
+    };
+    MERGE_STATEMENTS.set(sqlite, st);
+  }
+  return st;
+}
+type MergeStatements = {
+  [K in
+    | "byKey"
+    | "keysOf"
+    | "server"
+    | "slugTaken"
+    | "nameOwner"
+    | "update"
+    | "insert"
+    | "addKey"
+    | "source"
+    | "clearReported"
+    | "addReported"]: Database.Statement;
+};
+const MERGE_STATEMENTS = new WeakMap<Database.Database, MergeStatements>();
+
+/** Sources whose server names are the official reverse-DNS names. */
+const NAMING_SOURCES = new Set(["official", "seed"]);
+
 /** Finds the canonical server for an entry by its identity keys, creating it when new; attaches the source. */
 export function upsertSourceEntry(
   sqlite: Database.Database,
   input: SourceEntryInput,
   now = new Date().toISOString(),
 ): { serverId: number; created: boolean } {
+  const st = mergeStatements(sqlite);
   return sqlite.transaction(() => {
     const { strong, weak } = canonicalKeys(input.entry);
-    const byKey = sqlite.prepare("SELECT DISTINCT server_id AS id FROM server_keys WHERE key = ?");
     const ids = new Set<number>();
-    for (const k of strong) for (const r of byKey.all(k) as { id: number }[]) ids.add(r.id);
+    for (const k of strong) for (const id of st.byKey.all(k) as number[]) ids.add(id);
     if (ids.size === 0) {
       // A shared repository merges only when one side lacks package/remote identity: two entries that both name
       // their packages, and different ones, are different servers from one monorepo.
       const hasPkg = (keys: string[]) => keys.some((k) => !k.startsWith("name:") && !k.startsWith("repo:"));
-      const keysOf = sqlite.prepare("SELECT key FROM server_keys WHERE server_id = ?").pluck();
       for (const k of weak) {
-        const rows = byKey.all(k) as { id: number }[];
-        if (rows.length !== 1 || !rows[0]) continue;
-        if (hasPkg(strong) && hasPkg(keysOf.all(rows[0].id) as string[])) continue;
-        ids.add(rows[0].id);
+        const found = st.byKey.all(k) as number[];
+        if (found.length !== 1 || found[0] === undefined) continue;
+        if (hasPkg(strong) && hasPkg(st.keysOf.all(found[0]) as string[])) continue;
+        ids.add(found[0]);
       }
     }
     const e = input.entry;
@@ -51,93 +106,73 @@ export function upsertSourceEntry(
     let created = false;
     const status = input.status ?? "active";
     if (ids.size === 0) {
-      serverId = insertServer(sqlite, e, status, now);
+      serverId = insertServer(st, e, status, now);
       created = true;
     } else {
       serverId = Math.min(...ids);
-      const cur = sqlite.prepare("SELECT * FROM servers WHERE id = ?").get(serverId) as Record<string, unknown>;
-      // Prefer the official reverse-DNS name once any source gives it; fill gaps from any source.
-      const official = input.sourceId === "official" || input.sourceId === "seed";
-      sqlite
-        .prepare(
-          `UPDATE servers SET title = ?, description = ?, version = ?, repository_url = ?, website_url = ?,
-           packages = ?, remotes = ?, last_seen = ?, status = CASE WHEN ? THEN ? ELSE (CASE WHEN status = 'removed' THEN 'active' ELSE status END) END
-           WHERE id = ?`,
-        )
-        .run(
-          official ? (cap(e.title) ?? cur.title) : (cur.title ?? cap(e.title)),
-          official ? (cap(e.description) ?? cur.description) : (cur.description ?? cap(e.description)),
-          official ? (e.version ?? cur.version) : (cur.version ?? e.version ?? null),
-          cur.repository_url ?? e.repository?.url ?? null,
-          cur.website_url ?? e.websiteUrl ?? null,
-          official || (cur.packages as string) === "[]" ? JSON.stringify(e.packages ?? []) : cur.packages,
-          official || (cur.remotes as string) === "[]" ? JSON.stringify(e.remotes ?? []) : cur.remotes,
-          now,
-          official ? 1 : 0,
-          status,
-          serverId,
-        );
-    }
-    const addKey = sqlite.prepare("INSERT OR IGNORE INTO server_keys (key, server_id) VALUES (?, ?)");
-    for (const k of [...strong, ...weak]) addKey.run(k, serverId);
-    sqlite
-      .prepare(
-        `INSERT INTO sources (source_id, source_key, server_id, raw, status, upstream_updated_at, popularity, first_seen, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (source_id, source_key) DO UPDATE SET server_id = excluded.server_id, raw = excluded.raw,
-           status = excluded.status, upstream_updated_at = excluded.upstream_updated_at,
-           popularity = excluded.popularity, last_seen = excluded.last_seen`,
-      )
-      .run(
-        input.sourceId,
-        input.sourceKey,
-        serverId,
-        JSON.stringify(input.raw ?? null),
+      const cur = st.server.get(serverId) as Record<string, unknown>;
+      // The official reverse-DNS name and fields win once any naming source gives them; others fill gaps.
+      const official = NAMING_SOURCES.has(input.sourceId);
+      const owner = st.nameOwner.get(e.name) as number | undefined;
+      const name = official && (owner === undefined || owner === serverId) ? e.name : cur.name;
+      st.update.run(
+        name,
+        official ? (cap(e.title) ?? cur.title) : (cur.title ?? cap(e.title)),
+        official ? (cap(e.description) ?? cur.description) : (cur.description ?? cap(e.description)),
+        official ? (e.version ?? cur.version) : (cur.version ?? e.version ?? null),
+        cur.repository_url ?? e.repository?.url ?? null,
+        cur.website_url ?? e.websiteUrl ?? null,
+        official || (cur.packages as string) === "[]" ? JSON.stringify(e.packages ?? []) : cur.packages,
+        official || (cur.remotes as string) === "[]" ? JSON.stringify(e.remotes ?? []) : cur.remotes,
+        now,
+        official ? 1 : 0,
         status,
-        input.upstreamUpdatedAt ?? null,
-        input.popularity ?? null,
-        now,
-        now,
+        serverId,
       );
+    }
+    for (const k of [...strong, ...weak]) st.addKey.run(k, serverId);
+    st.source.run(
+      input.sourceId,
+      input.sourceKey,
+      serverId,
+      JSON.stringify(input.raw ?? null),
+      status,
+      input.upstreamUpdatedAt ?? null,
+      input.popularity ?? null,
+      now,
+      now,
+    );
     if (input.reportedTools) {
-      sqlite.prepare("DELETE FROM reported_tools WHERE source_id = ? AND server_id = ?").run(input.sourceId, serverId);
-      const ins = sqlite.prepare(
-        "INSERT OR REPLACE INTO reported_tools (source_id, server_id, name, description, raw) VALUES (?, ?, ?, ?, ?)",
-      );
+      st.clearReported.run(input.sourceId, serverId);
       for (const t of input.reportedTools) {
         if (typeof t?.name !== "string") continue;
-        ins.run(input.sourceId, serverId, t.name, cap(t.description), JSON.stringify(t));
+        st.addReported.run(input.sourceId, serverId, t.name, cap(t.description), JSON.stringify(t));
       }
     }
     return { serverId, created };
   })();
 }
 
-function insertServer(sqlite: Database.Database, e: ServerEntry, status: string, now: string): number {
+function insertServer(st: MergeStatements, e: ServerEntry, status: string, now: string): number {
   const base = slugify(e.name);
   let slug = base;
-  for (let i = 2; sqlite.prepare("SELECT 1 FROM servers WHERE slug = ?").get(slug); i++) slug = `${base}-${i}`;
+  for (let i = 2; st.slugTaken.get(slug); i++) slug = `${base}-${i}`;
   let name = e.name;
-  for (let i = 2; sqlite.prepare("SELECT 1 FROM servers WHERE name = ?").get(name); i++) name = `${e.name}~${i}`;
-  const r = sqlite
-    .prepare(
-      `INSERT INTO servers (slug, name, title, description, version, repository_url, website_url, packages, remotes, status, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      slug,
-      name,
-      cap(e.title),
-      cap(e.description),
-      e.version ?? null,
-      e.repository?.url ?? null,
-      e.websiteUrl ?? null,
-      JSON.stringify(e.packages ?? []),
-      JSON.stringify(e.remotes ?? []),
-      status,
-      now,
-      now,
-    );
+  for (let i = 2; st.nameOwner.get(name) !== undefined; i++) name = `${e.name}~${i}`;
+  const r = st.insert.run(
+    slug,
+    name,
+    cap(e.title),
+    cap(e.description),
+    e.version ?? null,
+    e.repository?.url ?? null,
+    e.websiteUrl ?? null,
+    JSON.stringify(e.packages ?? []),
+    JSON.stringify(e.remotes ?? []),
+    status,
+    now,
+    now,
+  );
   return Number(r.lastInsertRowid);
 }
 

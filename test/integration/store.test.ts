@@ -147,6 +147,24 @@ describe("catalog store", () => {
     expect(solo.serverId).toBe(repoOnly.serverId);
   });
 
+  it("takes the official name once the official registry lists a server another source found first", () => {
+    const g = upsertSourceEntry(cat.sqlite, {
+      sourceId: "glama",
+      sourceKey: "g1",
+      entry: entry("glama:g1", "@x/a"),
+      raw: {},
+    });
+    const o = upsertSourceEntry(cat.sqlite, {
+      sourceId: "official",
+      sourceKey: "io.x/a@1",
+      entry: entry("io.x/a", "@x/a"),
+      raw: {},
+    });
+    expect(o.serverId).toBe(g.serverId);
+    expect(findServer(cat.sqlite, "io.x/a")?.id).toBe(g.serverId);
+    expect(findServer(cat.sqlite, "glama-g1")?.id).toBe(g.serverId); // the slug (URLs) stays stable
+  });
+
   it("refuses a corrupted database file with a clear error and leaves it untouched", () => {
     const bad = join(tmp.dir, "corrupt.db");
     writeFileSync(bad, "this is not a database, just text ".repeat(200));
