@@ -101,6 +101,7 @@ function main(): void {
   console.log(`before: rss ${mb(before.rss)}, heap used ${mb(before.heapUsed)}`);
   let done = 0;
   let classifyNs = 0n;
+  let classifyCpuUs = 0;
   const cpu0 = process.cpuUsage();
   let reads = 0;
   let peakRss = before.rss;
@@ -109,7 +110,10 @@ function main(): void {
     const n = Math.min(chunk, count - done);
     generate(src, n, rand, buf);
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (const t of buf) if (classifyHeuristic(t).access === "read") reads++;
+    const c1 = process.cpuUsage(c0);
+    classifyCpuUs += c1.user + c1.system;
     classifyNs += process.hrtime.bigint() - t0;
     done += n;
     if (done % 100_000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -122,6 +126,9 @@ function main(): void {
   const secs = Number(classifyNs) / 1e9;
   console.log(`classified ${done} tools (${reads} read) in ${secs.toFixed(2)} s of classification time`);
   console.log(`throughput: ${Math.round(done / secs).toLocaleString("en-US")} tools/s (one core, heuristics only)`);
+  console.log(
+    `CPU time of classification alone: ${(classifyCpuUs / 1e6).toFixed(2)} s → ${Math.round(done / (classifyCpuUs / 1e6)).toLocaleString("en-US")} tools/s on one core (the figure the target is about; wall time is inflated when the machine is shared)`,
+  );
   console.log(
     `CPU time incl. generation: ${cpuSecs.toFixed(2)} s → ${Math.round(done / cpuSecs).toLocaleString("en-US")} tools/s of process CPU (the machine is shared; this is the fairer figure)`,
   );
