@@ -12,6 +12,7 @@ import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -51,10 +52,11 @@ function bareServer(dbPath: string): Promise<number> {
   const sources = db.prepare(
     "SELECT source_id, source_key, status, first_seen, last_seen FROM sources WHERE server_id = ?",
   );
+  // The same two-tier relevance as the app: name/title matches, then the rest, each in rowid order.
   const search = db.prepare(
-    `SELECT ${cols}, s.slug AS server_slug, s.name AS server_name, f.rank FROM tools t JOIN servers s ON s.id = t.server_id
-     JOIN (SELECT rowid AS fid, rank FROM tools_fts WHERE tools_fts MATCH ?) f ON f.fid = t.id ${cls}
-     WHERE t.removed_at IS NULL ORDER BY f.rank, t.id LIMIT ?`,
+    `SELECT ${cols}, s.slug AS server_slug, s.name AS server_name FROM
+     (SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND rowid > 0) f JOIN tools t ON t.id = f.fid
+     JOIN servers s ON s.id = t.server_id ${cls} WHERE t.removed_at IS NULL ORDER BY f.fid LIMIT ?`,
   );
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
@@ -95,7 +97,14 @@ function bareServer(dbPath: string): Promise<number> {
     } else if (parts[2] === "tools" && parts.length === 3) {
       const terms = [...(url.searchParams.get("q") ?? "").matchAll(/([\p{L}\p{N}]+)(\*)?/gu)];
       const match = terms.map((m) => `"${m[1]}"${m[2] ? "*" : ""}`).join(" ");
-      body = { items: match ? search.all(match, Number(url.searchParams.get("limit") ?? 20) + 1) : [] };
+      const limit = Number(url.searchParams.get("limit") ?? 20);
+      const items: unknown[] = [];
+      if (match) {
+        items.push(...search.all(`{name title} : (${match})`, limit + 1));
+        if (items.length <= limit)
+          items.push(...search.all(`(${match}) NOT ({name title} : (${match}))`, limit + 1 - items.length));
+      }
+      body = { items };
     }
     if (body === undefined) {
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
@@ -187,6 +196,7 @@ async function main(): Promise<void> {
     .get() as { servers: number; tools: number; versions: number };
   sizes.close();
   const targets = sampleTargets(db, 5000);
+  const loadBefore = loadavg()[0]!.toFixed(1);
   const hono = await startChild("hono", db);
   const bare = await startChild("bare", db);
   const rows: string[] = [];
@@ -242,6 +252,7 @@ async function main(): Promise<void> {
     "",
     `Command: \`${cmd}\``,
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
+    `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
     `autocannon, ${connections} connections, ${duration} s per run after a 2 s warm-up; each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
     "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | target | errors (app / bare) |",
@@ -262,6 +273,8 @@ if (process.argv.includes("--child")) {
   const kind = arg("child", "hono");
   const db = resolve(arg("db", "data/bench/api-catalog.db"));
   const port = kind === "bare" ? await bareServer(db) : await honoServer(db);
+  // Exit cleanly on SIGTERM so --cpu-prof profiles are written when profiling a child by hand.
+  process.once("SIGTERM", () => process.exit(0));
   process.stdout.write(`PORT ${port}\n`);
 } else {
   await main();

@@ -353,15 +353,6 @@ export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<
   );
 }
 
-const count = (rows: ToolRow[], pick: (t: ToolRow) => string | undefined): Record<string, number> => {
-  const out: Record<string, number> = {};
-  for (const t of rows) {
-    const k = pick(t) ?? "unclassified";
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
-};
-
 /** A server's current tools with classifications, by name (the store's serverTools over a cached statement). */
 export function currentTools(sqlite: Database.Database, serverId: number): ToolRow[] {
   const rows = prep(
@@ -374,9 +365,33 @@ export function currentTools(sqlite: Database.Database, serverId: number): ToolR
 /** Everything the API says about one server. */
 export function serverDetail(sqlite: Database.Database, ref: string) {
   const s = requireServer(sqlite, ref);
-  const tools = currentTools(sqlite, s.id);
+  // Only what the answer shows: the stored raw JSON is measured in SQL, never parsed (servers can have hundreds of
+  // tools). The raw column holds JSON.stringify output, so its length is the length the token cost is based on.
+  const tools = prep(
+    sqlite,
+    `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category, c.risk, c.flags
+     FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+  ).all(s.id) as {
+    name: string;
+    slug: string;
+    title: string | null;
+    raw_len: number;
+    category: string | null;
+    risk: string | null;
+    flags: string | null;
+  }[];
   const pr = prep(sqlite, "SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1").get(s.id);
   const probe = pr ? toProbeRow(pr as Record<string, unknown>) : undefined;
+  const tally = (pick: (t: (typeof tools)[number]) => string | null): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const t of tools) {
+      const k = pick(t) ?? "unclassified";
+      out[k] = (out[k] ?? 0) + 1;
+    }
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  };
+  // JSON of the array of definitions: their lengths, the commas between them and the brackets.
+  const arrayChars = tools.reduce((n, t) => n + t.raw_len, 0) + Math.max(0, tools.length - 1) + 2;
   return {
     ...s,
     transports: serverTransports(s),
@@ -395,9 +410,9 @@ export function serverDetail(sqlite: Database.Database, ref: string) {
         }
       : null,
     toolCount: tools.length,
-    byCategory: count(tools, (t) => t.classification?.category),
-    byRisk: count(tools, (t) => t.classification?.risk),
-    tokenCost: tokenCost(tools.map((t) => t.raw)),
+    byCategory: tally((t) => t.category),
+    byRisk: tally((t) => t.risk),
+    tokenCost: Math.ceil(arrayChars / 4),
     sources: prep(
       sqlite,
       `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, last_seen AS lastSeen
@@ -407,10 +422,10 @@ export function serverDetail(sqlite: Database.Database, ref: string) {
       name: t.name,
       slug: t.slug,
       title: t.title,
-      category: t.classification?.category ?? null,
-      risk: t.classification?.risk ?? null,
-      flags: t.classification?.flags ?? [],
-      tokenCost: tokenCost(t.raw),
+      category: t.category,
+      risk: t.risk,
+      flags: t.flags ? (JSON.parse(t.flags) as string[]) : [],
+      tokenCost: Math.ceil(t.raw_len / 4),
     })),
   };
 }
