@@ -39,58 +39,55 @@ export interface ServerBundle {
 }
 
 /**
- * A fingerprint of everything a server's pages show, computed in SQL so an unchanged server is skipped without
- * loading or rendering it. Last-seen columns are left out on purpose: they move on every crawl and are not shown.
+ * A fingerprint of each server's own data, computed from narrow queries so that an unchanged server is skipped
+ * without reading its tools: probes are the only writer of tools and definition history, and every probe moves
+ * servers.last_probe_id. Last-seen columns are left out on purpose: they move on every crawl and are not shown.
+ * Classifications are tracked apart (see classifiedSince).
  */
 export function serverFingerprints(sqlite: Database.Database): Map<number, { slug: string; fp: string }> {
   const out = new Map<number, { slug: string; fp: string }>();
-  const parts = new Map<number, string[]>();
+  const sources = new Map<number, string>();
+  for (const r of sqlite
+    .prepare(
+      `SELECT server_id AS sid, group_concat(source_id || ':' || source_key || ':' || status || ':' || first_seen || ':' ||
+        coalesce(popularity,''), ',') AS f FROM sources GROUP BY server_id`,
+    )
+    .all() as { sid: number; f: string }[]) {
+    sources.set(r.sid, r.f);
+  }
   const servers = sqlite
     .prepare(
-      `SELECT id, slug, name, coalesce(title,'') || '|' || coalesce(description,'') || '|' || coalesce(version,'') || '|' ||
+      `SELECT id, slug, name || '|' || coalesce(title,'') || '|' || coalesce(description,'') || '|' || coalesce(version,'') || '|' ||
         coalesce(repository_url,'') || '|' || coalesce(website_url,'') || '|' || packages || '|' || remotes || '|' ||
         status || '|' || first_seen || '|' || coalesce(last_probe_id,'') || '|' || coalesce(last_ok_probe_at,'') AS f
        FROM servers WHERE status != 'removed'`,
     )
-    .all() as { id: number; slug: string; name: string; f: string }[];
+    .all() as { id: number; slug: string; f: string }[];
   for (const s of servers) {
-    out.set(s.id, { slug: s.slug, fp: "" });
-    parts.set(s.id, [s.slug, s.name, s.f]);
-  }
-  const add = (rows: { sid: number; f: string | null }[]) => {
-    for (const r of rows) parts.get(r.sid)?.push(r.f ?? "");
-  };
-  add(
-    sqlite
-      .prepare(
-        `SELECT t.server_id AS sid, group_concat(t.id || ':' || t.hash || ':' || coalesce(c.classifier_version,'') || ':' ||
-          coalesce(c.category,'') || ':' || coalesce(c.risk,'') || ':' || coalesce(c.access,'') || ':' ||
-          coalesce(c.destructive,'') || coalesce(c.financial,'') || ':' || coalesce(c.confidence,'') || ':' ||
-          coalesce(c.source,'') || ':' || coalesce(c.signals,'') || coalesce(c.flags,''), ',') AS f
-         FROM tools t ${CLASSIFICATION_JOIN} WHERE t.removed_at IS NULL GROUP BY t.server_id`,
-      )
-      .all() as never,
-  );
-  add(
-    sqlite
-      .prepare(
-        `SELECT server_id AS sid, group_concat(source_id || ':' || source_key || ':' || status || ':' || first_seen || ':' ||
-          coalesce(popularity,''), ',') AS f FROM sources GROUP BY server_id`,
-      )
-      .all() as never,
-  );
-  add(
-    sqlite
-      .prepare(
-        "SELECT server_id AS sid, count(*) || ':' || max(id) || ':' || max(last_seen) AS f FROM tool_versions GROUP BY server_id",
-      )
-      .all() as never,
-  );
-  for (const [id, p] of parts) {
-    const e = out.get(id);
-    if (e) e.fp = createHash("sha1").update(p.join("\n")).digest("hex");
+    const fp = createHash("sha1")
+      .update(`${s.slug}\n${s.f}\n${sources.get(s.id) ?? ""}`)
+      .digest("base64url");
+    out.set(s.id, { slug: s.slug, fp });
   }
   return out;
+}
+
+/** The newest classification row id, and the servers whose current tools got a classification after `since`. */
+export function classifiedSince(sqlite: Database.Database, since: number): { maxRowid: number; servers: Set<number> } {
+  const maxRowid = (sqlite.prepare("SELECT coalesce(max(rowid), 0) AS m FROM classifications").get() as { m: number })
+    .m;
+  const servers = new Set<number>();
+  if (maxRowid > since) {
+    for (const r of sqlite
+      .prepare(
+        `SELECT DISTINCT t.server_id AS id FROM classifications c JOIN tools t ON t.hash = c.hash
+         WHERE c.rowid > ? AND t.removed_at IS NULL`,
+      )
+      .all(since) as { id: number }[]) {
+      servers.add(r.id);
+    }
+  }
+  return { maxRowid, servers };
 }
 
 /** Loads one server with its tools, latest probe, listings and definition history. */

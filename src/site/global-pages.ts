@@ -1,80 +1,453 @@
-import { type Html, html, raw } from "./html.js";
-import { clip, escapeHtml, href, layout, riskBadge, type SiteCtx } from "./layout.js";
-import { type ServerSummary, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
+import { createHash } from "node:crypto";
+import { type Html, html } from "./html.js";
+import { escapeHtml, href, layout, riskBadge, type SiteCtx } from "./layout.js";
+import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
 import { CATEGORIES, RISKS } from "./words.js";
 
 /** Rows per browse page: small enough to read, few enough files at 500k tools. */
 export const PAGE_SIZE = 250;
-const SITEMAP_URLS = 45_000;
+export const SITEMAP_URLS = 45_000;
+export const LLMS_CHUNK = 1000;
 
 const toJson = (v: unknown) => `${JSON.stringify(v)}\n`;
 const lower = (s: string) => s.toLowerCase();
+const sha = (s: string) => createHash("sha1").update(s).digest("base64url");
 
-interface ToolRef {
-  server: ServerSummary;
-  tool: ToolSummary;
+/** A run of rows one server contributes to a listing; `fp` changes whenever those rows may change. */
+export interface Segment {
+  id: number;
+  fp: string;
+  n: number;
 }
+
+/** One page of a paged output: the slices of segments it shows and a key of everything it depends on. */
+export interface PagePlan {
+  page: number;
+  pages: number;
+  total: number;
+  segs: { id: number; from: number; to: number }[];
+  key: string;
+}
+
+/** Cuts segments into pages of `size` rows; each page's key covers its slices, the fingerprints and the totals. */
+export function planPages(dim: string, segments: Segment[], size: number): PagePlan[] {
+  const total = segments.reduce((n, s) => n + s.n, 0);
+  const pages = Math.max(1, Math.ceil(total / size));
+  const plans: PagePlan[] = [];
+  let cur: PagePlan["segs"] = [];
+  let fps: string[] = [];
+  let room = size;
+  const flush = () => {
+    plans.push({
+      page: plans.length + 1,
+      pages,
+      total,
+      segs: cur,
+      key: sha(`${dim}|${total}|${pages}|${fps.join(",")}`),
+    });
+    cur = [];
+    fps = [];
+    room = size;
+  };
+  for (const s of segments) {
+    let from = 0;
+    while (from < s.n) {
+      const take = Math.min(room, s.n - from);
+      cur.push({ id: s.id, from, to: from + take });
+      fps.push(`${s.id}:${s.fp}:${from}:${from + take}`);
+      from += take;
+      room -= take;
+      if (room === 0) flush();
+    }
+  }
+  if (cur.length || plans.length === 0) flush();
+  return plans;
+}
+
+export const pagePath = (basePath: string, n: number) => (n === 1 ? basePath : `${basePath}page/${n}/`);
 
 function pager(ctx: SiteCtx, basePath: string, page: number, pages: number): Html {
   if (pages <= 1) return html``;
-  const p = (n: number) => href(ctx, n === 1 ? basePath : `${basePath}page/${n}/`);
+  const p = (n: number) => href(ctx, pagePath(basePath, n));
   return html`<nav class="pager" aria-label="Pages">${page > 1 ? html`<a href="${p(page - 1)}" rel="prev">Previous</a>` : ""}<span>Page ${page} of ${pages}</span>${
     page < pages ? html`<a href="${p(page + 1)}" rel="next">Next</a>` : ""
   }</nav>`;
 }
 
-const pagePath = (basePath: string, n: number) => (n === 1 ? basePath : `${basePath}page/${n}/`);
-
-function* paged<T>(
-  ctx: SiteCtx,
-  basePath: string,
-  title: string,
-  intro: string,
-  items: T[],
-  head: Html,
-  row: (x: T) => Html,
-  json: (x: T) => unknown,
-  crumbs: { label: string; path?: string }[],
-): Generator<SiteFile> {
-  const pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
-  for (let n = 1; n <= pages; n++) {
-    const slice = items.slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE);
-    const path = pagePath(basePath, n);
-    const body = html`<h1>${title}</h1><p>${intro}</p>${pager(ctx, basePath, n, pages)}
-<table><caption>${title}${pages > 1 ? `, page ${n} of ${pages}` : ""}</caption><thead>${head}</thead><tbody>${slice.map(row)}</tbody></table>
-${pager(ctx, basePath, n, pages)}`;
-    yield {
-      path: `${path}index.html`,
-      content: layout(ctx, { title: n > 1 ? `${title} (page ${n})` : title, path, json: true, crumbs }, body),
-    };
-    yield {
-      path: `${path}index.json`,
-      content: toJson({ title, page: n, pages, total: items.length, items: slice.map(json) }),
-    };
-  }
+/** A paged table (browse by category, risk, registry; all servers). */
+export interface Listing<T> {
+  dim: string;
+  basePath: string;
+  title: string;
+  intro: (total: number) => string;
+  crumbs: { label: string; path?: string }[];
+  segments: Segment[];
+  rows: (id: number, from: number, to: number) => T[];
+  head: Html;
+  row: (x: T) => Html;
+  json: (x: T) => unknown;
 }
 
-const toolHead = html`<tr><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Category</th><th scope="col">Risk</th><th scope="col">Description</th></tr>`;
-const toolRow = (ctx: SiteCtx) => (x: ToolRef) =>
-  html`<tr><td><a href="${href(ctx, toolPath(x.server.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.server.slug))}">${x.server.title || x.server.name}</a></td><td>${x.tool.c ?? "—"}</td><td>${riskBadge(x.tool.r)}</td><td>${x.tool.d}</td></tr>`;
-const toolJson = (x: ToolRef) => ({
+/** Renders one page of a listing (HTML and its JSON mirror). */
+export function renderListingPage<T>(ctx: SiteCtx, l: Listing<T>, plan: PagePlan): SiteFile[] {
+  const items = plan.segs.flatMap((s) => l.rows(s.id, s.from, s.to));
+  const path = pagePath(l.basePath, plan.page);
+  const n = plan.page;
+  const body = html`<h1>${l.title}</h1><p>${l.intro(plan.total)}</p>${pager(ctx, l.basePath, n, plan.pages)}
+<table><caption>${l.title}${plan.pages > 1 ? `, page ${n} of ${plan.pages}` : ""}</caption><thead>${l.head}</thead><tbody>${items.map(l.row)}</tbody></table>
+${pager(ctx, l.basePath, n, plan.pages)}`;
+  return [
+    {
+      path: `${path}index.html`,
+      content: layout(
+        ctx,
+        { title: n > 1 ? `${l.title} (page ${n})` : l.title, path, json: true, crumbs: l.crumbs },
+        body,
+      ),
+    },
+    {
+      path: `${path}index.json`,
+      content: toJson({ title: l.title, page: n, pages: plan.pages, total: plan.total, items: items.map(l.json) }),
+    },
+  ];
+}
+
+export interface ToolRef {
+  meta: ServerMeta;
+  tool: ToolSummary;
+}
+
+export const toolHead = html`<tr><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Category</th><th scope="col">Risk</th><th scope="col">Description</th></tr>`;
+export const toolRow = (ctx: SiteCtx) => (x: ToolRef) =>
+  html`<tr><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${x.tool.c ?? "—"}</td><td>${riskBadge(x.tool.r)}</td><td>${x.tool.d}</td></tr>`;
+export const toolJson = (x: ToolRef) => ({
   name: x.tool.n,
-  server: x.server.name,
-  path: toolPath(x.server.slug, x.tool.s),
+  server: x.meta.name,
+  path: toolPath(x.meta.slug, x.tool.s),
   category: x.tool.c,
   risk: x.tool.r,
   changed: x.tool.ch,
 });
-const serverHead = html`<tr><th scope="col">Server</th><th scope="col">Tools</th><th scope="col">Can modify or destroy data</th><th scope="col">Last probe</th><th scope="col">Description</th></tr>`;
-const serverRow = (ctx: SiteCtx) => (s: ServerSummary) =>
-  html`<tr><td><a href="${href(ctx, serverPath(s.slug))}">${s.title || s.name}</a></td><td>${s.tools.length}</td><td>${s.modify}</td><td>${s.outcome?.replace(/_/g, " ") ?? "not probed"}</td><td>${s.d}</td></tr>`;
-const serverJson = (s: ServerSummary) => ({
+export const serverHead = html`<tr><th scope="col">Server</th><th scope="col">Tools</th><th scope="col">Can modify or destroy data</th><th scope="col">Last probe</th><th scope="col">Description</th></tr>`;
+export const serverRow = (ctx: SiteCtx) => (s: ServerMeta) =>
+  html`<tr><td><a href="${href(ctx, serverPath(s.slug))}">${s.title || s.name}</a></td><td>${s.toolCount}</td><td>${s.modify}</td><td>${s.outcome?.replace(/_/g, " ") ?? "not probed"}</td><td>${s.d}</td></tr>`;
+export const serverJson = (s: ServerMeta) => ({
   name: s.name,
   path: serverPath(s.slug),
-  tools: s.tools.length,
+  tools: s.toolCount,
   canModify: s.modify,
   probe: s.outcome,
 });
+
+/** Totals of the catalog from the server summaries. */
+export function totalsOf(metas: ServerMeta[]) {
+  const byCategory: Record<string, number> = {};
+  const byRisk: Record<string, number> = {};
+  const registries: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
+  let tools = 0;
+  let modify = 0;
+  for (const m of metas) {
+    tools += m.toolCount;
+    modify += m.modify;
+    for (const [k, n] of Object.entries(m.byCategory)) byCategory[k] = (byCategory[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(m.byRisk)) byRisk[k] = (byRisk[k] ?? 0) + n;
+    for (const r of m.sources) registries[r] = (registries[r] ?? 0) + 1;
+    const o = m.outcome ?? "not probed";
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+  }
+  const cats = [...CATEGORIES, "Unclassified"].filter((c) => byCategory[c]);
+  const risks = [...RISKS, "unclassified"].filter((r) => byRisk[r]);
+  const regs = Object.keys(registries).sort();
+  return { servers: metas.length, tools, modify, byCategory, byRisk, registries, outcomes, cats, risks, regs };
+}
+export type Totals = ReturnType<typeof totalsOf>;
+
+const crumbsOf = (label: string) => [{ label: "Home", path: "/" }, { label: "Browse", path: "/browse/" }, { label }];
+
+/** The paged listings: all servers, tools by category and by risk, servers by registry. */
+export function listings(
+  ctx: SiteCtx,
+  metas: ServerMeta[],
+  fps: Map<number, string>,
+  t: Totals,
+  toolsOf: (id: number) => ToolSummary[],
+): Listing<ToolRef | ServerMeta>[] {
+  const byId = new Map(metas.map((m) => [m.id, m]));
+  const out: Listing<ToolRef | ServerMeta>[] = [];
+  const fp = (id: number) => fps.get(id) ?? "";
+  const serverListing = (
+    dim: string,
+    basePath: string,
+    title: string,
+    list: ServerMeta[],
+    crumbs: Listing<ServerMeta>["crumbs"],
+  ) =>
+    ({
+      dim,
+      basePath,
+      title,
+      intro: (n: number) => `${n} servers, by name.`,
+      crumbs,
+      segments: list.map((m) => ({ id: m.id, fp: fp(m.id), n: 1 })),
+      rows: (id: number) => [byId.get(id)!],
+      head: serverHead,
+      row: serverRow(ctx),
+      json: serverJson,
+    }) as Listing<ServerMeta>;
+  out.push(
+    serverListing("servers", "/servers/", "All servers", metas, [
+      { label: "Home", path: "/" },
+      { label: "Servers" },
+    ]) as never,
+  );
+  for (const reg of t.regs) {
+    const list = metas.filter((m) => m.sources.includes(reg));
+    out.push(
+      serverListing(
+        `registry:${reg}`,
+        `/browse/registry/${reg}/`,
+        `Servers listed by ${reg}`,
+        list,
+        crumbsOf(reg),
+      ) as never,
+    );
+  }
+  const toolListing = (
+    dim: string,
+    basePath: string,
+    title: string,
+    label: string,
+    count: (m: ServerMeta) => number,
+    keep: (x: ToolSummary) => boolean,
+  ) =>
+    ({
+      dim,
+      basePath,
+      title,
+      intro: (n: number) => `${n} tools, by server.`,
+      crumbs: crumbsOf(label),
+      segments: metas.filter((m) => count(m) > 0).map((m) => ({ id: m.id, fp: fp(m.id), n: count(m) })),
+      rows: (id: number, from: number, to: number) => {
+        const meta = byId.get(id)!;
+        return toolsOf(id)
+          .filter(keep)
+          .slice(from, to)
+          .map((tool) => ({ meta, tool }));
+      },
+      head: toolHead,
+      row: toolRow(ctx),
+      json: toolJson,
+    }) as Listing<ToolRef>;
+  for (const c of t.cats) {
+    out.push(
+      toolListing(
+        `cat:${c}`,
+        `/browse/category/${lower(c)}/`,
+        `${c} tools`,
+        c,
+        (m) => m.byCategory[c] ?? 0,
+        (x) => (x.c ?? "Unclassified") === c,
+      ) as never,
+    );
+  }
+  for (const r of t.risks) {
+    out.push(
+      toolListing(
+        `risk:${r}`,
+        `/browse/risk/${r}/`,
+        `${r[0]?.toUpperCase()}${r.slice(1)} risk tools`,
+        r,
+        (m) => m.byRisk[r] ?? 0,
+        (x) => (x.r ?? "unclassified") === r,
+      ) as never,
+    );
+  }
+  return out;
+}
+
+/** Pages that summarise the whole catalog and are cheap to render every time. */
+export function summaryFiles(ctx: SiteCtx, t: Totals, recent: ToolRef[]): SiteFile[] {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const home = html`<h1>MCP servers and their tools, by what they can do</h1>
+<p class="lead">Every tool of every MCP server we could list, classified by the access it needs and the risk of letting an agent call it, with the policy to paste.</p>
+<ul class="totals"><li><strong>${n(t.servers)}</strong> servers</li><li><strong>${n(t.tools)}</strong> tools</li><li><strong>${n(t.modify)}</strong> can modify or destroy data</li><li><strong>${t.regs.length}</strong> registries</li></ul>
+<h2>What the catalog is made of</h2>
+${barChart(
+  "chart-cat",
+  "Tools by category",
+  t.cats.map((c) => ({ label: c, n: t.byCategory[c] ?? 0, cls: c === "Unclassified" ? "unclassified" : "cat" })),
+)}
+${barChart(
+  "chart-risk",
+  "Tools by risk",
+  t.risks.map((r) => ({ label: r, n: t.byRisk[r] ?? 0, cls: r })),
+)}
+<h2>Browse</h2>
+<ul>
+${t.cats.map((c) => html`<li><a href="${href(ctx, `/browse/category/${lower(c)}/`)}">${c} tools</a> (${n(t.byCategory[c] ?? 0)})</li>`)}
+${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} risk</a> (${n(t.byRisk[r] ?? 0)})</li>`)}
+<li><a href="${href(ctx, "/servers/")}">All servers</a></li>
+<li><a href="${href(ctx, "/browse/recent/")}">Recently changed tools</a></li>
+</ul>
+<h2>Probe outcomes</h2><ul>${Object.entries(t.outcomes)
+    .sort()
+    .map(([k, v]) => html`<li>${k.replace(/_/g, " ")}: ${n(v)}</li>`)}</ul>`;
+  const totalsJson = {
+    servers: t.servers,
+    tools: t.tools,
+    canModify: t.modify,
+    byCategory: t.byCategory,
+    byRisk: t.byRisk,
+    probeOutcomes: t.outcomes,
+    registries: t.registries,
+  };
+  const browse = html`<h1>Browse</h1>
+<section aria-labelledby="b-cat"><h2 id="b-cat">By category</h2><ul>${t.cats.map((c) => html`<li><a href="${href(ctx, `/browse/category/${lower(c)}/`)}">${c}</a> (${n(t.byCategory[c] ?? 0)})</li>`)}</ul></section>
+<section aria-labelledby="b-risk"><h2 id="b-risk">By risk</h2><ul>${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r}</a> (${n(t.byRisk[r] ?? 0)})</li>`)}</ul></section>
+<section aria-labelledby="b-reg"><h2 id="b-reg">By registry</h2><ul>${t.regs.map((r) => html`<li><a href="${href(ctx, `/browse/registry/${r}/`)}">${r}</a> (${n(t.registries[r] ?? 0)} servers)</li>`)}</ul></section>
+<section aria-labelledby="b-rec"><h2 id="b-rec">Recently changed</h2><p><a href="${href(ctx, "/browse/recent/")}">Tools whose definition changed most recently</a></p></section>`;
+  const recentCrumbs = crumbsOf("Recently changed");
+  const recentBody = html`<h1>Recently changed tools</h1><p>The ${recent.length} tools whose current definition appeared most recently (new tools and changed definitions).</p>
+<table><caption>Recently changed tools</caption><thead><tr><th scope="col">Since</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Risk</th></tr></thead><tbody>
+${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${riskBadge(x.tool.r)}</td></tr>`)}
+</tbody></table>`;
+  const search = html`<h1>Search</h1>
+<form id="search-form" class="search-form" role="search" action="${href(ctx, "/search/")}" method="get">
+<label for="q">Tool or server name</label>
+<input id="q" name="q" type="search" autocomplete="off" autofocus>
+<button type="submit">Search</button>
+</form>
+<p id="search-status" class="status" role="status" aria-live="polite"></p>
+<div id="search-results"></div>
+<noscript><p>Search needs JavaScript. Without it, <a href="${href(ctx, "/browse/")}">browse by category, risk or registry</a> or the <a href="${href(ctx, "/servers/")}">list of servers</a>.</p></noscript>`;
+  return [
+    { path: "/index.html", content: layout(ctx, { title: "MCP tool catalog", path: "/", json: true }, home) },
+    { path: "/index.json", content: toJson(totalsJson) },
+    {
+      path: "/browse/index.html",
+      content: layout(
+        ctx,
+        { title: "Browse", path: "/browse/", json: true, crumbs: [{ label: "Home", path: "/" }, { label: "Browse" }] },
+        browse,
+      ),
+    },
+    {
+      path: "/browse/index.json",
+      content: toJson({ categories: t.byCategory, risks: t.byRisk, registries: t.registries }),
+    },
+    {
+      path: "/browse/recent/index.html",
+      content: layout(
+        ctx,
+        { title: "Recently changed tools", path: "/browse/recent/", json: true, crumbs: recentCrumbs },
+        recentBody,
+      ),
+    },
+    { path: "/browse/recent/index.json", content: toJson({ items: recent.map(toolJson) }) },
+    {
+      path: "/search/index.html",
+      content: layout(
+        ctx,
+        {
+          title: "Search",
+          path: "/search/",
+          scripts: ["search.js"],
+          crumbs: [{ label: "Home", path: "/" }, { label: "Search" }],
+        },
+        search,
+      ),
+    },
+    {
+      path: "/404.html",
+      content: layout(
+        ctx,
+        { title: "Not found", path: "/404.html" },
+        html`<h1>Not found</h1><p>No page here. Try the <a href="${href(ctx, "/search/")}">search</a> or <a href="${href(ctx, "/browse/")}">browse</a>.</p>`,
+      ),
+    },
+    { path: "/robots.txt", content: `User-agent: *\nAllow: /\nSitemap: ${ctx.baseUrl}/sitemap.xml\n` },
+    {
+      path: "/llms.txt",
+      content: `# mcp-census\n\n> A catalog of ${t.servers} MCP servers and their ${t.tools} tools, each classified by the access it needs (Read, Write, Execute, Destructive, Financial) and its risk (low to critical), with a recommended policy.\n\nEvery HTML page has a JSON mirror: append index.json to its URL.\n\n## Sections\n\n- [All servers](${ctx.baseUrl}/servers/): servers by name\n- [Browse](${ctx.baseUrl}/browse/): tools by category, risk and registry\n- [Recently changed](${ctx.baseUrl}/browse/recent/): newest tool definitions\n- [Full catalog as text](${ctx.baseUrl}/llms-full.txt): every server, with its tools in linked parts\n\n## Categories\n\n${t.cats
+        .map((c) => `- [${c} tools](${ctx.baseUrl}/browse/category/${lower(c)}/): ${t.byCategory[c] ?? 0}`)
+        .join("\n")}\n`,
+    },
+  ];
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+
+/** llms-full.txt: every server on one line, and its tools in /llms-full/<n>.txt parts (one file would be huge). */
+export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals): SiteFile {
+  const parts = Math.max(1, Math.ceil(metas.length / LLMS_CHUNK));
+  const lines = [
+    `# mcp-census: full catalog\n\n${t.servers} servers, ${t.tools} tools. Tools of each server are in the part named after it.\n\n## Parts\n\n`,
+  ];
+  for (let i = 1; i <= parts; i++) lines.push(`- ${ctx.baseUrl}/llms-full/${i}.txt\n`);
+  lines.push("\n## Servers\n\n");
+  metas.forEach((m, i) => {
+    lines.push(
+      `- ${oneLine(m.title || m.name)} (${oneLine(m.name)}): ${m.toolCount} tools, ${m.modify} can modify or destroy data; part ${Math.floor(i / LLMS_CHUNK) + 1}; ${ctx.baseUrl}${serverPath(m.slug)}\n`,
+    );
+  });
+  return { path: "/llms-full.txt", content: lines.join("") };
+}
+
+/** One part of llms-full: the servers of a plan with every tool and its classification. */
+export function llmsFullPart(
+  ctx: SiteCtx,
+  plan: PagePlan,
+  byId: Map<number, ServerMeta>,
+  toolsOf: (id: number) => ToolSummary[],
+): SiteFile {
+  const out: string[] = [`# mcp-census: full catalog, part ${plan.page} of ${plan.pages}\n`];
+  for (const seg of plan.segs) {
+    const m = byId.get(seg.id)!;
+    out.push(
+      `\n## ${oneLine(m.title || m.name)} (${oneLine(m.name)})\n\n${ctx.baseUrl}${serverPath(m.slug)}\n${m.d ? `\n${oneLine(m.d)}\n` : ""}\n`,
+    );
+    for (const tl of toolsOf(seg.id))
+      out.push(`- ${oneLine(tl.n)}: ${tl.c ?? "unclassified"}, ${tl.r ?? "unknown"} risk. ${oneLine(tl.d)}\n`);
+  }
+  return { path: `/llms-full/${plan.page}.txt`, content: out.join("") };
+}
+
+/** One sitemap file: the URLs of the slices of its plan (segment 0 is the list of global pages). */
+export function sitemapPart(
+  ctx: SiteCtx,
+  plan: PagePlan,
+  globalPaths: string[],
+  byId: Map<number, ServerMeta>,
+  toolsOf: (id: number) => ToolSummary[],
+): SiteFile {
+  const urls: string[] = [];
+  for (const seg of plan.segs) {
+    let all: string[];
+    if (seg.id === 0) all = globalPaths;
+    else {
+      const m = byId.get(seg.id)!;
+      all = [serverPath(m.slug), ...toolsOf(seg.id).map((tl) => toolPath(m.slug, tl.s))];
+    }
+    urls.push(...all.slice(seg.from, seg.to));
+  }
+  return {
+    path: `/sitemaps/${plan.page}.xml`,
+    content: `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls
+      .map((u) => `<url><loc>${escapeHtml(ctx.baseUrl + u)}</loc></url>`)
+      .join("\n")}\n</urlset>\n`,
+  };
+}
+
+export function sitemapIndex(ctx: SiteCtx, parts: number): SiteFile {
+  return {
+    path: "/sitemap.xml",
+    content: `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${Array.from(
+      { length: parts },
+      (_, i) => `<sitemap><loc>${escapeHtml(`${ctx.baseUrl}/sitemaps/${i + 1}.xml`)}</loc></sitemap>`,
+    ).join("\n")}\n</sitemapindex>\n`,
+  };
+}
 
 /** The catalog's make-up as inline SVG bars (no script), with the numbers also in text. */
 export function barChart(id: string, title: string, rows: { label: string; n: number; cls: string }[]): Html {
@@ -101,250 +474,3 @@ ${rows.map((r, i) => {
 })}
 </svg><figcaption>${title}</figcaption></figure>`;
 }
-
-/** Every page that depends on the whole catalog: home, lists, browse, search page, sitemaps, llms.txt, robots. */
-export function* globalFiles(ctx: SiteCtx, servers: ServerSummary[]): Generator<SiteFile> {
-  const refs: ToolRef[] = [];
-  for (const server of servers) for (const tool of server.tools) refs.push({ server, tool });
-  const byCat = new Map<string, ToolRef[]>();
-  const byRisk = new Map<string, ToolRef[]>();
-  for (const r of refs) {
-    const c = r.tool.c ?? "Unclassified";
-    const k = r.tool.r ?? "unclassified";
-    (byCat.get(c) ?? byCat.set(c, []).get(c)!).push(r);
-    (byRisk.get(k) ?? byRisk.set(k, []).get(k)!).push(r);
-  }
-  const registries = new Map<string, ServerSummary[]>();
-  for (const s of servers)
-    for (const src of s.sources) (registries.get(src) ?? registries.set(src, []).get(src)!).push(s);
-  const outcomes = new Map<string, number>();
-  for (const s of servers) outcomes.set(s.outcome ?? "not probed", (outcomes.get(s.outcome ?? "not probed") ?? 0) + 1);
-  const cats = [...CATEGORIES, "Unclassified"].filter((c) => byCat.has(c));
-  const risks = [...RISKS, "unclassified"].filter((r) => byRisk.has(r));
-  const regs = [...registries.keys()].sort();
-  const modifying = refs.filter((r) => r.tool.c && r.tool.c !== "Read").length;
-  const htmlPaths: string[] = [];
-  const emit = function* (files: Iterable<SiteFile>): Generator<SiteFile> {
-    for (const f of files) {
-      if (f.path.endsWith("/index.html")) htmlPaths.push(f.path.slice(0, -"index.html".length));
-      yield f;
-    }
-  };
-
-  // Home
-  const totals = {
-    servers: servers.length,
-    tools: refs.length,
-    canModify: modifying,
-    byCategory: Object.fromEntries(cats.map((c) => [c, byCat.get(c)!.length])),
-    byRisk: Object.fromEntries(risks.map((r) => [r, byRisk.get(r)!.length])),
-    probeOutcomes: Object.fromEntries([...outcomes].sort()),
-    registries: Object.fromEntries(regs.map((r) => [r, registries.get(r)!.length])),
-  };
-  const home = html`<h1>MCP servers and their tools, by what they can do</h1>
-<p class="lead">Every tool of every MCP server we could list, classified by the access it needs and the risk of letting an agent call it, with the policy to paste.</p>
-<ul class="totals"><li><strong>${servers.length.toLocaleString("en-US")}</strong> servers</li><li><strong>${refs.length.toLocaleString("en-US")}</strong> tools</li><li><strong>${modifying.toLocaleString("en-US")}</strong> can modify or destroy data</li><li><strong>${regs.length}</strong> registries</li></ul>
-<h2>What the catalog is made of</h2>
-${barChart(
-  "chart-cat",
-  "Tools by category",
-  cats.map((c) => ({ label: c, n: byCat.get(c)!.length, cls: c === "Unclassified" ? "unclassified" : "cat" })),
-)}
-${barChart(
-  "chart-risk",
-  "Tools by risk",
-  risks.map((r) => ({ label: r, n: byRisk.get(r)!.length, cls: r })),
-)}
-<h2>Browse</h2>
-<ul>
-${cats.map((c) => html`<li><a href="${href(ctx, `/browse/category/${lower(c)}/`)}">${c} tools</a> (${byCat.get(c)!.length})</li>`)}
-${risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} risk</a> (${byRisk.get(r)!.length})</li>`)}
-<li><a href="${href(ctx, "/servers/")}">All servers</a></li>
-<li><a href="${href(ctx, "/browse/recent/")}">Recently changed tools</a></li>
-</ul>
-<h2>Probe outcomes</h2><ul>${[...outcomes].sort().map(([k, n]) => html`<li>${k.replace(/_/g, " ")}: ${n}</li>`)}</ul>`;
-  yield* emit([
-    { path: "/index.html", content: layout(ctx, { title: "MCP tool catalog", path: "/", json: true }, home) },
-    { path: "/index.json", content: toJson(totals) },
-  ]);
-
-  // Servers
-  yield* emit(
-    paged(
-      ctx,
-      "/servers/",
-      "All servers",
-      `${servers.length} servers, by name.`,
-      servers,
-      serverHead,
-      serverRow(ctx),
-      serverJson,
-      [{ label: "Home", path: "/" }, { label: "Servers" }],
-    ),
-  );
-
-  // Browse index
-  const browse = html`<h1>Browse</h1>
-<section aria-labelledby="b-cat"><h2 id="b-cat">By category</h2><ul>${cats.map((c) => html`<li><a href="${href(ctx, `/browse/category/${lower(c)}/`)}">${c}</a> (${byCat.get(c)!.length})</li>`)}</ul></section>
-<section aria-labelledby="b-risk"><h2 id="b-risk">By risk</h2><ul>${risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r}</a> (${byRisk.get(r)!.length})</li>`)}</ul></section>
-<section aria-labelledby="b-reg"><h2 id="b-reg">By registry</h2><ul>${regs.map((r) => html`<li><a href="${href(ctx, `/browse/registry/${r}/`)}">${r}</a> (${registries.get(r)!.length} servers)</li>`)}</ul></section>
-<section aria-labelledby="b-rec"><h2 id="b-rec">Recently changed</h2><p><a href="${href(ctx, "/browse/recent/")}">Tools whose definition changed most recently</a></p></section>`;
-  yield* emit([
-    {
-      path: "/browse/index.html",
-      content: layout(
-        ctx,
-        { title: "Browse", path: "/browse/", json: true, crumbs: [{ label: "Home", path: "/" }, { label: "Browse" }] },
-        browse,
-      ),
-    },
-    {
-      path: "/browse/index.json",
-      content: toJson({ categories: totals.byCategory, risks: totals.byRisk, registries: totals.registries }),
-    },
-  ]);
-  const crumbs = (label: string) => [{ label: "Home", path: "/" }, { label: "Browse", path: "/browse/" }, { label }];
-  for (const c of cats) {
-    const list = byCat.get(c)!;
-    yield* emit(
-      paged(
-        ctx,
-        `/browse/category/${lower(c)}/`,
-        `${c} tools`,
-        `${list.length} tools classified as ${c}, by server.`,
-        list,
-        toolHead,
-        toolRow(ctx),
-        toolJson,
-        crumbs(c),
-      ),
-    );
-  }
-  for (const r of risks) {
-    const list = byRisk.get(r)!;
-    yield* emit(
-      paged(
-        ctx,
-        `/browse/risk/${r}/`,
-        `${r[0]?.toUpperCase()}${r.slice(1)} risk tools`,
-        `${list.length} tools, by server.`,
-        list,
-        toolHead,
-        toolRow(ctx),
-        toolJson,
-        crumbs(r),
-      ),
-    );
-  }
-  for (const reg of regs) {
-    const list = registries.get(reg)!;
-    yield* emit(
-      paged(
-        ctx,
-        `/browse/registry/${reg}/`,
-        `Servers listed by ${reg}`,
-        `${list.length} servers.`,
-        list,
-        serverHead,
-        serverRow(ctx),
-        serverJson,
-        crumbs(reg),
-      ),
-    );
-  }
-  const recent = [...refs]
-    .sort((a, b) => (a.tool.ch < b.tool.ch ? 1 : a.tool.ch > b.tool.ch ? -1 : a.tool.n < b.tool.n ? -1 : 1))
-    .slice(0, PAGE_SIZE);
-  const recentBody = html`<h1>Recently changed tools</h1><p>The ${recent.length} tools whose current definition appeared most recently (new tools and changed definitions).</p>
-<table><caption>Recently changed tools</caption><thead><tr><th scope="col">Since</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Risk</th></tr></thead><tbody>
-${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${href(ctx, toolPath(x.server.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.server.slug))}">${x.server.title || x.server.name}</a></td><td>${riskBadge(x.tool.r)}</td></tr>`)}
-</tbody></table>`;
-  yield* emit([
-    {
-      path: "/browse/recent/index.html",
-      content: layout(
-        ctx,
-        { title: "Recently changed tools", path: "/browse/recent/", json: true, crumbs: crumbs("Recently changed") },
-        recentBody,
-      ),
-    },
-    { path: "/browse/recent/index.json", content: toJson({ items: recent.map(toolJson) }) },
-  ]);
-
-  // Search page (the results need JS; the page says so and offers browsing without it)
-  const search = html`<h1>Search</h1>
-<form id="search-form" class="search-form" role="search" action="${href(ctx, "/search/")}" method="get">
-<label for="q">Tool or server name</label>
-<input id="q" name="q" type="search" autocomplete="off" autofocus>
-<button type="submit">Search</button>
-</form>
-<p id="search-status" class="status" role="status" aria-live="polite"></p>
-<div id="search-results"></div>
-<noscript><p>Search needs JavaScript. Without it, <a href="${href(ctx, "/browse/")}">browse by category, risk or registry</a> or the <a href="${href(ctx, "/servers/")}">list of servers</a>.</p></noscript>`;
-  yield* emit([
-    {
-      path: "/search/index.html",
-      content: layout(
-        ctx,
-        {
-          title: "Search",
-          path: "/search/",
-          scripts: ["search.js"],
-          crumbs: [{ label: "Home", path: "/" }, { label: "Search" }],
-        },
-        search,
-      ),
-    },
-  ]);
-  yield {
-    path: "/404.html",
-    content: layout(
-      ctx,
-      { title: "Not found", path: "/404.html" },
-      html`<h1>Not found</h1><p>No page here. Try the <a href="${href(ctx, "/search/")}">search</a> or <a href="${href(ctx, "/browse/")}">browse</a>.</p>`,
-    ),
-  };
-
-  // Sitemaps, robots, llms
-  const urls = [...htmlPaths];
-  for (const s of servers) {
-    urls.push(serverPath(s.slug));
-    for (const t of s.tools) urls.push(toolPath(s.slug, t.s));
-  }
-  const maps = Math.ceil(urls.length / SITEMAP_URLS);
-  for (let i = 0; i < maps; i++) {
-    const chunk = urls.slice(i * SITEMAP_URLS, (i + 1) * SITEMAP_URLS);
-    yield {
-      path: `/sitemaps/${i + 1}.xml`,
-      content: `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${chunk
-        .map((u) => `<url><loc>${escapeHtml(ctx.baseUrl + u)}</loc></url>`)
-        .join("\n")}\n</urlset>\n`,
-    };
-  }
-  yield {
-    path: "/sitemap.xml",
-    content: `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${Array.from(
-      { length: maps },
-      (_, i) => `<sitemap><loc>${escapeHtml(`${ctx.baseUrl}/sitemaps/${i + 1}.xml`)}</loc></sitemap>`,
-    ).join("\n")}\n</sitemapindex>\n`,
-  };
-  yield { path: "/robots.txt", content: `User-agent: *\nAllow: /\nSitemap: ${ctx.baseUrl}/sitemap.xml\n` };
-  const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
-  yield {
-    path: "/llms.txt",
-    content: `# mcp-census\n\n> A catalog of ${servers.length} MCP servers and their ${refs.length} tools, each classified by the access it needs (Read, Write, Execute, Destructive, Financial) and its risk (low to critical), with a recommended policy.\n\nEvery HTML page has a JSON mirror: append index.json to its URL.\n\n## Sections\n\n- [All servers](${ctx.baseUrl}/servers/): servers by name\n- [Browse](${ctx.baseUrl}/browse/): tools by category, risk and registry\n- [Recently changed](${ctx.baseUrl}/browse/recent/): newest tool definitions\n- [Full catalog as text](${ctx.baseUrl}/llms-full.txt): every server and tool with its classification\n\n## Categories\n\n${cats
-      .map((c) => `- [${c} tools](${ctx.baseUrl}/browse/category/${lower(c)}/): ${byCat.get(c)!.length}`)
-      .join("\n")}\n`,
-  };
-  const full: string[] = [`# mcp-census: full catalog\n\n${servers.length} servers, ${refs.length} tools.\n`];
-  for (const s of servers) {
-    full.push(
-      `\n## ${oneLine(s.title || s.name)} (${oneLine(s.name)})\n\n${ctx.baseUrl}${serverPath(s.slug)}\n${s.d ? `\n${oneLine(s.d)}\n` : ""}\n`,
-    );
-    for (const t of s.tools)
-      full.push(`- ${oneLine(t.n)}: ${t.c ?? "unclassified"}, ${t.r ?? "unknown"} risk. ${oneLine(t.d)}\n`);
-  }
-  yield { path: "/llms-full.txt", content: full.join("") };
-}
-
-export { clip, raw };

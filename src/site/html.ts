@@ -13,8 +13,11 @@ const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(s: unknown): string {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ESC[c] ?? c);
+  const str = String(s ?? "");
+  return NEEDS_ESCAPE.test(str) ? str.replace(ESCAPABLE, (c) => ESC[c] ?? c) : str;
 }
+const NEEDS_ESCAPE = /[&<>"']/;
+const ESCAPABLE = /[&<>"']/g;
 
 /** Marks trusted markup (only for strings built here, never for catalog data). */
 export function raw(s: string): Html {

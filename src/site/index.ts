@@ -1,16 +1,39 @@
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type Database from "better-sqlite3";
-import { loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
-import { globalFiles } from "./global-pages.js";
+import { classifiedSince, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
+import {
+  LLMS_CHUNK,
+  listings,
+  llmsFullIndex,
+  llmsFullPart,
+  PAGE_SIZE,
+  pagePath,
+  planPages,
+  renderListingPage,
+  SITEMAP_URLS,
+  sitemapIndex,
+  sitemapPart,
+  summaryFiles,
+  type ToolRef,
+  totalsOf,
+} from "./global-pages.js";
 import { siteCtx } from "./layout.js";
 import { type PolicyProvider, policyProvider } from "./policy-view.js";
-import { buildSearchIndex, type SearchIndexOpts } from "./search-index.js";
-import { renderServerPages, type ServerSummary } from "./server-pages.js";
+import {
+  buildShard,
+  keyRange,
+  newKeyFor,
+  planShards,
+  type SearchIndexOpts,
+  serverPostings,
+  shardFor,
+} from "./search-index.js";
+import { renderServerPages, type ServerMeta, type SiteFile, type ToolSummary } from "./server-pages.js";
 import { hashContent, SiteState } from "./state.js";
 
 /** Bump when templates change so every page is re-rendered once. */
-export const SITE_VERSION = "site-1";
+export const SITE_VERSION = "site-3";
 
 export interface BuildSiteOpts {
   /** Absolute URL the site is served from (canonical links, sitemaps); its path prefixes every link. */
@@ -35,13 +58,15 @@ export interface BuildSiteResult {
   serversRendered: number;
   serversSkipped: number;
   serversRemoved: number;
+  /** Shards in the search index, and bytes of the shards written in this build. */
   searchShards: number;
   searchBytes: number;
   policies: boolean;
 }
 
-const ASSETS = ["site.css", "copy.js", "search.js"];
+const ASSETS = ["site.css", "copy.js", "search.js", "icon.svg"];
 const GLOBAL = 0;
+const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 
 /** Builds (or incrementally updates) the static site for the catalog into outDir. */
 export async function buildSite(
@@ -52,6 +77,8 @@ export async function buildSite(
   const root = resolve(outDir);
   const ctx = siteCtx(opts.baseUrl ?? "http://localhost:8080/");
   const policy = opts.policy === undefined ? policyProvider() : (opts.policy ?? undefined);
+  const maxShardBytes = opts.search?.maxShardBytes ?? 160_000;
+  const maxPostings = opts.search?.maxPostings ?? 1500;
   mkdirSync(root, { recursive: true });
   const state = new SiteState(opts.statePath ?? `${root}.state.db`);
   const res: BuildSiteResult = {
@@ -67,8 +94,9 @@ export async function buildSite(
     policies: !!policy,
   };
   try {
-    const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}`;
+    const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
     const force = !!opts.full || state.meta("version") !== version;
+    if (force) state.resetDerived();
     const dirs = new Set<string>();
     const write = (path: string, content: string, owner: number) => {
       const h = hashContent(content);
@@ -109,34 +137,39 @@ export async function buildSite(
       for (const p of state.filesOf(owner)) if (!keep.has(p)) remove(p);
     };
 
+    // 1. Servers: re-render only those whose own data or classifications changed.
     const fps = serverFingerprints(sqlite);
     const oldFps = state.fingerprints();
-    const summaries = force ? new Map<number, ServerSummary>() : state.summaries();
+    const cls = classifiedSince(sqlite, force ? Number.MAX_SAFE_INTEGER : Number(state.meta("clsRowid") ?? 0));
+    const touchedTokens = new Set<string>();
     state.db.exec("BEGIN");
     for (const id of oldFps.keys()) {
       if (fps.has(id)) continue;
+      for (const t of state.tokensOf(id)) touchedTokens.add(t);
       prune(id, new Set());
       state.deleteServer(id);
-      summaries.delete(id);
       res.serversRemoved++;
     }
+    for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) prune(owner, new Set());
     const stmts = prepareBundleStatements(sqlite);
     let done = 0;
     for (const [id, { fp }] of fps) {
-      if (!force && oldFps.get(id) === fp && summaries.has(id)) {
+      if (!force && oldFps.get(id) === fp && !cls.servers.has(id)) {
         res.serversSkipped++;
       } else {
         const bundle = loadServerBundle(sqlite, id, stmts);
         if (bundle) {
-          const { files, summary } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
+          if (!force) for (const t of state.tokensOf(id)) touchedTokens.add(t);
+          const { files, meta, tools } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
           const keep = new Set<string>();
           for (const f of files) {
             write(f.path, f.content, id);
             keep.add(f.path);
           }
           prune(id, keep);
-          state.putServer(id, bundle.server.slug, fp, summary);
-          summaries.set(id, summary);
+          const postings = serverPostings(meta, tools);
+          if (!force) for (const [t] of postings) touchedTokens.add(t);
+          state.putServer(meta, fp, tools, postings);
           res.serversRendered++;
         }
       }
@@ -145,35 +178,118 @@ export async function buildSite(
         opts.onProgress?.({ phase: "servers", done, total: fps.size });
       }
     }
+    state.setMeta("clsRowid", String(cls.maxRowid));
     opts.onProgress?.({ phase: "servers", done, total: fps.size });
 
-    const ordered = [...summaries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-    const keep = new Set<string>();
-    let g = 0;
-    for (const f of globalFiles(ctx, ordered)) {
+    // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
+    const all = state
+      .metas()
+      .sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : a.meta.id - b.meta.id));
+    const metas = all.map((x) => x.meta);
+    const sfps = new Map(all.map((x) => [x.meta.id, x.sfp]));
+    const byId = new Map(metas.map((m) => [m.id, m]));
+    const cache = new Map<number, ToolSummary[]>();
+    const toolsOf = (id: number) => {
+      let l = cache.get(id);
+      if (!l) {
+        if (cache.size > 5000) cache.clear();
+        l = state.toolsOf(id);
+        cache.set(id, l);
+      }
+      return l;
+    };
+    const expected = new Set<string>();
+    const writeGlobal = (f: SiteFile) => {
+      expected.add(f.path);
       write(f.path, f.content, GLOBAL);
-      keep.add(f.path);
-      if (++g % 1000 === 0) opts.onProgress?.({ phase: "global", done: g, total: 0 });
+    };
+    const totals = totalsOf(metas);
+    const recent: ToolRef[] = state
+      .recent(PAGE_SIZE)
+      .flatMap((r) => (byId.has(r.serverId) ? [{ meta: byId.get(r.serverId)!, tool: r.tool }] : []));
+    for (const f of summaryFiles(ctx, totals, recent)) writeGlobal(f);
+    for (const a of ASSETS)
+      writeGlobal({ path: `/assets/${a}`, content: readFileSync(new URL(`./assets/${a}`, import.meta.url), "utf8") });
+    const keyed = (path: string, key: string, paths: string[], render: () => SiteFile[]) => {
+      for (const p of paths) expected.add(p);
+      if (!force && state.pageKey(path) === key && paths.every((p) => state.fileHash(p))) {
+        res.pagesUnchanged += paths.length;
+        return;
+      }
+      for (const f of render()) writeGlobal(f);
+      state.setPageKey(path, key);
+    };
+    const globalHtml = [...FIXED_PAGES];
+    let g = 0;
+    for (const l of listings(ctx, metas, sfps, totals, toolsOf)) {
+      for (const plan of planPages(l.dim, l.segments, PAGE_SIZE)) {
+        const path = pagePath(l.basePath, plan.page);
+        globalHtml.push(path);
+        keyed(path, plan.key, [`${path}index.html`, `${path}index.json`], () => renderListingPage(ctx, l, plan));
+        if (++g % 200 === 0) opts.onProgress?.({ phase: "global", done: g, total: 0 });
+      }
     }
-    for (const a of ASSETS) {
-      write(`/assets/${a}`, readFileSync(new URL(`./assets/${a}`, import.meta.url), "utf8"), GLOBAL);
-      keep.add(`/assets/${a}`);
+    const siteSegs = [
+      { id: 0, fp: hashContent(globalHtml.join("\n")), n: globalHtml.length },
+      ...metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 + m.toolCount })),
+    ];
+    const sitePlans = planPages("sitemap", siteSegs, SITEMAP_URLS);
+    for (const plan of sitePlans) {
+      const path = `/sitemaps/${plan.page}.xml`;
+      keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, globalHtml, byId, toolsOf)]);
     }
-    const index = buildSearchIndex(ordered, opts.search);
-    const manifest = `${JSON.stringify(index.manifest)}\n`;
-    write("/search/index.json", manifest, GLOBAL);
-    keep.add("/search/index.json");
-    res.searchBytes += manifest.length;
-    for (const [i, s] of index.shards.entries()) {
-      const content = `${JSON.stringify({ key: s.key, docs: s.docs, tokens: s.tokens, capped: s.capped })}\n`;
-      const path = `/search/s/${s.key}.json`;
-      write(path, content, GLOBAL);
-      keep.add(path);
-      res.searchBytes += Buffer.byteLength(content);
-      if (i % 500 === 0) opts.onProgress?.({ phase: "search", done: i, total: index.shards.length });
+    writeGlobal(sitemapIndex(ctx, sitePlans.length));
+    writeGlobal(llmsFullIndex(ctx, metas, totals));
+    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 }));
+    for (const plan of planPages("llms", llmsSegs, LLMS_CHUNK)) {
+      const path = `/llms-full/${plan.page}.txt`;
+      keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
     }
-    res.searchShards = index.shards.length;
-    prune(GLOBAL, keep);
+
+    // 3. Search: shards of the tokens that changed (all of them on a full build), split when they grow too big.
+    const savedKeys = force ? undefined : state.meta("searchKeys");
+    const keys = new Set<string>(
+      savedKeys ? (JSON.parse(savedKeys) as string[]) : planShards(state.tokenSizes(), maxShardBytes),
+    );
+    const todo = new Set<string>(savedKeys ? [] : keys);
+    for (const tok of touchedTokens) {
+      let k = shardFor(tok, keys);
+      if (!k) {
+        k = newKeyFor(tok, keys);
+        keys.add(k);
+      }
+      todo.add(k);
+    }
+    let s = 0;
+    const writeShard = (key: string) => {
+      const shard = buildShard(state, key, maxPostings);
+      if (!Object.keys(shard.tokens).length) {
+        keys.delete(key);
+        return;
+      }
+      const content = `${JSON.stringify(shard)}\n`;
+      if (savedKeys && !key.endsWith("-") && content.length > 2 * maxShardBytes) {
+        const sub = planShards(state.tokenSizes(...keyRange(key)), maxShardBytes, key.length);
+        if (sub.length > 1) {
+          keys.delete(key);
+          for (const k of sub) keys.add(k);
+          for (const k of sub) writeShard(k);
+          return;
+        }
+      }
+      const before = res.bytes;
+      write(`/search/s/${key}.json`, content, GLOBAL);
+      res.searchBytes += res.bytes - before;
+      if (++s % 500 === 0) opts.onProgress?.({ phase: "search", done: s, total: todo.size });
+    };
+    for (const key of [...todo].sort()) writeShard(key);
+    const sorted = [...keys].sort();
+    for (const k of sorted) expected.add(`/search/s/${k}.json`);
+    writeGlobal({ path: "/search/index.json", content: `${JSON.stringify({ v: 1, shards: sorted })}\n` });
+    state.setMeta("searchKeys", JSON.stringify(sorted));
+    res.searchShards = sorted.length;
+
+    prune(GLOBAL, expected);
     state.setMeta("version", version);
     state.db.exec("COMMIT");
     return res;
@@ -186,3 +302,4 @@ export async function buildSite(
 }
 
 export type { PolicyProvider, ServerPolicy } from "./policy-view.js";
+export type { ServerMeta };

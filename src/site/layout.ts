@@ -58,6 +58,7 @@ export function layout(ctx: SiteCtx, o: PageOpts, body: Html): string {
 ${o.description ? html`<meta name="description" content="${o.description.slice(0, 300)}">` : ""}
 <link rel="canonical" href="${ctx.baseUrl}${o.path}">
 ${o.json ? html`<link rel="alternate" type="application/json" href="${href(ctx, o.path)}index.json">` : ""}
+<link rel="icon" href="${href(ctx, "/assets/icon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${href(ctx, "/assets/site.css")}">
 ${(o.scripts ?? []).map((s) => html`<script src="${href(ctx, `/assets/${s}`)}" defer></script>`)}
 </head>
@@ -88,12 +89,15 @@ ${o.json ? html`This page's data: <a href="${href(ctx, o.path)}index.json">index
 `}`;
 }
 
-/** A copyable block: the text in a <pre>, a button that copies it (JS in /assets/copy.js). */
-export function copyBlock(id: string, label: string, text: string): Html {
-  return html`<div class="copyable">
-<div class="copy-head"><h4 id="${id}-h">${label}</h4><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
-<pre id="${id}" tabindex="0"><code>${text}</code></pre>
-</div>`;
+/**
+ * A copyable block: the text in a <pre>, a button that copies it (JS in /assets/copy.js). With `fold`, it sits in a
+ * <details> (open or closed) so a page with many formats stays short without any script.
+ */
+export function copyBlock(id: string, label: string, text: string, fold?: "open" | "closed"): Html {
+  const inner = html`<div class="copy-head"><h4 id="${id}-h">${label}</h4><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
+<pre id="${id}" tabindex="0"><code>${text}</code></pre>`;
+  if (!fold) return html`<div class="copyable">${inner}</div>`;
+  return html`<details class="copyable"${fold === "open" ? raw(" open") : ""}><summary>${label}</summary>${inner}</details>`;
 }
 
 /** A risk badge: words and colour, never colour alone. */

@@ -1,21 +1,14 @@
-import type { ServerSummary } from "./server-pages.js";
+import type { ServerMeta, ToolSummary } from "./server-pages.js";
+import type { SiteState } from "./state.js";
 
 /**
  * A search index sharded by token prefix, so a browser fetches one or two small JSON files per query however big
  * the catalog is. Each shard holds its own table of the documents its tokens point to: no second fetch per result.
+ * Postings live in the build state, so a change to one server rebuilds only the shards of its tokens.
  *
  * Document: [kind (0 tool, 1 server), name, server slug, tool slug or "", risk or ""].
+ * Shard key: a token prefix (all tokens starting with it), or `<token>-` (exactly that token).
  */
-/** The list stored under a key, created empty when missing. */
-function bucket<K, V>(m: Map<K, V[]>, k: K): V[] {
-  let l = m.get(k);
-  if (!l) {
-    l = [];
-    m.set(k, l);
-  }
-  return l;
-}
-
 export type SearchDoc = [0 | 1, string, string, string, string];
 
 export interface SearchShard {
@@ -28,7 +21,7 @@ export interface SearchShard {
 }
 
 export interface SearchIndexOpts {
-  /** Split a shard further when its JSON would exceed this many bytes (estimate). */
+  /** Split a shard further when its documents exceed this many bytes. */
   maxShardBytes?: number;
   /** Most documents kept for one token (very common words like "get" are cut, ranked by name length). */
   maxPostings?: number;
@@ -44,90 +37,105 @@ export function tokenize(s: string): string[] {
   return [...new Set(words.filter((w) => w.length >= 2))].slice(0, 16);
 }
 
-const docBytes = (d: SearchDoc) => d[1].length + d[2].length + d[3].length + d[4].length + 20;
+/** The (token, document JSON) postings of one server and its tools. */
+export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): [string, string][] {
+  const out: [string, string][] = [];
+  const sdoc = JSON.stringify([1, meta.title || meta.name, meta.slug, "", ""] satisfies SearchDoc);
+  for (const tok of tokenize(`${meta.name} ${meta.title ?? ""}`)) out.push([tok, sdoc]);
+  for (const t of tools) {
+    const doc = JSON.stringify([0, t.n, meta.slug, t.s, t.r ?? ""] satisfies SearchDoc);
+    for (const tok of tokenize(`${t.n} ${t.title ?? ""}`)) out.push([tok, doc]);
+  }
+  return out;
+}
 
-/** Builds all shards from the server summaries (sorted, so the output is deterministic). */
-export function buildSearchIndex(
-  servers: ServerSummary[],
-  opts: SearchIndexOpts = {},
-): { shards: SearchShard[]; manifest: { v: 1; shards: string[]; docs: number } } {
-  const maxBytes = opts.maxShardBytes ?? 160_000;
-  const maxPostings = opts.maxPostings ?? 1500;
-  const docs: SearchDoc[] = [];
-  const postings = new Map<string, number[]>();
-  const post = (tok: string, id: number) => {
-    const l = bucket(postings, tok);
-    if (l[l.length - 1] !== id) l.push(id);
-  };
-  for (const s of servers) {
-    const sid = docs.push([1, s.title || s.name, s.slug, "", ""]) - 1;
-    for (const tok of tokenize(`${s.name} ${s.title ?? ""}`)) post(tok, sid);
-    for (const t of s.tools) {
-      const id = docs.push([0, t.n, s.slug, t.s, t.r ?? ""]) - 1;
-      for (const tok of tokenize(`${t.n} ${t.title ?? ""}`)) post(tok, id);
-    }
-  }
-  const rank = (a: number, b: number) => {
-    const da = docs[a]!;
-    const db = docs[b]!;
-    return db[0] - da[0] || da[1].length - db[1].length || (da[1] < db[1] ? -1 : da[1] > db[1] ? 1 : a - b);
-  };
-  const capped = new Set<string>();
-  const sizes = new Map<string, number>();
-  for (const [tok, ids] of postings) {
-    if (ids.length > maxPostings) {
-      ids.sort(rank);
-      ids.length = maxPostings;
-      capped.add(tok);
-    }
-    let bytes = tok.length + 8;
-    for (const id of ids) bytes += docBytes(docs[id]!) + 8;
-    sizes.set(tok, bytes);
-  }
-  // Group tokens by prefix, splitting a group one character deeper while it is too big.
-  const tokens = [...postings.keys()].sort();
-  const groups: { key: string; toks: string[] }[] = [];
+/** Groups tokens into shard keys by prefix, one character deeper while a group is too big. */
+export function planShards(sizes: { token: string; bytes: number }[], maxBytes: number, minLen = 2): string[] {
+  const keys: string[] = [];
+  const size = new Map(sizes.map((s) => [s.token, s.bytes]));
   const split = (key: string, toks: string[]) => {
-    const total = toks.reduce((n, t) => n + (sizes.get(t) ?? 0), 0);
+    const total = toks.reduce((n, t) => n + (size.get(t) ?? 0), 0);
     const deeper = toks.filter((t) => t.length > key.length);
     if (total <= maxBytes || deeper.length === 0) {
-      groups.push({ key, toks });
+      keys.push(toks.length === 1 && toks[0] === key && key.length >= minLen ? `${key}-` : key);
       return;
     }
-    // Tokens equal to the prefix itself get a shard of their own, marked by a trailing "-" (never in a token).
-    const exact = toks.filter((t) => t.length === key.length);
-    if (exact.length) groups.push({ key: `${key}-`, toks: exact });
+    if (toks.some((t) => t.length === key.length)) keys.push(`${key}-`);
     const by = new Map<string, string[]>();
     for (const t of deeper) {
       const k = t.slice(0, key.length + 1);
-      const l = bucket(by, k);
+      const l = by.get(k) ?? [];
+      if (!l.length) by.set(k, l);
       l.push(t);
     }
     for (const [k, l] of [...by].sort((a, b) => (a[0] < b[0] ? -1 : 1))) split(k, l);
   };
   const first = new Map<string, string[]>();
-  for (const t of tokens) {
-    const k = t.slice(0, 2);
-    const l = bucket(first, k);
-    l.push(t);
+  for (const { token } of [...sizes].sort((a, b) => (a.token < b.token ? -1 : 1))) {
+    const k = token.slice(0, minLen);
+    const l = first.get(k) ?? [];
+    if (!l.length) first.set(k, l);
+    l.push(token);
   }
   for (const [k, l] of first) split(k, l);
-  groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const shards: SearchShard[] = groups.map((g) => {
-    const local = new Map<number, number>();
-    const sdocs: SearchDoc[] = [];
-    const stoks: Record<string, number[]> = {};
-    for (const t of g.toks) {
-      stoks[t] = postings.get(t)!.map((id) => {
-        let li = local.get(id);
-        if (li === undefined) {
-          li = sdocs.push(docs[id]!) - 1;
-          local.set(id, li);
-        }
-        return li;
-      });
+  return keys.sort();
+}
+
+/** The key range [from, to) of tokens a shard key covers. */
+export function keyRange(key: string): [string, string] {
+  return key.endsWith("-") ? [key.slice(0, -1), `${key.slice(0, -1)}\u0000`] : [key, `${key}\uffff`];
+}
+
+/** The shard key that holds a token, given the current keys (undefined when none does yet). */
+export function shardFor(token: string, keys: Set<string>): string | undefined {
+  if (keys.has(`${token}-`)) return `${token}-`;
+  for (let l = token.length; l >= 1; l--) if (keys.has(token.slice(0, l))) return token.slice(0, l);
+  return undefined;
+}
+
+/** A new key for a token no shard covers: its shortest prefix that no existing key starts with. */
+export function newKeyFor(token: string, keys: Set<string>, minLen = 2): string {
+  const all = [...keys].map((k) => k.replace(/-$/, ""));
+  for (let l = Math.min(minLen, token.length); l <= token.length; l++) {
+    const p = token.slice(0, l);
+    if (!all.some((k) => k.startsWith(p))) return p;
+  }
+  return `${token}-`;
+}
+
+const rankDocs = (a: SearchDoc, b: SearchDoc) =>
+  b[0] - a[0] ||
+  a[1].length - b[1].length ||
+  (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : a[3] < b[3] ? -1 : 1);
+
+/** One shard's content from the stored postings: documents deduplicated, ranked, common tokens capped. */
+export function buildShard(state: SiteState, key: string, maxPostings: number): SearchShard {
+  const [from, to] = keyRange(key);
+  const byToken = new Map<string, SearchDoc[]>();
+  for (const r of state.postingsIn(from, to)) {
+    const l = byToken.get(r.token) ?? [];
+    if (!l.length) byToken.set(r.token, l);
+    l.push(JSON.parse(r.doc) as SearchDoc);
+  }
+  const docs: SearchDoc[] = [];
+  const local = new Map<string, number>();
+  const tokens: Record<string, number[]> = {};
+  const capped: string[] = [];
+  for (const [tok, list] of [...byToken].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    list.sort(rankDocs);
+    if (list.length > maxPostings) {
+      list.length = maxPostings;
+      capped.push(tok);
     }
-    return { key: g.key, docs: sdocs, tokens: stoks, capped: g.toks.filter((t) => capped.has(t)) };
-  });
-  return { shards, manifest: { v: 1, shards: shards.map((s) => s.key), docs: docs.length } };
+    tokens[tok] = list.map((d) => {
+      const id = `${d[0]}|${d[2]}|${d[3]}`;
+      let i = local.get(id);
+      if (i === undefined) {
+        i = docs.push(d) - 1;
+        local.set(id, i);
+      }
+      return i;
+    });
+  }
+  return { key, docs, tokens, capped };
 }

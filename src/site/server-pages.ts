@@ -32,19 +32,20 @@ export interface ToolSummary {
   title?: string;
 }
 
-/** What global pages need of one server. */
-export interface ServerSummary {
+/** What global pages need of one server (its tools' summaries are kept apart, see SiteState). */
+export interface ServerMeta {
   id: number;
   slug: string;
   name: string;
   title: string | null;
   d: string;
+  toolCount: number;
   modify: number;
   byCategory: Record<string, number>;
+  byRisk: Record<string, number>;
   sources: string[];
   outcome: string | null;
   tokens: number;
-  tools: ToolSummary[];
 }
 
 /** One output file: its path under the site root and its content. */
@@ -61,6 +62,7 @@ export function estimateTokens(tools: ToolRow[]): number {
   return Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4);
 }
 
+const RELATED = 30;
 const JSON_INDENT = 0;
 const toJson = (v: unknown) => `${JSON.stringify(v, null, JSON_INDENT)}\n`;
 const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "never");
@@ -154,7 +156,7 @@ export function renderServerPages(
   ctx: SiteCtx,
   b: ServerBundle,
   policy: ServerPolicy | undefined,
-): { files: SiteFile[]; summary: ServerSummary } {
+): { files: SiteFile[]; meta: ServerMeta; tools: ToolSummary[] } {
   const { server, tools, probe, sources } = b;
   const files: SiteFile[] = [];
   const sPath = serverPath(server.slug);
@@ -181,18 +183,24 @@ export function renderServerPages(
       ...(t.title ? { title: t.title } : {}),
     };
   });
-  const summary: ServerSummary = {
+  const byRisk: Record<string, number> = {};
+  for (const t of tools) {
+    const k = t.classification?.risk ?? "unclassified";
+    byRisk[k] = (byRisk[k] ?? 0) + 1;
+  }
+  const meta: ServerMeta = {
     id: server.id,
     slug: server.slug,
     name: server.name,
     title: server.title,
     d: clip(server.description, 200),
+    toolCount: tools.length,
     modify,
     byCategory,
+    byRisk,
     sources: sourceIds,
     outcome: probe?.outcome ?? null,
     tokens,
-    tools: toolSummaries,
   };
   const countLine = `${tools.length} ${tools.length === 1 ? "tool" : "tools"}, ${modify} can modify or destroy data`;
   const probeJson = probe
@@ -252,7 +260,7 @@ ${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.sl
 )}
 </section>
 <section aria-labelledby="policy-h"><h2 id="policy-h">Recommended policy</h2>
-${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text)) : html`<p>Policies are not available in this build.</p>`}
+${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 </section>
 <section aria-labelledby="listed-h"><h2 id="listed-h">Where it is listed</h2>${sourcesHtml}</section>
 </article>`;
@@ -304,6 +312,13 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text))
   });
 
   // Tool pages
+  const sameCategory = new Map<string, ToolRow[]>();
+  for (const t of tools) {
+    const k = t.classification?.category ?? "";
+    const l = sameCategory.get(k) ?? [];
+    if (!l.length) sameCategory.set(k, l);
+    l.push(t);
+  }
   for (const t of tools) {
     const c = t.classification;
     const tPath = toolPath(server.slug, t.slug);
@@ -313,14 +328,14 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text))
     const poison = (c?.flags ?? []).filter(isPoisoning);
     const otherFlags = (c?.flags ?? []).filter((f) => !isPoisoning(f));
     const history = b.versions.get(t.name) ?? [];
-    const related = tools
-      .filter((o) => o !== t)
-      .sort(
-        (a, z) =>
-          Number((z.classification?.category ?? "") === (c?.category ?? "")) -
-            Number((a.classification?.category ?? "") === (c?.category ?? "")) || (a.name < z.name ? -1 : 1),
-      )
-      .slice(0, 30);
+    // Same category first, then the rest, by name (tools are already sorted by name).
+    const same = sameCategory.get(c?.category ?? "") ?? [];
+    const related: ToolRow[] = [];
+    for (const o of same) if (o !== t && related.length < RELATED) related.push(o);
+    for (const o of tools) {
+      if (related.length >= RELATED) break;
+      if ((o.classification?.category ?? "") !== (c?.category ?? "")) related.push(o);
+    }
     const rules = policy ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f) })) : [];
     const title = `${t.name} (${display})`;
     const body = html`<article class="tool">
@@ -347,7 +362,7 @@ ${params.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.type}</td><t
 ${ann.map((a) => html`<tr${a.contradicts ? html` class="contradiction"` : ""}><td><code>${a.hint}</code></td><td>${a.declared}</td><td>${a.ours}${a.contradicts ? html` <strong>(contradicts the declaration)</strong>` : ""}</td></tr>`)}
 </tbody></table></section>
 <section aria-labelledby="rule-h"><h2 id="rule-h">Recommended rule</h2>
-${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text)) : html`<p>Policies are not available in this build.</p>`}
+${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
@@ -411,7 +426,7 @@ ${history.length ? html`<ol class="history">${history.map((v, i) => html`<li><co
       }),
     });
   }
-  return { files, summary };
+  return { files, meta, tools: toolSummaries };
 }
 
 export type { Html };

@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import type { ServerSummary } from "./server-pages.js";
+import type { ServerMeta, ToolSummary } from "./server-pages.js";
 
 /**
- * The build manifest: which file was written with which content hash and for which server (0 = global pages),
- * each server's input fingerprint and its summary (so global pages are rebuilt without re-reading unchanged
- * servers). Kept in SQLite beside the site, not inside it, so it is never published.
+ * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
+ * (server id, 0 = global pages), each server's input fingerprint and summary, the tool summaries and search
+ * postings that global pages are rebuilt from, and the input key of each paged listing — so a change to one server
+ * re-reads and re-renders only what that server appears in.
  */
 export class SiteState {
   readonly db: Database.Database;
-  private readonly getFile: Database.Statement;
-  private readonly putFile: Database.Statement;
-  private readonly delFile: Database.Statement;
+  private readonly stmts;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -19,13 +18,34 @@ export class SiteState {
     this.db.pragma("synchronous = OFF");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, summary TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL, meta TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, summary TEXT NOT NULL, ch TEXT NOT NULL,
+        PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
+      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS postings_token ON postings(token);
+      CREATE INDEX IF NOT EXISTS postings_server ON postings(server_id);
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, owner INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
+      CREATE TABLE IF NOT EXISTS page_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
     `);
-    this.getFile = this.db.prepare("SELECT hash FROM files WHERE path = ?").pluck();
-    this.putFile = this.db.prepare("INSERT OR REPLACE INTO files (path, hash, owner) VALUES (?, ?, ?)");
-    this.delFile = this.db.prepare("DELETE FROM files WHERE path = ?");
+    const db = this.db;
+    this.stmts = {
+      getFile: db.prepare("SELECT hash FROM files WHERE path = ?").pluck(),
+      putFile: db.prepare("INSERT OR REPLACE INTO files (path, hash, owner) VALUES (?, ?, ?)"),
+      delFile: db.prepare("DELETE FROM files WHERE path = ?"),
+      filesOf: db.prepare("SELECT path FROM files WHERE owner = ?").pluck(),
+      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta) VALUES (?, ?, ?, ?, ?)"),
+      delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
+      delTools: db.prepare("DELETE FROM tools WHERE server_id = ?"),
+      putTool: db.prepare("INSERT INTO tools (server_id, idx, summary, ch) VALUES (?, ?, ?, ?)"),
+      toolsOf: db.prepare("SELECT summary FROM tools WHERE server_id = ? ORDER BY idx").pluck(),
+      tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
+      delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
+      putPosting: db.prepare("INSERT INTO postings (token, server_id, doc) VALUES (?, ?, ?)"),
+      getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
+      putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
+    };
   }
 
   meta(k: string): string | undefined {
@@ -34,43 +54,93 @@ export class SiteState {
   setMeta(k: string, v: string): void {
     this.db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)").run(k, v);
   }
-  /** Forgets everything (a full build). */
-  reset(): void {
-    this.db.exec("DELETE FROM meta; DELETE FROM servers; DELETE FROM files;");
+  /** Forgets all derived data but keeps the file list, so a full build still deletes stale files. */
+  resetDerived(): void {
+    this.db.exec(
+      "DELETE FROM meta; DELETE FROM servers; DELETE FROM tools; DELETE FROM postings; DELETE FROM page_keys;",
+    );
   }
   fingerprints(): Map<number, string> {
     const rows = this.db.prepare("SELECT id, fp FROM servers").all() as { id: number; fp: string }[];
     return new Map(rows.map((r) => [r.id, r.fp]));
   }
-  summaries(): Map<number, ServerSummary> {
-    const out = new Map<number, ServerSummary>();
-    for (const r of this.db.prepare("SELECT id, summary FROM servers").iterate() as Iterable<{
-      id: number;
-      summary: string;
+  /** Every server's summary and the hash of what it contributes to global pages (sfp). */
+  metas(): { meta: ServerMeta; sfp: string }[] {
+    const out: { meta: ServerMeta; sfp: string }[] = [];
+    for (const r of this.db.prepare("SELECT sfp, meta FROM servers").iterate() as Iterable<{
+      sfp: string;
+      meta: string;
     }>) {
-      out.set(r.id, JSON.parse(r.summary) as ServerSummary);
+      out.push({ meta: JSON.parse(r.meta) as ServerMeta, sfp: r.sfp });
     }
     return out;
   }
-  putServer(id: number, slug: string, fp: string, summary: ServerSummary): void {
-    this.db
-      .prepare("INSERT OR REPLACE INTO servers (id, slug, fp, summary) VALUES (?, ?, ?, ?)")
-      .run(id, slug, fp, JSON.stringify(summary));
+  owners(): number[] {
+    return this.db.prepare("SELECT DISTINCT owner FROM files").pluck().all() as number[];
+  }
+  /** Replaces everything stored for one server. */
+  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], postings: [string, string][]): void {
+    const s = this.stmts;
+    const metaJson = JSON.stringify(meta);
+    const toolJson = tools.map((t) => JSON.stringify(t));
+    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolJson.join("\n")}`), metaJson);
+    s.delTools.run(meta.id);
+    for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, toolJson[i], t.ch);
+    s.delPostings.run(meta.id);
+    for (const [tok, doc] of postings) s.putPosting.run(tok, meta.id, doc);
   }
   deleteServer(id: number): void {
-    this.db.prepare("DELETE FROM servers WHERE id = ?").run(id);
+    this.stmts.delServer.run(id);
+    this.stmts.delTools.run(id);
+    this.stmts.delPostings.run(id);
+  }
+  toolsOf(id: number): ToolSummary[] {
+    return (this.stmts.toolsOf.all(id) as string[]).map((s) => JSON.parse(s) as ToolSummary);
+  }
+  tokensOf(id: number): string[] {
+    return this.stmts.tokensOf.all(id) as string[];
+  }
+  /** The n most recently changed tools: [server id, summary]. */
+  recent(n: number): { serverId: number; tool: ToolSummary }[] {
+    const rows = this.db
+      .prepare("SELECT server_id AS id, summary FROM tools ORDER BY ch DESC, server_id, idx LIMIT ?")
+      .all(n) as { id: number; summary: string }[];
+    return rows.map((r) => ({ serverId: r.id, tool: JSON.parse(r.summary) as ToolSummary }));
+  }
+  /** Per token: number of postings and bytes of their documents, for tokens in [from, to). */
+  tokenSizes(from = "", to = "\uffff"): { token: string; n: number; bytes: number }[] {
+    return this.db
+      .prepare(
+        "SELECT token, count(*) AS n, sum(length(doc)) AS bytes FROM postings WHERE token >= ? AND token < ? GROUP BY token ORDER BY token",
+      )
+      .all(from, to) as never;
+  }
+  /** Postings of tokens in [from, to). */
+  postingsIn(from: string, to: string): { token: string; doc: string }[] {
+    return this.db
+      .prepare("SELECT token, doc FROM postings WHERE token >= ? AND token < ? ORDER BY token")
+      .all(from, to) as never;
+  }
+  postingsOf(token: string): { token: string; doc: string }[] {
+    return this.db.prepare("SELECT token, doc FROM postings WHERE token = ?").all(token) as never;
+  }
+  pageKey(path: string): string | undefined {
+    return this.stmts.getKey.get(path) as string | undefined;
+  }
+  setPageKey(path: string, key: string): void {
+    this.stmts.putKey.run(path, key);
   }
   fileHash(path: string): string | undefined {
-    return this.getFile.get(path) as string | undefined;
+    return this.stmts.getFile.get(path) as string | undefined;
   }
   putFileHash(path: string, hash: string, owner: number): void {
-    this.putFile.run(path, hash, owner);
+    this.stmts.putFile.run(path, hash, owner);
   }
   deleteFile(path: string): void {
-    this.delFile.run(path);
+    this.stmts.delFile.run(path);
   }
   filesOf(owner: number): string[] {
-    return this.db.prepare("SELECT path FROM files WHERE owner = ?").pluck().all(owner) as string[];
+    return this.stmts.filesOf.all(owner) as string[];
   }
   close(): void {
     this.db.close();

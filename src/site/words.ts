@@ -24,11 +24,11 @@ export function whatItDoes(c: Classification | null): string {
 }
 
 const RISK_WHY: Record<Risk, string> = {
-  low: "Low risk: a mistaken or manipulated call is unlikely to do lasting harm.",
+  low: "A mistaken or manipulated call is unlikely to do lasting harm.",
   medium:
-    "Medium risk: a mistaken or manipulated call can change data or expose private content, but the damage is limited or reversible.",
-  high: "High risk: a mistaken or manipulated call can do damage that is hard to undo, reach other people, or run arbitrary code.",
-  critical: "Critical risk: a single mistaken or manipulated call can cause severe, irreversible harm.",
+    "A mistaken or manipulated call can change data or expose private content, but the damage is limited or reversible.",
+  high: "A mistaken or manipulated call can do damage that is hard to undo, reach other people, or run arbitrary code.",
+  critical: "A single mistaken or manipulated call can cause severe, irreversible harm.",
 };
 
 /** One paragraph for "Why it needs a policy", from the same classification as the badge and the policy decision. */

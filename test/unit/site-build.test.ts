@@ -1,12 +1,13 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
-import { buildSearchIndex, tokenize } from "../../src/site/search-index.js";
-import type { ServerSummary } from "../../src/site/server-pages.js";
-import { ingestProbe, markUnseen } from "../../src/store/catalog.js";
+import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
+import { SiteState } from "../../src/site/state.js";
+import { ingestProbe, markUnseen, saveClassification } from "../../src/store/catalog.js";
 import type { Catalog } from "../../src/store/db.js";
 import { findServer, serverTools } from "../../src/store/queries.js";
 import { buildFixtureCatalog, classifyAll, FILE_TOOLS, HOSTILE_DESCRIPTION, probeOk } from "./site-fixture.js";
@@ -30,43 +31,58 @@ describe("search index", () => {
     expect(tokenize("io.github.acme/get_file-contents")).toEqual(["io", "github", "acme", "get", "file", "contents"]);
   });
   it("keeps shards under the size bound by splitting prefixes, and caps very common tokens", () => {
-    const servers: ServerSummary[] = Array.from({ length: 50 }, (_, i) => ({
-      id: i + 1,
-      slug: `srv-${i}`,
-      name: `io.example/srv-${i}`,
-      title: null,
-      d: "",
-      modify: 0,
-      byCategory: {},
-      sources: ["official"],
-      outcome: "ok",
-      tokens: 0,
-      tools: Array.from({ length: 40 }, (_, k) => ({
-        n: `get_item_${i}_${k}`,
-        s: `get-item-${i}-${k}`,
-        c: "Read",
-        r: "low",
-        d: "",
-        ch: "",
-      })),
-    }));
-    const { shards, manifest } = buildSearchIndex(servers, { maxShardBytes: 4000, maxPostings: 300 });
-    expect(manifest.shards.length).toBe(shards.length);
-    expect(new Set(manifest.shards).size).toBe(shards.length);
-    const get = shards.find((s) => s.tokens.get);
-    expect(get?.capped).toContain("get");
-    expect(get?.tokens.get?.length).toBe(300);
-    for (const s of shards) {
-      const toks = Object.keys(s.tokens);
-      const size = JSON.stringify(s).length;
-      // Only a shard holding one capped token may exceed the bound.
-      if (size > 4000 * 1.5) expect(toks.length === 1 && s.capped.length === 1).toBe(true);
-      for (const t of toks) expect(t.startsWith(s.key.replace(/-$/, ""))).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "site-search-"));
+    const state = new SiteState(join(dir, "state.db"));
+    try {
+      for (let i = 0; i < 50; i++) {
+        const meta = {
+          id: i + 1,
+          slug: `srv-${i}`,
+          name: `io.example/srv-${i}`,
+          title: null,
+          d: "",
+          toolCount: 40,
+          modify: 0,
+          byCategory: {},
+          byRisk: {},
+          sources: ["official"],
+          outcome: "ok",
+          tokens: 0,
+        };
+        const tools = Array.from({ length: 40 }, (_, k) => ({
+          n: `get_item_${i}_${k}`,
+          s: `get-item-${i}-${k}`,
+          c: "Read",
+          r: "low",
+          d: "",
+          ch: "",
+        }));
+        state.putServer(meta, "fp", tools, serverPostings(meta, tools));
+      }
+      const keys = planShards(state.tokenSizes(), 4000);
+      expect(new Set(keys).size).toBe(keys.length);
+      const shards = keys.map((k) => buildShard(state, k, 300));
+      const get = shards.find((s) => s.tokens.get);
+      expect(get?.capped).toContain("get");
+      expect(get?.tokens.get?.length).toBe(300);
+      for (const sh of shards) {
+        const toks = Object.keys(sh.tokens);
+        expect(toks.length).toBeGreaterThan(0);
+        // Only a shard holding one token may exceed the bound.
+        if (JSON.stringify(sh).length > 4000 * 1.5) expect(toks.length).toBe(1);
+        for (const t of toks) {
+          expect(t.startsWith(sh.key.replace(/-$/, ""))).toBe(true);
+          expect(shardFor(t, new Set(keys))).toBe(sh.key);
+        }
+      }
+      // every token's documents are the right ones
+      const docs17 = shards.flatMap((sh) => (sh.tokens["17"] ? sh.tokens["17"].map((i) => sh.docs[i]!) : []));
+      expect(docs17.length).toBe(40 + 49 + 1); // srv-17's tools, tool 17 of the others, the server itself
+      for (const d of docs17) expect(tokenize(`${d[1]} ${d[2]}`)).toContain("17");
+    } finally {
+      state.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-    // every token's documents are the right ones
-    const docs17 = shards.flatMap((s) => (s.tokens["17"] ? s.tokens["17"].map((i) => s.docs[i]!) : []));
-    expect(docs17.length).toBe(40 + 49 + 1); // srv-17's tools, tool 17 of the others, the server itself
-    for (const d of docs17) expect(tokenize(d[1])).toContain("17");
   });
 });
 
@@ -186,9 +202,12 @@ describe("buildSite on a real catalog", () => {
     const githubPage = join(out, "servers", github.slug, "index.html");
     const before = readFileSync(githubPage, "utf8");
     // files: write_file goes away, read_file gets a new description
-    const changed = FILE_TOOLS.filter((t) => t.name !== "write_file").map((t) =>
-      t.name === "read_file" ? { ...t, description: "Read a file (v2)." } : t,
-    );
+    const changed = [
+      ...FILE_TOOLS.filter((t) => t.name !== "write_file").map((t) =>
+        t.name === "read_file" ? { ...t, description: "Read a file (v2)." } : t,
+      ),
+      { name: "rotate_secret_key", description: "Rotate the signing key.", inputSchema: { type: "object" } },
+    ];
     ingestProbe(cat.sqlite, files.id, probeOk(changed, "2026-03-02T10:00:00.000Z"), "2026-03-02T10:00:00.000Z");
     classifyAll(cat);
     const r = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
@@ -201,6 +220,29 @@ describe("buildSite on a real catalog", () => {
     expect(readFileSync(githubPage, "utf8")).toBe(before);
     // write_file's page and mirror, and any browse page that only it filled
     expect(r.pagesDeleted).toBeGreaterThanOrEqual(2);
+    // the search index follows: the new tool is found under its words, the removed one is gone
+    const shardDocs = (tok: string) => {
+      const keys = new Set<string>(JSON.parse(read("search/index.json")).shards);
+      const key = shardFor(tok, keys);
+      if (!key) return [];
+      const sh = JSON.parse(read(`search/s/${key}.json`));
+      return ((sh.tokens[tok] ?? []) as number[]).map((i) => sh.docs[i][1] as string);
+    };
+    expect(shardDocs("rotate")).toEqual(["rotate_secret_key"]);
+    expect(shardDocs("write")).toEqual([]);
+    expect(JSON.parse(read("browse/recent/index.json")).items.map((x: { name: string }) => x.name)).toContain(
+      "rotate_secret_key",
+    );
+
+    // a new classification (no probe) re-renders that server and the browse pages it appears in
+    const del = serverTools(cat.sqlite, files.id).find((t) => t.name === "delete_file")!;
+    saveClassification(cat.sqlite, del.hash, { ...del.classification!, risk: "low", classifierVersion: "test-2" });
+    const rc = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(rc.serversRendered).toBe(1);
+    expect(JSON.parse(read(`tools/${files.slug}/delete-file/index.json`)).classification.risk).toBe("low");
+    expect(JSON.parse(read("browse/risk/low/index.json")).items.map((x: { name: string }) => x.name)).toContain(
+      "delete_file",
+    );
 
     // the files server disappears from every registry: all its pages go
     cat.sqlite.prepare("UPDATE sources SET last_seen = '2026-01-01' WHERE server_id = ?").run(files.id);
