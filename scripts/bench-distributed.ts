@@ -193,7 +193,7 @@ try {
     const bare = openCatalog(join(tmp, "ingest-bare.db"));
     const bareIds = mkServers(bare.sqlite);
     let t0 = performance.now();
-    bareIds.forEach((id, i) => ingestStage(bare.sqlite, id, results(i)));
+    for (const [i, id] of bareIds.entries()) ingestStage(bare.sqlite, id, results(i));
     const bareMs = performance.now() - t0;
     bare.close();
     // Through the queue: the ingest consumer alone (classify jobs it creates just wait).

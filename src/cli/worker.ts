@@ -15,6 +15,7 @@ interface WorkerFlags {
   maxStalled?: string;
   allowUnsandboxed?: boolean;
   allowPrivateNetwork?: boolean;
+  statusPort?: string;
 }
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -59,6 +60,7 @@ export function registerWorker(program: Command): void {
     .option("--lock-duration <ms>", "job lock lifetime: a dead worker's jobs come back after about this")
     .option("--stalled-interval <ms>", "how often to look for jobs of dead workers")
     .option("--max-stalled <n>", "worker deaths a job may cause before it fails (bounds poison jobs)")
+    .option("--status-port <port>", "serve a queue status page (HTML and /status.json) on this loopback port")
     .option("--allow-unsandboxed", "launch servers without bubblewrap when it is missing (unsafe)")
     .option("--allow-private-network", "let remote probes reach loopback and private addresses")
     .action(
@@ -77,6 +79,7 @@ export function registerWorker(program: Command): void {
           classifyConcurrency: positiveInt(flags.classifyConcurrency, "--classify-concurrency"),
           llmPerMinute: positiveInt(flags.llmPerMinute, "--llm-per-minute"),
           llm: flags.llm,
+          statusPort: flags.statusPort === undefined ? undefined : Number(flags.statusPort),
           tuning: {
             lockDuration: positiveInt(flags.lockDuration, "--lock-duration"),
             stalledInterval: positiveInt(flags.stalledInterval, "--stalled-interval"),

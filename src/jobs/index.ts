@@ -15,4 +15,5 @@ export {
 } from "./schedules.js";
 export * from "./schemas.js";
 export { internalErrorResult, rateLimitDelay, type StageWorkers, startStageWorkers } from "./stage-workers.js";
+export { startStatusServer, statusSnapshot } from "./status.js";
 export { runWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";

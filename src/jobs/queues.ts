@@ -28,8 +28,19 @@ export const RETENTION = {
  */
 export const JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   probe: { attempts: 3, backoff: { type: "exponential", delay: 5_000 }, ...RETENTION },
-  classify: { attempts: 5, backoff: { type: "exponential", delay: 2_000 }, ...RETENTION },
-  ingest: { attempts: 8, backoff: { type: "exponential", delay: 1_000 }, ...RETENTION },
+  // Classify and ingest jobs carry whole listings: keep fewer of them once done.
+  classify: {
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2_000 },
+    ...RETENTION,
+    removeOnComplete: { age: 6 * 3600, count: 5_000 },
+  },
+  ingest: {
+    attempts: 8,
+    backoff: { type: "exponential", delay: 1_000 },
+    ...RETENTION,
+    removeOnComplete: { age: 6 * 3600, count: 5_000 },
+  },
 };
 
 /** Lock and stall settings; tests shorten them so a killed worker's job comes back within seconds. */

@@ -7,6 +7,7 @@ import { workerClassifier } from "./classifier.js";
 import { type IngestConsumer, startIngestConsumer } from "./ingest-consumer.js";
 import { closeQueues, createRedis, openQueues, type QueueName, type StageQueue, type WorkerTuning } from "./queues.js";
 import { type StageWorkers, startStageWorkers } from "./stage-workers.js";
+import { startStatusServer } from "./status.js";
 
 export interface WorkerProcessOptions {
   /** Stages to work on; `ingest` makes this process the catalog writer (it opens the database). */
@@ -24,6 +25,8 @@ export interface WorkerProcessOptions {
   log?: (line: string) => void;
   /** Resolves the returned promise's `stopped` when aborted, like a signal would. */
   signal?: AbortSignal;
+  /** Serve the queue status page (`/`, `/status.json`) on this loopback port. */
+  statusPort?: number;
   /** Handle SIGINT/SIGTERM: first finishes running jobs, second gives them up (default true). */
   handleSignals?: boolean;
 }
@@ -86,6 +89,9 @@ export async function runWorkerProcess(config: ResolvedConfig, o: WorkerProcessO
     closeCatalog?.();
     throw err;
   }
+  const status =
+    o.statusPort !== undefined ? await startStatusServer(redis, config.queuePrefix, queues, o.statusPort) : undefined;
+  if (status) log(`queue status page at ${status.url}/`);
   log(`worker ${process.pid}: working on ${o.queues.join(", ")} (prefix ${config.queuePrefix})`);
 
   await new Promise<void>((resolve) => {
@@ -110,6 +116,7 @@ export async function runWorkerProcess(config: ResolvedConfig, o: WorkerProcessO
     }
     o.signal?.addEventListener("abort", () => stop(false), { once: true });
   });
+  await status?.close();
   await closeQueues(queues);
   await redis.quit().catch(() => redis.disconnect());
   closeCatalog?.();
