@@ -243,19 +243,23 @@ export interface ToolSummary {
   flags: string[];
 }
 
+/** The columns a list row needs: no definitions or schemas, which can be large and would only be parsed to be dropped. */
+const TOOL_SUMMARY_COLUMNS = `t.id, t.server_id, t.name, t.slug, t.title, t.description, t.annotations,
+  c.access AS c_access, c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags,
+  s.name AS server_name, s.slug AS server_slug`;
+
 function toToolSummary(r: Record<string, unknown>): ToolSummary {
-  const t = toToolRow(r);
   return {
-    server: { id: t.serverId, slug: r.server_slug as string, name: r.server_name as string },
-    name: t.name,
-    slug: t.slug,
-    title: t.title,
-    description: t.description,
-    annotations: t.annotations,
-    category: t.classification?.category ?? null,
-    risk: t.classification?.risk ?? null,
-    access: t.classification?.access ?? null,
-    flags: t.classification?.flags ?? [],
+    server: { id: r.server_id as number, slug: r.server_slug as string, name: r.server_name as string },
+    name: r.name as string,
+    slug: r.slug as string,
+    title: (r.title as string) ?? null,
+    description: (r.description as string) ?? null,
+    annotations: typeof r.annotations === "string" ? (JSON.parse(r.annotations) as Record<string, unknown>) : null,
+    category: (r.c_category as string) ?? null,
+    risk: (r.c_risk as string) ?? null,
+    access: (r.c_access as string) ?? null,
+    flags: typeof r.c_flags === "string" ? (JSON.parse(r.c_flags) as string[]) : [],
   };
 }
 
@@ -305,7 +309,7 @@ export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<
     where.push("EXISTS (SELECT 1 FROM json_each(c.flags) fl WHERE fl.value = ? OR fl.value LIKE ? || ':%')");
     args.push(q.flag, q.flag);
   }
-  const select = `SELECT ${TOOL_COLUMNS}, s.name AS server_name, s.slug AS server_slug`;
+  const select = `SELECT ${TOOL_SUMMARY_COLUMNS}`;
   if (sort === "relevance" && match) {
     const cursor = q.cursor ? decodeCursor(q.cursor, sort, 2) : null;
     const rows = tieredSearch(
