@@ -46,7 +46,8 @@ function bareServer(dbPath: string): Promise<number> {
     "SELECT hash, raw, first_seen, last_seen FROM tool_versions WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id",
   );
   const toolsOf = db.prepare(
-    `SELECT ${cols} FROM tools t ${cls} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+    `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags
+     FROM tools t ${cls} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
   );
   const probe = db.prepare("SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1");
   const sources = db.prepare(
@@ -54,7 +55,8 @@ function bareServer(dbPath: string): Promise<number> {
   );
   // The same two-tier relevance as the app: name/title matches, then the rest, each in rowid order.
   const search = db.prepare(
-    `SELECT ${cols}, s.slug AS server_slug, s.name AS server_name FROM
+    `SELECT t.id, t.server_id, t.name, t.slug, t.title, t.description, t.annotations, c.access AS c_access,
+     c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags, s.slug AS server_slug, s.name AS server_name FROM
      (SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND rowid > 0) f JOIN tools t ON t.id = f.fid
      JOIN servers s ON s.id = t.server_id ${cls} WHERE t.removed_at IS NULL ORDER BY f.fid LIMIT ?`,
   );
@@ -77,12 +79,14 @@ function bareServer(dbPath: string): Promise<number> {
     } else if (parts[2] === "servers" && parts.length === 4) {
       const s = serverBy.get(parts[3], parts[3]) as { id: number } | undefined;
       if (s) {
-        const tools = toolsOf.all(s.id) as { raw: string; c_category: string; c_risk: string }[];
+        const tools = toolsOf.all(s.id) as { raw_len: number; c_category: string; c_risk: string; c_flags: string }[];
         const byCategory: Record<string, number> = {};
         const byRisk: Record<string, number> = {};
+        let chars = 2 + Math.max(0, tools.length - 1);
         for (const t of tools) {
           byCategory[t.c_category] = (byCategory[t.c_category] ?? 0) + 1;
           byRisk[t.c_risk] = (byRisk[t.c_risk] ?? 0) + 1;
+          chars += t.raw_len;
         }
         body = {
           ...s,
@@ -90,8 +94,12 @@ function bareServer(dbPath: string): Promise<number> {
           sources: sources.all(s.id),
           byCategory,
           byRisk,
-          tokenCost: Math.ceil(JSON.stringify(tools.map((t) => JSON.parse(t.raw))).length / 4),
-          tools: tools.map((t) => ({ ...t, raw: undefined })),
+          tokenCost: Math.ceil(chars / 4),
+          tools: tools.map((t) => ({
+            ...t,
+            c_flags: JSON.parse(t.c_flags ?? "[]"),
+            tokenCost: Math.ceil(t.raw_len / 4),
+          })),
         };
       }
     } else if (parts[2] === "tools" && parts.length === 3) {
