@@ -29,14 +29,15 @@ export interface DistributedCrawlFlags {
 export function crawlJobFrom(config: ResolvedConfig, flags: DistributedCrawlFlags): CrawlJob {
   const ids = flags.source ?? ["seed"];
   return {
-    sources: ids.map((id) => ({
-      id,
-      ...(flags.registryUrl ? { baseUrl: flags.registryUrl } : {}),
-      ...((flags.registryPath ?? (id === "seed" ? config.seedsDir : undefined))
-        ? { path: flags.registryPath ?? config.seedsDir }
-        : {}),
-      ...(flags.incremental ? { incremental: true } : {}),
-    })),
+    sources: ids.map((id) => {
+      const path = flags.registryPath ?? (id === "seed" ? config.seedsDir : undefined);
+      return {
+        id,
+        ...(flags.registryUrl ? { baseUrl: flags.registryUrl } : {}),
+        ...(path ? { path } : {}),
+        ...(flags.incremental ? { incremental: true } : {}),
+      };
+    }),
     ...(flags.probe === false ? { probe: false } : {}),
     ...(flags.outputs === false ? { outputs: false } : {}),
     ...(flags.only?.length ? { only: flags.only } : {}),

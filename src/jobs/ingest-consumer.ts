@@ -150,7 +150,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         sqlite
           .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'failed', stats = ? WHERE id = ?")
           .run(new Date().toISOString(), JSON.stringify({ runKey, error: error.message }), runId);
-        await st.finish("failed", { error: error.message ?? "bad input" });
+        await st.finish("failed", { error: error.message ?? "bad input", code: "bad_input" });
         throw new UnrecoverableError(error.message ?? "bad input");
       }
     }
@@ -356,6 +356,12 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       const jobs = await queues[q].getFailed(0, 999);
       for (const j of jobs) {
         const data = (j?.data ?? {}) as { runKey?: string; serverId?: number; server?: string };
+        if (j && q === "ingest" && (j.name === INGEST.crawl || j.name === INGEST.finish)) {
+          // The run itself cannot start or end: say so, so whoever watches it stops waiting.
+          const runKey = data.runKey ?? runKeyFrom(j.id ?? "");
+          if (runs.has(runKey)) await state(runKey).finish("failed", { error: j.failedReason || "failed" });
+          continue;
+        }
         if (!j || !data.runKey || !runs.has(data.runKey) || typeof data.serverId !== "number") continue;
         const st = state(data.runKey);
         if (await st.isDone(data.serverId)) continue;

@@ -27,6 +27,8 @@ export interface RunInfo {
   counters: Record<string, number>;
   summary?: unknown;
   error?: string;
+  /** AppError code of a failed run (e.g. bad_input for a broken seed file). */
+  code?: string;
 }
 
 /** Keeps finished runs' state this long (the catalog's crawl_runs row is the permanent record). */
@@ -55,6 +57,7 @@ export function runState(redis: Redis, prefix: string, runKey: string) {
         counters,
         summary: h.summary ? JSON.parse(h.summary) : undefined,
         error: h.error,
+        code: h.code,
       };
     },
     async init(runId: number, options: Record<string, unknown>): Promise<void> {

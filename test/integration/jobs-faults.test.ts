@@ -87,6 +87,27 @@ describe("distributed crawl under faults", () => {
     await Promise.all(ws.map((w) => stopWorker(w)));
   });
 
+  it("SIGTERM while probing: the worker finishes its running jobs, then exits 0; nothing is probed twice", async () => {
+    const redis = await startRedis();
+    redises.push(redis);
+    const seeds = writeSeeds(join(tmp, "gs-seeds"), fixture.url, 4, { delayMs: 2_000 });
+    const env = envFor(redis, "gs");
+    const w = worker(env, ["--concurrency", "4"]);
+    const classifyOnly = worker(env, ["--queues", "classify"]);
+    const before = new Map(fixture.listed);
+    const cli = startCli(["crawl", "--distributed", "--no-outputs", "--registry-path", seeds], env);
+    const fresh = () => [...fixture.listed.entries()].filter(([n, c]) => n < 4 && c > (before.get(n) ?? 0)).length;
+    await until(() => fresh() >= 4, 30_000, 20);
+    w.proc.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    expect(w.output()).toContain("finishing running jobs");
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 servers, 4 probed \(ok 4\), 12 tools listed/);
+    for (let n = 0; n < 4; n++) expect((fixture.listed.get(n) ?? 0) - (before.get(n) ?? 0)).toBe(1);
+    await stopWorker(classifyOnly);
+  });
+
   it("a poison job that kills its worker every time ends failed with its reason after bounded attempts", async () => {
     const redis = await startRedis();
     redises.push(redis);
