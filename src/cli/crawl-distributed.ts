@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
-import { workerClassifier } from "../jobs/classifier.js";
 import { type IngestConsumer, ingestOwner, startIngestConsumer } from "../jobs/ingest-consumer.js";
 import { enqueueCrawl } from "../jobs/producers.js";
 import { formatProgress, watchRun } from "../jobs/progress.js";
 import { closeQueues, createRedis, openQueues } from "../jobs/queues.js";
 import type { CrawlJob } from "../jobs/schemas.js";
+import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { formatSummary } from "../pipeline/crawl.js";
 import { openCatalog } from "../store/db.js";
 import { type GlobalOptions, wantsJson } from "./common.js";
@@ -78,13 +78,12 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
     } else {
       const cat = openCatalog(config.dbPath);
       closeCatalog = () => cat.close();
-      const c = workerClassifier(config, { llm: flags.llm });
       ingest = await startIngestConsumer({
         connection: redis,
         prefix: config.queuePrefix,
         sqlite: cat.sqlite,
         config,
-        classifier: { version: c.version, classify: c.lenient.classify },
+        classifier: createCatalogClassifier(cat.sqlite, config, { llm: flags.llm }),
         queues,
         log: say,
       });

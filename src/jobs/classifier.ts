@@ -1,6 +1,7 @@
 import { CLASSIFIER_VERSION, createClassifier, MemoryLlmCache } from "../classify/index.js";
 import type { ResolvedConfig } from "../core/config.js";
 import type { Classification, RawTool } from "../core/types.js";
+import { llmOptionsFrom } from "../pipeline/classifier.js";
 import type { ToolClassifier } from "../pipeline/stages.js";
 
 /** The LLM gave up with HTTP 429 or 5xx: the job should wait (429) or be retried (5xx), not store a fallback. */
@@ -25,22 +26,10 @@ export function workerClassifier(
   config: ResolvedConfig,
   opts: { llm?: boolean } = {},
 ): ToolClassifier & { version: string; usesLlm: boolean; lenient: ToolClassifier } {
-  const useLlm = opts.llm !== false && !!config.llmApiKey && !!config.llmBaseUrl;
-  const inner = createClassifier({
-    cache: new MemoryLlmCache(),
-    llm: useLlm
-      ? {
-          baseURL: config.llmBaseUrl as string,
-          apiKey: config.llmApiKey as string,
-          model: config.llmModel,
-          threshold: config.llmThreshold,
-          tokenBudget: config.llmTokenBudget,
-          timeoutMs: config.llmTimeoutMs,
-          // One request per tool: waiting out a 429 is the queue's job (it pauses every worker, not one slot).
-          maxAttempts: 1,
-        }
-      : undefined,
-  });
+  const llm = opts.llm === false ? undefined : llmOptionsFrom(config);
+  const useLlm = !!llm;
+  // One request per tool: waiting out a 429 is the queue's job (it pauses every worker, not one slot).
+  const inner = createClassifier({ cache: new MemoryLlmCache(), llm: llm ? { ...llm, maxAttempts: 1 } : undefined });
   return {
     version: CLASSIFIER_VERSION,
     usesLlm: useLlm,

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
+import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { probeOptionsFrom, probeStage } from "../pipeline/stages.js";
 import { openCatalog } from "../store/db.js";
 import { workerClassifier } from "./classifier.js";
@@ -57,11 +58,8 @@ export async function runWorkerProcess(config: ResolvedConfig, o: WorkerProcessO
         prefix: config.queuePrefix,
         sqlite: cat.sqlite,
         config,
-        // End-of-run catch-up runs here; a fallback beats leaving a definition unclassified.
-        classifier: (() => {
-          const c = workerClassifier(config, { llm: o.llm });
-          return { version: c.version, classify: c.lenient.classify };
-        })(),
+        // The writer classifies like the embedded crawl (LLM answers cached in the catalog) for the end-of-run catch-up.
+        classifier: createCatalogClassifier(cat.sqlite, config, { llm: o.llm }),
         queues,
         tuning: o.tuning,
         log,

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLASSIFIER_VERSION, createClassifier } from "../../src/classify/index.js";
 import { loadConfig } from "../../src/core/config.js";
+import { createCatalogClassifier } from "../../src/pipeline/classifier.js";
 import { runCrawl } from "../../src/pipeline/crawl.js";
 import { exportLines } from "../../src/pipeline/export.js";
 import { createProgress } from "../../src/pipeline/progress.js";
@@ -104,11 +104,10 @@ describe("distributed crawl", () => {
       { env: {}, cwd: tmp },
     );
     const cat = openCatalog(config.dbPath);
-    const heuristics = createClassifier();
     await runCrawl(
       cat,
       config,
-      { version: CLASSIFIER_VERSION, classify: (t) => heuristics.classify(t) },
+      createCatalogClassifier(cat.sqlite, config, { llm: false }),
       { outputs: false },
       createProgress(process.stderr, true),
     );
