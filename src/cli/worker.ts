@@ -49,8 +49,9 @@ export function registerWorker(program: Command): void {
   program
     .command("worker")
     .description(
-      "run BullMQ workers for the distributed crawl (needs REDIS_URL). probe and classify workers share nothing\n" +
-        "but Redis; exactly one process per deployment runs `--queues ingest` and writes the catalog",
+      "run BullMQ workers for the distributed crawl (needs REDIS_URL).\n" +
+        "probe and classify workers share nothing but Redis; exactly one process per deployment runs\n" +
+        "`--queues ingest` and writes the catalog",
     )
     .option("--queues <list>", `comma-separated: ${QUEUE_NAMES.join(", ")}`, "probe,classify")
     .option("--concurrency <n>", "probe jobs at once in this process (default: config concurrency)")
