@@ -135,6 +135,25 @@ describe("distributed crawl", () => {
     for (const w of ws) expect(w.output()).toContain("stopped");
   });
 
+  it("with a standing `worker --queues ingest`, crawl --distributed only enqueues and watches", async () => {
+    const seeds = writeSeeds(join(tmp, "so-seeds"), fixture.url, 5);
+    const d = deployment("so");
+    const writerDb = join(tmp, "so-writer", "catalog.db");
+    const writer = spawnWorker({ ...d.env, MCP_CENSUS_DB: writerDb }, ["--queues", "ingest"]);
+    workers.push(writer);
+    await until(() => writer.output().includes("working on ingest"), 30_000);
+    const [stage] = startWorkers(d.env, 1);
+    const cli = startCli(["crawl", "--distributed", "--no-outputs", "--registry-path", seeds], d.env);
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the catalog is written by the ingest consumer \S+\/\d+\//);
+    expect(r.stdout).toMatch(/5 servers, 5 probed \(ok 5\), 15 tools listed/);
+    checkCatalog(writerDb, 5);
+    if (stage) await stopWorker(stage);
+    await stopWorker(writer);
+    expect(writer.output()).toContain("stopped");
+  });
+
   it("kill -9 of a worker in the middle of probing: the crawl completes, nothing twice", async () => {
     const seeds = writeSeeds(join(tmp, "kp-seeds"), fixture.url, 8, { delayMs: 1500 });
     const d = deployment("kp");
