@@ -8,6 +8,7 @@ import { registerPin } from "./pin.js";
 import { registerPolicy } from "./policy.js";
 import { registerProbe } from "./probe.js";
 import { registerScan } from "./scan.js";
+import { registerSchedule } from "./schedule.js";
 import { registerServe } from "./serve.js";
 import { registerSite } from "./site.js";
 import { registerStats } from "./stats.js";
@@ -41,6 +42,7 @@ for (const register of [
   registerServe,
   registerMcp,
   registerWorker,
+  registerSchedule,
   registerChanges,
   registerPin,
   registerExport,

@@ -7,13 +7,11 @@ import type { Redis } from "ioredis";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
-import { deliverWebhooks, recordChanges, WebhookConfigSchema } from "../history/index.js";
+import { recordChanges } from "../history/index.js";
 import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
+import { type FinishResult, finishCrawl, sourceErrorsOf } from "../pipeline/finish.js";
 import { classifyStage, ingestStage, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
-import { writeAllPolicies } from "../policy/index.js";
 import { crawlSource, createAdapter } from "../registries/index.js";
-import { buildSite } from "../site/index.js";
-import { unclassifiedTools } from "../store/catalog.js";
 import { listServers } from "../store/queries.js";
 import { ids, runKeyFrom } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
@@ -242,31 +240,17 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     if (!info) throw new UnrecoverableError(`no state for run ${d.runKey}`);
     if (info.status === "done") return info.summary;
     await st.set({ status: "finishing" });
-    const rest = unclassifiedTools(sqlite, classifier.version);
-    if (rest.length) {
-      const done = await classifyStage(rest, classifier);
-      storeClassifications(sqlite, done);
-      await st.add("classified", done.length);
-    }
     const opts = info.options as { outputs?: boolean; t0?: number };
-    // Same end-of-run steps as the embedded crawl: change webhooks, then policies and the site.
-    let webhooks: CrawlSummary["webhooks"];
-    if (o.config.webhookUrls.length) {
-      const hooks = WebhookConfigSchema.safeParse({
-        urls: o.config.webhookUrls,
-        secret: o.config.webhookSecret,
-        minSeverity: o.config.webhookMinSeverity,
-      });
-      if (!hooks.success) throw new UnrecoverableError(`invalid webhook settings: ${hooks.error.issues[0]?.message}`);
-      webhooks = await deliverWebhooks(sqlite, hooks.data);
+    // The same end-of-run steps as the embedded crawl.
+    let fin: FinishResult;
+    try {
+      fin = await finishCrawl(sqlite, o.config, classifier, { outputs: opts.outputs });
+    } catch (err) {
+      if (err instanceof AppError && err.code === "config_invalid") throw new UnrecoverableError(err.message);
+      throw err;
     }
-    let policies: CrawlSummary["policies"];
-    let site: CrawlSummary["site"];
-    if (opts.outputs !== false) {
-      policies = writeAllPolicies(sqlite, o.config.outDir);
-      const s = await buildSite(sqlite, `${o.config.outDir}/site`);
-      site = { pagesWritten: s.pagesWritten, pagesUnchanged: s.pagesUnchanged, pagesDeleted: s.pagesDeleted };
-    }
+    if (fin.classified) await st.add("classified", fin.classified);
+    const { webhooks, policies, site } = fin;
     const fresh = (await st.get())!;
     const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
     const sources: CrawlSummary["sources"] = {};
@@ -275,11 +259,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const outcomes: CrawlSummary["outcomes"] = {};
     for (const [k, v] of Object.entries(c))
       if (k.startsWith("outcome.")) outcomes[k.slice(8) as keyof typeof outcomes] = v;
-    const sourceErrors = (
-      sqlite
-        .prepare("SELECT source_id AS source, error FROM source_errors WHERE run_id = ? ORDER BY id")
-        .all(fresh.runId ?? 0) as { source: string; error: string }[]
-    ).map((e) => ({ source: e.source, error: oneLine(e.error) }));
+    const sourceErrors = sourceErrorsOf(sqlite, fresh.runId ?? 0);
     const summary: CrawlSummary = {
       runId: fresh.runId ?? 0,
       sources,

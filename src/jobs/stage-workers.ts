@@ -3,29 +3,12 @@ import { type Job, type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { oneLine } from "../core/errors.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
-import { classifyStage, type ToolClassifier } from "../pipeline/stages.js";
+import { classifyStage, internalErrorResult, type ToolClassifier } from "../pipeline/stages.js";
 import { ids } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type StageQueue, tuned, type WorkerTuning } from "./queues.js";
 import { ClassifyJobSchema, ProbeJobSchema, validate } from "./schemas.js";
 
-/** The result stored when probing itself threw (our bug, not the server's): the same words as the embedded crawl. */
-export function internalErrorResult(err: unknown): ProbeResult {
-  return {
-    outcome: "protocol_error",
-    transport: "unknown",
-    launch: {},
-    error: `internal error while probing: ${oneLine(err)}`,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    timings: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    placeholders: [],
-    warnings: [],
-  };
-}
+export { internalErrorResult } from "../pipeline/stages.js";
 
 /**
  * How long to pause the classify queue when the LLM said 429 (Retry-After / retry-after-ms when given), or

@@ -1,13 +1,11 @@
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
-import { deliverWebhooks, recordChanges, WebhookConfigSchema } from "../history/index.js";
-import { writeAllPolicies } from "../policy/index.js";
+import { recordChanges } from "../history/index.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
-import { buildSite } from "../site/index.js";
-import { unclassifiedTools } from "../store/catalog.js";
 import type { Catalog } from "../store/db.js";
 import { listServers, type ServerRow } from "../store/queries.js";
+import { finishCrawl, sourceErrorsOf } from "./finish.js";
 import { createProgress, forEachLimit, type Progress } from "./progress.js";
 import {
   classifyStage,
@@ -118,11 +116,7 @@ export async function runCrawl(
       // failure is recorded and the other sources and servers still go on.
       if (stats.error?.code === "bad_input") throw new AppError("bad_input", stats.error.message);
     }
-    summary.sourceErrors = (
-      sqlite
-        .prepare("SELECT source_id AS source, error FROM source_errors WHERE run_id = ? ORDER BY id")
-        .all(runId) as { source: string; error: string }[]
-    ).map((e) => ({ source: e.source, error: oneLine(e.error) }));
+    summary.sourceErrors = sourceErrorsOf(sqlite, runId);
     let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
     if (opts.only?.length) {
       const want = new Set(opts.only);
@@ -168,34 +162,11 @@ export async function runCrawl(
       progress.finish();
     }
 
-    // Definitions left unclassified (e.g. after a classifier upgrade) are caught up here.
-    const rest = unclassifiedTools(sqlite, classifier.version);
-    if (rest.length) {
-      const done = await classifyStage(rest, classifier);
-      storeClassifications(sqlite, done);
-      summary.classified += done.length;
-    }
-
-    if (config.webhookUrls.length) {
-      const hooks = WebhookConfigSchema.safeParse({
-        urls: config.webhookUrls,
-        secret: config.webhookSecret,
-        minSeverity: config.webhookMinSeverity,
-      });
-      if (!hooks.success)
-        throw new AppError("config_invalid", `invalid webhook settings: ${hooks.error.issues[0]?.message}`);
-      summary.webhooks = await deliverWebhooks(sqlite, hooks.data);
-    }
-
-    if (opts.outputs !== false) {
-      summary.policies = writeAllPolicies(sqlite, config.outDir);
-      const site = await buildSite(sqlite, `${config.outDir}/site`);
-      summary.site = {
-        pagesWritten: site.pagesWritten,
-        pagesUnchanged: site.pagesUnchanged,
-        pagesDeleted: site.pagesDeleted,
-      };
-    }
+    const fin = await finishCrawl(sqlite, config, classifier, { outputs: opts.outputs });
+    summary.classified += fin.classified;
+    if (fin.webhooks) summary.webhooks = fin.webhooks;
+    if (fin.policies) summary.policies = fin.policies;
+    if (fin.site) summary.site = fin.site;
     summary.durationMs = Date.now() - t0;
     sqlite
       .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'done', stats = ? WHERE id = ?")
