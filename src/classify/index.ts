@@ -1,13 +1,13 @@
 import type { Classification, Risk, ToolInput } from "../core/types.js";
 import { detectFlags } from "./flags.js";
 import { classifyHeuristic, deriveCategory } from "./heuristics.js";
-import { type LlmAnswer, LlmClient, llmCacheKey } from "./llm.js";
+import { type LlmAnswer, LlmClient, LlmUnavailableError, llmCacheKey } from "./llm.js";
 import type { LlmCache } from "./llm-cache.js";
 import { CLASSIFIER_VERSION } from "./version.js";
 
 export { detectFlags } from "./flags.js";
 export { classifyHeuristic, deriveCategory, splitName } from "./heuristics.js";
-export { LlmAnswerSchema, LlmClient, llmCacheKey } from "./llm.js";
+export { LlmAnswerSchema, LlmClient, LlmUnavailableError, llmCacheKey } from "./llm.js";
 export { type LlmCache, MemoryLlmCache, SqliteLlmCache } from "./llm-cache.js";
 export { CLASSIFIER_VERSION, PROMPT_VERSION } from "./version.js";
 
@@ -31,6 +31,11 @@ export interface ClassifierOptions {
   cache?: LlmCache;
   /** Ask the LLM for every tool, whatever the heuristic confidence (`--llm all`). */
   forceLlm?: boolean;
+  /**
+   * What to do when the endpoint stays unavailable (429/5xx): fall back to heuristics (default), or throw
+   * LlmUnavailableError so a queue can wait out the rate limit and retry instead.
+   */
+  onUnavailable?: "fallback" | "throw";
 }
 
 export interface ClassifierStats {
@@ -148,7 +153,11 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     const out = await llm.classify(tool);
     st.llmRequests += llm.requests - before;
     st.tokens += out.tokens;
-    if (!out.ok) return fallback(h, out.reason);
+    if (!out.ok) {
+      const unavailable = out.status !== undefined && (out.status === 429 || out.status >= 500);
+      if (unavailable && opts.onUnavailable === "throw") throw new LlmUnavailableError(out.status!, out.retryAfterMs);
+      return fallback(h, out.reason);
+    }
     st.llmAnswers++;
     opts.cache?.set(key, out.answer);
     return fromLlmAnswer(tool, out.answer, h, "llm", llm.model);

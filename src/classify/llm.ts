@@ -78,7 +78,22 @@ export interface LlmSettings {
 /** Outcome of one LLM classification: an answer, or the reason the heuristics must decide. */
 export type LlmOutcome =
   | { ok: true; answer: LlmAnswer; tokens: number }
-  | { ok: false; reason: string; tokens: number };
+  | { ok: false; reason: string; tokens: number; status?: number; retryAfterMs?: number };
+
+/** The endpoint is unavailable (429 or 5xx after the allowed attempts); thrown only when the caller asks to. */
+export class LlmUnavailableError extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`LLM answered HTTP ${status}`);
+    this.name = "LlmUnavailableError";
+  }
+  /** Queue code for a rate limit, so workers wait instead of failing the job. */
+  get code(): string | undefined {
+    return this.status === 429 ? "rate_limited" : undefined;
+  }
+}
 
 /** The definition fields that make a tool what it is; the cache key hashes exactly these. */
 export function definitionOf(tool: ToolInput): Record<string, unknown> {
@@ -158,6 +173,8 @@ export class LlmClient {
   async classify(tool: ToolInput): Promise<LlmOutcome> {
     let tokens = 0;
     let lastReason = "no attempt made";
+    let lastStatus: number | undefined;
+    let lastWait: number | undefined;
     for (let attempt = 1; attempt <= this.s.maxAttempts; attempt++) {
       if (!this.hasBudget()) return { ok: false, reason: "token budget exhausted", tokens };
       let wait: number | undefined;
@@ -202,6 +219,8 @@ export class LlmClient {
           lastReason = `HTTP ${status}`;
           if (status !== 429 && status < 500) return { ok: false, reason: lastReason, tokens };
           wait = retryAfterMs(err.headers);
+          lastStatus = status;
+          lastWait = wait;
         } else if (err instanceof APIError) {
           lastReason = `connection failed: ${err.message.slice(0, 120)}`;
         } else {
@@ -215,10 +234,24 @@ export class LlmClient {
       if (attempt < this.s.maxAttempts) {
         const backoff = this.s.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
         const delay = wait ?? backoff;
-        if (delay > this.s.maxRetryDelayMs) return { ok: false, reason: `${lastReason}; Retry-After too long`, tokens };
+        if (delay > this.s.maxRetryDelayMs) {
+          return {
+            ok: false,
+            reason: `${lastReason}; Retry-After too long`,
+            tokens,
+            status: lastStatus,
+            retryAfterMs: wait,
+          };
+        }
         await sleep(delay);
       }
     }
-    return { ok: false, reason: `${lastReason} after ${this.s.maxAttempts} attempts`, tokens };
+    return {
+      ok: false,
+      reason: `${lastReason} after ${this.s.maxAttempts} attempts`,
+      tokens,
+      status: lastStatus,
+      retryAfterMs: lastWait,
+    };
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type ClassifierLlmOptions,
   createClassifier,
+  LlmUnavailableError,
   MemoryLlmCache,
   SqliteLlmCache,
 } from "../../src/classify/index.js";
@@ -172,6 +173,19 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
     expect(c.source).toBe("heuristic");
     expect(c.signals.at(-1)).toMatch(/LLM not used: HTTP 500 after 3 attempts/);
     expect(cl.stats().fallbacks).toBe(1);
+  });
+
+  it("throws a typed LlmUnavailableError with Retry-After when asked to, so a queue can wait", async () => {
+    fallbackReply = { kind: "status", status: 429, headers: { "retry-after": "7" } };
+    const cl = createClassifier({ llm: llm({ maxAttempts: 1 }), onUnavailable: "throw" });
+    const err = await cl.classify(unsure).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LlmUnavailableError);
+    expect((err as LlmUnavailableError).status).toBe(429);
+    expect((err as LlmUnavailableError).retryAfterMs).toBe(7000);
+    expect((err as LlmUnavailableError).code).toBe("rate_limited");
   });
 
   it("does not retry a 400", async () => {
