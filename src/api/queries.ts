@@ -19,7 +19,10 @@ const statements = new WeakMap<Database.Database, Map<string, Database.Statement
 /** A prepared statement, cached per connection: the hot paths run the same few SQL texts again and again. */
 export function prep(sqlite: Database.Database, sql: string): Database.Statement {
   let m = statements.get(sqlite);
-  if (!m) statements.set(sqlite, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    statements.set(sqlite, m);
+  }
   let st = m.get(sql);
   if (!st) {
     st = sqlite.prepare(sql);
