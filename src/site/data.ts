@@ -114,9 +114,23 @@ export function loadServerBundle(
   }[]) {
     const list = versions.get(v.name) ?? [];
     if (!list.length) versions.set(v.name, list);
-    list.push({ hash: v.hash, raw: JSON.parse(v.raw) as RawTool, firstSeen: v.firstSeen, lastSeen: v.lastSeen });
+    list.push(lazyVersion(v));
   }
   return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions };
+}
+
+/** A version whose raw definition is parsed only when read (most tools have one version and never need it). */
+function lazyVersion(v: { hash: string; raw: string; firstSeen: string; lastSeen: string }): VersionRow {
+  let parsed: RawTool | undefined;
+  return {
+    hash: v.hash,
+    firstSeen: v.firstSeen,
+    lastSeen: v.lastSeen,
+    get raw(): RawTool {
+      parsed ??= JSON.parse(v.raw) as RawTool;
+      return parsed;
+    },
+  };
 }
 
 /** Prepared statements reused across servers during a build. */

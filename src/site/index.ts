@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type Database from "better-sqlite3";
 import { classifiedSince, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
@@ -93,12 +94,22 @@ export async function buildSite(
     searchBytes: 0,
     policies: !!policy,
   };
+  const pending = new Set<Promise<void>>();
   try {
     const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
     const force = !!opts.full || state.meta("version") !== version;
     if (force) state.resetDerived();
-    const dirs = new Set<string>();
-    const write = (path: string, content: string, owner: number) => {
+    // Writes go through libuv's thread pool, a bounded number at a time, so rendering the next pages overlaps with
+    // writing the last ones. A directory is created once; its files wait for it.
+    const dirs = new Map<string, Promise<unknown>>();
+    let writeError: unknown;
+    const drain = async (max: number) => {
+      while (pending.size > max) await Promise.race(pending);
+      if (writeError) throw writeError;
+    };
+    const write = (path: string, text: string, owner: number) => {
+      // Encode once: the same bytes are hashed and written.
+      const content = Buffer.from(text);
       const h = hashContent(content);
       if (!force && state.fileHash(path) === h) {
         res.pagesUnchanged++;
@@ -106,14 +117,22 @@ export async function buildSite(
       }
       const full = join(root, path);
       const dir = dirname(full);
-      if (!dirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        dirs.add(dir);
+      let made = dirs.get(dir);
+      if (!made) {
+        made = mkdir(dir, { recursive: true });
+        dirs.set(dir, made);
       }
-      writeFileSync(full, content);
+      const p: Promise<void> = made
+        .then(() => writeFile(full, content))
+        .catch((err: unknown) => {
+          writeError ??= err;
+          state.deleteFile(path);
+        })
+        .finally(() => pending.delete(p));
+      pending.add(p);
       state.putFileHash(path, h, owner);
       res.pagesWritten++;
-      res.bytes += Buffer.byteLength(content);
+      res.bytes += content.length;
     };
     const remove = (path: string) => {
       try {
@@ -133,8 +152,12 @@ export async function buildSite(
         }
       }
     };
-    const prune = (owner: number, keep: Set<string>) => {
-      for (const p of state.filesOf(owner)) if (!keep.has(p)) remove(p);
+    // Deleting can empty a directory a queued write is about to use: let the writes land first.
+    const prune = async (owner: number, keep: Set<string>) => {
+      const stale = state.filesOf(owner).filter((p) => !keep.has(p));
+      if (!stale.length) return;
+      await drain(0);
+      for (const p of stale) remove(p);
     };
 
     // 1. Servers: re-render only those whose own data or classifications changed.
@@ -146,11 +169,11 @@ export async function buildSite(
     for (const id of oldFps.keys()) {
       if (fps.has(id)) continue;
       for (const t of state.tokensOf(id)) touchedTokens.add(t);
-      prune(id, new Set());
+      await prune(id, new Set());
       state.deleteServer(id);
       res.serversRemoved++;
     }
-    for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) prune(owner, new Set());
+    for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) await prune(owner, new Set());
     const stmts = prepareBundleStatements(sqlite);
     let done = 0;
     for (const [id, { fp }] of fps) {
@@ -166,13 +189,14 @@ export async function buildSite(
             write(f.path, f.content, id);
             keep.add(f.path);
           }
-          prune(id, keep);
+          await prune(id, keep);
           const postings = serverPostings(meta, tools);
           if (!force) for (const [t] of postings) touchedTokens.add(t);
           state.putServer(meta, fp, tools, postings);
           res.serversRendered++;
         }
       }
+      await drain(64);
       if (++done % 500 === 0) {
         state.db.exec("COMMIT; BEGIN");
         opts.onProgress?.({ phase: "servers", done, total: fps.size });
@@ -289,14 +313,17 @@ export async function buildSite(
     state.setMeta("searchKeys", JSON.stringify(sorted));
     res.searchShards = sorted.length;
 
-    prune(GLOBAL, expected);
+    await drain(0);
+    await prune(GLOBAL, expected);
     state.setMeta("version", version);
     state.db.exec("COMMIT");
     return res;
   } catch (err) {
+    // Files already written are recorded; what failed is not, so the next build writes it again.
     if (state.db.inTransaction) state.db.exec("COMMIT");
     throw err;
   } finally {
+    await Promise.allSettled(pending);
     state.close();
   }
 }

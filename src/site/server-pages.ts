@@ -62,7 +62,7 @@ export function estimateTokens(tools: ToolRow[]): number {
   return Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4);
 }
 
-const RELATED = 30;
+const RELATED = 12;
 const JSON_INDENT = 0;
 const toJson = (v: unknown) => `${JSON.stringify(v, null, JSON_INDENT)}\n`;
 const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "never");
