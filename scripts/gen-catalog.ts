@@ -358,6 +358,10 @@ export function generateCatalog(o: GenCatalogOpts): GenCatalogResult {
     })();
     o.onProgress?.(Math.min(o.servers, start + batch), o.servers);
   }
+  // Bulk inserts bypass saveClassification, so copy each tool's current category and risk once at the end.
+  sqlite.exec(`UPDATE tools SET
+    category = (SELECT c.category FROM classifications c WHERE c.hash = tools.hash ORDER BY c.created_at DESC LIMIT 1),
+    risk = (SELECT c.risk FROM classifications c WHERE c.hash = tools.hash ORDER BY c.created_at DESC LIMIT 1)`);
   sqlite.pragma("wal_checkpoint(TRUNCATE)");
   cat.close();
   return {

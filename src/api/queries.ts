@@ -172,15 +172,15 @@ export function listServerPage(sqlite: Database.Database, q: ServerListQuery): P
   if (q.category || q.risk) {
     const cond: string[] = [];
     if (q.category) {
-      cond.push("c.category = ?");
+      cond.push("t.category = ?");
       args.push(q.category);
     }
     if (q.risk) {
-      cond.push("c.risk = ?");
+      cond.push("t.risk = ?");
       args.push(q.risk);
     }
     where.push(
-      `EXISTS (SELECT 1 FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = s.id AND t.removed_at IS NULL AND ${cond.join(" AND ")})`,
+      `EXISTS (SELECT 1 FROM tools t WHERE t.server_id = s.id AND t.removed_at IS NULL AND ${cond.join(" AND ")})`,
     );
   }
   const select = `SELECT s.*, p.outcome AS probe_outcome, p.started_at AS probe_at,
@@ -295,11 +295,11 @@ export function listToolPage(sqlite: Database.Database, q: ToolListQuery): Page<
     args.push(requireServer(sqlite, q.server).id);
   }
   if (q.category) {
-    where.push("c.category = ?");
+    where.push("t.category = ?");
     args.push(q.category);
   }
   if (q.risk) {
-    where.push("c.risk = ?");
+    where.push("t.risk = ?");
     args.push(q.risk);
   }
   if (q.annotation === "any") where.push("t.annotations IS NOT NULL AND t.annotations NOT IN ('{}', 'null')");

@@ -271,13 +271,16 @@ export function ingestProbe(
       `INSERT INTO tool_versions (server_id, tool_name, hash, raw, first_seen, last_seen, first_probe_id)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, tool_name, hash) DO UPDATE SET last_seen = excluded.last_seen`,
     );
+    // category/risk come from the definition's newest classification, when it was classified before (e.g. elsewhere).
+    const CURRENT = (col: string) =>
+      `(SELECT c.${col} FROM classifications c WHERE c.hash = ? ORDER BY c.created_at DESC, c.rowid DESC LIMIT 1)`;
     const insTool = sqlite.prepare(
-      `INSERT INTO tools (server_id, name, slug, title, description, input_schema, output_schema, annotations, raw, hash, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tools (server_id, name, slug, title, description, input_schema, output_schema, annotations, raw, hash, first_seen, last_seen, category, risk)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${CURRENT("category")}, ${CURRENT("risk")})`,
     );
     const updTool = sqlite.prepare(
       `UPDATE tools SET title = ?, description = ?, input_schema = ?, output_schema = ?, annotations = ?, raw = ?, hash = ?,
-        last_seen = ?, removed_at = NULL WHERE id = ?`,
+        last_seen = ?, removed_at = NULL, category = ${CURRENT("category")}, risk = ${CURRENT("risk")} WHERE id = ?`,
     );
     const touchTool = sqlite.prepare("UPDATE tools SET last_seen = ?, removed_at = NULL WHERE id = ?");
     for (const t of result.tools) {
@@ -307,10 +310,10 @@ export function ingestProbe(
         const base = slug;
         for (let i = 2; usedSlugs.has(slug); i++) slug = `${base}-${i}`;
         usedSlugs.add(slug);
-        insTool.run(serverId, t.name, slug, ...fields, now, now);
+        insTool.run(serverId, t.name, slug, ...fields, now, now, hash, hash);
         out.added.push({ name: t.name, from: null, to: hash });
       } else if (prev.hash !== hash || prev.removed_at) {
-        updTool.run(...fields, now, prev.id);
+        updTool.run(...fields, now, hash, hash, prev.id);
         (prev.removed_at ? out.added : out.changed).push({
           name: t.name,
           from: prev.removed_at ? null : prev.hash,
@@ -375,6 +378,8 @@ export function saveClassification(sqlite: Database.Database, hash: string, c: C
       JSON.stringify(c.flags),
       c.source,
     );
+  // The newest classification is the current one: copy its category and risk onto the tools it describes.
+  sqlite.prepare("UPDATE tools SET category = ?, risk = ? WHERE hash = ?").run(c.category, c.risk, hash);
 }
 
 /** Current tool definitions (optionally of one server) that have no classification for this classifier version. */

@@ -122,11 +122,16 @@ export const tools = sqliteTable(
     firstSeen: text("first_seen").notNull(),
     lastSeen: text("last_seen").notNull(),
     removedAt: text("removed_at"),
+    /** Copies of the newest classification of `hash` (kept by saveClassification/ingestProbe) so filters use an index. */
+    category: text("category"),
+    risk: text("risk"),
   },
   (t) => [
     uniqueIndex("tools_server_name").on(t.serverId, t.name),
     uniqueIndex("tools_server_slug").on(t.serverId, t.slug),
     index("tools_hash").on(t.hash),
+    index("tools_category").on(t.category, t.serverId, t.name),
+    index("tools_risk").on(t.risk, t.serverId, t.name),
   ],
 );
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.js";
 import type { ProbeResult, RawTool, ServerEntry } from "../../src/core/types.js";
-import { ingestProbe, upsertSourceEntry } from "../../src/store/catalog.js";
+import { ingestProbe, saveClassification, upsertSourceEntry } from "../../src/store/catalog.js";
 import { type Catalog, openCatalog } from "../../src/store/db.js";
 import { catalogStats, findServer, serverSources, serverTools, toolVersions } from "../../src/store/queries.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -91,6 +91,45 @@ describe("catalog store", () => {
     expect(third.removed.map((d) => d.name)).toEqual(["delete_file"]);
     expect(toolVersions(cat.sqlite, serverId, "read_file")).toHaveLength(2);
     expect(serverTools(cat.sqlite, serverId).map((t) => t.name)).toEqual(["read_file"]);
+  });
+
+  it("keeps each tool's current category and risk beside it, following the newest classification", () => {
+    const { serverId } = upsertSourceEntry(cat.sqlite, {
+      sourceId: "seed",
+      sourceKey: "a",
+      entry: entry("io.x/a", "a"),
+      raw: {},
+    });
+    const r = ingestProbe(cat.sqlite, serverId, okProbe(tools));
+    const del = r.added.find((d) => d.name === "delete_file")!.to!;
+    const base = {
+      access: "write",
+      destructive: true,
+      financial: false,
+      confidence: 0.9,
+      signals: [],
+      flags: [],
+      source: "heuristic",
+    } as const;
+    saveClassification(cat.sqlite, del, {
+      ...base,
+      category: "Destructive",
+      risk: "critical",
+      classifierVersion: "v1",
+    });
+    const row = () => cat.sqlite.prepare("SELECT category, risk FROM tools WHERE name = 'delete_file'").get();
+    expect(row()).toEqual({ category: "Destructive", risk: "critical" });
+    saveClassification(cat.sqlite, del, { ...base, category: "Write", risk: "medium", classifierVersion: "v2" });
+    expect(row()).toEqual({ category: "Write", risk: "medium" });
+    expect(serverTools(cat.sqlite, serverId).find((t) => t.name === "delete_file")?.classification?.category).toBe(
+      "Write",
+    );
+    // The same definition listed by another server picks up the stored classification at ingest.
+    const b = upsertSourceEntry(cat.sqlite, { sourceId: "seed", sourceKey: "b", entry: entry("io.x/b", "b"), raw: {} });
+    ingestProbe(cat.sqlite, b.serverId, okProbe(tools));
+    expect(
+      cat.sqlite.prepare("SELECT count(*) AS n FROM tools WHERE name = 'delete_file' AND category = 'Write'").get(),
+    ).toEqual({ n: 2 });
   });
 
   it("keeps the earlier tools when a later probe fails", () => {
