@@ -103,14 +103,14 @@ describe("catalog store", () => {
     const r = ingestProbe(cat.sqlite, serverId, okProbe(tools));
     const del = r.added.find((d) => d.name === "delete_file")!.to!;
     const base = {
-      access: "write",
+      access: "write" as const,
       destructive: true,
       financial: false,
       confidence: 0.9,
-      signals: [],
-      flags: [],
+      signals: [] as string[],
+      flags: [] as string[],
       source: "heuristic",
-    } as const;
+    };
     saveClassification(cat.sqlite, del, {
       ...base,
       category: "Destructive",
