@@ -119,6 +119,8 @@ export async function buildSite(
       const dir = dirname(full);
       let made = dirs.get(dir);
       if (!made) {
+        // Bounded: forgetting a directory only costs a repeated (harmless) recursive mkdir.
+        if (dirs.size > 20_000) dirs.clear();
         made = mkdir(dir, { recursive: true });
         dirs.set(dir, made);
       }
