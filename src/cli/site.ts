@@ -8,6 +8,7 @@ interface SiteOptions {
   out?: string;
   baseUrl?: string;
   full?: boolean;
+  workers?: string;
 }
 
 /** `mcp-census site`: builds the static site from the catalog (incremental unless --full). */
@@ -22,6 +23,7 @@ export function registerSite(program: Command): void {
       "http://localhost:8080/",
     )
     .option("--full", "re-render and rewrite every page, ignoring the build manifest")
+    .option("--workers <n>", "render in this many worker threads (default 0: one thread)", "0")
     .action(
       action(async (opts: SiteOptions, cmd: Command) => {
         const config = configFor(cmd);
@@ -29,6 +31,10 @@ export function registerSite(program: Command): void {
           new URL(opts.baseUrl ?? "http://localhost:8080/");
         } catch {
           throw new AppError("bad_input", `--base-url must be an absolute URL, got "${opts.baseUrl}"`);
+        }
+        const workers = Number(opts.workers ?? "0");
+        if (!Number.isInteger(workers) || workers < 0) {
+          throw new AppError("bad_input", `--workers must be a whole number ≥ 0, got "${opts.workers}"`);
         }
         const out = opts.out ?? join(config.outDir, "site");
         const cat = catalogFor(config, { readonly: true });
@@ -38,6 +44,7 @@ export function registerSite(program: Command): void {
           const r = await buildSite(cat.sqlite, out, {
             baseUrl: opts.baseUrl,
             full: !!opts.full,
+            workers,
             onProgress:
               quiet || wantsJson(cmd) || !process.stderr.isTTY
                 ? undefined

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { classifiedSince, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
 import {
@@ -21,6 +23,7 @@ import {
 } from "./global-pages.js";
 import { siteCtx } from "./layout.js";
 import { type PolicyProvider, policyProvider } from "./policy-view.js";
+import type { Rendered, RenderWorkerData } from "./render-worker.js";
 import {
   buildShard,
   keyRange,
@@ -47,6 +50,11 @@ export interface BuildSiteOpts {
   /** The build manifest (SQLite); default `<outDir>.state.db`, beside the site so it is never published. */
   statePath?: string;
   search?: SearchIndexOpts;
+  /**
+   * Render servers in this many worker threads (each with its own read-only catalog connection; at most one per
+   * core). Default 0: render on this thread. Needs a catalog file and the default policy views.
+   */
+  workers?: number;
 }
 
 export interface BuildSiteResult {
@@ -68,6 +76,81 @@ export interface BuildSiteResult {
 const ASSETS = ["site.css", "copy.js", "search.js", "icon.svg"];
 const GLOBAL = 0;
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
+
+/** How many render workers to use: only worth it for big builds, and only possible for a catalog file. */
+function workerCount(opts: BuildSiteOpts, sqlite: Database.Database, dirty: number): number {
+  if (opts.policy !== undefined && opts.policy !== null) return 0; // a custom provider cannot cross threads
+  if (!sqlite.name || sqlite.name === ":memory:" || sqlite.memory) return 0;
+  // Off by default: on the shared 2-core box it was measured on, workers did not beat one thread (see notes).
+  const n = Math.min(Math.max(0, Math.floor(opts.workers ?? 0)), availableParallelism());
+  return dirty > 0 ? n : 0;
+}
+
+/**
+ * Renders servers in worker threads, a few batches in flight per worker, and hands each result to `handle` on this
+ * thread (the only writer of files and of the manifest). Stops at the first error.
+ */
+async function renderInWorkers(
+  ids: number[],
+  data: RenderWorkerData,
+  count: number,
+  handle: (r: Rendered) => Promise<void>,
+): Promise<void> {
+  const batches: number[][] = [];
+  for (let i = 0; i < ids.length; i += 16) batches.push(ids.slice(i, i + 16));
+  const results: Rendered[][] = [];
+  let next = 0;
+  let active = 0;
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const pool = Array.from(
+    { length: count },
+    () => new Worker(new URL("./render-worker.mjs", import.meta.url), { workerData: data }),
+  );
+  const feed = (w: Worker) => {
+    if (next < batches.length && results.length < 8 && !failed) {
+      active++;
+      w.postMessage(batches[next++]);
+    }
+  };
+  try {
+    for (const w of pool) {
+      w.on("message", (r: Rendered[]) => {
+        active--;
+        results.push(r);
+        feed(w);
+        signal();
+      });
+      w.on("error", (err) => {
+        failed ??= err;
+        signal();
+      });
+      feed(w);
+      feed(w);
+    }
+    for (;;) {
+      if (failed) throw failed;
+      const batch = results.shift();
+      if (batch) {
+        for (const r of batch) await handle(r);
+        // Room was made in the queue: give idle workers more.
+        for (const w of pool) if (active < pool.length * 2) feed(w);
+        continue;
+      }
+      if (active === 0 && next >= batches.length) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
 
 /** Builds (or incrementally updates) the static site for the catalog into outDir. */
 export async function buildSite(
@@ -176,36 +259,48 @@ export async function buildSite(
       res.serversRemoved++;
     }
     for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) await prune(owner, new Set());
-    const stmts = prepareBundleStatements(sqlite);
+    const dirty = [...fps].filter(([id, { fp }]) => force || oldFps.get(id) !== fp || cls.servers.has(id));
+    res.serversSkipped = fps.size - dirty.length;
     let done = 0;
-    for (const [id, { fp }] of fps) {
-      if (!force && oldFps.get(id) === fp && !cls.servers.has(id)) {
-        res.serversSkipped++;
-      } else {
-        const bundle = loadServerBundle(sqlite, id, stmts);
-        if (bundle) {
-          if (!force) for (const t of state.tokensOf(id)) touchedTokens.add(t);
-          const { files, meta, tools } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
-          const keep = new Set<string>();
-          for (const f of files) {
-            write(f.path, f.content, id);
-            keep.add(f.path);
-          }
-          await prune(id, keep);
-          const postings = serverPostings(meta, tools);
-          if (!force) for (const [t] of postings) touchedTokens.add(t);
-          state.putServer(meta, fp, tools, postings);
-          res.serversRendered++;
-        }
+    const handle = async (r: Rendered) => {
+      const fp = fps.get(r.id)?.fp;
+      if (r.missing || !r.meta || fp === undefined) return;
+      if (!force) for (const t of state.tokensOf(r.id)) touchedTokens.add(t);
+      const keep = new Set<string>();
+      for (const f of r.files) {
+        write(f.path, f.content, r.id);
+        keep.add(f.path);
       }
+      await prune(r.id, keep);
+      const postings = serverPostings(r.meta, r.tools);
+      if (!force) for (const [t] of postings) touchedTokens.add(t);
+      state.putServer(r.meta, fp, r.tools, postings);
+      res.serversRendered++;
       await drain(64);
       if (++done % 500 === 0) {
         state.db.exec("COMMIT; BEGIN");
-        opts.onProgress?.({ phase: "servers", done, total: fps.size });
+        opts.onProgress?.({ phase: "servers", done, total: dirty.length });
+      }
+    };
+    const workers = workerCount(opts, sqlite, dirty.length);
+    if (workers > 0) {
+      await renderInWorkers(
+        dirty.map(([id]) => id),
+        { dbPath: sqlite.name, baseUrl: opts.baseUrl ?? "http://localhost:8080/", policy: !!policy },
+        workers,
+        handle,
+      );
+    } else {
+      const stmts = prepareBundleStatements(sqlite);
+      for (const [id] of dirty) {
+        const bundle = loadServerBundle(sqlite, id, stmts);
+        if (!bundle) continue;
+        const { files, meta, tools } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
+        await handle({ id, files, meta, tools });
       }
     }
+    opts.onProgress?.({ phase: "servers", done, total: dirty.length });
     state.setMeta("clsRowid", String(cls.maxRowid));
-    opts.onProgress?.({ phase: "servers", done, total: fps.size });
 
     // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
     const all = state

@@ -128,6 +128,21 @@ describe("buildSite on a real catalog", () => {
     expect(read("robots.txt")).toContain("Sitemap: https://census.example/sitemap.xml");
   });
 
+  it("renders the same files in worker threads as in-process", async () => {
+    const a = join(fx.dir, "site-a");
+    const b = join(fx.dir, "site-b");
+    const ra = await buildSite(cat.sqlite, a, { baseUrl: "https://census.example/", workers: 0 });
+    const rb = await buildSite(cat.sqlite, b, { baseUrl: "https://census.example/", workers: 2 });
+    expect(rb.pagesWritten).toBe(ra.pagesWritten);
+    const list = (d: string): string[] =>
+      readdirSync(d, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(d.length))
+        .sort();
+    expect(list(b)).toEqual(list(a));
+    for (const f of list(a)) expect(readFileSync(join(b, f), "utf8"), f).toBe(readFileSync(join(a, f), "utf8"));
+  });
+
   it("shows hostile names and descriptions as text, with a strict CSP and no inline script", () => {
     const files = findServer(cat.sqlite, "io.github.acme/files")!;
     const evil = serverTools(cat.sqlite, files.id).find((t) => t.description === HOSTILE_DESCRIPTION)!;
