@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -180,7 +180,8 @@ export async function buildSite(
   const pending = new Set<Promise<void>>();
   try {
     const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
-    const force = !!opts.full || state.meta("version") !== version;
+    // A site folder deleted (or emptied) behind the manifest's back is rebuilt in full.
+    const force = !!opts.full || state.meta("version") !== version || !existsSync(join(root, "index.html"));
     if (force) state.resetDerived();
     // Writes go through libuv's thread pool, a bounded number at a time, so rendering the next pages overlaps with
     // writing the last ones. A directory is created once; its files wait for it.

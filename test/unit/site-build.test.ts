@@ -269,5 +269,11 @@ describe("buildSite on a real catalog", () => {
     expect(existsSync(join(out, "tools", files.slug))).toBe(false);
     expect(readdirSync(join(out, "tools"))).toEqual([github.slug]);
     expect(read("sitemaps/1.xml")).not.toContain(files.slug);
+
+    // the site folder vanishes behind the manifest's back: the next build writes it all again
+    rmSync(out, { recursive: true, force: true });
+    const again2 = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
+    expect(again2.serversRendered).toBe(1);
+    expect(existsSync(join(out, "servers", github.slug, "index.html"))).toBe(true);
   });
 });
