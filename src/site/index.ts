@@ -348,6 +348,8 @@ export async function buildSite(
         const path = pagePath(l.basePath, plan.page);
         globalHtml.push(path);
         keyed(path, plan.key, [`${path}index.html`, `${path}index.json`], () => renderListingPage(ctx, l, plan));
+        // Keep the queued writes (and the page buffers they hold) bounded.
+        await drain(64);
         if (++g % 200 === 0) opts.onProgress?.({ phase: "global", done: g, total: 0 });
       }
     }
@@ -359,6 +361,7 @@ export async function buildSite(
     for (const plan of sitePlans) {
       const path = `/sitemaps/${plan.page}.xml`;
       keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, globalHtml, byId, toolsOf)]);
+      await drain(64);
     }
     writeGlobal(sitemapIndex(ctx, sitePlans.length));
     writeGlobal(llmsFullIndex(ctx, metas, totals));
@@ -366,6 +369,7 @@ export async function buildSite(
     for (const plan of planPages("llms", llmsSegs, LLMS_CHUNK)) {
       const path = `/llms-full/${plan.page}.txt`;
       keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
+      await drain(64);
     }
 
     // 3. Search: shards of the tokens that changed (all of them on a full build), split when they grow too big.
@@ -404,7 +408,10 @@ export async function buildSite(
       res.searchBytes += res.bytes - before;
       if (++s % 500 === 0) opts.onProgress?.({ phase: "search", done: s, total: todo.size });
     };
-    for (const key of [...todo].sort()) writeShard(key);
+    for (const key of [...todo].sort()) {
+      writeShard(key);
+      await drain(64);
+    }
     const sorted = [...keys].sort();
     for (const k of sorted) expected.add(`/search/s/${k}.json`);
     writeGlobal({ path: "/search/index.json", content: `${JSON.stringify({ v: 1, shards: sorted })}\n` });
