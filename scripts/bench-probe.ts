@@ -63,7 +63,10 @@ async function timeSdk(pkg: string): Promise<number> {
 }
 
 function inspectorCli(): string | undefined {
-  const bin = join(nodeModules, ".bin", "mcp-inspector");
+  // The Inspector needs Node 22 from 0.16 on; 0.15.0 runs on Node 20. Install it anywhere and point INSPECTOR_BIN at it:
+  //   npm install --prefix /tmp/insp @modelcontextprotocol/inspector@0.15.0
+  //   INSPECTOR_BIN=/tmp/insp/node_modules/.bin/mcp-inspector npx tsx scripts/bench-probe.ts
+  const bin = process.env.INSPECTOR_BIN ?? join(nodeModules, ".bin", "mcp-inspector");
   return existsSync(bin) ? bin : undefined;
 }
 

@@ -43,9 +43,13 @@ function has(text: string, needles: readonly string[]): boolean {
   return false;
 }
 
-// One pass decides whether any poisoning regex could match; clean descriptions (nearly all) skip the rest.
-const FLAG_TRIGGER =
-  /<|\[(inst|system)|ignore|disregard|forget|overrid|bypass|\.ssh|id_(rsa|dsa|ecdsa|ed25519)|\.env|\/etc\/|\.aws|\.npmrc|\.netrc|\.pgpass|\.kube|\.git-cred|\.docker|mcp\.json|claude_desktop|_history|wallet\.dat|http|do not (tell|mention|reveal|inform|notify|show|alert)|don't (tell|mention|reveal|inform|notify|show|alert)|never (tell|mention|reveal|inform|notify|show|alert)|without (telling|informing|notifying)|must not|should not|contents? (of|from)|ssh|private key|environment variables|env vars|conversation history|chat history|system prompt|previous messages|~\/|all (the )?(api keys|secrets|credentials|passwords|tokens)/;
+// Two passes decide whether any poisoning regex could match; clean descriptions (nearly all) skip the rest. Split
+// into punctuation-led and word-led (\b-anchored) patterns: one big unanchored alternation took a fifth of the
+// classifier's time. Every downstream regex is word-bounded where this one is, so the gate stays a superset.
+const FLAG_TRIGGER_PUNCT =
+  /[<~]|http|\[(inst|system)|\.(ssh|env|aws|npmrc|netrc|pgpass|kube|git-cred|docker)|\/etc\/|id_(rsa|dsa|ecdsa|ed25519)|mcp\.json|claude_desktop|_history|wallet\.dat/;
+const FLAG_TRIGGER_WORDS =
+  /\b(?:ignor|disregard|forget|overrid|bypass|ssh|private key|environment variables|env vars|conversation history|chat history|system prompt|previous messages|(?:do not|don't|never) (?:tell|mention|reveal|inform|notify|show|alert)|without (?:telling|informing|notifying)|(?:must|should) not|contents? (?:of|from)|all (?:the )?(?:api keys|secrets|credentials|passwords|tokens))/;
 const SENSITIVE_GATE = [
   ".ssh",
   "id_",
@@ -77,6 +81,40 @@ const SHADOW_GATE = [
   "after ",
 ];
 
+const SCHEMA_TEXT_CAP = 20_000;
+
+/**
+ * The prose of a schema (property names, descriptions, titles, defaults, enum and example strings), without its
+ * JSON scaffolding: that is where instructions hide, and scanning only it is several times cheaper than JSON.
+ */
+function schemaText(schema: unknown): string {
+  const parts: string[] = [];
+  let size = 0;
+  const stack: unknown[] = [schema];
+  let guard = 0;
+  while (stack.length && size < SCHEMA_TEXT_CAP && guard++ < 5_000) {
+    const node = stack.pop();
+    if (typeof node === "string") {
+      parts.push(node);
+      size += node.length + 1;
+    } else if (Array.isArray(node)) {
+      for (const v of node) stack.push(v);
+    } else if (node && typeof node === "object") {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === "properties" && v && typeof v === "object") {
+          for (const name of Object.keys(v)) {
+            parts.push(name);
+            size += name.length + 1;
+          }
+        }
+        if (k === "type" || k === "$schema" || k === "$ref" || k === "format" || k === "pattern") continue;
+        stack.push(v);
+      }
+    }
+  }
+  return parts.join("\n").slice(0, SCHEMA_TEXT_CAP);
+}
+
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
   const flags = new Set<string>();
@@ -88,14 +126,7 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
       flags.add("annotation_contradiction");
   }
 
-  let schema = "";
-  if (tool.inputSchema !== undefined) {
-    try {
-      schema = JSON.stringify(tool.inputSchema).slice(0, 20_000);
-    } catch {
-      schema = "";
-    }
-  }
+  const schema = tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema);
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   const raw = `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${schema}`;
   // One lower-cased copy: case-insensitive regexes are markedly slower and this runs for every tool.
@@ -104,7 +135,7 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
 
   if (INVISIBLE.test(raw)) flags.add("poisoning:invisible_unicode");
   if (has(desc, SHADOW_GATE) && SHADOW.test(desc)) flags.add("shadowing");
-  if (!FLAG_TRIGGER.test(text)) return [...flags];
+  if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
   if (
     (has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||
     (text.includes("user") && DONT_TELL.test(text))
