@@ -81,7 +81,8 @@ const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 function workerCount(opts: BuildSiteOpts, sqlite: Database.Database, dirty: number): number {
   if (opts.policy !== undefined && opts.policy !== null) return 0; // a custom provider cannot cross threads
   if (!sqlite.name || sqlite.name === ":memory:" || sqlite.memory) return 0;
-  // Off by default: on the shared 2-core box it was measured on, workers did not beat one thread (see notes).
+  // Off by default: on the shared 2-core box, 2 workers were 17% faster at 125k tools for more CPU and 2.5x the
+  // memory (notes/site-figures.md); the main thread stays the bottleneck.
   const n = Math.min(Math.max(0, Math.floor(opts.workers ?? 0)), availableParallelism());
   return dirty > 0 ? n : 0;
 }
