@@ -1,6 +1,6 @@
-import { stringify } from "yaml";
 import type { PolicyDecision, ToolDecision } from "../types.js";
 import { denyMessage } from "./common.js";
+import { toYaml } from "./yaml-emit.js";
 
 export interface InterceptRule {
   name: string;
@@ -51,5 +51,5 @@ export function renderIntercept(decision: PolicyDecision): string {
     hide: hide.sort(),
     tools,
   };
-  return stringify(doc, { sortMapEntries: false, lineWidth: 0, indent: 2 });
+  return toYaml(doc);
 }
