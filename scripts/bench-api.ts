@@ -5,7 +5,7 @@
  * answered from one hot row.
  *
  *   npx tsx scripts/bench-api.ts [--servers 40000] [--tools 500000] [--db data/bench/api-catalog.db]
- *     [--duration 20] [--rounds 5] [--connections 50] [--out notes/api-figures.md]
+ *     [--duration 20] [--rounds 5] [--connections 50] [--out docs/benchmarks/api-figures.md]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   const duration = Number(arg("duration", "20"));
   const connections = Number(arg("connections", "50"));
   const rounds = Number(arg("rounds", "5"));
-  const out = arg("out", "notes/api-figures.md");
+  const out = arg("out", "docs/benchmarks/api-figures.md");
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
   if (!existsSync(db)) {

@@ -82,7 +82,7 @@ function workerCount(opts: BuildSiteOpts, sqlite: Database.Database, dirty: numb
   if (opts.policy !== undefined && opts.policy !== null) return 0; // a custom provider cannot cross threads
   if (!sqlite.name || sqlite.name === ":memory:" || sqlite.memory) return 0;
   // Off by default: on the shared 2-core box, 2 workers were 17% faster at 125k tools for more CPU and 2.5x the
-  // memory (notes/site-figures.md); the main thread stays the bottleneck.
+  // memory (docs/benchmarks/site-figures.md); the main thread stays the bottleneck.
   const n = Math.min(Math.max(0, Math.floor(opts.workers ?? 0)), availableParallelism());
   return dirty > 0 ? n : 0;
 }
