@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import type { Risk } from "../core/types.js";
+import { probeOptionsFrom } from "../pipeline/stages.js";
 import { knownConfigLocations } from "../policy/client-config.js";
 import { loadOverrides, POLICY_FORMATS, type PolicyFormat, parseFormat, renderPolicy } from "../policy/index.js";
 import { toSarif } from "../policy/sarif.js";
@@ -77,16 +78,7 @@ export function registerScan(program: Command): void {
           profile,
           overrides,
           concurrency: Math.min(config.concurrency, 4),
-          probe: {
-            cacheDir: config.cacheDir,
-            timeoutMs: config.probeTimeoutMs,
-            installTimeoutMs: config.installTimeoutMs,
-            allowInstallScripts: config.allowInstallScripts,
-            allowUnsandboxed: config.allowUnsandboxed,
-            allowPrivateNetwork: config.allowPrivateNetwork,
-            memoryLimitMb: config.memoryLimitMb,
-            resolveFrom: config.resolveFrom,
-          },
+          probe: probeOptionsFrom(config),
         });
         if (report.files.length === 0) {
           throw new AppError(
