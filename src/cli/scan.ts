@@ -2,11 +2,11 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import type { Risk } from "../core/types.js";
+import { RISK_ORDER, type ScannedServer, scanConfigs } from "../pipeline/scan.js";
 import { probeOptionsFrom } from "../pipeline/stages.js";
 import { knownConfigLocations } from "../policy/client-config.js";
 import { loadOverrides, POLICY_FORMATS, type PolicyFormat, parseFormat, renderPolicy } from "../policy/index.js";
 import { toSarif } from "../policy/sarif.js";
-import { RISK_ORDER, type ScannedServer, scanConfigs } from "../policy/scan.js";
 import { action, configFor, wantsJson } from "./common.js";
 import { parseProfile } from "./policy.js";
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { redactor } from "../../src/pipeline/scan.js";
 import {
   clientFromPath,
   clientFromShape,
@@ -9,7 +10,6 @@ import {
   parseJsonc,
   readClientConfig,
 } from "../../src/policy/client-config.js";
-import { redactor } from "../../src/policy/scan.js";
 import { tempDir } from "../fixtures/configs/policy-test-kit.js";
 
 describe("client configs", () => {

@@ -3,10 +3,10 @@ import { classifyHeuristic } from "../classify/index.js";
 import { oneLine } from "../core/errors.js";
 import type { Category, Risk } from "../core/types.js";
 import { type ProbeOptions, probe } from "../mcp/index.js";
-import { type ClientId, type ConfigProblem, configFiles, readClientConfig } from "./client-config.js";
-import { decidePolicy } from "./decide.js";
-import type { PolicyOverrides } from "./overrides.js";
-import type { PolicyDecision, Profile } from "./types.js";
+import { type ClientId, type ConfigProblem, configFiles, readClientConfig } from "../policy/client-config.js";
+import { decidePolicy } from "../policy/decide.js";
+import type { PolicyOverrides } from "../policy/overrides.js";
+import type { PolicyDecision, Profile } from "../policy/types.js";
 
 export const RISK_ORDER: Risk[] = ["low", "medium", "high", "critical"];
 
