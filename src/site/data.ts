@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { RawTool } from "../core/types.js";
+import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "../history/events.js";
 import {
   CLASSIFICATION_JOIN,
   type ProbeRow,
@@ -36,6 +37,8 @@ export interface ServerBundle {
   probe: ProbeRow | undefined;
   sources: SourceRow[];
   versions: Map<string, VersionRow[]>;
+  /** Recorded change events of the server's tools, oldest first. */
+  changes: ChangeEvent[];
 }
 
 /**
@@ -55,6 +58,13 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
     .all() as { sid: number; f: string }[]) {
     sources.set(r.sid, r.f);
   }
+  // Change events are recorded after the probe that caused them: a server re-renders when its events move too.
+  const changes = new Map<number, string>();
+  for (const r of sqlite
+    .prepare("SELECT server_id AS sid, max(id) || ':' || count(*) AS f FROM changes GROUP BY server_id")
+    .all() as { sid: number; f: string }[]) {
+    changes.set(r.sid, r.f);
+  }
   const servers = sqlite
     .prepare(
       `SELECT id, slug, name || '|' || coalesce(title,'') || '|' || coalesce(description,'') || '|' || coalesce(version,'') || '|' ||
@@ -65,7 +75,7 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
     .all() as { id: number; slug: string; f: string }[];
   for (const s of servers) {
     const fp = createHash("sha1")
-      .update(`${s.slug}\n${s.f}\n${sources.get(s.id) ?? ""}`)
+      .update(`${s.slug}\n${s.f}\n${sources.get(s.id) ?? ""}\n${changes.get(s.id) ?? ""}`)
       .digest("base64url");
     out.set(s.id, { slug: s.slug, fp });
   }
@@ -116,7 +126,8 @@ export function loadServerBundle(
     if (!list.length) versions.set(v.name, list);
     list.push(lazyVersion(v));
   }
-  return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions };
+  const changes = (stmts.changes.all(serverId) as Record<string, unknown>[]).map(toChangeEvent);
+  return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions, changes };
 }
 
 /** A version whose raw definition is parsed only when read (most tools have one version and never need it). */
@@ -148,6 +159,9 @@ export function prepareBundleStatements(sqlite: Database.Database) {
     versions: sqlite.prepare(
       `SELECT tool_name AS name, hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
        WHERE server_id = ? ORDER BY tool_name, first_seen, id`,
+    ),
+    changes: sqlite.prepare(
+      `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id WHERE c.server_id = ? ORDER BY c.id`,
     ),
   };
 }

@@ -289,6 +289,7 @@ ${t.cats.map((c) => html`<li><a href="${href(ctx, `/browse/category/${lower(c)}/
 ${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} risk</a> (${n(t.byRisk[r] ?? 0)})</li>`)}
 <li><a href="${href(ctx, "/servers/")}">All servers</a></li>
 <li><a href="${href(ctx, "/browse/recent/")}">Recently changed tools</a></li>
+<li><a href="${href(ctx, "/feed.xml")}" type="application/atom+xml">Atom feed of the catalog's changes</a></li>
 </ul>
 <h2>Probe outcomes</h2><ul>${Object.entries(t.outcomes)
     .sort()
@@ -322,7 +323,19 @@ ${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${hr
 <div id="search-results"></div>
 <noscript><p>Search needs JavaScript. Without it, <a href="${href(ctx, "/browse/")}">browse by category, risk or registry</a> or the <a href="${href(ctx, "/servers/")}">list of servers</a>.</p></noscript>`;
   return [
-    { path: "/index.html", content: layout(ctx, { title: "MCP tool catalog", path: "/", json: true }, home) },
+    {
+      path: "/index.html",
+      content: layout(
+        ctx,
+        {
+          title: "MCP tool catalog",
+          path: "/",
+          json: true,
+          feed: { title: "Changes in the catalog", path: "/feed.xml" },
+        },
+        home,
+      ),
+    },
     { path: "/index.json", content: toJson(totalsJson) },
     {
       path: "/browse/index.html",

@@ -4,6 +4,8 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
+import { renderAtom } from "../history/atom.js";
+import { listChanges } from "../history/index.js";
 import { classifiedSince, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
 import {
   LLMS_CHUNK,
@@ -33,11 +35,19 @@ import {
   serverPostings,
   shardFor,
 } from "./search-index.js";
-import { renderServerPages, type ServerMeta, type SiteFile, type ToolSummary } from "./server-pages.js";
+import {
+  FEED_ENTRIES,
+  renderServerPages,
+  type ServerMeta,
+  type SiteFile,
+  serverPath,
+  type ToolSummary,
+  toolPath,
+} from "./server-pages.js";
 import { hashContent, SiteState } from "./state.js";
 
 /** Bump when templates change so every page is re-rendered once. */
-export const SITE_VERSION = "site-3";
+export const SITE_VERSION = "site-4";
 
 export interface BuildSiteOpts {
   /** Absolute URL the site is served from (canonical links, sitemaps); its path prefixes every link. */
@@ -331,6 +341,22 @@ export async function buildSite(
       .recent(PAGE_SIZE)
       .flatMap((r) => (byId.has(r.serverId) ? [{ meta: byId.get(r.serverId)!, tool: r.tool }] : []));
     for (const f of summaryFiles(ctx, totals, recent)) writeGlobal(f);
+    // The catalog's feed is rewritten only when its bytes change (it has no timestamp of its own).
+    writeGlobal({
+      path: "/feed.xml",
+      content: renderAtom(listChanges(sqlite, { limit: FEED_ENTRIES }).items, {
+        title: "mcp-census: changes in the catalog",
+        selfUrl: `${ctx.baseUrl}/feed.xml`,
+        alternateUrl: `${ctx.baseUrl}/`,
+        linkFor: (c) => {
+          // Link to the tool's history when it still has a page, else its server's, else the home page.
+          const m = byId.get(c.serverId);
+          const tl = m ? toolsOf(c.serverId).find((x) => x.n === c.toolName) : undefined;
+          const path = m ? (tl ? `${toolPath(m.slug, tl.s)}#hist-h` : serverPath(m.slug)) : "/";
+          return `${ctx.baseUrl}${path}`;
+        },
+      }),
+    });
     for (const a of ASSETS)
       writeGlobal({ path: `/assets/${a}`, content: readFileSync(new URL(`./assets/${a}`, import.meta.url), "utf8") });
     const keyed = (path: string, key: string, paths: string[], render: () => SiteFile[]) => {

@@ -38,6 +38,8 @@ export interface PageOpts {
   crumbs?: { label: string; path?: string }[];
   scripts?: string[];
   json?: boolean;
+  /** An Atom feed of this page's changes, announced in the head. */
+  feed?: { title: string; path: string };
 }
 
 /** The page shell: landmarks, skip link, site search form, CSP; body is already-escaped Html. */
@@ -58,6 +60,7 @@ export function layout(ctx: SiteCtx, o: PageOpts, body: Html): string {
 ${o.description ? html`<meta name="description" content="${o.description.slice(0, 300)}">` : ""}
 <link rel="canonical" href="${ctx.baseUrl}${o.path}">
 ${o.json ? html`<link rel="alternate" type="application/json" href="${href(ctx, o.path)}index.json">` : ""}
+${o.feed ? html`<link rel="alternate" type="application/atom+xml" title="${o.feed.title}" href="${href(ctx, o.feed.path)}">` : ""}
 <link rel="icon" href="${href(ctx, "/assets/icon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${href(ctx, "/assets/site.css")}">
 ${(o.scripts ?? []).map((s) => html`<script src="${href(ctx, `/assets/${s}`)}" defer></script>`)}

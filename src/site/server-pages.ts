@@ -1,4 +1,7 @@
 import type { Classification } from "../core/types.js";
+import { renderAtom } from "../history/atom.js";
+import { renderToolDiff } from "../history/diff.js";
+import type { ChangeEvent } from "../history/events.js";
 import type { ToolRow } from "../store/queries.js";
 import type { ServerBundle, VersionRow } from "./data.js";
 import { type Html, html } from "./html.js";
@@ -151,6 +154,40 @@ function changedFields(prev: VersionRow | undefined, cur: VersionRow): string {
   return fields.length ? `changed: ${fields.join(", ")}` : "changed: other fields";
 }
 
+/** How many change events a server's feed carries (newest first). */
+export const FEED_ENTRIES = 100;
+
+/** Each stored definition with its dates and the readable diff from the one before (as src/history toolHistory). */
+function versionsWithDiff(history: VersionRow[]): { v: VersionRow; diff: string[] }[] {
+  return history.map((v, i) => {
+    const prev = history[i - 1];
+    return { v, diff: prev ? renderToolDiff(prev.raw, v.raw) : [] };
+  });
+}
+
+/** A diff line's class: added and removed lines are marked so they are told apart without colour alone. */
+const diffClass = (l: string) => (/^\s*\+/.test(l) ? "add" : /^\s*-/.test(l) ? "del" : "ctx");
+
+function diffBlock(diff: string[]): Html {
+  return html`<pre class="diff" tabindex="0"><code>${diff.map((l, i) => {
+    const k = diffClass(l);
+    const line = k === "add" ? html`<ins>${l}</ins>` : k === "del" ? html`<del>${l}</del>` : html`${l}`;
+    return html`${i ? "\n" : ""}${line}`;
+  })}</code></pre>`;
+}
+
+function changeJson(c: ChangeEvent) {
+  return {
+    id: c.id,
+    at: c.at,
+    kind: c.kind,
+    severity: c.severity,
+    reason: c.reason,
+    fromHash: c.fromHash,
+    toHash: c.toHash,
+  };
+}
+
 /** All pages of one server: its own page and one per tool, each with a JSON mirror. */
 export function renderServerPages(
   ctx: SiteCtx,
@@ -263,6 +300,8 @@ ${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.sl
 ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 </section>
 <section aria-labelledby="listed-h"><h2 id="listed-h">Where it is listed</h2>${sourcesHtml}</section>
+<section aria-labelledby="changes-h"><h2 id="changes-h">Changes</h2>
+<p>${b.changes.length ? `${b.changes.length} recorded ${b.changes.length === 1 ? "change" : "changes"} of its tools.` : "No recorded changes of its tools yet."} <a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
 </article>`;
   files.push({
     path: `${sPath}index.html`,
@@ -273,6 +312,7 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
         description: `${countLine}. ${server.description ?? ""}`,
         path: sPath,
         json: true,
+        feed: { title: `Changes of ${display}`, path: `${sPath}feed.xml` },
         scripts: ["copy.js"],
         crumbs: [{ label: "Home", path: "/" }, { label: "Servers", path: "/servers/" }, { label: display }],
       },
@@ -312,6 +352,12 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
   });
 
   // Tool pages
+  const changesOf = new Map<string, ChangeEvent[]>();
+  for (const x of b.changes) {
+    const l = changesOf.get(x.toolName) ?? [];
+    if (!l.length) changesOf.set(x.toolName, l);
+    l.push(x);
+  }
   const sameCategory = new Map<string, ToolRow[]>();
   for (const t of tools) {
     const k = t.classification?.category ?? "";
@@ -327,7 +373,8 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
     const ann = annotationRows(t.annotations, c);
     const poison = (c?.flags ?? []).filter(isPoisoning);
     const otherFlags = (c?.flags ?? []).filter((f) => !isPoisoning(f));
-    const history = b.versions.get(t.name) ?? [];
+    const history = versionsWithDiff(b.versions.get(t.name) ?? []);
+    const toolChanges = changesOf.get(t.name) ?? [];
     // Same category first, then the rest, by name (tools are already sorted by name).
     const same = sameCategory.get(c?.category ?? "") ?? [];
     const related: ToolRow[] = [];
@@ -366,7 +413,9 @@ ${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i 
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
-${history.length ? html`<ol class="history">${history.map((v, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1], v)}, seen ${day(v.firstSeen)} to ${day(v.lastSeen)}${v.hash === t.hash ? " (current)" : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}</section>
+${history.length ? html`<ol class="history">${history.map(({ v, diff }, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1]?.v, v)}, seen ${day(v.firstSeen)} to ${day(v.lastSeen)}${v.hash === t.hash ? " (current)" : ""}${diff.length ? diffBlock(diff) : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}
+${toolChanges.length ? html`<table class="changes"><caption>Recorded changes</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Reason</th></tr></thead><tbody>${toolChanges.map((x) => html`<tr><td>${day(x.at)}</td><td>${x.kind.replace(/_/g, " ")}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.reason}</td></tr>`)}</tbody></table>` : ""}
+<p><a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
 <section aria-labelledby="src-h"><h2 id="src-h">Listed in</h2>${sourcesHtml}</section>
 <section aria-labelledby="probe2-h"><h2 id="probe2-h">Last probed</h2>${probeHtml}</section>
 </article>`;
@@ -415,17 +464,33 @@ ${history.length ? html`<ol class="history">${history.map((v, i) => html`<li><co
           path: toolPath(server.slug, o.slug),
           risk: o.classification?.risk ?? null,
         })),
-        history: history.map((v) => ({
+        history: history.map(({ v, diff }) => ({
           hash: v.hash,
           firstSeen: v.firstSeen,
           lastSeen: v.lastSeen,
           current: v.hash === t.hash,
+          diff,
         })),
+        changes: toolChanges.map(changeJson),
         sources,
         probe: probeJson,
       }),
     });
   }
+  // The server's feed lives in its folder (and goes with it); it links each change to the tool's history.
+  const slugOf = new Map(tools.map((t) => [t.name, t.slug]));
+  files.push({
+    path: `${sPath}feed.xml`,
+    content: renderAtom(b.changes.slice(-FEED_ENTRIES).reverse(), {
+      title: `mcp-census: changes of ${display}`,
+      selfUrl: `${ctx.baseUrl}${sPath}feed.xml`,
+      alternateUrl: `${ctx.baseUrl}${sPath}`,
+      linkFor: (x) => {
+        const slug = slugOf.get(x.toolName);
+        return slug ? `${ctx.baseUrl}${toolPath(server.slug, slug)}#hist-h` : `${ctx.baseUrl}${sPath}`;
+      },
+    }),
+  });
   return { files, meta, tools: toolSummaries };
 }
 
