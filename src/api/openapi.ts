@@ -266,10 +266,16 @@ const COMPONENTS: Record<string, Json> = {
           lastSeen: str,
           current: { type: "boolean" },
           definition: { type: "object" },
+          diff: { ...strArr, description: "Readable diff from the previous version (empty for the first)" },
         }),
       },
+      changes: {
+        type: "array",
+        items: ref("Change"),
+        description: "Change events recorded for this tool, oldest first",
+      },
     },
-    ["server", "name", "slug", "definition", "hash", "classification", "history", "tokenCost"],
+    ["server", "name", "slug", "definition", "hash", "classification", "history", "changes", "tokenCost"],
   ),
   Change: obj({
     id: int,

@@ -1,5 +1,8 @@
 import type Database from "better-sqlite3";
 import type { RawTool } from "../core/types.js";
+import { renderToolDiff } from "../history/diff.js";
+import type { ChangeEvent } from "../history/events.js";
+import { toolHistory } from "../history/index.js";
 import {
   CLASSIFICATION_JOIN,
   type ServerRow,
@@ -452,18 +455,48 @@ export function findTool(sqlite: Database.Database, server: ServerRow, ref: stri
 export function toolDetail(sqlite: Database.Database, serverRef: string, toolRef: string) {
   const s = requireServer(sqlite, serverRef);
   const t = findTool(sqlite, s, toolRef);
-  const versions = prep(
-    sqlite,
-    `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
-     WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
-  ).all(s.id, t.name) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
-  const history = versions.map((v) => ({
-    hash: v.hash,
-    firstSeen: v.firstSeen,
-    lastSeen: v.lastSeen,
-    current: v.hash === t.hash,
-    definition: JSON.parse(v.raw) as RawTool,
-  }));
+  let history: {
+    hash: string;
+    firstSeen: string;
+    lastSeen: string;
+    current: boolean;
+    definition: RawTool;
+    diff: string[];
+  }[];
+  let changes: ChangeItem[] = [];
+  if (hasChangesTable(sqlite)) {
+    const h = toolHistory(sqlite, s.id, t.name);
+    history = h.versions.map((v) => ({
+      hash: v.hash,
+      firstSeen: v.firstSeen,
+      lastSeen: v.lastSeen,
+      current: v.hash === t.hash,
+      definition: v.definition,
+      diff: v.diff,
+    }));
+    changes = h.changes.map(changeItem);
+  } else {
+    // An older catalog opened read-only has no change events; its versions still get their diffs.
+    const versions = prep(
+      sqlite,
+      `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+       WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
+    ).all(s.id, t.name) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
+    let prev: RawTool | null = null;
+    history = versions.map((v) => {
+      const definition = JSON.parse(v.raw) as RawTool;
+      const diff = prev ? renderToolDiff(prev, definition) : [];
+      prev = definition;
+      return {
+        hash: v.hash,
+        firstSeen: v.firstSeen,
+        lastSeen: v.lastSeen,
+        current: v.hash === t.hash,
+        definition,
+        diff,
+      };
+    });
+  }
   return {
     server: { id: s.id, slug: s.slug, name: s.name, status: s.status },
     name: t.name,
@@ -481,6 +514,7 @@ export function toolDetail(sqlite: Database.Database, serverRef: string, toolRef
     tokenCost: tokenCost(t.raw),
     classification: t.classification,
     history,
+    changes,
   };
 }
 
@@ -501,6 +535,22 @@ export interface ChangeItem {
   fromHash: string | null;
   toHash: string | null;
   details: unknown;
+}
+
+/** A recorded change event in the shape the changes feed uses. */
+function changeItem(c: ChangeEvent): ChangeItem {
+  return {
+    id: c.id,
+    server: { id: c.serverId, slug: c.serverSlug, name: c.server },
+    at: c.at,
+    tool: c.toolName,
+    kind: c.kind,
+    severity: c.severity,
+    reason: c.reason,
+    fromHash: c.fromHash,
+    toHash: c.toHash,
+    details: c.details,
+  };
 }
 
 /** The changes feed, newest first, optionally of one server or one severity. */

@@ -17,7 +17,7 @@ interface DevTool {
 
 const DEV_SET = new URL("../../../shared/dev-set/tools.jsonl", import.meta.url);
 
-function probe(tools: RawTool[], outcome: ProbeResult["outcome"] = "ok", transport = "stdio"): ProbeResult {
+export function probe(tools: RawTool[], outcome: ProbeResult["outcome"] = "ok", transport = "stdio"): ProbeResult {
   return {
     outcome,
     transport,
