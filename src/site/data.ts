@@ -60,7 +60,7 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
   }
   // Change events are recorded after the probe that caused them: a server re-renders when its events move too.
   const changes = new Map<number, string>();
-  for (const r of sqlite
+  for (const r of (hasChanges(sqlite) ? sqlite : NO_ROWS)
     .prepare("SELECT server_id AS sid, max(id) || ':' || count(*) AS f FROM changes GROUP BY server_id")
     .all() as { sid: number; f: string }[]) {
     changes.set(r.sid, r.f);
@@ -81,6 +81,14 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
   }
   return out;
 }
+
+/** Whether the catalog has change events (an older catalog opened read-only may lack the table). */
+export function hasChanges(sqlite: Database.Database): boolean {
+  return !!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+}
+
+/** Stands in for a catalog without the changes table: every query against it returns no rows. */
+const NO_ROWS = { prepare: () => ({ all: () => [] }) } as unknown as Database.Database;
 
 /** The newest classification row id, and the servers whose current tools got a classification after `since`. */
 export function classifiedSince(sqlite: Database.Database, since: number): { maxRowid: number; servers: Set<number> } {
@@ -160,7 +168,7 @@ export function prepareBundleStatements(sqlite: Database.Database) {
       `SELECT tool_name AS name, hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
        WHERE server_id = ? ORDER BY tool_name, first_seen, id`,
     ),
-    changes: sqlite.prepare(
+    changes: (hasChanges(sqlite) ? sqlite : NO_ROWS).prepare(
       `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id WHERE c.server_id = ? ORDER BY c.id`,
     ),
   };

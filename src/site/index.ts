@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { renderAtom } from "../history/atom.js";
 import { listChanges } from "../history/index.js";
-import { classifiedSince, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
+import { classifiedSince, hasChanges, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
 import {
   LLMS_CHUNK,
   listings,
@@ -344,7 +344,7 @@ export async function buildSite(
     // The catalog's feed is rewritten only when its bytes change (it has no timestamp of its own).
     writeGlobal({
       path: "/feed.xml",
-      content: renderAtom(listChanges(sqlite, { limit: FEED_ENTRIES }).items, {
+      content: renderAtom(hasChanges(sqlite) ? listChanges(sqlite, { limit: FEED_ENTRIES }).items : [], {
         title: "mcp-census: changes in the catalog",
         selfUrl: `${ctx.baseUrl}/feed.xml`,
         alternateUrl: `${ctx.baseUrl}/`,

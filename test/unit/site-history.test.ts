@@ -144,4 +144,20 @@ describe("site history and Atom feeds", () => {
     assertWellFormedXml(feed);
     expect(feed).not.toContain(`/tools/${slug}/`);
   });
+
+  it("builds a catalog that predates change events, with empty feeds", async () => {
+    const old = buildFixtureCatalog();
+    try {
+      old.cat.sqlite.exec("PRAGMA foreign_keys = OFF; DROP TABLE changes;");
+      const dir = join(old.dir, "site");
+      const r = await buildSite(old.cat.sqlite, dir, opts);
+      expect(r.serversRendered).toBe(2);
+      const feed = readFileSync(join(dir, "feed.xml"), "utf8");
+      assertWellFormedXml(feed);
+      expect(feed).not.toContain("<entry>");
+    } finally {
+      old.cat.close();
+      rmSync(old.dir, { recursive: true, force: true });
+    }
+  });
 });
