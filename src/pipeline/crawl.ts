@@ -1,3 +1,4 @@
+import { mapLimit } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
@@ -6,7 +7,7 @@ import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries
 import type { Catalog } from "../store/db.js";
 import { listServers, type ServerRow } from "../store/queries.js";
 import { finishCrawl, sourceErrorsOf } from "./finish.js";
-import { createProgress, forEachLimit, type Progress } from "./progress.js";
+import { createProgress, type Progress } from "./progress.js";
 import {
   classifyStage,
   ingestStage,
@@ -128,7 +129,7 @@ export async function runCrawl(
       const probeOpts = probeOptionsFrom(config);
       const classified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
       progress.start("probing", servers.length);
-      await forEachLimit(servers, config.concurrency, async (server) => {
+      await mapLimit(servers, config.concurrency, async (server) => {
         let result: Awaited<ReturnType<typeof probeStage>>;
         try {
           result = await probeStage(entryOf(server), probeOpts);

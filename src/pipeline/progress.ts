@@ -53,15 +53,3 @@ export function createProgress(stream: NodeJS.WriteStream | NodeJS.WritableStrea
     },
   };
 }
-
-/** Runs `fn` over items with at most `limit` in flight, preserving nothing but completion. */
-export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}

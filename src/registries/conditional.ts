@@ -1,3 +1,5 @@
+export { mapLimit } from "../core/concurrency.js";
+
 import type { FetchContext, SourcePage } from "./types.js";
 
 type Kind = "json" | "text" | "bytes";
@@ -22,20 +24,6 @@ export async function fetchConditional<K extends Kind>(
     return { page: { entries: [], errors: [], notModified: true, conditional: { url }, nextCursor: v?.nextCursor } };
   }
   return { body: r.body as BodyOf<K>, conditional: { url, etag: r.etag, lastModified: r.lastModified } };
-}
-
-/** Runs fn over items with at most `limit` in flight (detail fetches; the HTTP client still limits per host). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>) {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Joins a base URL and a path, keeping any path prefix on the base. */
