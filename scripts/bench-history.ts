@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ProbeResult, RawTool } from "../src/core/types.js";
+import { emptyProbeResult, type ProbeResult, type RawTool } from "../src/core/types.js";
 import { deliverWebhooks, listChanges, recordChanges } from "../src/history/index.js";
 import { ingestProbe, upsertSourceEntry } from "../src/store/catalog.js";
 import { openCatalog } from "../src/store/db.js";
@@ -28,18 +28,10 @@ const toolAt = (i: number): RawTool => {
   };
 };
 const listing = (tools: RawTool[]): ProbeResult => ({
-  outcome: "ok",
-  transport: "stdio",
-  launch: {},
+  ...emptyProbeResult("ok", "stdio"),
   startedAt: new Date().toISOString(),
   durationMs: 1,
-  timings: {},
   tools,
-  prompts: [],
-  resources: [],
-  resourceTemplates: [],
-  placeholders: [],
-  warnings: [],
 });
 // A quarter of the tools drift: description rewrites, typo fixes, new parameters, poisoning, annotation flips.
 const drift = (t: RawTool, i: number): RawTool => {

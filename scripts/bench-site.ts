@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emptyProbeResult } from "../src/core/types.js";
 import { buildSite } from "../src/site/index.js";
 import { ingestProbe, saveClassification } from "../src/store/catalog.js";
 import { openCatalog } from "../src/store/db.js";
@@ -82,20 +83,7 @@ async function phase(name: string): Promise<void> {
     ingestProbe(
       cat.sqlite,
       id,
-      {
-        outcome: "ok",
-        transport: "stdio",
-        launch: {},
-        startedAt: now,
-        durationMs: 500,
-        timings: {},
-        tools: raws,
-        prompts: [],
-        resources: [],
-        resourceTemplates: [],
-        placeholders: [],
-        warnings: [],
-      },
+      { ...emptyProbeResult("ok", "stdio"), startedAt: now, durationMs: 500, tools: raws },
       now,
     );
     for (const t of serverTools(cat.sqlite, id)) {

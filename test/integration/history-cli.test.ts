@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProbeResult, RawTool } from "../../src/core/types.js";
+import { emptyProbeResult, type ProbeResult, type RawTool } from "../../src/core/types.js";
 import { recordChanges } from "../../src/history/index.js";
 import { ingestProbe, upsertSourceEntry } from "../../src/store/catalog.js";
 import { openCatalog } from "../../src/store/db.js";
@@ -111,18 +111,10 @@ describe("pin / verify / changes commands", () => {
       raw: {},
     }).serverId;
     const listing = (tools: RawTool[]): ProbeResult => ({
-      outcome: "ok",
-      transport: "stdio",
-      launch: {},
+      ...emptyProbeResult("ok", "stdio"),
       startedAt: new Date().toISOString(),
       durationMs: 5,
-      timings: {},
       tools,
-      prompts: [],
-      resources: [],
-      resourceTemplates: [],
-      placeholders: [],
-      warnings: [],
     });
     const schema = { type: "object", properties: { id: { type: "string" } } };
     recordChanges(

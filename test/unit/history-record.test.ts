@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Classification, ProbeResult, RawTool } from "../../src/core/types.js";
+import { type Classification, emptyProbeResult, type ProbeResult, type RawTool } from "../../src/core/types.js";
 import { listChanges, recordChanges, renderAtom, toolHistory } from "../../src/history/index.js";
 import { ingestProbe, saveClassification, toolHash, upsertSourceEntry } from "../../src/store/catalog.js";
 import { type Catalog, openCatalog } from "../../src/store/db.js";
@@ -22,20 +22,7 @@ const fsTools: RawTool[] = devSet
   }));
 
 function listing(tools: RawTool[], startedAt: string): ProbeResult {
-  return {
-    outcome: "ok",
-    transport: "stdio",
-    launch: {},
-    startedAt,
-    durationMs: 1,
-    timings: {},
-    tools,
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    placeholders: [],
-    warnings: [],
-  };
+  return { ...emptyProbeResult("ok", "stdio"), startedAt, durationMs: 1, tools };
 }
 
 // Hand-built classifications, clearly test data, so the classification aspect is tested apart from the heuristics.

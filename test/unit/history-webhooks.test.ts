@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ProbeResult, RawTool } from "../../src/core/types.js";
+import { emptyProbeResult, type ProbeResult, type RawTool } from "../../src/core/types.js";
 import {
   deliverWebhooks,
   loadWebhookConfig,
@@ -20,20 +20,7 @@ const SECRET = "unit-test-secret-0123456789";
 const dirs: string[] = [];
 
 function listing(tools: RawTool[], startedAt: string): ProbeResult {
-  return {
-    outcome: "ok",
-    transport: "stdio",
-    launch: {},
-    startedAt,
-    durationMs: 1,
-    timings: {},
-    tools,
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    placeholders: [],
-    warnings: [],
-  };
+  return { ...emptyProbeResult("ok", "stdio"), startedAt, durationMs: 1, tools };
 }
 
 const readTool: RawTool = {
