@@ -98,8 +98,9 @@ export function classifiedSince(sqlite: Database.Database, since: number): { max
   if (maxRowid > since) {
     for (const r of sqlite
       .prepare(
-        `SELECT DISTINCT t.server_id AS id FROM classifications c JOIN tools t ON t.hash = c.hash
-         WHERE c.rowid > ? AND t.removed_at IS NULL`,
+        // The new rows first (a rowid range), then their tools by hash: a join would scan every tool.
+        `SELECT DISTINCT server_id AS id FROM tools
+         WHERE hash IN (SELECT hash FROM classifications WHERE rowid > ?) AND removed_at IS NULL`,
       )
       .all(since) as { id: number }[]) {
       servers.add(r.id);

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -45,6 +44,7 @@ import {
   toolPath,
 } from "./server-pages.js";
 import { hashContent, SiteState } from "./state.js";
+import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
 export const SITE_VERSION = "site-4";
@@ -188,48 +188,25 @@ export async function buildSite(
     searchBytes: 0,
     policies: !!policy,
   };
-  const pending = new Set<Promise<void>>();
+  // Files are encoded and hashed here, and written by a separate thread (see writer.ts).
+  const sink = new FileSink(root, (f) => state.forgetFile(f.path));
   try {
     const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
     // A site folder deleted (or emptied) behind the manifest's back is rebuilt in full.
     const force = !!opts.full || state.meta("version") !== version || !existsSync(join(root, "index.html"));
     if (force) state.resetDerived();
-    // Writes go through libuv's thread pool, a bounded number at a time, so rendering the next pages overlaps with
-    // writing the last ones. A directory is created once; its files wait for it.
-    const dirs = new Map<string, Promise<unknown>>();
-    let writeError: unknown;
-    const drain = async (max: number) => {
-      while (pending.size > max) await Promise.race(pending);
-      if (writeError) throw writeError;
-    };
+    const drain = async (max: number) => (max === 0 ? sink.flush() : sink.room());
     const write = (path: string, text: string, owner: number) => {
       // Encode once: the same bytes are hashed and written.
-      const content = Buffer.from(text);
-      const h = hashContent(content);
-      if (!force && state.fileHash(path) === h) {
+      const { hash, bytes } = sink.stage(text);
+      if (!force && state.fileHash(path) === hash) {
         res.pagesUnchanged++;
         return;
       }
-      const full = join(root, path);
-      const dir = dirname(full);
-      let made = dirs.get(dir);
-      if (!made) {
-        // Bounded: forgetting a directory only costs a repeated (harmless) recursive mkdir.
-        if (dirs.size > 20_000) dirs.clear();
-        made = mkdir(dir, { recursive: true });
-        dirs.set(dir, made);
-      }
-      const p: Promise<void> = made
-        .then(() => writeFile(full, content))
-        .catch((err: unknown) => {
-          writeError ??= err;
-          state.deleteFile(path);
-        })
-        .finally(() => pending.delete(p));
-      pending.add(p);
-      state.putFileHash(path, h, owner);
+      sink.commit(path);
+      state.putFileHash(path, hash, owner);
       res.pagesWritten++;
-      res.bytes += content.length;
+      res.bytes += bytes;
     };
     const remove = (path: string) => {
       try {
@@ -243,7 +220,6 @@ export async function buildSite(
       for (let d = dirname(join(root, path)); d.startsWith(`${root}/`); d = dirname(d)) {
         try {
           rmdirSync(d);
-          dirs.delete(d);
         } catch {
           break;
         }
@@ -283,10 +259,11 @@ export async function buildSite(
         write(f.path, f.content, r.id);
         keep.add(f.path);
       }
-      await prune(r.id, keep);
       const postings = serverPostings(r.meta, r.tools);
       if (!force) for (const [t] of postings) touchedTokens.add(t);
+      // Before any wait: a write failure reported later must be able to mark this server stale.
       state.putServer(r.meta, fp, r.tools, postings);
+      await prune(r.id, keep);
       res.serversRendered++;
       await drain(64);
       if (++done % 500 === 0) {
@@ -451,11 +428,12 @@ export async function buildSite(
     state.db.exec("COMMIT");
     return res;
   } catch (err) {
-    // Files already written are recorded; what failed is not, so the next build writes it again.
+    // Files already written are recorded; what failed (or may not have landed) is not, so the next build writes it.
+    for (const p of await sink.settle()) state.forgetFile(p);
     if (state.db.inTransaction) state.db.exec("COMMIT");
     throw err;
   } finally {
-    await Promise.allSettled(pending);
+    await sink.close();
     state.close();
   }
 }

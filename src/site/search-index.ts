@@ -37,14 +37,29 @@ export function tokenize(s: string): string[] {
   return [...new Set(words.filter((w) => w.length >= 2))].slice(0, 16);
 }
 
-/** The (token, document JSON) postings of one server and its tools. */
-export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): [string, string][] {
-  const out: [string, string][] = [];
-  const sdoc = JSON.stringify([1, meta.title || meta.name, meta.slug, "", ""] satisfies SearchDoc);
-  for (const tok of tokenize(`${meta.name} ${meta.title ?? ""}`)) out.push([tok, sdoc]);
+/** One posting: a token, the rank key its documents are ordered by, and the document (JSON). */
+export type Posting = [token: string, rank: string, doc: string];
+
+/**
+ * Sort key of a document within a token: servers first, then shorter names, then by name and slugs. Stored beside
+ * each posting so a shard takes the best `maxPostings` documents of a very common token without reading the rest.
+ */
+export function rankKey(d: SearchDoc): string {
+  return `${d[0] === 1 ? 0 : 1}${String(Math.min(d[1].length, 9999)).padStart(4, "0")}${d[1]}\u0001${d[2]}\u0001${d[3]}`;
+}
+
+/** The postings of one server and its tools. */
+export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): Posting[] {
+  const out: Posting[] = [];
+  const sd: SearchDoc = [1, meta.title || meta.name, meta.slug, "", ""];
+  const sdoc = JSON.stringify(sd);
+  const srank = rankKey(sd);
+  for (const tok of tokenize(`${meta.name} ${meta.title ?? ""}`)) out.push([tok, srank, sdoc]);
   for (const t of tools) {
-    const doc = JSON.stringify([0, t.n, meta.slug, t.s, t.r ?? ""] satisfies SearchDoc);
-    for (const tok of tokenize(`${t.n} ${t.title ?? ""}`)) out.push([tok, doc]);
+    const d: SearchDoc = [0, t.n, meta.slug, t.s, t.r ?? ""];
+    const doc = JSON.stringify(d);
+    const rank = rankKey(d);
+    for (const tok of tokenize(`${t.n} ${t.title ?? ""}`)) out.push([tok, rank, doc]);
   }
   return out;
 }
@@ -103,39 +118,27 @@ export function newKeyFor(token: string, keys: Set<string>, minLen = 2): string 
   return `${token}-`;
 }
 
-const rankDocs = (a: SearchDoc, b: SearchDoc) =>
-  b[0] - a[0] ||
-  a[1].length - b[1].length ||
-  (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : a[3] < b[3] ? -1 : 1);
-
 /** One shard's content from the stored postings: documents deduplicated, ranked, common tokens capped. */
 export function buildShard(state: SiteState, key: string, maxPostings: number): SearchShard {
   const [from, to] = keyRange(key);
-  const byToken = new Map<string, SearchDoc[]>();
-  for (const r of state.postingsIn(from, to)) {
-    const l = byToken.get(r.token) ?? [];
-    if (!l.length) byToken.set(r.token, l);
-    l.push(JSON.parse(r.doc) as SearchDoc);
-  }
   const docs: SearchDoc[] = [];
   const local = new Map<string, number>();
   const tokens: Record<string, number[]> = {};
   const capped: string[] = [];
-  for (const [tok, list] of [...byToken].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    list.sort(rankDocs);
-    if (list.length > maxPostings) {
-      list.length = maxPostings;
-      capped.push(tok);
+  // Rows come ordered by token and rank, at most maxPostings + 1 per token (the extra one says it was cut).
+  for (const r of state.rankedPostingsIn(from, to, maxPostings + 1)) {
+    if (r.rn > maxPostings) {
+      capped.push(r.token);
+      continue;
     }
-    tokens[tok] = list.map((d) => {
-      const id = `${d[0]}|${d[2]}|${d[3]}`;
-      let i = local.get(id);
-      if (i === undefined) {
-        i = docs.push(d) - 1;
-        local.set(id, i);
-      }
-      return i;
-    });
+    const list = tokens[r.token] ?? [];
+    if (!list.length) tokens[r.token] = list;
+    let i = local.get(r.doc);
+    if (i === undefined) {
+      i = docs.push(JSON.parse(r.doc) as SearchDoc) - 1;
+      local.set(r.doc, i);
+    }
+    list.push(i);
   }
   return { key, docs, tokens, capped };
 }

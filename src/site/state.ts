@@ -1,6 +1,10 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
+import type { Posting } from "./search-index.js";
 import type { ServerMeta, ToolSummary } from "./server-pages.js";
+
+/** Layout version of the manifest; bump when a derived table changes shape. */
+const STATE_SCHEMA = 2;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -16,14 +20,22 @@ export class SiteState {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = OFF");
+    // Everything but the file list is derived: an older layout is dropped (the next build is then a full one).
+    if ((this.db.pragma("user_version", { simple: true }) as number) < STATE_SCHEMA) {
+      this.db.exec(`
+        DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS servers; DROP TABLE IF EXISTS tools;
+        DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys;
+        PRAGMA user_version = ${STATE_SCHEMA};
+      `);
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL, meta TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, summary TEXT NOT NULL, ch TEXT NOT NULL,
         PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
-      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS postings_token ON postings(token);
+      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS postings_token ON postings(token, rk);
       CREATE INDEX IF NOT EXISTS postings_server ON postings(server_id);
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, owner INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
@@ -34,6 +46,8 @@ export class SiteState {
       getFile: db.prepare("SELECT hash FROM files WHERE path = ?").pluck(),
       putFile: db.prepare("INSERT OR REPLACE INTO files (path, hash, owner) VALUES (?, ?, ?)"),
       delFile: db.prepare("DELETE FROM files WHERE path = ?"),
+      ownerOf: db.prepare("SELECT owner FROM files WHERE path = ?").pluck(),
+      staleServer: db.prepare("UPDATE servers SET fp = '' WHERE id = ?"),
       filesOf: db.prepare("SELECT path FROM files WHERE owner = ?").pluck(),
       putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta) VALUES (?, ?, ?, ?, ?)"),
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
@@ -42,7 +56,13 @@ export class SiteState {
       toolsOf: db.prepare("SELECT summary FROM tools WHERE server_id = ? ORDER BY idx").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
-      putPosting: db.prepare("INSERT INTO postings (token, server_id, doc) VALUES (?, ?, ?)"),
+      putPosting: db.prepare("INSERT INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
+      ranked: db.prepare(
+        `SELECT token, doc, rn FROM (
+           SELECT token, doc, row_number() OVER (PARTITION BY token ORDER BY rk) AS rn FROM postings
+           WHERE token >= ? AND token < ?)
+         WHERE rn <= ? ORDER BY token, rn`,
+      ),
       getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
       putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
     };
@@ -79,7 +99,7 @@ export class SiteState {
     return this.db.prepare("SELECT DISTINCT owner FROM files").pluck().all() as number[];
   }
   /** Replaces everything stored for one server. */
-  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], postings: [string, string][]): void {
+  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], postings: Posting[]): void {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
     const toolJson = tools.map((t) => JSON.stringify(t));
@@ -87,7 +107,7 @@ export class SiteState {
     s.delTools.run(meta.id);
     for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, toolJson[i], t.ch);
     s.delPostings.run(meta.id);
-    for (const [tok, doc] of postings) s.putPosting.run(tok, meta.id, doc);
+    for (const [tok, rk, doc] of postings) s.putPosting.run(tok, rk, meta.id, doc);
   }
   deleteServer(id: number): void {
     this.stmts.delServer.run(id);
@@ -115,14 +135,9 @@ export class SiteState {
       )
       .all(from, to) as never;
   }
-  /** Postings of tokens in [from, to). */
-  postingsIn(from: string, to: string): { token: string; doc: string }[] {
-    return this.db
-      .prepare("SELECT token, doc FROM postings WHERE token >= ? AND token < ? ORDER BY token")
-      .all(from, to) as never;
-  }
-  postingsOf(token: string): { token: string; doc: string }[] {
-    return this.db.prepare("SELECT token, doc FROM postings WHERE token = ?").all(token) as never;
+  /** Postings of tokens in [from, to), ordered by token and rank, the first `perToken` of each token. */
+  rankedPostingsIn(from: string, to: string, perToken: number): { token: string; doc: string; rn: number }[] {
+    return this.stmts.ranked.all(from, to, perToken) as never;
   }
   pageKey(path: string): string | undefined {
     return this.stmts.getKey.get(path) as string | undefined;
@@ -138,6 +153,15 @@ export class SiteState {
   }
   deleteFile(path: string): void {
     this.stmts.delFile.run(path);
+  }
+  /**
+   * Forgets a file that may not be on disk (its write failed), and its server's fingerprint, so the next build
+   * renders that server and writes the file again (global pages are re-rendered when a file of theirs is unknown).
+   */
+  forgetFile(path: string): void {
+    const owner = this.stmts.ownerOf.get(path) as number | undefined;
+    this.stmts.delFile.run(path);
+    if (owner) this.stmts.staleServer.run(owner);
   }
   filesOf(owner: number): string[] {
     return this.stmts.filesOf.all(owner) as string[];

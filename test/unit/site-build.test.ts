@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +65,12 @@ describe("search index", () => {
       const get = shards.find((s) => s.tokens.get);
       expect(get?.capped).toContain("get");
       expect(get?.tokens.get?.length).toBe(300);
+      // The cut keeps the best-ranked documents: shortest names first, then by name, server and tool slug.
+      const kept = get!.tokens.get!.map((i) => get!.docs[i]!);
+      const all = Array.from({ length: 50 }, (_, i) => Array.from({ length: 40 }, (_, k) => `get_item_${i}_${k}`))
+        .flat()
+        .sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+      expect(kept.map((d) => d[1])).toEqual(all.slice(0, 300));
       for (const sh of shards) {
         const toks = Object.keys(sh.tokens);
         expect(toks.length).toBeGreaterThan(0);
@@ -126,6 +132,34 @@ describe("buildSite on a real catalog", () => {
     expect(read("sitemap.xml")).toContain("https://census.example/sitemaps/1.xml");
     expect(read("sitemaps/1.xml")).toContain(`https://census.example/tools/${files.slug}/read-file/`);
     expect(read("robots.txt")).toContain("Sitemap: https://census.example/sitemap.xml");
+  });
+
+  it("reports a file it cannot write in one line, and writes it on the next build once it can", async () => {
+    const dir = join(fx.dir, "site-blocked");
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
+    // The server must be re-rendered (as if its data had changed), and a plain file stands where its tool folder
+    // must go, so every write of its tool pages fails with ENOTDIR.
+    const state = new SiteState(`${dir}.state.db`);
+    state.db.prepare("UPDATE servers SET fp = 'stale' WHERE id = ?").run(files.id);
+    state.db.prepare("UPDATE files SET hash = 'stale' WHERE owner = ?").run(files.id);
+    state.close();
+    rmSync(join(dir, "tools", files.slug), { recursive: true });
+    writeFileSync(join(dir, "tools", files.slug), "in the way");
+    const err = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`^could not write /tools/${files.slug}/[^ ]+: ENOTDIR`));
+    // Neither the failed files nor the server's fingerprint were kept: the next (incremental) build renders the
+    // server again and writes them.
+    rmSync(join(dir, "tools", files.slug));
+    const r = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
+    expect(r.serversRendered).toBe(1);
+    expect(r.serversSkipped).toBe(1);
+    for (const t of serverTools(cat.sqlite, files.id)) {
+      expect(existsSync(join(dir, "tools", files.slug, t.slug, "index.html")), t.slug).toBe(true);
+    }
+    const again = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
+    expect(again.pagesWritten).toBe(0);
   });
 
   it("renders the same files in worker threads as in-process", async () => {
