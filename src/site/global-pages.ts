@@ -1,76 +1,110 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type Html, html } from "./html.js";
 import { escapeHtml, href, layout, riskBadge, type SiteCtx } from "./layout.js";
 import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
 import { CATEGORIES, RISKS } from "./words.js";
 
-/** Rows per browse page: small enough to read, few enough files at 500k tools. */
-export const PAGE_SIZE = 250;
-export const SITEMAP_URLS = 45_000;
-export const LLMS_CHUNK = 1000;
+/**
+ * Rows per page of a paged output: browse listings, sitemap files (at most 50,000 URLs each), llms-full parts.
+ * A page ends where content says so (see planPages), so its size varies between a quarter of `target` and `max`.
+ */
+export interface PageSize {
+  target: number;
+  max: number;
+}
+export const PAGE_SIZE: PageSize = { target: 250, max: 500 };
+export const SITEMAP_URLS: PageSize = { target: 20_000, max: 45_000 };
+export const LLMS_CHUNK: PageSize = { target: 1000, max: 2000 };
+/** Rows on the recently-changed page. */
+export const RECENT_ROWS = 250;
 
 const toJson = (v: unknown) => `${JSON.stringify(v)}\n`;
 const lower = (s: string) => s.toLowerCase();
-const sha = (s: string) => createHash("sha1").update(s).digest("base64url");
+const sha = (s: string) => hash("sha1", s, "base64url");
 
-/** A run of rows one server contributes to a listing; `fp` changes whenever those rows may change. */
+/** A run of rows one server contributes to a paged output; `fp` changes whenever those rows may change. */
 export interface Segment {
   id: number;
   fp: string;
   n: number;
+  /** Names the page that starts with this segment (a server slug: path-safe and unique). */
+  anchor: string;
 }
 
 /** One page of a paged output: the slices of segments it shows and a key of everything it depends on. */
 export interface PagePlan {
-  page: number;
-  pages: number;
-  total: number;
+  /** "" for the first page; else the anchor of its first row (`<anchor>~<k>` when it starts k rows into one). */
+  name: string;
+  prev: string | undefined;
+  next: string | undefined;
+  rows: number;
   segs: { id: number; from: number; to: number }[];
   key: string;
 }
 
-/** Cuts segments into pages of `size` rows; each page's key covers its slices, the fingerprints and the totals. */
-export function planPages(dim: string, segments: Segment[], size: number): PagePlan[] {
-  const total = segments.reduce((n, s) => n + s.n, 0);
-  const pages = Math.max(1, Math.ceil(total / size));
-  const plans: PagePlan[] = [];
-  let cur: PagePlan["segs"] = [];
-  let fps: string[] = [];
-  let room = size;
-  const flush = () => {
-    plans.push({
-      page: plans.length + 1,
-      pages,
-      total,
-      segs: cur,
-      key: sha(`${dim}|${total}|${pages}|${fps.join(",")}`),
-    });
-    cur = [];
-    fps = [];
-    room = size;
-  };
-  for (const s of segments) {
-    let from = 0;
-    while (from < s.n) {
-      const take = Math.min(room, s.n - from);
-      cur.push({ id: s.id, from, to: from + take });
-      fps.push(`${s.id}:${s.fp}:${from}:${from + take}`);
-      from += take;
-      room -= take;
-      if (room === 0) flush();
-    }
-  }
-  if (cur.length || plans.length === 0) flush();
-  return plans;
+/** A well-mixed number in [0, 1) from a server id (murmur3's finaliser). */
+function unitHash(id: number): number {
+  let h = id | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
-export const pagePath = (basePath: string, n: number) => (n === 1 ? basePath : `${basePath}page/${n}/`);
+/**
+ * Cuts segments into pages whose boundaries are chosen by content, not by counting: a page starts at a server whose
+ * id hashes below (its rows ÷ target), once the page before has a quarter of `target` rows, or when a server would
+ * not fit in `max`. A server with more than `max` rows is cut at fixed offsets of its own. Pages are named after
+ * their first row, not numbered. So a change in one server (rows added, removed, re-classified) moves at most the
+ * boundaries next to it: the other pages keep their names, rows and keys, and an incremental build leaves them be.
+ * The first page's key also covers `firstKey` (what only the first page shows, such as totals).
+ */
+export function planPages(dim: string, segments: Segment[], size: PageSize, firstKey = ""): PagePlan[] {
+  const min = Math.max(1, Math.floor(size.target / 4));
+  type Draft = { name: string; rows: number; segs: PagePlan["segs"]; fps: string[] };
+  const drafts: Draft[] = [];
+  let cur: Draft = { name: "", rows: 0, segs: [], fps: [] };
+  for (const s of segments) {
+    for (let from = 0; from < s.n; ) {
+      const take = Math.min(size.max, s.n - from);
+      if (
+        cur.rows > 0 &&
+        (from > 0 || cur.rows + take > size.max || (cur.rows >= min && unitHash(s.id) < take / size.target))
+      ) {
+        drafts.push(cur);
+        cur = { name: from > 0 ? `${s.anchor}~${from}` : s.anchor, rows: 0, segs: [], fps: [] };
+      }
+      cur.segs.push({ id: s.id, from, to: from + take });
+      cur.fps.push(`${s.id}:${s.fp}:${from}:${from + take}`);
+      cur.rows += take;
+      from += take;
+    }
+  }
+  drafts.push(cur);
+  return drafts.map((d, i) => {
+    const prev = drafts[i - 1]?.name;
+    const next = drafts[i + 1]?.name;
+    return {
+      name: d.name,
+      prev,
+      next,
+      rows: d.rows,
+      segs: d.segs,
+      key: sha(`${dim}|${d.name}|${prev ?? "-"}|${next ?? "-"}|${i === 0 ? firstKey : ""}|${d.fps.join(",")}`),
+    };
+  });
+}
 
-function pager(ctx: SiteCtx, basePath: string, page: number, pages: number): Html {
-  if (pages <= 1) return html``;
-  const p = (n: number) => href(ctx, pagePath(basePath, n));
-  return html`<nav class="pager" aria-label="Pages">${page > 1 ? html`<a href="${p(page - 1)}" rel="prev">Previous</a>` : ""}<span>Page ${page} of ${pages}</span>${
-    page < pages ? html`<a href="${p(page + 1)}" rel="next">Next</a>` : ""
+/** Where a page of a listing lives: the first at the listing's own path, the others under from/<name>/. */
+export const pagePath = (basePath: string, name: string) => (name === "" ? basePath : `${basePath}from/${name}/`);
+
+function pager(ctx: SiteCtx, basePath: string, plan: PagePlan): Html {
+  if (plan.prev === undefined && plan.next === undefined) return html``;
+  const p = (name: string) => href(ctx, pagePath(basePath, name));
+  return html`<nav class="pager" aria-label="Pages">${plan.prev !== undefined ? html`${plan.prev !== "" ? html`<a href="${p("")}">First page</a>` : ""}<a href="${p(plan.prev)}" rel="prev">Previous</a>` : ""}${
+    plan.next !== undefined ? html`<a href="${p(plan.next)}" rel="next">Next</a>` : ""
   }</nav>`;
 }
 
@@ -86,28 +120,36 @@ export interface Listing<T> {
   head: Html;
   row: (x: T) => Html;
   json: (x: T) => unknown;
+  /** A row in words, for the title of a page that starts with it. */
+  label: (x: T) => string;
 }
 
-/** Renders one page of a listing (HTML and its JSON mirror). */
-export function renderListingPage<T>(ctx: SiteCtx, l: Listing<T>, plan: PagePlan): SiteFile[] {
+/** Renders one page of a listing (HTML and its JSON mirror); only the first page shows the total. */
+export function renderListingPage<T>(ctx: SiteCtx, l: Listing<T>, plan: PagePlan, total: number): SiteFile[] {
   const items = plan.segs.flatMap((s) => l.rows(s.id, s.from, s.to));
-  const path = pagePath(l.basePath, plan.page);
-  const n = plan.page;
-  const body = html`<h1>${l.title}</h1><p>${l.intro(plan.total)}</p>${pager(ctx, l.basePath, n, plan.pages)}
-<table><caption>${l.title}${plan.pages > 1 ? `, page ${n} of ${plan.pages}` : ""}</caption><thead>${l.head}</thead><tbody>${items.map(l.row)}</tbody></table>
-${pager(ctx, l.basePath, n, plan.pages)}`;
+  const path = pagePath(l.basePath, plan.name);
+  const first = plan.name === "";
+  const from = items[0] ? l.label(items[0]) : "";
+  const title = first ? l.title : `${l.title}, from ${from}`;
+  const body = html`<h1>${title}</h1><p>${first ? l.intro(total) : html`Continued from the <a href="${href(ctx, pagePath(l.basePath, plan.prev ?? ""))}">previous page</a>.`}</p>${pager(ctx, l.basePath, plan)}
+<table><caption>${title}</caption><thead>${l.head}</thead><tbody>${items.map(l.row)}</tbody></table>
+${pager(ctx, l.basePath, plan)}`;
+  const link = (name: string | undefined) => (name === undefined ? null : pagePath(l.basePath, name));
   return [
     {
       path: `${path}index.html`,
-      content: layout(
-        ctx,
-        { title: n > 1 ? `${l.title} (page ${n})` : l.title, path, json: true, crumbs: l.crumbs },
-        body,
-      ),
+      content: layout(ctx, { title, path, json: true, crumbs: l.crumbs }, body),
     },
     {
       path: `${path}index.json`,
-      content: toJson({ title: l.title, page: n, pages: plan.pages, total: plan.total, items: items.map(l.json) }),
+      content: toJson({
+        title: l.title,
+        ...(first ? { total } : { from }),
+        first: link(""),
+        prev: link(plan.prev),
+        next: link(plan.next),
+        items: items.map(l.json),
+      }),
     },
   ];
 }
@@ -189,11 +231,12 @@ export function listings(
       title,
       intro: (n: number) => `${n} servers, by name.`,
       crumbs,
-      segments: list.map((m) => ({ id: m.id, fp: fp(m.id), n: 1 })),
+      segments: list.map((m) => ({ id: m.id, fp: fp(m.id), n: 1, anchor: m.slug })),
       rows: (id: number) => [byId.get(id)!],
       head: serverHead,
       row: serverRow(ctx),
       json: serverJson,
+      label: (m: ServerMeta) => m.title || m.name,
     }) as Listing<ServerMeta>;
   out.push(
     serverListing("servers", "/servers/", "All servers", metas, [
@@ -227,7 +270,7 @@ export function listings(
       title,
       intro: (n: number) => `${n} tools, by server.`,
       crumbs: crumbsOf(label),
-      segments: metas.filter((m) => count(m) > 0).map((m) => ({ id: m.id, fp: fp(m.id), n: count(m) })),
+      segments: metas.filter((m) => count(m) > 0).map((m) => ({ id: m.id, fp: fp(m.id), n: count(m), anchor: m.slug })),
       rows: (id: number, from: number, to: number) => {
         const meta = byId.get(id)!;
         return toolsOf(id)
@@ -238,6 +281,7 @@ export function listings(
       head: toolHead,
       row: toolRow(ctx),
       json: toolJson,
+      label: (x: ToolRef) => `${x.tool.n} (${x.meta.title || x.meta.name})`,
     }) as Listing<ToolRef>;
   for (const c of t.cats) {
     out.push(
@@ -391,19 +435,25 @@ ${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${hr
 
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
-/** llms-full.txt: every server on one line, and its tools in /llms-full/<n>.txt parts (one file would be huge). */
-export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals): SiteFile {
-  const parts = Math.max(1, Math.ceil(metas.length / LLMS_CHUNK));
+/** Where an llms-full part and a sitemap file live, by page name. */
+export const llmsPartPath = (name: string) => `/llms-full/${name || "start"}.txt`;
+export const sitemapPath = (name: string) => `/sitemaps/${name || "start"}.xml`;
+export const GLOBAL_SITEMAP = "/sitemaps/pages.xml";
+
+/** llms-full.txt: every server on one line, and its tools in /llms-full/<name>.txt parts (one file would be huge). */
+export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals, plans: PagePlan[]): SiteFile {
+  const partOf = new Map<number, string>();
+  for (const p of plans) for (const sg of p.segs) partOf.set(sg.id, `${ctx.baseUrl}${llmsPartPath(p.name)}`);
   const lines = [
     `# mcp-census: full catalog\n\n${t.servers} servers, ${t.tools} tools. Tools of each server are in the part named after it.\n\n## Parts\n\n`,
   ];
-  for (let i = 1; i <= parts; i++) lines.push(`- ${ctx.baseUrl}/llms-full/${i}.txt\n`);
+  for (const p of plans) lines.push(`- ${ctx.baseUrl}${llmsPartPath(p.name)}\n`);
   lines.push("\n## Servers\n\n");
-  metas.forEach((m, i) => {
+  for (const m of metas) {
     lines.push(
-      `- ${oneLine(m.title || m.name)} (${oneLine(m.name)}): ${m.toolCount} tools, ${m.modify} can modify or destroy data; part ${Math.floor(i / LLMS_CHUNK) + 1}; ${ctx.baseUrl}${serverPath(m.slug)}\n`,
+      `- ${oneLine(m.title || m.name)} (${oneLine(m.name)}): ${m.toolCount} tools, ${m.modify} can modify or destroy data; ${ctx.baseUrl}${serverPath(m.slug)}; tools in ${partOf.get(m.id) ?? "-"}\n`,
     );
-  });
+  }
   return { path: "/llms-full.txt", content: lines.join("") };
 }
 
@@ -414,7 +464,7 @@ export function llmsFullPart(
   byId: Map<number, ServerMeta>,
   toolsOf: (id: number) => ToolSummary[],
 ): SiteFile {
-  const out: string[] = [`# mcp-census: full catalog, part ${plan.page} of ${plan.pages}\n`];
+  const out: string[] = [`# mcp-census: full catalog, the tools of ${plan.segs.length} servers\n`];
   for (const seg of plan.segs) {
     const m = byId.get(seg.id)!;
     out.push(
@@ -423,42 +473,41 @@ export function llmsFullPart(
     for (const tl of toolsOf(seg.id))
       out.push(`- ${oneLine(tl.n)}: ${tl.c ?? "unclassified"}, ${tl.r ?? "unknown"} risk. ${oneLine(tl.d)}\n`);
   }
-  return { path: `/llms-full/${plan.page}.txt`, content: out.join("") };
+  return { path: llmsPartPath(plan.name), content: out.join("") };
 }
 
-/** One sitemap file: the URLs of the slices of its plan (segment 0 is the list of global pages). */
+const urlset = (ctx: SiteCtx, paths: string[]) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${paths
+    .map((u) => `<url><loc>${escapeHtml(ctx.baseUrl + u)}</loc></url>`)
+    .join("\n")}\n</urlset>\n`;
+
+/** The sitemap of the site's own pages (home, browse listings, search). */
+export function globalSitemap(ctx: SiteCtx, paths: string[]): SiteFile {
+  return { path: GLOBAL_SITEMAP, content: urlset(ctx, paths) };
+}
+
+/** One sitemap file of server and tool pages: the URLs of the slices of its plan. */
 export function sitemapPart(
   ctx: SiteCtx,
   plan: PagePlan,
-  globalPaths: string[],
   byId: Map<number, ServerMeta>,
   toolsOf: (id: number) => ToolSummary[],
 ): SiteFile {
   const urls: string[] = [];
   for (const seg of plan.segs) {
-    let all: string[];
-    if (seg.id === 0) all = globalPaths;
-    else {
-      const m = byId.get(seg.id)!;
-      all = [serverPath(m.slug), ...toolsOf(seg.id).map((tl) => toolPath(m.slug, tl.s))];
-    }
-    urls.push(...all.slice(seg.from, seg.to));
+    const m = byId.get(seg.id)!;
+    const all = [serverPath(m.slug), ...toolsOf(seg.id).map((tl) => toolPath(m.slug, tl.s))];
+    for (const u of all.slice(seg.from, seg.to)) urls.push(u);
   }
-  return {
-    path: `/sitemaps/${plan.page}.xml`,
-    content: `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls
-      .map((u) => `<url><loc>${escapeHtml(ctx.baseUrl + u)}</loc></url>`)
-      .join("\n")}\n</urlset>\n`,
-  };
+  return { path: sitemapPath(plan.name), content: urlset(ctx, urls) };
 }
 
-export function sitemapIndex(ctx: SiteCtx, parts: number): SiteFile {
+export function sitemapIndex(ctx: SiteCtx, files: string[]): SiteFile {
   return {
     path: "/sitemap.xml",
-    content: `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${Array.from(
-      { length: parts },
-      (_, i) => `<sitemap><loc>${escapeHtml(`${ctx.baseUrl}/sitemaps/${i + 1}.xml`)}</loc></sitemap>`,
-    ).join("\n")}\n</sitemapindex>\n`,
+    content: `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${files
+      .map((f) => `<sitemap><loc>${escapeHtml(`${ctx.baseUrl}${f}`)}</loc></sitemap>`)
+      .join("\n")}\n</sitemapindex>\n`,
   };
 }
 

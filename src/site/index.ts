@@ -7,17 +7,23 @@ import { renderAtom } from "../history/atom.js";
 import { listChanges } from "../history/index.js";
 import { classifiedSince, hasChanges, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
 import {
+  GLOBAL_SITEMAP,
+  globalSitemap,
   LLMS_CHUNK,
   listings,
   llmsFullIndex,
   llmsFullPart,
+  llmsPartPath,
   PAGE_SIZE,
+  type PageSize,
   pagePath,
   planPages,
+  RECENT_ROWS,
   renderListingPage,
   SITEMAP_URLS,
   sitemapIndex,
   sitemapPart,
+  sitemapPath,
   summaryFiles,
   type ToolRef,
   totalsOf,
@@ -43,7 +49,7 @@ import {
   type ToolSummary,
   toolPath,
 } from "./server-pages.js";
-import { hashContent, SiteState } from "./state.js";
+import { SiteState } from "./state.js";
 import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
@@ -60,6 +66,8 @@ export interface BuildSiteOpts {
   /** The build manifest (SQLite); default `<outDir>.state.db`, beside the site so it is never published. */
   statePath?: string;
   search?: SearchIndexOpts;
+  /** Rows per browse page (default PAGE_SIZE: about 250, at most 500). */
+  pageSize?: PageSize;
   /**
    * Render servers in this many worker threads (each with its own read-only catalog connection; at most one per
    * core). Default 0: render on this thread. Needs a catalog file and the default policy views.
@@ -315,7 +323,7 @@ export async function buildSite(
     };
     const totals = totalsOf(metas);
     const recent: ToolRef[] = state
-      .recent(PAGE_SIZE)
+      .recent(RECENT_ROWS)
       .flatMap((r) => (byId.has(r.serverId) ? [{ meta: byId.get(r.serverId)!, tool: r.tool }] : []));
     for (const f of summaryFiles(ctx, totals, recent)) writeGlobal(f);
     // The catalog's feed is rewritten only when its bytes change (it has no timestamp of its own).
@@ -348,30 +356,32 @@ export async function buildSite(
     const globalHtml = [...FIXED_PAGES];
     let g = 0;
     for (const l of listings(ctx, metas, sfps, totals, toolsOf)) {
-      for (const plan of planPages(l.dim, l.segments, PAGE_SIZE)) {
-        const path = pagePath(l.basePath, plan.page);
+      const total = l.segments.reduce((n, x) => n + x.n, 0);
+      for (const plan of planPages(l.dim, l.segments, opts.pageSize ?? PAGE_SIZE, String(total))) {
+        const path = pagePath(l.basePath, plan.name);
         globalHtml.push(path);
-        keyed(path, plan.key, [`${path}index.html`, `${path}index.json`], () => renderListingPage(ctx, l, plan));
+        keyed(path, plan.key, [`${path}index.html`, `${path}index.json`], () => renderListingPage(ctx, l, plan, total));
         // Keep the queued writes (and the page buffers they hold) bounded.
         await drain(64);
         if (++g % 200 === 0) opts.onProgress?.({ phase: "global", done: g, total: 0 });
       }
     }
-    const siteSegs = [
-      { id: 0, fp: hashContent(globalHtml.join("\n")), n: globalHtml.length },
-      ...metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 + m.toolCount })),
-    ];
-    const sitePlans = planPages("sitemap", siteSegs, SITEMAP_URLS);
-    for (const plan of sitePlans) {
-      const path = `/sitemaps/${plan.page}.xml`;
-      keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, globalHtml, byId, toolsOf)]);
+    // Sitemaps: one of the site's own pages, and server and tool pages cut like the listings.
+    const sitemaps = [GLOBAL_SITEMAP];
+    writeGlobal(globalSitemap(ctx, globalHtml));
+    const siteSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 + m.toolCount, anchor: m.slug }));
+    for (const plan of planPages("sitemap", siteSegs, SITEMAP_URLS)) {
+      const path = sitemapPath(plan.name);
+      sitemaps.push(path);
+      keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, byId, toolsOf)]);
       await drain(64);
     }
-    writeGlobal(sitemapIndex(ctx, sitePlans.length));
-    writeGlobal(llmsFullIndex(ctx, metas, totals));
-    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 }));
-    for (const plan of planPages("llms", llmsSegs, LLMS_CHUNK)) {
-      const path = `/llms-full/${plan.page}.txt`;
+    writeGlobal(sitemapIndex(ctx, sitemaps));
+    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1, anchor: m.slug }));
+    const llmsPlans = planPages("llms", llmsSegs, LLMS_CHUNK);
+    writeGlobal(llmsFullIndex(ctx, metas, totals, llmsPlans));
+    for (const plan of llmsPlans) {
+      const path = llmsPartPath(plan.name);
       keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
       await drain(64);
     }

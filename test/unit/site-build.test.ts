@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
+import { planPages } from "../../src/site/global-pages.js";
 import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
 import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
@@ -120,7 +121,7 @@ describe("buildSite on a real catalog", () => {
       "index.html",
       "robots.txt",
       "sitemap.xml",
-      "sitemaps/1.xml",
+      "sitemaps/start.xml",
       "llms.txt",
       "llms-full.txt",
       "search/index.json",
@@ -129,8 +130,8 @@ describe("buildSite on a real catalog", () => {
     ]) {
       expect(existsSync(join(out, p)), p).toBe(true);
     }
-    expect(read("sitemap.xml")).toContain("https://census.example/sitemaps/1.xml");
-    expect(read("sitemaps/1.xml")).toContain(`https://census.example/tools/${files.slug}/read-file/`);
+    expect(read("sitemap.xml")).toContain("https://census.example/sitemaps/start.xml");
+    expect(read("sitemaps/start.xml")).toContain(`https://census.example/tools/${files.slug}/read-file/`);
     expect(read("robots.txt")).toContain("Sitemap: https://census.example/sitemap.xml");
   });
 
@@ -160,6 +161,43 @@ describe("buildSite on a real catalog", () => {
     }
     const again = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
     expect(again.pagesWritten).toBe(0);
+  });
+
+  it("chains the pages of a long listing by their prev and next links, each row on exactly one page", async () => {
+    const dir = join(fx.dir, "site-paged");
+    await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/", pageSize: { target: 3, max: 5 } });
+    const readIn = (p: string) => JSON.parse(readFileSync(join(dir, p, "index.json"), "utf8"));
+    const expected =
+      serverTools(cat.sqlite, findServer(cat.sqlite, "io.github.acme/files")!.id).length +
+      serverTools(cat.sqlite, findServer(cat.sqlite, "io.github.modelcontextprotocol/server-github")!.id).length;
+    let seen = 0;
+    let most = 0;
+    for (const risk of readdirSync(join(dir, "browse", "risk"))) {
+      let path = `/browse/risk/${risk}/`;
+      let page = readIn(path);
+      const total = page.total;
+      const names: string[] = [];
+      let pages = 0;
+      for (;;) {
+        pages++;
+        expect(page.items.length).toBeLessThanOrEqual(5);
+        names.push(...page.items.map((x: { name: string; server: string }) => `${x.server}/${x.name}`));
+        if (!page.next) break;
+        const next = readIn(page.next);
+        expect(next.prev).toBe(path);
+        expect(next.first).toBe(`/browse/risk/${risk}/`);
+        expect(readFileSync(join(dir, page.next, "index.html"), "utf8")).toContain(`href="${path}" rel="prev"`);
+        path = page.next;
+        page = next;
+      }
+      most = Math.max(most, pages);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names.length).toBe(total);
+      if (total > 5) expect(pages).toBeGreaterThan(1);
+      seen += total;
+    }
+    expect(seen).toBe(expected);
+    expect(most).toBeGreaterThan(1);
   });
 
   it("renders the same files in worker threads as in-process", async () => {
@@ -302,12 +340,62 @@ describe("buildSite on a real catalog", () => {
     expect(existsSync(join(out, "servers", files.slug))).toBe(false);
     expect(existsSync(join(out, "tools", files.slug))).toBe(false);
     expect(readdirSync(join(out, "tools"))).toEqual([github.slug]);
-    expect(read("sitemaps/1.xml")).not.toContain(files.slug);
+    expect(read("sitemaps/start.xml")).not.toContain(files.slug);
 
     // the site folder vanishes behind the manifest's back: the next build writes it all again
     rmSync(out, { recursive: true, force: true });
     const again2 = await buildSite(cat.sqlite, out, { baseUrl: "https://census.example/" });
     expect(again2.serversRendered).toBe(1);
     expect(existsSync(join(out, "servers", github.slug, "index.html"))).toBe(true);
+  });
+});
+
+describe("paging by content", () => {
+  const segs = (n: number, rows: (i: number) => number) =>
+    Array.from({ length: n }, (_, i) => ({ id: i + 1, fp: "f", n: rows(i), anchor: `s${i + 1}` }));
+  const size = { target: 50, max: 100 };
+
+  it("keeps pages between a quarter of the target and the max, names them after their first row, and cuts big servers", () => {
+    const plans = planPages(
+      "d",
+      segs(2000, (i) => (i === 700 ? 260 : 1 + (i % 7))),
+      size,
+    );
+    expect(plans[0]!.name).toBe("");
+    expect(new Set(plans.map((p) => p.name)).size).toBe(plans.length);
+    for (const [i, p] of plans.entries()) {
+      expect(p.rows).toBeLessThanOrEqual(size.max);
+      expect(p.prev).toBe(plans[i - 1]?.name);
+      expect(p.next).toBe(plans[i + 1]?.name);
+    }
+    // the 260-row server is cut at 100 and 200 rows of its own
+    expect(plans.map((p) => p.name)).toEqual(expect.arrayContaining(["s701", "s701~100", "s701~200"]));
+    const avg = plans.reduce((n, p) => n + p.rows, 0) / plans.length;
+    expect(avg).toBeGreaterThan(size.target * 0.5);
+    expect(avg).toBeLessThan(size.target * 2);
+  });
+
+  it("re-keys only the pages next to a server whose rows change or that disappears", () => {
+    const base = segs(3000, (i) => 1 + (i % 5));
+    const before = planPages("d", base, size);
+    const changed = base.map((s) => (s.id === 1500 ? { ...s, n: s.n + 3, fp: "g" } : s));
+    const removed = base.filter((s) => s.id !== 2200);
+    for (const after of [planPages("d", changed, size), planPages("d", removed, size)]) {
+      const old = new Set(before.map((p) => p.key));
+      const rekeyed = after.filter((p) => !old.has(p.key));
+      expect(rekeyed.length).toBeGreaterThan(0);
+      expect(rekeyed.length).toBeLessThanOrEqual(4);
+    }
+    // numbering would have shifted every later page; here the names of the others stay
+    const names = new Set(before.map((p) => p.name));
+    expect(planPages("d", removed, size).filter((p) => !names.has(p.name)).length).toBeLessThanOrEqual(2);
+  });
+
+  it("re-keys the first page when what only it shows changes", () => {
+    const base = segs(500, () => 2);
+    const a = planPages("d", base, size, "total 1000");
+    const b = planPages("d", base, size, "total 1001");
+    expect(b[0]!.key).not.toBe(a[0]!.key);
+    expect(b.slice(1).map((p) => p.key)).toEqual(a.slice(1).map((p) => p.key));
   });
 });

@@ -122,7 +122,7 @@ describe("site history and Atom feeds", () => {
     );
     expect(server).toContain(`<a href="/servers/${slug}/feed.xml" type="application/atom+xml">`);
     // the sitemap lists only HTML pages
-    expect(read("sitemaps/1.xml")).not.toContain("feed.xml");
+    expect(read("sitemaps/start.xml")).not.toContain("feed.xml");
   });
 
   it("leaves the feeds alone when nothing changed, and drops a removed server's feed with its folder", async () => {
