@@ -39,16 +39,31 @@ export interface ServerBundle {
   versions: Map<string, VersionRow[]>;
   /** Recorded change events of the server's tools, oldest first. */
   changes: ChangeEvent[];
+  /** Characters of the JSON array of the tools' definitions (what a client sends on every request). */
+  toolsJsonChars: number;
 }
 
 /**
- * A fingerprint of each server's own data, computed from narrow queries so that an unchanged server is skipped
- * without reading its tools: probes are the only writer of tools and definition history, and every probe moves
- * servers.last_probe_id. Last-seen columns are left out on purpose: they move on every crawl and are not shown.
- * Classifications are tracked apart (see classifiedSince).
+ * A fingerprint of each server's own data, so that an unchanged server is skipped without reading its tools:
+ * probes are the only writer of tools and definition history, and every probe moves servers.last_probe_id. With
+ * revision counters it is the counter; otherwise a hash of the shown columns, listings and change events.
+ * Last-seen columns are left out on purpose: they move on every crawl and are not shown. Classifications are
+ * tracked apart (see classifiedSince).
  */
 export function serverFingerprints(sqlite: Database.Database): Map<number, { slug: string; fp: string }> {
   const out = new Map<number, { slug: string; fp: string }>();
+  // A catalog with revision counters (migration 0004) says what changed in one narrow column.
+  if (hasRev(sqlite)) {
+    for (const r of sqlite.prepare("SELECT id, slug, rev FROM servers WHERE status != 'removed'").all() as {
+      id: number;
+      slug: string;
+      rev: number;
+    }[]) {
+      out.set(r.id, { slug: r.slug, fp: `rev${r.rev}` });
+    }
+    return out;
+  }
+  // An older catalog opened read-only: fingerprint the columns themselves.
   const sources = new Map<number, string>();
   for (const r of sqlite
     .prepare(
@@ -80,6 +95,11 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
     out.set(s.id, { slug: s.slug, fp });
   }
   return out;
+}
+
+/** Whether the catalog keeps per-server revision counters (maintained by triggers). */
+export function hasRev(sqlite: Database.Database): boolean {
+  return (sqlite.prepare("SELECT name FROM pragma_table_info('servers')").pluck().all() as string[]).includes("rev");
 }
 
 /** Whether the catalog has change events (an older catalog opened read-only may lack the table). */
@@ -118,7 +138,24 @@ export function loadServerBundle(
   const r = stmts.server.get(serverId) as Record<string, unknown> | undefined;
   if (!r) return undefined;
   const server = toServerRow(r);
-  const tools = (stmts.tools.all(serverId) as Record<string, unknown>[]).map(toToolRow);
+  // Each definition is parsed only if read (most pages need only its length): raw is the bulk of a tool row.
+  let toolsJsonChars = 1;
+  const tools = (stmts.tools.all(serverId) as Record<string, unknown>[]).map((r) => {
+    const text = typeof r.raw === "string" ? r.raw : JSON.stringify({ name: r.name });
+    toolsJsonChars += text.length + 1;
+    r.raw = null;
+    const row = toToolRow(r);
+    let parsed: RawTool | undefined;
+    Object.defineProperty(row, "raw", {
+      enumerable: true,
+      get: (): RawTool => {
+        parsed ??= JSON.parse(text) as RawTool;
+        return parsed;
+      },
+    });
+    return row;
+  });
+  if (!tools.length) toolsJsonChars = 2;
   const p = server.lastProbeId
     ? (stmts.probe.get(server.lastProbeId) as Record<string, unknown> | undefined)
     : undefined;
@@ -136,7 +173,7 @@ export function loadServerBundle(
     list.push(lazyVersion(v));
   }
   const changes = (stmts.changes.all(serverId) as Record<string, unknown>[]).map(toChangeEvent);
-  return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions, changes };
+  return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions, changes, toolsJsonChars };
 }
 
 /** A version whose raw definition is parsed only when read (most tools have one version and never need it). */

@@ -1,4 +1,3 @@
-import { hash } from "node:crypto";
 import { type Html, html } from "./html.js";
 import { escapeHtml, href, layout, riskBadge, type SiteCtx } from "./layout.js";
 import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
@@ -20,12 +19,43 @@ export const RECENT_ROWS = 250;
 
 const toJson = (v: unknown) => `${JSON.stringify(v)}\n`;
 const lower = (s: string) => s.toLowerCase();
-const sha = (s: string) => hash("sha1", s, "base64url");
+
+/**
+ * A 64-bit running hash in two 32-bit lanes, for page keys: cheap enough to run over every row of every listing on
+ * each build (a page would keep stale rows only if its inputs collided in 64 bits).
+ */
+export class Hash64 {
+  a = 0x811c9dc5 | 0;
+  b = 0x6a09e667 | 0;
+  int(x: number): this {
+    this.a = Math.imul(this.a ^ x, 0x9e3779b1);
+    this.a ^= this.a >>> 15;
+    this.b = Math.imul(this.b ^ x, 0x85ebca77);
+    this.b = (this.b ^ (this.b >>> 13)) + this.a;
+    this.b |= 0;
+    return this;
+  }
+  str(s: string): this {
+    for (let i = 0; i < s.length; i++) this.int(s.charCodeAt(i));
+    return this.int(s.length);
+  }
+  hex(): string {
+    const h = (x: number) => (x >>> 0).toString(16).padStart(8, "0");
+    return `${h(this.a)}${h(this.b)}`;
+  }
+}
+
+/** A server's summary fingerprint as two numbers, computed once per build and fed to every page key. */
+export type Fp = readonly [number, number];
+export function fpOf(s: string): Fp {
+  const h = new Hash64().str(s);
+  return [h.a, h.b];
+}
 
 /** A run of rows one server contributes to a paged output; `fp` changes whenever those rows may change. */
 export interface Segment {
   id: number;
-  fp: string;
+  fp: Fp;
   n: number;
   /** Names the page that starts with this segment (a server slug: path-safe and unique). */
   anchor: string;
@@ -63,9 +93,9 @@ function unitHash(id: number): number {
  */
 export function planPages(dim: string, segments: Segment[], size: PageSize, firstKey = ""): PagePlan[] {
   const min = Math.max(1, Math.floor(size.target / 4));
-  type Draft = { name: string; rows: number; segs: PagePlan["segs"]; fps: string[] };
+  type Draft = { name: string; rows: number; segs: PagePlan["segs"]; h: Hash64 };
   const drafts: Draft[] = [];
-  let cur: Draft = { name: "", rows: 0, segs: [], fps: [] };
+  let cur: Draft = { name: "", rows: 0, segs: [], h: new Hash64() };
   for (const s of segments) {
     for (let from = 0; from < s.n; ) {
       const take = Math.min(size.max, s.n - from);
@@ -74,10 +104,10 @@ export function planPages(dim: string, segments: Segment[], size: PageSize, firs
         (from > 0 || cur.rows + take > size.max || (cur.rows >= min && unitHash(s.id) < take / size.target))
       ) {
         drafts.push(cur);
-        cur = { name: from > 0 ? `${s.anchor}~${from}` : s.anchor, rows: 0, segs: [], fps: [] };
+        cur = { name: from > 0 ? `${s.anchor}~${from}` : s.anchor, rows: 0, segs: [], h: new Hash64() };
       }
       cur.segs.push({ id: s.id, from, to: from + take });
-      cur.fps.push(`${s.id}:${s.fp}:${from}:${from + take}`);
+      cur.h.int(s.id).int(s.fp[0]).int(s.fp[1]).int(from).int(take);
       cur.rows += take;
       from += take;
     }
@@ -92,7 +122,7 @@ export function planPages(dim: string, segments: Segment[], size: PageSize, firs
       next,
       rows: d.rows,
       segs: d.segs,
-      key: sha(`${dim}|${d.name}|${prev ?? "-"}|${next ?? "-"}|${i === 0 ? firstKey : ""}|${d.fps.join(",")}`),
+      key: `${d.h.hex()}|${dim}|${d.name}|${prev ?? "-"}|${next ?? "-"}|${i === 0 ? firstKey : ""}`,
     };
   });
 }
@@ -211,47 +241,64 @@ const crumbsOf = (label: string) => [{ label: "Home", path: "/" }, { label: "Bro
 export function listings(
   ctx: SiteCtx,
   metas: ServerMeta[],
-  fps: Map<number, string>,
+  fps: Map<number, Fp>,
   t: Totals,
   toolsOf: (id: number) => ToolSummary[],
 ): Listing<ToolRef | ServerMeta>[] {
   const byId = new Map(metas.map((m) => [m.id, m]));
+  // Every listing's segments in one pass over the servers (in name order).
+  const all: Segment[] = [];
+  const byReg = new Map<string, Segment[]>(t.regs.map((r) => [r, []]));
+  const byCat = new Map<string, Segment[]>(t.cats.map((c) => [c, []]));
+  const byRisk = new Map<string, Segment[]>(t.risks.map((r) => [r, []]));
+  const none: Fp = [0, 0];
+  for (const m of metas) {
+    const fp = fps.get(m.id) ?? none;
+    const one: Segment = { id: m.id, fp, n: 1, anchor: m.slug };
+    all.push(one);
+    for (const r of m.sources) byReg.get(r)?.push(one);
+    for (const c in m.byCategory) {
+      const n = m.byCategory[c] ?? 0;
+      if (n > 0) byCat.get(c)?.push({ id: m.id, fp, n, anchor: m.slug });
+    }
+    for (const r in m.byRisk) {
+      const n = m.byRisk[r] ?? 0;
+      if (n > 0) byRisk.get(r)?.push({ id: m.id, fp, n, anchor: m.slug });
+    }
+  }
   const out: Listing<ToolRef | ServerMeta>[] = [];
-  const fp = (id: number) => fps.get(id) ?? "";
   const serverListing = (
     dim: string,
     basePath: string,
     title: string,
-    list: ServerMeta[],
+    segments: Segment[],
     crumbs: Listing<ServerMeta>["crumbs"],
-  ) =>
-    ({
-      dim,
-      basePath,
-      title,
-      intro: (n: number) => `${n} servers, by name.`,
-      crumbs,
-      segments: list.map((m) => ({ id: m.id, fp: fp(m.id), n: 1, anchor: m.slug })),
-      rows: (id: number) => [byId.get(id)!],
-      head: serverHead,
-      row: serverRow(ctx),
-      json: serverJson,
-      label: (m: ServerMeta) => m.title || m.name,
-    }) as Listing<ServerMeta>;
+  ): Listing<ServerMeta> => ({
+    dim,
+    basePath,
+    title,
+    intro: (n: number) => `${n} servers, by name.`,
+    crumbs,
+    segments,
+    rows: (id: number) => [byId.get(id)!],
+    head: serverHead,
+    row: serverRow(ctx),
+    json: serverJson,
+    label: (m: ServerMeta) => m.title || m.name,
+  });
   out.push(
-    serverListing("servers", "/servers/", "All servers", metas, [
+    serverListing("servers", "/servers/", "All servers", all, [
       { label: "Home", path: "/" },
       { label: "Servers" },
     ]) as never,
   );
   for (const reg of t.regs) {
-    const list = metas.filter((m) => m.sources.includes(reg));
     out.push(
       serverListing(
         `registry:${reg}`,
         `/browse/registry/${reg}/`,
         `Servers listed by ${reg}`,
-        list,
+        byReg.get(reg) ?? [],
         crumbsOf(reg),
       ) as never,
     );
@@ -261,28 +308,27 @@ export function listings(
     basePath: string,
     title: string,
     label: string,
-    count: (m: ServerMeta) => number,
+    segments: Segment[],
     keep: (x: ToolSummary) => boolean,
-  ) =>
-    ({
-      dim,
-      basePath,
-      title,
-      intro: (n: number) => `${n} tools, by server.`,
-      crumbs: crumbsOf(label),
-      segments: metas.filter((m) => count(m) > 0).map((m) => ({ id: m.id, fp: fp(m.id), n: count(m), anchor: m.slug })),
-      rows: (id: number, from: number, to: number) => {
-        const meta = byId.get(id)!;
-        return toolsOf(id)
-          .filter(keep)
-          .slice(from, to)
-          .map((tool) => ({ meta, tool }));
-      },
-      head: toolHead,
-      row: toolRow(ctx),
-      json: toolJson,
-      label: (x: ToolRef) => `${x.tool.n} (${x.meta.title || x.meta.name})`,
-    }) as Listing<ToolRef>;
+  ): Listing<ToolRef> => ({
+    dim,
+    basePath,
+    title,
+    intro: (n: number) => `${n} tools, by server.`,
+    crumbs: crumbsOf(label),
+    segments,
+    rows: (id: number, from: number, to: number) => {
+      const meta = byId.get(id)!;
+      return toolsOf(id)
+        .filter(keep)
+        .slice(from, to)
+        .map((tool) => ({ meta, tool }));
+    },
+    head: toolHead,
+    row: toolRow(ctx),
+    json: toolJson,
+    label: (x: ToolRef) => `${x.tool.n} (${x.meta.title || x.meta.name})`,
+  });
   for (const c of t.cats) {
     out.push(
       toolListing(
@@ -290,7 +336,7 @@ export function listings(
         `/browse/category/${lower(c)}/`,
         `${c} tools`,
         c,
-        (m) => m.byCategory[c] ?? 0,
+        byCat.get(c) ?? [],
         (x) => (x.c ?? "Unclassified") === c,
       ) as never,
     );
@@ -302,7 +348,7 @@ export function listings(
         `/browse/risk/${r}/`,
         `${r[0]?.toUpperCase()}${r.slice(1)} risk tools`,
         r,
-        (m) => m.byRisk[r] ?? 0,
+        byRisk.get(r) ?? [],
         (x) => (x.r ?? "unclassified") === r,
       ) as never,
     );

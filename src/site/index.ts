@@ -7,8 +7,11 @@ import { renderAtom } from "../history/atom.js";
 import { listChanges } from "../history/index.js";
 import { classifiedSince, hasChanges, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
 import {
+  type Fp,
+  fpOf,
   GLOBAL_SITEMAP,
   globalSitemap,
+  Hash64,
   LLMS_CHUNK,
   listings,
   llmsFullIndex,
@@ -89,6 +92,8 @@ export interface BuildSiteResult {
   searchShards: number;
   searchBytes: number;
   policies: boolean;
+  /** Milliseconds spent in each phase of the build. */
+  timings: { detect: number; servers: number; global: number; search: number; finish: number };
 }
 
 const ASSETS = ["site.css", "copy.js", "search.js", "icon.svg"];
@@ -195,6 +200,13 @@ export async function buildSite(
     searchShards: 0,
     searchBytes: 0,
     policies: !!policy,
+    timings: { detect: 0, servers: 0, global: 0, search: 0, finish: 0 },
+  };
+  let lap = performance.now();
+  const mark = (phase: keyof BuildSiteResult["timings"]) => {
+    const now = performance.now();
+    res.timings[phase] = Math.round(now - lap);
+    lap = now;
   };
   // Files are encoded and hashed here, and written by a separate thread (see writer.ts).
   const sink = new FileSink(root, (f) => state.forgetFile(f.path));
@@ -254,7 +266,9 @@ export async function buildSite(
       state.deleteServer(id);
       res.serversRemoved++;
     }
-    for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) await prune(owner, new Set());
+    // Files of servers the manifest no longer knows (a full build starts from an empty server list).
+    if (force)
+      for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) await prune(owner, new Set());
     const dirty = [...fps].filter(([id, { fp }]) => force || oldFps.get(id) !== fp || cls.servers.has(id));
     res.serversSkipped = fps.size - dirty.length;
     let done = 0;
@@ -279,6 +293,7 @@ export async function buildSite(
         opts.onProgress?.({ phase: "servers", done, total: dirty.length });
       }
     };
+    mark("detect");
     const workers = workerCount(opts, sqlite, dirty.length);
     if (workers > 0) {
       await renderInWorkers(
@@ -299,12 +314,14 @@ export async function buildSite(
     opts.onProgress?.({ phase: "servers", done, total: dirty.length });
     state.setMeta("clsRowid", String(cls.maxRowid));
 
+    mark("servers");
+
     // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
     const all = state
       .metas()
       .sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : a.meta.id - b.meta.id));
     const metas = all.map((x) => x.meta);
-    const sfps = new Map(all.map((x) => [x.meta.id, x.sfp]));
+    const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
     const cache = new Map<number, ToolSummary[]>();
     const toolsOf = (id: number) => {
@@ -369,7 +386,8 @@ export async function buildSite(
     // Sitemaps: one of the site's own pages, and server and tool pages cut like the listings.
     const sitemaps = [GLOBAL_SITEMAP];
     writeGlobal(globalSitemap(ctx, globalHtml));
-    const siteSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1 + m.toolCount, anchor: m.slug }));
+    const none: Fp = [0, 0];
+    const siteSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1 + m.toolCount, anchor: m.slug }));
     for (const plan of planPages("sitemap", siteSegs, SITEMAP_URLS)) {
       const path = sitemapPath(plan.name);
       sitemaps.push(path);
@@ -377,14 +395,19 @@ export async function buildSite(
       await drain(64);
     }
     writeGlobal(sitemapIndex(ctx, sitemaps));
-    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? "", n: 1, anchor: m.slug }));
+    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1, anchor: m.slug }));
     const llmsPlans = planPages("llms", llmsSegs, LLMS_CHUNK);
-    writeGlobal(llmsFullIndex(ctx, metas, totals, llmsPlans));
+    // The index lists every server with its part: re-rendered only when a server or a part changed.
+    const llmsKey = new Hash64();
+    for (const p of llmsPlans) llmsKey.str(p.key);
+    keyed("/llms-full.txt", llmsKey.hex(), ["/llms-full.txt"], () => [llmsFullIndex(ctx, metas, totals, llmsPlans)]);
     for (const plan of llmsPlans) {
       const path = llmsPartPath(plan.name);
       keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
       await drain(64);
     }
+
+    mark("global");
 
     // 3. Search: shards of the tokens that changed (all of them on a full build), split when they grow too big.
     const savedKeys = force ? undefined : state.meta("searchKeys");
@@ -432,6 +455,7 @@ export async function buildSite(
     state.setMeta("searchKeys", JSON.stringify(sorted));
     res.searchShards = sorted.length;
 
+    mark("search");
     await drain(0);
     await prune(GLOBAL, expected);
     state.setMeta("version", version);
@@ -445,6 +469,7 @@ export async function buildSite(
   } finally {
     await sink.close();
     state.close();
+    mark("finish");
   }
 }
 

@@ -125,20 +125,18 @@ export function buildShard(state: SiteState, key: string, maxPostings: number): 
   const local = new Map<string, number>();
   const tokens: Record<string, number[]> = {};
   const capped: string[] = [];
-  // Rows come ordered by token and rank, at most maxPostings + 1 per token (the extra one says it was cut).
-  for (const r of state.rankedPostingsIn(from, to, maxPostings + 1)) {
-    if (r.rn > maxPostings) {
-      capped.push(r.token);
-      continue;
+  for (const t of state.rankedPostingsIn(from, to, maxPostings)) {
+    if (t.capped) capped.push(t.token);
+    const list: number[] = [];
+    tokens[t.token] = list;
+    for (const doc of t.docs) {
+      let i = local.get(doc);
+      if (i === undefined) {
+        i = docs.push(JSON.parse(doc) as SearchDoc) - 1;
+        local.set(doc, i);
+      }
+      list.push(i);
     }
-    const list = tokens[r.token] ?? [];
-    if (!list.length) tokens[r.token] = list;
-    let i = local.get(r.doc);
-    if (i === undefined) {
-      i = docs.push(JSON.parse(r.doc) as SearchDoc) - 1;
-      local.set(r.doc, i);
-    }
-    list.push(i);
   }
   return { key, docs, tokens, capped };
 }

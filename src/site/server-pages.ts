@@ -204,7 +204,7 @@ export function renderServerPages(
     byCategory[k] = (byCategory[k] ?? 0) + 1;
   }
   const modify = tools.filter((t) => canModify(t.classification)).length;
-  const tokens = estimateTokens(tools);
+  const tokens = Math.ceil(b.toolsJsonChars / 4);
   const install = installInfo(server.name, server.packages, server.remotes);
   const sourceIds = [...new Set(sources.map((s) => s.sourceId))];
   const toolSummaries: ToolSummary[] = tools.map((t) => {

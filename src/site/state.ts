@@ -57,12 +57,11 @@ export class SiteState {
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
       putPosting: db.prepare("INSERT INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
-      ranked: db.prepare(
-        `SELECT token, doc, rn FROM (
-           SELECT token, doc, row_number() OVER (PARTITION BY token ORDER BY rk) AS rn FROM postings
-           WHERE token >= ? AND token < ?)
-         WHERE rn <= ? ORDER BY token, rn`,
-      ),
+      firstToken: db
+        .prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1")
+        .pluck(),
+      nextToken: db.prepare("SELECT token FROM postings WHERE token > ? AND token < ? ORDER BY token LIMIT 1").pluck(),
+      bestDocs: db.prepare("SELECT doc FROM postings WHERE token = ? ORDER BY rk LIMIT ?").pluck(),
       getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
       putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
     };
@@ -135,9 +134,21 @@ export class SiteState {
       )
       .all(from, to) as never;
   }
-  /** Postings of tokens in [from, to), ordered by token and rank, the first `perToken` of each token. */
-  rankedPostingsIn(from: string, to: string, perToken: number): { token: string; doc: string; rn: number }[] {
-    return this.stmts.ranked.all(from, to, perToken) as never;
+  /**
+   * The tokens in [from, to) in order, each with its best `max` documents by rank and whether it has more. Read from
+   * the (token, rk) index by seeking token to token, so a token with 100,000 postings costs `max` rows.
+   */
+  rankedPostingsIn(from: string, to: string, max: number): { token: string; docs: string[]; capped: boolean }[] {
+    const out: { token: string; docs: string[]; capped: boolean }[] = [];
+    let tok = this.stmts.firstToken.get(from, to) as string | undefined;
+    while (tok !== undefined) {
+      const docs = this.stmts.bestDocs.all(tok, max + 1) as string[];
+      const capped = docs.length > max;
+      if (capped) docs.length = max;
+      out.push({ token: tok, docs, capped });
+      tok = this.stmts.nextToken.get(tok, to) as string | undefined;
+    }
+    return out;
   }
   pageKey(path: string): string | undefined {
     return this.stmts.getKey.get(path) as string | undefined;

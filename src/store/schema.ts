@@ -23,6 +23,11 @@ export const servers = sqliteTable(
     lastSeen: text("last_seen").notNull().default(now),
     lastProbeId: integer("last_probe_id"),
     lastOkProbeAt: text("last_ok_probe_at"),
+    /**
+     * Bumped by triggers (migration 0004) whenever anything a server's pages show changes: its own columns, its
+     * registry listings, its change events. Readers that mirror the catalog (the static site) compare it alone.
+     */
+    rev: integer("rev").notNull().default(0),
   },
   (t) => [uniqueIndex("servers_slug").on(t.slug), uniqueIndex("servers_name").on(t.name)],
 );

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.js";
 import type { ProbeResult, RawTool, ServerEntry } from "../../src/core/types.js";
+import { recordChanges } from "../../src/history/index.js";
 import { ingestProbe, saveClassification, upsertSourceEntry } from "../../src/store/catalog.js";
 import { type Catalog, openCatalog } from "../../src/store/db.js";
 import { catalogStats, findServer, serverSources, serverTools, toolVersions } from "../../src/store/queries.js";
@@ -130,6 +131,36 @@ describe("catalog store", () => {
     expect(
       cat.sqlite.prepare("SELECT count(*) AS n FROM tools WHERE name = 'delete_file' AND category = 'Write'").get(),
     ).toEqual({ n: 2 });
+  });
+
+  it("moves a server's revision when anything its pages show changes, and only then", () => {
+    const rev = (id: number) =>
+      (cat.sqlite.prepare("SELECT rev FROM servers WHERE id = ?").get(id) as { rev: number }).rev;
+    const input = { sourceId: "seed", sourceKey: "a", entry: entry("io.x/a", "a"), raw: {} };
+    const { serverId } = upsertSourceEntry(cat.sqlite, input, "2026-01-01T00:00:00.000Z");
+    let last = rev(serverId);
+    const moved = () => {
+      const r = rev(serverId);
+      const m = r !== last;
+      last = r;
+      return m;
+    };
+    // the same listing seen again later: only last-seen moves, which no page shows
+    upsertSourceEntry(cat.sqlite, input, "2026-01-02T00:00:00.000Z");
+    expect(moved()).toBe(false);
+    upsertSourceEntry(cat.sqlite, { ...input, entry: { ...input.entry, description: "new words" } });
+    expect(moved()).toBe(true);
+    upsertSourceEntry(cat.sqlite, { ...input, sourceId: "npm", sourceKey: "a" });
+    expect(moved()).toBe(true);
+    ingestProbe(cat.sqlite, serverId, okProbe(tools));
+    expect(moved()).toBe(true);
+    cat.sqlite.prepare("UPDATE sources SET status = 'removed' WHERE server_id = ? AND source_id = 'npm'").run(serverId);
+    expect(moved()).toBe(true);
+    const ing = ingestProbe(cat.sqlite, serverId, okProbe([{ ...tools[0]!, description: "Read a whole file" }]));
+    expect(moved()).toBe(true);
+    // change events are recorded after the probe that caused them: they move it again
+    expect(recordChanges(cat.sqlite, serverId, ing).length).toBeGreaterThan(0);
+    expect(moved()).toBe(true);
   });
 
   it("keeps the earlier tools when a later probe fails", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
-import { planPages } from "../../src/site/global-pages.js";
+import { fpOf, planPages } from "../../src/site/global-pages.js";
 import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
 import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
@@ -352,7 +352,7 @@ describe("buildSite on a real catalog", () => {
 
 describe("paging by content", () => {
   const segs = (n: number, rows: (i: number) => number) =>
-    Array.from({ length: n }, (_, i) => ({ id: i + 1, fp: "f", n: rows(i), anchor: `s${i + 1}` }));
+    Array.from({ length: n }, (_, i) => ({ id: i + 1, fp: fpOf("f"), n: rows(i), anchor: `s${i + 1}` }));
   const size = { target: 50, max: 100 };
 
   it("keeps pages between a quarter of the target and the max, names them after their first row, and cuts big servers", () => {
@@ -378,7 +378,7 @@ describe("paging by content", () => {
   it("re-keys only the pages next to a server whose rows change or that disappears", () => {
     const base = segs(3000, (i) => 1 + (i % 5));
     const before = planPages("d", base, size);
-    const changed = base.map((s) => (s.id === 1500 ? { ...s, n: s.n + 3, fp: "g" } : s));
+    const changed = base.map((s) => (s.id === 1500 ? { ...s, n: s.n + 3, fp: fpOf("g") } : s));
     const removed = base.filter((s) => s.id !== 2200);
     for (const after of [planPages("d", changed, size), planPages("d", removed, size)]) {
       const old = new Set(before.map((p) => p.key));

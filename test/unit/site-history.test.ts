@@ -145,6 +145,27 @@ describe("site history and Atom feeds", () => {
     expect(feed).not.toContain(`/tools/${slug}/`);
   });
 
+  it("finds what changed in a catalog that predates revision counters (opened read-only, not migrated)", async () => {
+    const old = buildFixtureCatalog();
+    try {
+      old.cat.sqlite.exec(`
+        DROP TRIGGER servers_rev_au; DROP TRIGGER sources_rev_ai; DROP TRIGGER sources_rev_au;
+        DROP TRIGGER sources_rev_ad; DROP TRIGGER changes_rev_ai; DROP TRIGGER changes_rev_ad;
+        ALTER TABLE servers DROP COLUMN rev;`);
+      const dir = join(old.dir, "site");
+      expect((await buildSite(old.cat.sqlite, dir, opts)).serversRendered).toBe(2);
+      expect((await buildSite(old.cat.sqlite, dir, opts)).serversRendered).toBe(0);
+      const id = (old.cat.sqlite.prepare("SELECT id FROM servers ORDER BY id LIMIT 1").get() as { id: number }).id;
+      old.cat.sqlite.prepare("UPDATE servers SET description = 'changed words' WHERE id = ?").run(id);
+      const r = await buildSite(old.cat.sqlite, dir, opts);
+      expect(r.serversRendered).toBe(1);
+      expect(r.serversSkipped).toBe(1);
+    } finally {
+      old.cat.close();
+      rmSync(old.dir, { recursive: true, force: true });
+    }
+  });
+
   it("builds a catalog that predates change events, with empty feeds", async () => {
     const old = buildFixtureCatalog();
     try {
