@@ -12,8 +12,8 @@ export interface PageSize {
   max: number;
 }
 export const PAGE_SIZE: PageSize = { target: 250, max: 500 };
-export const SITEMAP_URLS: PageSize = { target: 20_000, max: 45_000 };
-export const LLMS_CHUNK: PageSize = { target: 1000, max: 2000 };
+export const SITEMAP_URLS: PageSize = { target: 10_000, max: 40_000 };
+export const LLMS_CHUNK: PageSize = { target: 500, max: 1500 };
 /** Rows on the recently-changed page. */
 export const RECENT_ROWS = 250;
 

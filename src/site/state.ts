@@ -4,7 +4,7 @@ import type { Posting } from "./search-index.js";
 import type { ServerMeta, ToolSummary } from "./server-pages.js";
 
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 2;
+const STATE_SCHEMA = 3;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -30,8 +30,9 @@ export class SiteState {
     }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL, meta TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, summary TEXT NOT NULL, ch TEXT NOT NULL,
+      CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL,
+        meta TEXT NOT NULL, tools TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, ch TEXT NOT NULL,
         PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
       CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);
@@ -49,11 +50,11 @@ export class SiteState {
       ownerOf: db.prepare("SELECT owner FROM files WHERE path = ?").pluck(),
       staleServer: db.prepare("UPDATE servers SET fp = '' WHERE id = ?"),
       filesOf: db.prepare("SELECT path FROM files WHERE owner = ?").pluck(),
-      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta) VALUES (?, ?, ?, ?, ?)"),
+      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta, tools) VALUES (?, ?, ?, ?, ?, ?)"),
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
       delTools: db.prepare("DELETE FROM tools WHERE server_id = ?"),
-      putTool: db.prepare("INSERT INTO tools (server_id, idx, summary, ch) VALUES (?, ?, ?, ?)"),
-      toolsOf: db.prepare("SELECT summary FROM tools WHERE server_id = ? ORDER BY idx").pluck(),
+      putTool: db.prepare("INSERT INTO tools (server_id, idx, ch) VALUES (?, ?, ?)"),
+      toolsOf: db.prepare("SELECT tools FROM servers WHERE id = ?").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
       putPosting: db.prepare("INSERT INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
@@ -101,10 +102,10 @@ export class SiteState {
   putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], postings: Posting[]): void {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
-    const toolJson = tools.map((t) => JSON.stringify(t));
-    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolJson.join("\n")}`), metaJson);
+    const toolsJson = JSON.stringify(tools);
+    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), metaJson, toolsJson);
     s.delTools.run(meta.id);
-    for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, toolJson[i], t.ch);
+    for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, t.ch);
     s.delPostings.run(meta.id);
     for (const [tok, rk, doc] of postings) s.putPosting.run(tok, rk, meta.id, doc);
   }
@@ -113,8 +114,10 @@ export class SiteState {
     this.stmts.delTools.run(id);
     this.stmts.delPostings.run(id);
   }
+  /** A server's tool summaries, in page order (one row, one parse). */
   toolsOf(id: number): ToolSummary[] {
-    return (this.stmts.toolsOf.all(id) as string[]).map((s) => JSON.parse(s) as ToolSummary);
+    const json = this.stmts.toolsOf.get(id) as string | undefined;
+    return json ? (JSON.parse(json) as ToolSummary[]) : [];
   }
   tokensOf(id: number): string[] {
     return this.stmts.tokensOf.all(id) as string[];
@@ -122,9 +125,18 @@ export class SiteState {
   /** The n most recently changed tools: [server id, summary]. */
   recent(n: number): { serverId: number; tool: ToolSummary }[] {
     const rows = this.db
-      .prepare("SELECT server_id AS id, summary FROM tools ORDER BY ch DESC, server_id, idx LIMIT ?")
-      .all(n) as { id: number; summary: string }[];
-    return rows.map((r) => ({ serverId: r.id, tool: JSON.parse(r.summary) as ToolSummary }));
+      .prepare("SELECT server_id AS id, idx FROM tools ORDER BY ch DESC, server_id, idx LIMIT ?")
+      .all(n) as { id: number; idx: number }[];
+    const cache = new Map<number, ToolSummary[]>();
+    return rows.flatMap((r) => {
+      let l = cache.get(r.id);
+      if (!l) {
+        l = this.toolsOf(r.id);
+        cache.set(r.id, l);
+      }
+      const tool = l[r.idx];
+      return tool ? [{ serverId: r.id, tool }] : [];
+    });
   }
   /** Per token: number of postings and bytes of their documents, for tokens in [from, to). */
   tokenSizes(from = "", to = "\uffff"): { token: string; n: number; bytes: number }[] {
