@@ -214,7 +214,10 @@ export async function buildSite(
     const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
     // A site folder deleted (or emptied) behind the manifest's back is rebuilt in full.
     const force = !!opts.full || state.meta("version") !== version || !existsSync(join(root, "index.html"));
-    if (force) state.resetDerived();
+    if (force) {
+      state.resetDerived();
+      state.beginBulk();
+    }
     const drain = async (max: number) => (max === 0 ? sink.flush() : sink.room());
     const write = (path: string, text: string, owner: number) => {
       // Encode once: the same bytes are hashed and written.
@@ -314,6 +317,7 @@ export async function buildSite(
     opts.onProgress?.({ phase: "servers", done, total: dirty.length });
     state.setMeta("clsRowid", String(cls.maxRowid));
 
+    if (force) state.endBulk();
     mark("servers");
 
     // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.

@@ -42,28 +42,31 @@ export interface PageOpts {
   feed?: { title: string; path: string };
 }
 
-/** The page shell: landmarks, skip link, site search form, CSP; body is already-escaped Html. */
-export function layout(ctx: SiteCtx, o: PageOpts, body: Html): string {
-  const crumbs = o.crumbs?.length
-    ? html`<nav aria-label="Breadcrumb" class="crumbs"><ol>${o.crumbs.map((c) =>
-        c.path
-          ? html`<li><a href="${href(ctx, c.path)}">${c.label}</a></li>`
-          : html`<li aria-current="page">${c.label}</li>`,
-      )}</ol></nav>`
-    : "";
-  return `<!doctype html>\n${html`<html lang="en">
+/** The parts of the page shell that are the same on every page of a site, rendered once per context. */
+interface Shell {
+  headStart: string;
+  headEnd: string;
+  header: string;
+  footerEnd: string;
+  scripts: Map<string, string>;
+}
+const shells = new WeakMap<SiteCtx, Shell>();
+
+function shellOf(ctx: SiteCtx): Shell {
+  let s = shells.get(ctx);
+  if (s) return s;
+  s = {
+    headStart: html`<!doctype html>
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
-<title>${o.title} · mcp-census</title>
-${o.description ? html`<meta name="description" content="${o.description.slice(0, 300)}">` : ""}
-<link rel="canonical" href="${ctx.baseUrl}${o.path}">
-${o.json ? html`<link rel="alternate" type="application/json" href="${href(ctx, o.path)}index.json">` : ""}
-${o.feed ? html`<link rel="alternate" type="application/atom+xml" title="${o.feed.title}" href="${href(ctx, o.feed.path)}">` : ""}
-<link rel="icon" href="${href(ctx, "/assets/icon.svg")}" type="image/svg+xml">
+`.value,
+    headEnd: html`<link rel="icon" href="${href(ctx, "/assets/icon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${href(ctx, "/assets/site.css")}">
-${(o.scripts ?? []).map((s) => html`<script src="${href(ctx, `/assets/${s}`)}" defer></script>`)}
+`.value,
+    header: html`
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -80,16 +83,51 @@ ${(o.scripts ?? []).map((s) => html`<script src="${href(ctx, `/assets/${s}`)}" d
 <button type="submit">Search</button>
 </form>
 </header>
-${crumbs}
-<main id="main" tabindex="-1">
-${body}
-</main>
-<footer class="site"><p>mcp-census: a catalog of MCP servers and their tools, classified by access and risk.
-${o.json ? html`This page's data: <a href="${href(ctx, o.path)}index.json">index.json</a>.` : ""}
-<a href="${href(ctx, "/llms.txt")}">llms.txt</a></p></footer>
+`.value,
+    footerEnd: html`<a href="${href(ctx, "/llms.txt")}">llms.txt</a></p></footer>
 </body>
 </html>
-`}`;
+`.value,
+    scripts: new Map(),
+  };
+  shells.set(ctx, s);
+  return s;
+}
+
+/** The page shell: landmarks, skip link, site search form, CSP; body is already-escaped Html. */
+export function layout(ctx: SiteCtx, o: PageOpts, body: Html): string {
+  const sh = shellOf(ctx);
+  const crumbs = o.crumbs?.length
+    ? html`<nav aria-label="Breadcrumb" class="crumbs"><ol>${o.crumbs.map((c) =>
+        c.path
+          ? html`<li><a href="${href(ctx, c.path)}">${c.label}</a></li>`
+          : html`<li aria-current="page">${c.label}</li>`,
+      )}</ol></nav>`.value
+    : "";
+  let scripts = "";
+  for (const name of o.scripts ?? []) {
+    let tag = sh.scripts.get(name);
+    if (tag === undefined) {
+      tag = html`<script src="${href(ctx, `/assets/${name}`)}" defer></script>`.value;
+      sh.scripts.set(name, tag);
+    }
+    scripts += tag;
+  }
+  const jsonHref = o.json ? escapeHtml(`${href(ctx, o.path)}index.json`) : "";
+  return `${sh.headStart}${
+    html`<title>${o.title} · mcp-census</title>
+${o.description ? html`<meta name="description" content="${o.description.slice(0, 300)}">` : ""}
+<link rel="canonical" href="${ctx.baseUrl}${o.path}">
+${o.json ? raw(`<link rel="alternate" type="application/json" href="${jsonHref}">`) : ""}
+${o.feed ? html`<link rel="alternate" type="application/atom+xml" title="${o.feed.title}" href="${href(ctx, o.feed.path)}">` : ""}
+`.value
+  }${sh.headEnd}${scripts}${sh.header}${crumbs}
+<main id="main" tabindex="-1">
+${body.value}
+</main>
+<footer class="site"><p>mcp-census: a catalog of MCP servers and their tools, classified by access and risk.
+${o.json ? `This page's data: <a href="${jsonHref}">index.json</a>.` : ""}
+${sh.footerEnd}`;
 }
 
 /**

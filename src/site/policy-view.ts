@@ -23,15 +23,39 @@ export interface ServerPolicy {
 
 export type PolicyProvider = (server: ServerRow, tools: ToolRow[]) => ServerPolicy;
 
-/** One decision per server from src/policy, rendered in every policy format. */
+/**
+ * Tool names every format writes the same way as the placeholder: plain in JSON, TOML and YAML (keys and values),
+ * unchanged by Claude Code's name normalisation. Other names are rendered directly.
+ */
+const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const PLACEHOLDER = "mcp_census_placeholder_tool_7f3a";
+
+/**
+ * One decision per server from src/policy, rendered in every policy format. A tool's rule differs from that of
+ * another tool with the same decision (action, reason, limit, category, risk) only by its name, so each such rule is
+ * rendered once per server and format with a placeholder name and the name put in (pages show 7 rules per tool).
+ */
 export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
   return (server, tools) => {
     const decision: PolicyDecision = decidePolicy(server, tools, { profile });
     const byTool = new Map(decision.tools.map((t) => [t.tool, t]));
+    const templates = new Map<string, string>();
+    const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
     return {
       formats: POLICY_FORMATS,
       full: POLICY_FORMATS.map((format) => ({ format, text: renderPolicy(decision, format) })),
-      rule: (toolName, format) => ruleForTool(decision, toolName, format as PolicyFormat),
+      rule: (toolName, format) => {
+        const t = byTool.get(toolName);
+        if (!t || !clean || !SIMPLE_NAME.test(toolName)) return ruleForTool(decision, toolName, format as PolicyFormat);
+        const sig = `${format}\u0000${JSON.stringify({ ...t, tool: "" })}`;
+        let tpl = templates.get(sig);
+        if (tpl === undefined) {
+          const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
+          tpl = ruleForTool(one, PLACEHOLDER, format as PolicyFormat);
+          templates.set(sig, tpl);
+        }
+        return tpl.split(PLACEHOLDER).join(toolName);
+      },
       decision: (toolName) => byTool.get(toolName),
     };
   };

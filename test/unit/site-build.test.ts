@@ -6,6 +6,7 @@ import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.
 import { fpOf, planPages } from "../../src/site/global-pages.js";
 import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
+import { policyProvider } from "../../src/site/policy-view.js";
 import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
 import { SiteState } from "../../src/site/state.js";
 import { ingestProbe, markUnseen, saveClassification } from "../../src/store/catalog.js";
@@ -261,6 +262,24 @@ describe("buildSite on a real catalog", () => {
       defaultValue: "utf8",
       required: false,
     });
+  });
+
+  it("renders each tool's rule from a per-decision template exactly as the policy module renders it", () => {
+    const provider = policyProvider();
+    for (const name of ["io.github.acme/files", "io.github.modelcontextprotocol/server-github"]) {
+      const server = findServer(cat.sqlite, name)!;
+      const base = serverTools(cat.sqlite, server.id);
+      // names that must not take the template's shortcut, or must survive it: hyphens, digits first, quotes, long
+      const odd = ["get-file", "1st_tool", 'say"hi', "__proto__", "x".repeat(300), "mcp_census_placeholder_tool"];
+      const tools = [...base, ...odd.map((n, i) => ({ ...base[i % base.length]!, name: n }))];
+      const view = provider(server, tools);
+      const decision = decidePolicy(server, tools, { profile: "balanced" });
+      for (const t of tools) {
+        for (const f of view.formats) {
+          expect(view.rule(t.name, f), `${t.name} ${f}`).toBe(ruleForTool(decision, t.name, f as never));
+        }
+      }
+    }
   });
 
   it("server page counts tools, estimates tokens and lists registries", () => {
