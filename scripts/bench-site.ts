@@ -46,7 +46,7 @@ function listFiles(dir: string): { path: string; size: number }[] {
 }
 
 /** Runs one phase of this script in a child process and returns its JSON line. */
-function child(phase: string, extra: string[]): Record<string, number | string | boolean> {
+function child(phase: string, extra: string[]): Record<string, number | string | boolean | object> {
   const r = spawnSync(process.execPath, ["--import", "tsx", SELF, "--phase", phase, ...extra], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
@@ -153,8 +153,8 @@ async function main(): Promise<void> {
     execFileSync("sync");
     return { ...r, syncedMs: Math.round(performance.now() - t0) };
   };
-  const builds: Record<string, number | string | boolean>[] = [];
-  const floors: Record<string, number | string | boolean>[] = [];
+  const builds: ReturnType<typeof child>[] = [];
+  const floors: ReturnType<typeof child>[] = [];
   for (let round = 1; round <= 2; round++) {
     log(`full build ${round}…`);
     const b = synced(() => child("build", ["--db", db, "--site", site]));
@@ -175,10 +175,26 @@ async function main(): Promise<void> {
   log("rebuild with no change…");
   const noop = child("rebuild", ["--db", db, "--site", site]);
   log(`no-change rebuild: ${JSON.stringify(noop)}`);
-  const ch = child("change-one", ["--db", db]);
-  log(`changed one server (${ch.tools} tools)`);
-  const inc = child("rebuild", ["--db", db, "--site", site]);
-  log(`incremental rebuild: ${JSON.stringify(inc)}`);
+  // One server changes (one tool's description), then an incremental rebuild: three servers from different parts
+  // of the catalog (first, middle and last by id), each measured once; the median is reported.
+  const ids = (() => {
+    const cat = openCatalog(db, { readonly: true });
+    const all = cat.sqlite
+      .prepare("SELECT DISTINCT server_id AS id FROM tools WHERE removed_at IS NULL ORDER BY server_id")
+      .pluck()
+      .all() as number[];
+    cat.close();
+    return [all[0], all[Math.floor(all.length / 2)], all[all.length - 1]].filter((x) => x !== undefined);
+  })();
+  const incs: ReturnType<typeof child>[] = [];
+  for (const id of ids) {
+    const ch = child("change-one", ["--db", db, "--server", String(id)]);
+    log(`changed server ${id} (${ch.tools} tools)`);
+    const inc = child("rebuild", ["--db", db, "--site", site]);
+    log(`incremental rebuild: ${JSON.stringify(inc)}`);
+    incs.push({ ...inc, serverTools: ch.tools as number });
+  }
+  const inc = [...incs].sort((a, b) => (a.ms as number) - (b.ms as number))[Math.floor(incs.length / 2)]!;
   const mean = (xs: Record<string, unknown>[], k: string) => xs.reduce((n, x) => n + (x[k] as number), 0) / xs.length;
   const result = {
     catalog: { servers, tools },
@@ -193,6 +209,7 @@ async function main(): Promise<void> {
       searchShards: full.searchShards,
       searchBytes: full.searchBytes,
       largestShardBytes: Math.max(...search.map((f) => f.size)),
+      timings: builds.map((b) => b.timings),
     },
     floor: {
       runsMs: floors.map((f) => f.ms),
@@ -207,12 +224,14 @@ async function main(): Promise<void> {
     ratioToFloorWithSync: Math.round((mean(builds, "syncedMs") / mean(floors, "syncedMs")) * 100) / 100,
     noChangeRebuild: { ms: noop.ms, cpuMs: noop.cpuMs, written: noop.pagesWritten, peakMb: noop.peakMb },
     incrementalOneServer: {
+      runsMs: incs.map((x) => x.ms),
       ms: inc.ms,
       cpuMs: inc.cpuMs,
       written: inc.pagesWritten,
       deleted: inc.pagesDeleted,
       serversRendered: inc.serversRendered,
       peakMb: inc.peakMb,
+      timings: inc.timings,
     },
   };
   console.log(JSON.stringify(result, null, 2));

@@ -40,6 +40,7 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
     const decision: PolicyDecision = decidePolicy(server, tools, { profile });
     const byTool = new Map(decision.tools.map((t) => [t.tool, t]));
     const templates = new Map<string, string>();
+    const sigs = new Map<string, string>();
     const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
     return {
       formats: POLICY_FORMATS,
@@ -47,7 +48,12 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
       rule: (toolName, format) => {
         const t = byTool.get(toolName);
         if (!t || !clean || !SIMPLE_NAME.test(toolName)) return ruleForTool(decision, toolName, format as PolicyFormat);
-        const sig = `${format}\u0000${JSON.stringify({ ...t, tool: "" })}`;
+        let base = sigs.get(toolName);
+        if (base === undefined) {
+          base = JSON.stringify({ ...t, tool: "" });
+          sigs.set(toolName, base);
+        }
+        const sig = `${format}\u0000${base}`;
         let tpl = templates.get(sig);
         if (tpl === undefined) {
           const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
