@@ -7,7 +7,7 @@
  * Each measured step runs in its own child process so its peak RSS is its own.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emptyProbeResult } from "../src/core/types.js";
@@ -45,6 +45,38 @@ function listFiles(dir: string): { path: string; size: number }[] {
   return out;
 }
 
+/** Fraction of the last 10 s in which some task waited on I/O (Linux pressure stall information), if known. */
+function ioPressure(): number | undefined {
+  try {
+    const m = /some avg10=([\d.]+)/.exec(readFileSync("/proc/pressure/io", "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Puts the disk in the same state before every measured run: dirty pages written out, the page cache dropped when
+ * allowed (root), and I/O quiet for a few seconds. Deleting a site of a million files leaves the file system
+ * busy (journal commits, discards on a `discard` mount) for a while: measured here, the same floor took 6 s on a
+ * quiet disk and 73 s right after such a delete.
+ */
+function settle(): void {
+  execFileSync("sync");
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "1\n");
+  } catch {
+    // not root: keep the cache
+  }
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const p = ioPressure();
+    if (p === undefined || p < 1 || Date.now() > until) break;
+    execFileSync("sleep", ["2"]);
+    execFileSync("sync");
+  }
+}
+
 /** Runs one phase of this script in a child process and returns its JSON line. */
 function child(phase: string, extra: string[]): Record<string, number | string | boolean | object> {
   const r = spawnSync(process.execPath, ["--import", "tsx", SELF, "--phase", phase, ...extra], {
@@ -58,6 +90,7 @@ function child(phase: string, extra: string[]): Record<string, number | string |
 }
 
 async function phase(name: string): Promise<void> {
+  if (name === "settle") return settle();
   const db = arg("db")!;
   const site = arg("site")!;
   const t0 = performance.now();
@@ -147,7 +180,7 @@ async function main(): Promise<void> {
   // Timings include a final `sync`, so both the build and the floor pay for getting the bytes to disk; the disk here
   // is shared and noisy, so the full build and the floor are each run twice, alternating.
   const synced = <T extends Record<string, unknown>>(run: () => T): T & { syncedMs: number } => {
-    execFileSync("sync");
+    settle();
     const t0 = performance.now();
     const r = run();
     execFileSync("sync");
@@ -173,6 +206,7 @@ async function main(): Promise<void> {
   const siteDisk = du(site);
   const search = listFiles(join(site, "search"));
   log("rebuild with no change…");
+  settle();
   const noop = child("rebuild", ["--db", db, "--site", site]);
   log(`no-change rebuild: ${JSON.stringify(noop)}`);
   // One server changes (one tool's description), then an incremental rebuild: three servers from different parts
@@ -190,6 +224,7 @@ async function main(): Promise<void> {
   for (const id of ids) {
     const ch = child("change-one", ["--db", db, "--server", String(id)]);
     log(`changed server ${id} (${ch.tools} tools)`);
+    settle();
     const inc = child("rebuild", ["--db", db, "--site", site]);
     log(`incremental rebuild: ${JSON.stringify(inc)}`);
     incs.push({ ...inc, serverTools: ch.tools as number });
