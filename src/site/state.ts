@@ -5,12 +5,12 @@ import type { ServerMeta, ToolSummary } from "./server-pages.js";
 
 const INDEXES = `
   CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
-  CREATE INDEX IF NOT EXISTS postings_token ON postings(token, rk);
   CREATE INDEX IF NOT EXISTS postings_server ON postings(server_id);
+  CREATE INDEX IF NOT EXISTS servers_fp ON servers(id, fp);
 `;
 
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 3;
+const STATE_SCHEMA = 4;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -42,7 +42,8 @@ export class SiteState {
         meta TEXT NOT NULL, tools TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, ch TEXT NOT NULL,
         PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (token, rk, server_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, owner INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
       CREATE TABLE IF NOT EXISTS page_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
@@ -65,7 +66,7 @@ export class SiteState {
       toolsOf: db.prepare("SELECT tools FROM servers WHERE id = ?").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
-      putPosting: db.prepare("INSERT INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
+      putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
       firstToken: db
         .prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1")
         .pluck(),
@@ -112,12 +113,20 @@ export class SiteState {
    */
   beginBulk(): void {
     this.bulk = true;
-    this.db.exec(
-      "DROP INDEX IF EXISTS postings_token; DROP INDEX IF EXISTS postings_server; DROP INDEX IF EXISTS tools_ch;",
-    );
+    this.db.exec(`
+      DROP INDEX IF EXISTS postings_server; DROP INDEX IF EXISTS tools_ch;
+      DROP TABLE IF EXISTS postings_load;
+      CREATE TEMP TABLE postings_load (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);`);
+    this.load = this.db.prepare("INSERT INTO postings_load (token, rk, server_id, doc) VALUES (?, ?, ?, ?)");
   }
+  private load: Database.Statement | undefined;
   endBulk(): void {
     this.bulk = false;
+    this.load = undefined;
+    // Postings are stored in (token, rank) order, so a token's best documents sit together on disk: loaded sorted.
+    this.db.exec(`
+      INSERT OR IGNORE INTO postings SELECT token, rk, server_id, doc FROM postings_load ORDER BY token, rk, server_id;
+      DROP TABLE postings_load;`);
     this.db.exec(INDEXES);
   }
   private bulk = false;
@@ -131,7 +140,8 @@ export class SiteState {
     if (!this.bulk) s.delTools.run(meta.id);
     for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, t.ch);
     if (!this.bulk) s.delPostings.run(meta.id);
-    for (const [tok, rk, doc] of postings) s.putPosting.run(tok, rk, meta.id, doc);
+    const put = this.load ?? s.putPosting;
+    for (const [tok, rk, doc] of postings) put.run(tok, rk, meta.id, doc);
   }
   deleteServer(id: number): void {
     this.stmts.delServer.run(id);

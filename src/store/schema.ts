@@ -29,7 +29,12 @@ export const servers = sqliteTable(
      */
     rev: integer("rev").notNull().default(0),
   },
-  (t) => [uniqueIndex("servers_slug").on(t.slug), uniqueIndex("servers_name").on(t.name)],
+  (t) => [
+    uniqueIndex("servers_slug").on(t.slug),
+    uniqueIndex("servers_name").on(t.name),
+    // Covers the site's change detection (every server's revision) without reading the wide rows.
+    index("servers_status_rev").on(t.status, t.id, t.slug, t.rev),
+  ],
 );
 
 /** Identity keys (reverse-DNS name, repository, package, remote URL) that map onto one server. */

@@ -1,0 +1,1 @@
+CREATE INDEX `servers_status_rev` ON `servers` (`status`,`id`,`slug`,`rev`);
