@@ -10,7 +10,7 @@ const INDEXES = `
 `;
 
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 4;
+const STATE_SCHEMA = 5;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -32,14 +32,15 @@ export class SiteState {
     if ((this.db.pragma("user_version", { simple: true }) as number) < STATE_SCHEMA) {
       this.db.exec(`
         DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS servers; DROP TABLE IF EXISTS tools;
-        DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys;
+        DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys; DROP TABLE IF EXISTS server_tools;
         PRAGMA user_version = ${STATE_SCHEMA};
       `);
     }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL,
-        meta TEXT NOT NULL, tools TEXT NOT NULL);
+        meta TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS server_tools (id INTEGER PRIMARY KEY, tools TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, ch TEXT NOT NULL,
         PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL,
@@ -57,13 +58,14 @@ export class SiteState {
       ownerOf: db.prepare("SELECT owner FROM files WHERE path = ?").pluck(),
       staleServer: db.prepare("UPDATE servers SET fp = '' WHERE id = ?"),
       filesOf: db.prepare("SELECT path FROM files WHERE owner = ?").pluck(),
-      putServer: db.prepare(
-        "INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta, tools) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
+      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta) VALUES (?, ?, ?, ?, ?)"),
+      // Tool summaries apart from the narrow server rows, which every build reads in full.
+      putServerTools: db.prepare("INSERT OR REPLACE INTO server_tools (id, tools) VALUES (?, ?)"),
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
+      delServerTools: db.prepare("DELETE FROM server_tools WHERE id = ?"),
       delTools: db.prepare("DELETE FROM tools WHERE server_id = ?"),
       putTool: db.prepare("INSERT INTO tools (server_id, idx, ch) VALUES (?, ?, ?)"),
-      toolsOf: db.prepare("SELECT tools FROM servers WHERE id = ?").pluck(),
+      toolsOf: db.prepare("SELECT tools FROM server_tools WHERE id = ?").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
       putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
@@ -86,7 +88,7 @@ export class SiteState {
   /** Forgets all derived data but keeps the file list, so a full build still deletes stale files. */
   resetDerived(): void {
     this.db.exec(
-      "DELETE FROM meta; DELETE FROM servers; DELETE FROM tools; DELETE FROM postings; DELETE FROM page_keys;",
+      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM tools; DELETE FROM postings; DELETE FROM page_keys;",
     );
   }
   fingerprints(): Map<number, string> {
@@ -136,7 +138,8 @@ export class SiteState {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
     const toolsJson = JSON.stringify(tools);
-    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), metaJson, toolsJson);
+    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), metaJson);
+    s.putServerTools.run(meta.id, toolsJson);
     if (!this.bulk) s.delTools.run(meta.id);
     for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, t.ch);
     if (!this.bulk) s.delPostings.run(meta.id);
@@ -145,6 +148,7 @@ export class SiteState {
   }
   deleteServer(id: number): void {
     this.stmts.delServer.run(id);
+    this.stmts.delServerTools.run(id);
     this.stmts.delTools.run(id);
     this.stmts.delPostings.run(id);
   }

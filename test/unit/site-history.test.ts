@@ -150,7 +150,7 @@ describe("site history and Atom feeds", () => {
     try {
       old.cat.sqlite.exec(`
         DROP TRIGGER servers_rev_au; DROP TRIGGER sources_rev_ai; DROP TRIGGER sources_rev_au;
-        DROP TRIGGER sources_rev_ad; DROP TRIGGER changes_rev_ai; DROP TRIGGER changes_rev_ad;
+        DROP TRIGGER sources_rev_ad; DROP TRIGGER changes_rev_ai; DROP TRIGGER changes_rev_ad; DROP INDEX servers_status_rev;
         ALTER TABLE servers DROP COLUMN rev;`);
       const dir = join(old.dir, "site");
       expect((await buildSite(old.cat.sqlite, dir, opts)).serversRendered).toBe(2);
