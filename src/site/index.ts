@@ -218,7 +218,6 @@ export async function buildSite(
       state.resetDerived();
       state.beginBulk();
     }
-    const drain = async (max: number) => (max === 0 ? sink.flush() : sink.room());
     const write = (path: string, text: string, owner: number) => {
       // Encode once: the same bytes are hashed and written.
       const { hash, bytes } = sink.stage(text);
@@ -252,7 +251,7 @@ export async function buildSite(
     const prune = async (owner: number, keep: Set<string>) => {
       const stale = state.filesOf(owner).filter((p) => !keep.has(p));
       if (!stale.length) return;
-      await drain(0);
+      await sink.flush();
       for (const p of stale) remove(p);
     };
 
@@ -290,7 +289,7 @@ export async function buildSite(
       state.putServer(r.meta, fp, r.tools, postings);
       await prune(r.id, keep);
       res.serversRendered++;
-      await drain(64);
+      await sink.room();
       if (++done % 500 === 0) {
         state.db.exec("COMMIT; BEGIN");
         opts.onProgress?.({ phase: "servers", done, total: dirty.length });
@@ -383,7 +382,7 @@ export async function buildSite(
         globalHtml.push(path);
         keyed(path, plan.key, [`${path}index.html`, `${path}index.json`], () => renderListingPage(ctx, l, plan, total));
         // Keep the queued writes (and the page buffers they hold) bounded.
-        await drain(64);
+        await sink.room();
         if (++g % 200 === 0) opts.onProgress?.({ phase: "global", done: g, total: 0 });
       }
     }
@@ -396,7 +395,7 @@ export async function buildSite(
       const path = sitemapPath(plan.name);
       sitemaps.push(path);
       keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, byId, toolsOf)]);
-      await drain(64);
+      await sink.room();
     }
     writeGlobal(sitemapIndex(ctx, sitemaps));
     const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1, anchor: m.slug }));
@@ -408,7 +407,7 @@ export async function buildSite(
     for (const plan of llmsPlans) {
       const path = llmsPartPath(plan.name);
       keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
-      await drain(64);
+      await sink.room();
     }
 
     mark("global");
@@ -451,7 +450,7 @@ export async function buildSite(
     };
     for (const key of [...todo].sort()) {
       writeShard(key);
-      await drain(64);
+      await sink.room();
     }
     const sorted = [...keys].sort();
     for (const k of sorted) expected.add(`/search/s/${k}.json`);
@@ -460,7 +459,7 @@ export async function buildSite(
     res.searchShards = sorted.length;
 
     mark("search");
-    await drain(0);
+    await sink.flush();
     await prune(GLOBAL, expected);
     state.setMeta("version", version);
     state.db.exec("COMMIT");
