@@ -188,13 +188,17 @@ async function main(): Promise<void> {
   };
   const builds: ReturnType<typeof child>[] = [];
   const floors: ReturnType<typeof child>[] = [];
+  // Round 1 builds into an empty folder; round 2 is a `--full` build over the site round 1 left (every file
+  // rewritten in place, which costs the file system more). The floor writes a fresh folder both times.
   for (let round = 1; round <= 2; round++) {
     log(`full build ${round}…`);
     const b = synced(() => child("build", ["--db", db, "--site", site]));
     builds.push(b);
     log(`full build ${round}: ${JSON.stringify(b)}`);
     log(`floor ${round}…`);
-    const f = synced(() => child("floor", ["--site", site, "--floor", floor]));
+    const f0 = synced(() => child("floor", ["--site", site, "--floor", floor]));
+    // The floor's child first lists the site (sizes of a million files): not part of the floor's writing.
+    const f = { ...f0, syncedMs: f0.syncedMs - (f0.listMs as number) };
     floors.push(f);
     log(`floor ${round}: ${JSON.stringify(f)}`);
     rmSync(floor, { recursive: true, force: true });
