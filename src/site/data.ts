@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { Classification, RawTool } from "../core/types.js";
+import type { RawTool } from "../core/types.js";
 import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "../history/events.js";
 import {
   CLASSIFICATION_JOIN,
+  classificationFrom,
   type ProbeRow,
   type ServerRow,
+  TOOL_COLUMNS,
   type ToolRow,
   toProbeRow,
   toServerRow,
@@ -179,10 +181,8 @@ function lazyVersion(v: { hash: string; raw: string; firstSeen: string; lastSeen
 }
 
 /** The tool columns pages read, by position (the definition itself only by length). */
-const SITE_TOOL_COLUMNS = `t.id, t.server_id, t.name, t.slug, t.title, t.description, t.input_schema, t.output_schema,
-  t.annotations, length(t.raw), t.hash, t.first_seen, t.last_seen, t.removed_at,
-  c.access, c.destructive, c.financial, c.category, c.risk, c.confidence, c.signals, c.flags, c.source,
-  c.classifier_version`;
+// TOOL_COLUMNS with the definition replaced by its length; rows come as arrays in that column order (see T).
+const SITE_TOOL_COLUMNS = TOOL_COLUMNS.replace("t.raw,", "length(t.raw),");
 const T = {
   id: 0,
   serverId: 1,
@@ -237,21 +237,7 @@ function siteToolRow(r: unknown[], rawOf: Database.Statement): ToolRow {
     firstSeen: r[T.firstSeen] as string,
     lastSeen: r[T.lastSeen] as string,
     removedAt: (r[T.removedAt] as string | null) ?? null,
-    classification:
-      r[T.access] == null
-        ? null
-        : {
-            access: r[T.access] as Classification["access"],
-            destructive: !!r[T.destructive],
-            financial: !!r[T.financial],
-            category: r[T.category] as Classification["category"],
-            risk: r[T.risk] as Classification["risk"],
-            confidence: r[T.confidence] as number,
-            signals: parse(r[T.signals], []),
-            flags: parse(r[T.flags], []),
-            source: r[T.source] as string,
-            classifierVersion: r[T.version] as string,
-          },
+    classification: classificationFrom(r.slice(T.access, T.version + 1)),
   };
 }
 

@@ -60,11 +60,6 @@ export interface SiteFile {
 export const serverPath = (slug: string) => `/servers/${slug}/`;
 export const toolPath = (serverSlug: string, toolSlug: string) => `/tools/${serverSlug}/${toolSlug}/`;
 
-/** Estimated tokens the tool definitions take in every request: characters of their JSON ÷ 4. */
-export function estimateTokens(tools: ToolRow[]): number {
-  return Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4);
-}
-
 const RELATED = 12;
 const JSON_INDENT = 0;
 const toJson = (v: unknown) => `${JSON.stringify(v, null, JSON_INDENT)}\n`;
@@ -204,6 +199,7 @@ export function renderServerPages(
     byCategory[k] = (byCategory[k] ?? 0) + 1;
   }
   const modify = tools.filter((t) => canModify(t.classification)).length;
+  // Estimated tokens the tool definitions take in every request: characters of their JSON ÷ 4.
   const tokens = Math.ceil(b.toolsJsonChars / 4);
   const install = installInfo(server.name, server.packages, server.remotes);
   const sourceIds = [...new Set(sources.map((s) => s.sourceId))];

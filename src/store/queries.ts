@@ -92,6 +92,23 @@ export const TOOL_COLUMNS = `t.id, t.server_id, t.name, t.slug, t.title, t.descr
   c.risk AS c_risk, c.confidence AS c_confidence, c.signals AS c_signals, c.flags AS c_flags, c.source AS c_source,
   c.classifier_version AS c_version`;
 
+/** The classification from its ten TOOL_COLUMNS values (access … classifier_version, in that order); null if none. */
+export function classificationFrom(v: readonly unknown[]): Classification | null {
+  if (v[0] == null) return null;
+  return {
+    access: v[0] as Classification["access"],
+    destructive: !!v[1],
+    financial: !!v[2],
+    category: v[3] as Classification["category"],
+    risk: v[4] as Classification["risk"],
+    confidence: v[5] as number,
+    signals: parse(v[6], []),
+    flags: parse(v[7], []),
+    source: v[8] as string,
+    classifierVersion: v[9] as string,
+  };
+}
+
 /** Maps a row selected with TOOL_COLUMNS. */
 export function toToolRow(r: Record<string, unknown>): ToolRow {
   return {
@@ -109,21 +126,18 @@ export function toToolRow(r: Record<string, unknown>): ToolRow {
     firstSeen: r.first_seen as string,
     lastSeen: r.last_seen as string,
     removedAt: (r.removed_at as string) ?? null,
-    classification:
-      r.c_access == null
-        ? null
-        : {
-            access: r.c_access as Classification["access"],
-            destructive: !!r.c_destructive,
-            financial: !!r.c_financial,
-            category: r.c_category as Classification["category"],
-            risk: r.c_risk as Classification["risk"],
-            confidence: r.c_confidence as number,
-            signals: parse(r.c_signals, []),
-            flags: parse(r.c_flags, []),
-            source: r.c_source as string,
-            classifierVersion: r.c_version as string,
-          },
+    classification: classificationFrom([
+      r.c_access,
+      r.c_destructive,
+      r.c_financial,
+      r.c_category,
+      r.c_risk,
+      r.c_confidence,
+      r.c_signals,
+      r.c_flags,
+      r.c_source,
+      r.c_version,
+    ]),
   };
 }
 
