@@ -19,37 +19,14 @@ describe("mcp-census site", () => {
   it("builds the site from the catalog, then finds nothing to rewrite", async () => {
     const out = join(fx.dir, "out-site");
     const db = join(fx.dir, "catalog.db");
-    const first = await run(process.execPath, [
-      ...CLI,
-      "--db",
-      db,
-      "--json",
-      "site",
-      "--out",
-      out,
-      "--base-url",
-      "https://c.example/",
-    ]);
+    const args = [...CLI, "--db", db, "--json", "site", "--out", out, "--base-url", "https://c.example/"];
+    const first = await run(process.execPath, args);
     const r = JSON.parse(first.stdout);
     expect(r.serversRendered).toBe(2);
     expect(r.pagesWritten).toBeGreaterThan(40);
     expect(existsSync(join(out, "index.html"))).toBe(true);
     expect(existsSync(`${out}.state.db`)).toBe(true);
-    const second = JSON.parse(
-      (
-        await run(process.execPath, [
-          ...CLI,
-          "--db",
-          db,
-          "--json",
-          "site",
-          "--out",
-          out,
-          "--base-url",
-          "https://c.example/",
-        ])
-      ).stdout,
-    );
+    const second = JSON.parse((await run(process.execPath, args)).stdout);
     expect(second.pagesWritten).toBe(0);
   });
 
