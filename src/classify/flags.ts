@@ -9,7 +9,9 @@ export type Flag =
   | "poisoning:secret_in_parameter"
   | "poisoning:invisible_unicode"
   | "poisoning:exfiltration_url"
-  | "shadowing";
+  | "shadowing"
+  /** The heuristics' confidence is below UNSURE_BELOW and no LLM settled the verdict: policies ask for approval. */
+  | "unsure";
 
 // Unicode tag characters (U+E0000–E007F), zero-width and bidi-control characters render as nothing yet reach the model.
 const INVISIBLE = /[\u{E0000}-\u{E007F}\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\uFEFF\u180E]/u;

@@ -91,6 +91,12 @@ export function decideTool(
     base = flag
       ? { action: "hide", reason: `${what(c)}: hidden because its definition is flagged (${flag})` }
       : byProfile(profile, c);
+    // The classifier was not sure and no LLM settled it: a person approves what would otherwise be allowed freely.
+    if (base.action === "allow" && c.flags.includes("unsure"))
+      base = {
+        action: "approve",
+        reason: `${what(c)}: the classifier is unsure of this verdict, so each call needs approval`,
+      };
   }
   const o = overrideFor(overrides, serverKeys, tool.name, c ? { category: c.category, risk: c.risk } : null);
   if (o) {

@@ -64,6 +64,7 @@ export function riskLabel(c: Classification | null): string {
 const FLAG_WORDS: Record<string, string> = {
   annotation_contradiction: "The author's annotations contradict what the tool appears to do.",
   shadowing: "Its description refers to another server's tools (it may try to shadow them).",
+  unsure: "The classifier is unsure of this verdict (no LLM settled it), so recommended policies ask for approval.",
 };
 
 /** A classifier flag in plain words; unknown flags are humanised rather than hidden. */
