@@ -7,6 +7,28 @@ import { AppError } from "./errors.js";
  * The one config schema. Defaults < config file < environment < flags.
  * Each field's `env` and description feed the README table (scripts/gen-config-docs.ts).
  */
+const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
+const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
+
+/**
+ * A strict boolean for every layer: JSON true/false, or (from the environment or a file) one of
+ * true/false/1/0/yes/no/on/off. Anything else is a config error — never `Boolean("false") === true`
+ * (z.coerce.boolean turned `"false"` into on for the safety switches).
+ */
+function strictBoolean() {
+  return z.unknown().transform((v, ctx): boolean => {
+    if (typeof v === "boolean") return v;
+    if (typeof v === "number" && (v === 0 || v === 1)) return v === 1;
+    if (typeof v === "string") {
+      const w = v.trim().toLowerCase();
+      if (TRUE_WORDS.has(w)) return true;
+      if (FALSE_WORDS.has(w)) return false;
+    }
+    ctx.addIssue({ code: "custom", message: "expected a boolean (true/false, 1/0, yes/no, on/off)" });
+    return z.NEVER;
+  });
+}
+
 export const ConfigSchema = z.object({
   dataDir: z.string().default("data").describe("Folder for the catalog, caches and outputs"),
   dbPath: z.string().optional().describe("SQLite catalog file (default: <dataDir>/catalog.db)"),
@@ -16,13 +38,11 @@ export const ConfigSchema = z.object({
   concurrency: z.coerce.number().int().min(1).max(64).default(4).describe("Servers probed at once"),
   probeTimeoutMs: z.coerce.number().int().min(1000).default(60_000).describe("Wall-clock limit for one probe"),
   installTimeoutMs: z.coerce.number().int().min(1000).default(300_000).describe("Limit for one package install"),
-  allowInstallScripts: z.coerce.boolean().default(false).describe("Run npm install scripts (off: such packages fail)"),
-  allowUnsandboxed: z.coerce
-    .boolean()
+  allowInstallScripts: strictBoolean().default(false).describe("Run npm install scripts (off: such packages fail)"),
+  allowUnsandboxed: strictBoolean()
     .default(false)
     .describe("Launch stdio servers without bubblewrap when it is missing (unsafe)"),
-  allowPrivateNetwork: z.coerce
-    .boolean()
+  allowPrivateNetwork: strictBoolean()
     .default(false)
     .describe("Let remote probes reach loopback/private addresses (tests only)"),
   resolveFrom: z
@@ -94,14 +114,12 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   logLevel: "MCP_CENSUS_LOG_LEVEL",
 };
 
-const BOOL_KEYS = new Set(["allowInstallScripts", "allowUnsandboxed", "allowPrivateNetwork"]);
-
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v === undefined || v === "") continue;
-    out[key] = BOOL_KEYS.has(key) ? /^(1|true|yes|on)$/i.test(v) : v;
+    out[key] = v;
   }
   return out;
 }
