@@ -8,7 +8,9 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
+    // Null prototype: an own "__proto__" key (JSON.parse keeps it) must stay a key, not set the prototype — a plain
+    // `{}` dropped it, so a server could rewrite properties.__proto__ without changing the hash.
+    const out: Record<string, unknown> = Object.create(null);
     for (const k of Object.keys(value as Record<string, unknown>).sort()) {
       const v = (value as Record<string, unknown>)[k];
       if (v !== undefined) out[k] = sortKeys(v);
