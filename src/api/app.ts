@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import type Database from "better-sqlite3";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
+import { migrationsApplied } from "../store/api.js";
+import type { Sqlite } from "../store/db.js";
 import { catalogStats } from "../store/queries.js";
 import { renderDocsPage } from "./docs-page.js";
 import { ApiError, statusFor } from "./errors.js";
@@ -37,13 +37,11 @@ export interface ApiConfig {
 
 /** What the app is made from: nothing is opened or read from the environment inside. */
 export interface AppDeps {
-  sqlite: Database.Database;
+  sqlite: Sqlite;
   config?: ApiConfig;
   /** Optional extra routes (e.g. a dashboard) mounted at the root after the API's own. */
   dashboard?: Hono;
 }
-
-const JOURNAL = new URL("../store/migrations/meta/_journal.json", import.meta.url);
 
 /** The first problem of a failed parse, as a 400 naming the parameter. */
 function paramError(error: z.ZodError): ApiError {
@@ -92,19 +90,6 @@ function sendJson(c: Context, data: unknown): Response {
     status: 200,
     headers: { ...headers, "Content-Type": "application/json; charset=utf-8" },
   });
-}
-
-/** Whether every committed migration has been applied to this catalog. */
-export function migrationsApplied(sqlite: Database.Database): { ok: boolean; detail: string } {
-  const journal = JSON.parse(readFileSync(JOURNAL, "utf8")) as { entries: unknown[] };
-  const table = sqlite
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
-  const applied = table
-    ? (sqlite.prepare("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n
-    : 0;
-  const want = journal.entries.length;
-  return { ok: applied >= want, detail: `${applied} of ${want} migrations applied` };
 }
 
 const CORS_ALLOW_HEADERS = "Content-Type, If-None-Match, Authorization, Mcp-Protocol-Version, Mcp-Session-Id";
@@ -170,7 +155,6 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     try {
-      sqlite.prepare("SELECT 1").get();
       const m = migrationsApplied(sqlite);
       return c.json({ status: m.ok ? "ready" : "not_ready", detail: m.detail }, m.ok ? 200 : 503);
     } catch (err) {

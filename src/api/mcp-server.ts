@@ -1,10 +1,10 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
 import { PROFILES } from "../policy/index.js";
+import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { ANNOTATIONS, CATEGORIES, FLAGS, RISKS, SERVER_SORTS, TOOL_SORTS } from "./params.js";
 import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
@@ -37,7 +37,7 @@ function run(fn: () => Record<string, unknown>): CallToolResult {
 }
 
 /** An MCP server exposing read-only catalog queries over an open catalog. */
-export function createCatalogMcpServer(sqlite: Database.Database, version = "0.1.0"): McpServer {
+export function createCatalogMcpServer(sqlite: Sqlite, version = "0.1.0"): McpServer {
   const server = new McpServer(
     { name: "mcp-census", title: "mcp-census catalog", version },
     {
@@ -181,7 +181,7 @@ export function createCatalogMcpServer(sqlite: Database.Database, version = "0.1
  * Answers one Streamable HTTP request statelessly: a fresh server and transport per request (the SDK's advice for
  * stateless mode, so request ids of different clients never collide), JSON responses rather than SSE.
  */
-export async function handleMcpHttp(sqlite: Database.Database, req: Request): Promise<Response> {
+export async function handleMcpHttp(sqlite: Sqlite, req: Request): Promise<Response> {
   const server = createCatalogMcpServer(sqlite);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,

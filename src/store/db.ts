@@ -74,3 +74,6 @@ export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Ca
   }
   return { db, sqlite, path, close: () => sqlite.close() };
 }
+
+/** The raw connection's type, for modules that hand a catalog connection through without touching it. */
+export type Sqlite = Database.Database;
