@@ -1,4 +1,5 @@
 import type { Access, Category, Classification, Risk, ToolInput } from "../core/types.js";
+import { decide, type Feature, type HeuristicModel, renderSignal, type Target, type Where } from "./features.js";
 import { detectFlags } from "./flags.js";
 import {
   ASSOCIATION_OBJECTS,
@@ -234,6 +235,10 @@ const CREATE_LAUNCH_OBJECTS = new Set([
 ]);
 const LAUNCH_OBJECTS_RE =
   /\b(builds?|pipelines?|workflows?|jobs?|deployments?|containers?|pods?|helm|charts?|workloads?|playbooks?)\b/;
+/** Verbs that by themselves mean evaluating code. */
+const CODE_VERBS = new Set(["exec", "eval"]);
+/** Name verbs that launch a workload when their object is one ("trigger_pipeline", "apply_manifest"). */
+const LAUNCH_NAME_VERBS = new Set(["trigger", "dispatch", "start", "build", "apply"]);
 const LAUNCH_VERBS = new Set([
   "trigger",
   "dispatch",
@@ -485,22 +490,23 @@ function triggerFamilies(desc: string): Set<string> {
   return out;
 }
 
-/** Mutable tally built while reading the tool; turned into a Classification at the end. */
-class Tally {
-  read = 0;
-  write = 0;
-  execute = 0;
-  destructive = 0;
-  financial = 0;
-  signals: string[] = [];
-  against: string[] = [];
-  add(bucket: Bucket, weight: number, signal: string): void {
-    this[bucket] += weight;
-    this.signals.push(signal);
+/** The features found while reading one tool, in the order they fired. */
+class Evidence {
+  list: Feature[] = [];
+  /** Hand-weight totals so far, for the few rules that depend on earlier evidence. */
+  hand = { read: 0, write: 0, execute: 0, destructive: 0, financial: 0, risk: 0 };
+  add(id: string, on: Where, text: string, to: Target, weight: number, why: string, runsCode?: boolean): void {
+    const f: Feature = { id, on, text, to, weight, why };
+    if (runsCode) f.runsCode = true;
+    this.list.push(f);
+    this.hand[to] += weight;
   }
-  destroy(weight: number, signal: string): void {
-    this.destructive += weight;
-    this.signals.push(signal);
+  /** A zero-weight note: explains why a rule did not fire. */
+  note(id: string, on: Where, text: string, to: Target, why: string): void {
+    this.list.push({ id, on, text, to, weight: 0, why });
+  }
+  risk(id: string, on: Where, text: string, level: Risk, when: Access, why: string): void {
+    this.list.push({ id, on, text, to: "risk", weight: 0, why, level, when });
   }
 }
 
@@ -606,8 +612,33 @@ function descWords(text: string, limit: number): string[] {
 }
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
-export function classifyHeuristic(tool: ToolInput): Classification {
-  const t = new Tally();
+export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
+  const features = extractFeatures(tool);
+  const v = decide(features, model);
+  const signals: string[] = [];
+  for (const f of features) signals.push(renderSignal(f));
+  for (const n of v.notes) signals.push(n);
+  const classification: Classification = {
+    access: v.access,
+    destructive: v.destructive,
+    financial: v.financial,
+    category: deriveCategory(v.access, v.destructive, v.financial),
+    risk: v.risk,
+    confidence: v.confidence,
+    signals,
+    flags: [],
+    source: "heuristic",
+    classifierVersion: CLASSIFIER_VERSION,
+  };
+  const flags = detectFlags(tool, classification);
+  if (v.unsure) flags.push("unsure");
+  classification.flags = flags;
+  return classification;
+}
+
+/** Reads a tool's name, title, description, parameters, output schema and annotations into features. */
+export function extractFeatures(tool: ToolInput): Feature[] {
+  const t = new Evidence();
   const name = parseName(tool.name ?? "");
   const params = readParams(tool.inputSchema);
   const paramKeys = new Set(params.map((p) => p.key));
@@ -622,6 +653,8 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const objects = name.objects;
   const objSet = new Set(objects);
   const allNameTokens = new Set(name.tokens);
+  // Running code is destructive with write access; browser JavaScript is not by itself.
+  const codeRun = !BROWSER_JS.test(first) && !BROWSER_JS.test(name.tokens.join(" "));
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
@@ -629,50 +662,57 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const verb = name.verb;
   if (verb && primary) {
     if (primary === "run") {
-      if (objects.some((o) => RUN_READ_OBJECTS.has(o))) {
-        t.add("read", 2, `name verb '${verb}' runs a ${objects.find((o) => RUN_READ_OBJECTS.has(o))} → read`);
+      const ro = objects.find((o) => RUN_READ_OBJECTS.has(o));
+      if (ro) {
+        t.add("name.run.read_object", "name", `${verb} ${ro}`, "read", 2, `name verb '${verb}' runs a ${ro}`);
         primary = "read";
       } else {
-        t.add("execute", 3, `name verb '${verb}' runs something → execute`);
+        t.add("name.run", "name", verb, "execute", 3, `name verb '${verb}' runs something`);
         primary = "execute";
       }
     } else if (primary === "read") {
-      t.add("read", WEAK_READ_VERBS.has(verb) ? 2 : 3, `name verb '${verb}' → read`);
+      const weak = WEAK_READ_VERBS.has(verb);
+      t.add(weak ? "name.verb.read_weak" : "name.verb.read", "name", verb, "read", weak ? 2 : 3, `name verb '${verb}'`);
     } else if (primary === "write" && name.verbIndex > 0 && NOUN_LIKE.has(verb)) {
       // After a prefix, a word like "block" or "place" is usually a noun ("rpc_block_info").
-      t.add("write", 1, `name word '${verb}' may be a verb → weak write`);
+      t.add("name.verb.write_nounlike", "name", verb, "write", 1, `name word '${verb}' may be a verb (weak)`);
       weakNameVerb = true;
     } else if (primary === "write") {
-      if (
-        ["trigger", "dispatch", "start", "build", "apply"].includes(verb) &&
-        objects.some((o) => LAUNCH_OBJECTS.has(o))
-      )
-        t.add("execute", 3, `name verb '${verb}' launches a ${objects.find((o) => LAUNCH_OBJECTS.has(o))} → execute`);
+      const launched = objects.find((o) => LAUNCH_OBJECTS.has(o));
+      if (LAUNCH_NAME_VERBS.has(verb) && launched)
+        t.add("name.launch", "name", `${verb} ${launched}`, "execute", 3, `name verb '${verb}' launches a ${launched}`);
       else if (verb === "create" && objects.some((o) => CREATE_LAUNCH_OBJECTS.has(o)))
-        t.add("execute", 3, `name '${verb} ${objects.join(" ")}' launches a workload → execute`);
-      else t.add("write", 3, `name verb '${verb}' → write`);
+        t.add("name.create_workload", "name", `${verb} ${objects.join(" ")}`, "execute", 3, "name creates a workload");
+      else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
     } else if (primary === "destructive") {
       const assoc = objects.find((o) => ASSOCIATION_OBJECTS.has(o));
-      t.add("write", 3, `name verb '${verb}' → write`);
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
       if (assoc && ["remove", "unlink", "removes", "detach"].includes(verb))
-        t.signals.push(`'${verb}' of a ${assoc} only breaks an association → not destructive`);
-      else t.destroy(3, `name verb '${verb}' → destructive`);
+        t.note(
+          "name.unlink_association",
+          "name",
+          `${verb} ${assoc}`,
+          "destructive",
+          `'${verb}' of a ${assoc} only breaks an association → not destructive`,
+        );
+      else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
     } else if (primary === "execute") {
-      t.add("execute", 3, `name verb '${verb}' → execute`);
+      t.add("name.verb.execute", "name", verb, "execute", 3, `name verb '${verb}'`, codeRun && CODE_VERBS.has(verb));
     }
-  } else if (name.tokens.some((x) => INFO_NOUNS.has(x))) {
-    t.add("read", 2, `name is an information noun ('${name.tokens.find((x) => INFO_NOUNS.has(x))}') → read`);
+  } else {
+    const info = name.tokens.find((x) => INFO_NOUNS.has(x));
+    if (info) t.add("name.info_noun", "name", info, "read", 2, `name is an information noun ('${info}')`);
   }
   for (const [v, cls] of name.secondary) {
     if (cls === "destructive") {
-      t.add("write", 2, `name also says '${v}' → write`);
-      t.destroy(2, `name also says '${v}' → destructive`);
-    } else if (cls === "execute" || cls === "run") t.add("execute", 3, `name also says '${v}' → execute`);
-    else if (cls === "write") t.add("write", 2, `name also says '${v}' → write`);
+      t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
+      t.add("name.also.destructive", "name", v, "destructive", 2, `name also says '${v}'`);
+    } else if (cls === "execute" || cls === "run")
+      t.add("name.also.execute", "name", v, "execute", 3, `name also says '${v}'`);
+    else if (cls === "write") t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
   }
-  if (allNameTokens.has("on") || allNameTokens.has("off")) {
-    if (!verb || primary === "write") t.add("write", 1, "name switches something on/off → write");
-  }
+  if ((allNameTokens.has("on") || allNameTokens.has("off")) && (!verb || primary === "write"))
+    t.add("name.on_off", "name", "on/off", "write", 1, "name switches something on/off");
 
   // --- description: opening verb ------------------------------------------------------------------------------
   let descVerb: string | undefined;
@@ -702,23 +742,40 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   }
   if (descVerb && descClass) {
     const weight = verb && !weakNameVerb ? 2 : 3;
-    if (descClass === "read")
-      t.add("read", WEAK_READ_VERBS.has(descVerb) ? 1 : weight, `description opens with '${descVerb}' → read`);
-    else if (descClass === "destructive") {
+    const why = `description opens with '${descVerb}'`;
+    if (descClass === "read") {
+      const weak = WEAK_READ_VERBS.has(descVerb);
+      t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
+    } else if (descClass === "destructive") {
       const assoc = objects.some((o) => ASSOCIATION_OBJECTS.has(o));
-      t.add("write", weight, `description opens with '${descVerb}' → write`);
-      if (!assoc) t.destroy(2, `description opens with '${descVerb}' → destructive`);
+      t.add("desc.verb.write", "description", descVerb, "write", weight, why);
+      if (!assoc) t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
     } else if (descClass === "execute" || descClass === "run") {
       // "Executes a log query", "Runs a search": what is run decides.
-      const rest = first.slice(
-        first.indexOf(descVerb) + descVerb.length,
-        first.indexOf(descVerb) + descVerb.length + 60,
-      );
-      if (/\b(quer|search|report|analys|check)/.test(rest)) t.add("read", 1, `description runs a query/search → read`);
-      else t.add("execute", weight, `description opens with '${descVerb}' → execute`);
+      const at = first.indexOf(descVerb) + descVerb.length;
+      const rest = first.slice(at, at + 60);
+      if (/\b(quer|search|report|analys|check)/.test(rest))
+        t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
+      else
+        t.add(
+          "desc.verb.execute",
+          "description",
+          descVerb,
+          "execute",
+          weight,
+          why,
+          codeRun && CODE_VERBS.has(descVerb),
+        );
     } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && LAUNCH_OBJECTS_RE.test(first)) {
-      t.add("execute", weight, `description ${descVerb} a build, pipeline, job or workload → execute`);
-    } else t.add("write", weight, `description opens with '${descVerb}' → write`);
+      t.add(
+        "desc.launch",
+        "description",
+        descVerb,
+        "execute",
+        weight,
+        `description ${descVerb} a build, pipeline, job or workload`,
+      );
+    } else t.add("desc.verb.write", "description", descVerb, "write", weight, why);
   }
   // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
   if (title) {
@@ -726,9 +783,9 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     if (tv) {
       const cls = BASE_VERBS.get(tv)!;
       const b = cls === "run" ? "execute" : verbBucket(cls);
-      if (!verb) t.add(b, 2, `title verb '${tv}' → ${b}`);
+      if (!verb) t.add(`title.verb.${b}`, "title", tv, b, 2, `title verb '${tv}'`);
       else if (primary && b !== verbBucket(primary) && !(b === "execute" && primary === "run"))
-        t.against.push(`title verb '${tv}' disagrees with name verb '${verb}'`);
+        t.note("title.disagrees", "title", tv, b, `title verb '${tv}' disagrees with name verb '${verb}'`);
     }
   }
 
@@ -765,15 +822,24 @@ export function classifyHeuristic(tool: ToolInput): Classification {
         else opWrite = true;
       }
     }
+    const on: Where = opsParam ? "parameter" : "description";
+    const what = opsParam?.name ?? "operations";
     if (opDestroy) {
-      t.add("write", 3, "operations include deleting → write");
-      t.destroy(2, "operations include deleting → destructive");
-    } else if (opWrite) t.add("write", 3, "operations include creating or updating → write");
-    else if (opRead && opsParam) t.add("read", 1, `'${opsParam.name}' operations are all reads → read`);
+      t.add("ops.delete", on, what, "write", 3, "operations include deleting");
+      t.add("ops.delete.destructive", on, what, "destructive", 2, "operations include deleting");
+    } else if (opWrite) t.add("ops.write", on, what, "write", 3, "operations include creating or updating");
+    else if (opRead && opsParam)
+      t.add("ops.read_only", "parameter", opsParam.name, "read", 1, `'${opsParam.name}' operations are all reads`);
     if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
       // "Manage X" with only read operations described says little by itself.
-      t.write -= 3;
-      t.signals.push(`'${verb}' lists no write operation → no evidence from the verb`);
+      t.add(
+        "name.manage_without_writes",
+        "name",
+        verb,
+        "write",
+        -3,
+        `'${verb}' lists no write operation (cancels the verb)`,
+      );
     }
   }
 
@@ -781,8 +847,7 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   const readVerbStrong = primary === "read" && verb !== undefined && !WEAK_READ_VERBS.has(verb);
   const runsVerb =
     primary === "execute" || primary === "run" || name.secondary.some(([, c]) => c === "execute" || c === "run");
-  const writesStored =
-    primary === "write" && !runsVerb && !["trigger", "dispatch", "start", "apply"].includes(verb ?? "");
+  const writesStored = primary === "write" && !runsVerb && !LAUNCH_NAME_VERBS.has(verb ?? "");
   const hasQueryParam = params.some(
     (p) =>
       p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
@@ -808,17 +873,26 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   let sqlHandled = false;
   if ((sqlParam || (hasQueryParam && queryNamed)) && (sqlParam || SQL_WORDS.test(desc) || SQL_WORDS.test(paramText))) {
     sqlHandled = true;
+    const on: Where = sqlParam ? "parameter" : "description";
     const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
     const readOnly = SQL_READONLY.test(desc) || SQL_READONLY.test(paramText);
     const writes = SQL_WRITE.test(desc) || SQL_WRITE.test(paramText);
-    if (readOnly && !writes) t.add("read", 3, `${what}, restricted to read-only statements → read`);
-    else if (writesStored && !writes) t.add("write", 1, `${what} for a stored definition → write`);
+    const text = sqlParam?.name ?? "sql";
+    if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
+    else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
     else {
-      t.add("execute", 4, `${what} with no read-only restriction → execute`);
-      t.destroy(3, "arbitrary SQL can modify or drop data → destructive");
+      t.add("sql.unrestricted", on, text, "execute", 4, `${what} with no read-only restriction`, true);
+      t.add("sql.unrestricted.destructive", on, text, "destructive", 3, "arbitrary SQL can modify or drop data");
     }
   } else if (hasQueryParam && SAFE_QUERY_LANG.test(desc)) {
-    t.add("read", 1, "query language that cannot mutate (search/metrics/logs) → read");
+    t.add(
+      "query.safe_language",
+      "description",
+      "query",
+      "read",
+      1,
+      "query language that cannot mutate (search/metrics/logs)",
+    );
   }
 
   const execPhrase = fam.has("exec") && EXEC_PHRASE.test(desc);
@@ -826,17 +900,52 @@ export function classifyHeuristic(tool: ToolInput): Classification {
   if (codeParam && !sqlHandled) {
     const pdesc = codeParam.description.toLowerCase();
     const runsIt = runsVerb || !verb || execPhrase || /\b(execut|run|evaluat)/.test(pdesc);
-    if (readVerbStrong && !execPhrase) t.signals.push(`parameter '${codeParam.name}' is data for a read verb`);
-    else if (writesStored && !execPhrase) t.add("write", 1, `parameter '${codeParam.name}' is stored, not run → write`);
-    else if (runsIt) t.add("execute", 3, `parameter '${codeParam.name}' takes code or a command to run → execute`);
-    else t.add("execute", 1, `parameter '${codeParam.name}' may take code → execute`);
+    const n = codeParam.name;
+    if (readVerbStrong && !execPhrase)
+      t.note("param.code.data", "parameter", n, "execute", `parameter '${n}' is data for a read verb`);
+    else if (writesStored && !execPhrase)
+      t.add("param.code.stored", "parameter", n, "write", 1, `parameter '${n}' is stored, not run`);
+    else if (runsIt)
+      t.add(
+        "param.code.runs",
+        "parameter",
+        n,
+        "execute",
+        3,
+        `parameter '${n}' takes code or a command to run`,
+        codeRun,
+      );
+    else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
   }
   if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
-    t.add("execute", 3, "description says it runs code, commands or scripts → execute");
+    const m = EXEC_PHRASE.exec(desc)?.[0] ?? "";
+    t.add(
+      "desc.runs_code",
+      "description",
+      m,
+      "execute",
+      3,
+      `description says it runs code, commands or scripts ('${m}')`,
+      codeRun,
+    );
   }
   if (fam.has("agent") && AGENT_DELEGATION.test(desc)) {
-    t.add("execute", 3, "delegates to an agent that may use its own tools → execute");
-    t.destroy(2, "a delegated agent has open-ended effects → destructive");
+    t.add(
+      "desc.delegates_agent",
+      "description",
+      "agent",
+      "execute",
+      3,
+      "delegates to an agent that may use its own tools",
+    );
+    t.add(
+      "desc.delegates_agent.destructive",
+      "description",
+      "agent",
+      "destructive",
+      2,
+      "a delegated agent has open-ended effects",
+    );
   }
 
   const method = params.find((p) => p.key === "method" || p.key === "http_method" || p.key === "verb");
@@ -845,60 +954,92 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     const passThrough = params.some((p) =>
       ["url", "endpoint", "path", "body", "headers", "uri", "route", "data", "payload"].includes(p.key),
     );
+    const n = method.name;
     if (en.length > 0) {
       if (en.includes("DELETE")) {
-        t.add("write", 4, `parameter '${method.name}' allows DELETE → write`);
-        t.destroy(3, `parameter '${method.name}' allows DELETE → destructive`);
+        t.add("param.http_delete", "parameter", n, "write", 4, `parameter '${n}' allows DELETE`);
+        t.add("param.http_delete.destructive", "parameter", n, "destructive", 3, `parameter '${n}' allows DELETE`);
       } else if (en.some((m) => m === "POST" || m === "PUT" || m === "PATCH")) {
-        t.add(
-          "write",
-          4,
-          `parameter '${method.name}' allows ${en.filter((m) => m !== "GET" && m !== "HEAD").join("/")} → write`,
-        );
+        const ms = en.filter((m) => m !== "GET" && m !== "HEAD").join("/");
+        t.add("param.http_write", "parameter", n, "write", 4, `parameter '${n}' allows ${ms}`);
       } else if (en.every((m) => m === "GET" || m === "HEAD" || m === "OPTIONS")) {
-        t.add("read", 1, `parameter '${method.name}' only allows GET → read`);
+        t.add("param.http_get_only", "parameter", n, "read", 1, `parameter '${n}' only allows GET`);
       }
     } else if (passThrough) {
-      t.add("write", 4, `parameter '${method.name}' passes any HTTP method through → write`);
-      t.destroy(3, "a generic API pass-through can DELETE → destructive");
+      t.add("param.http_any", "parameter", n, "write", 4, `parameter '${n}' passes any HTTP method through`);
+      t.add("param.http_any.destructive", "parameter", n, "destructive", 3, "a generic API pass-through can DELETE");
     }
   }
   for (const p of params) {
     if (DESTRUCTIVE_PARAMS.has(p.key)) {
-      t.add("write", 3, `parameter '${p.name}' can ${p.key.replace(/_/g, " ")} → not read`);
-      t.destroy(2, `parameter '${p.name}' → destructive`);
+      t.add(
+        "param.destructive_switch",
+        "parameter",
+        p.name,
+        "write",
+        3,
+        `parameter '${p.name}' can ${p.key.replace(/_/g, " ")}`,
+      );
+      t.add("param.destructive_switch.destructive", "parameter", p.name, "destructive", 2, `parameter '${p.name}'`);
       break;
     }
   }
   if (paramKeys.has("overwrite") || paramKeys.has("force"))
-    t.destroy(1, "parameter 'overwrite'/'force' can replace existing data");
+    t.add(
+      "param.overwrite",
+      "parameter",
+      paramKeys.has("overwrite") ? "overwrite" : "force",
+      "destructive",
+      1,
+      "parameter 'overwrite'/'force' can replace existing data",
+    );
 
   // --- description phrases ---------------------------------------------------------------------------------------
   if (fam.has("destr") && DESTRUCTIVE_PHRASE.test(desc) && !NEGATED_DESTRUCTIVE.test(desc)) {
     const m = DESTRUCTIVE_PHRASE.exec(desc)?.[0] ?? "";
-    t.destroy(2, `description says '${m}' → destructive`);
-    if (primary === "read" || !primary) t.add("write", 1, `description says '${m}' → not read`);
+    t.add("desc.destructive_phrase", "description", m, "destructive", 2, `description says '${m}'`);
+    if (primary === "read" || !primary)
+      t.add("desc.destructive_phrase.notread", "description", m, "write", 1, `description says '${m}'`);
   }
   if (fam.has("ro") && READONLY_PHRASE.test(desc)) {
     const m = READONLY_PHRASE.exec(desc)?.[0] ?? "";
-    t.add("read", 2, `description says '${m}' → read`);
+    t.add("desc.read_only_phrase", "description", m, "read", 2, `description says '${m}'`);
   }
   if (fam.has("wait") && WAITS_FOR_JOB.test(desc))
-    t.add("write", 3, "description waits for a job to complete → it starts work (not read)");
+    t.add(
+      "desc.waits_for_job.notread",
+      "description",
+      "waits",
+      "write",
+      3,
+      "description waits for a job to complete (it starts work)",
+    );
   if (
     verb &&
     EDIT_IN_PLACE_VERBS.has(verb) &&
     objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) &&
     !VERSIONED_PHRASE.test(desc)
-  ) {
-    t.destroy(2, `'${verb}' of ${objects.join(" ")} changes content in place with no history → destructive`);
-  }
+  )
+    t.add(
+      "name.edit_in_place",
+      "name",
+      `${verb} ${objects.join(" ")}`,
+      "destructive",
+      2,
+      `'${verb}' of ${objects.join(" ")} changes content in place with no history`,
+    );
   if (
     verb === "replace" ||
     (fam.has("replace") && /\breplaces? (the )?(entire|whole|all)\b|\bcompletely (replace|overwrite)/.test(desc))
-  ) {
-    t.destroy(1, "replaces content wholesale → destructive");
-  }
+  )
+    t.add(
+      "replace_wholesale",
+      verb === "replace" ? "name" : "description",
+      "replace",
+      "destructive",
+      1,
+      "replaces content wholesale",
+    );
 
   // --- financial ----------------------------------------------------------------------------------------------------
   const moneyContext =
@@ -909,68 +1050,93 @@ export function classifyHeuristic(tool: ToolInput): Classification {
     ["finalize", "finalise", "void", "capture"].includes(verb) &&
     objects.some((o) => /^(invoices?|payments?|charges?|orders?|transactions?)$/.test(o))
   ) {
-    t.financial += 3;
-    t.destroy(3, `'${verb}' closes a financial matter irreversibly → destructive`);
-    t.signals.push(`'${verb} ${objects.join(" ")}' → financial`);
+    const what = `${verb} ${objects.join(" ")}`;
+    t.add("money.close_matter", "name", what, "financial", 3, `'${what}' closes a financial matter`);
+    t.add(
+      "money.close_matter.destructive",
+      "name",
+      what,
+      "destructive",
+      3,
+      `'${what}' closes a financial matter irreversibly`,
+    );
   } else if (verb && MONEY_VERBS.has(verb)) {
-    t.financial += 3;
-    t.destroy(3, `name verb '${verb}' moves money → destructive`);
-    t.signals.push(`name verb '${verb}' moves money → financial`);
+    t.add("money.verb", "name", verb, "financial", 3, `name verb '${verb}' moves money`);
+    t.add("money.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}' moves money`);
   } else if (verb && MONEY_VERBS_NEED_CONTEXT.has(verb) && moneyContext) {
-    t.financial += 3;
-    t.destroy(3, `'${verb}' with money in play → destructive`);
-    t.signals.push(`'${verb}' of funds → financial`);
+    t.add("money.verb_in_context", "name", verb, "financial", 3, `'${verb}' of funds`);
+    t.add("money.verb_in_context.destructive", "name", verb, "destructive", 3, `'${verb}' with money in play`);
   } else if (primary && primary !== "read") {
     const billing = objects.find((o) => BILLING_OBJECTS.has(o));
     if (billing && (billing !== "order" && billing !== "plan" ? true : moneyContext || objects.includes("billing"))) {
-      t.financial += 2;
-      t.signals.push(`writes a ${billing} → financial (billing)`);
+      t.add("money.billing_object", "name", billing, "financial", 2, `writes a ${billing} (billing)`);
       if (["refund", "refunds", "payout", "payouts", "charge", "charges"].includes(billing) && verb === "create")
-        t.destroy(2, `creating a ${billing} moves money → destructive`);
+        t.add("money.create_payment", "name", billing, "destructive", 2, `creating a ${billing} moves money`);
     } else if (/\b(billing|pricing)\b/.test(first) && primary === "write") {
-      t.financial += 2;
-      t.signals.push("description changes billing or pricing → financial");
+      t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
     }
   }
-  if (primary !== "read" && t.financial < 2 && fam.has("money") && MONEY_MOVE.test(desc)) {
-    t.financial += 3;
-    t.destroy(3, `description says it ${MONEY_MOVE.exec(desc)?.[0]} → moves money (financial, destructive)`);
+  if (primary !== "read" && t.hand.financial < 2 && fam.has("money") && MONEY_MOVE.test(desc)) {
+    const m = MONEY_MOVE.exec(desc)?.[0] ?? "";
+    t.add("money.desc_moves", "description", m, "financial", 3, `description says it ${m}`);
+    t.add("money.desc_moves.destructive", "description", m, "destructive", 3, `description says it ${m}`);
   }
   const amountParam = params.find((p) => p.key === "amount" || p.key.endsWith("_amount"));
-  if (amountParam && primary !== "read" && t.financial === 0 && MONEY_WORDS.test(desc)) {
-    t.financial += 2;
-    t.signals.push(`parameter '${amountParam.name}' with payments in the description → financial`);
-  }
+  if (amountParam && primary !== "read" && t.hand.financial === 0 && MONEY_WORDS.test(desc))
+    t.add(
+      "money.amount_param",
+      "parameter",
+      amountParam.name,
+      "financial",
+      2,
+      `parameter '${amountParam.name}' with payments in the description`,
+    );
 
   // --- output schema ---------------------------------------------------------------------------------------------
   const outProps = readParams(tool.outputSchema);
-  if (outProps.some((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key)))
-    t.destroy(1, "output reports deleted items → destructive");
+  const deletedOut = outProps.find((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key));
+  if (deletedOut) t.add("output.deleted", "output", deletedOut.name, "destructive", 1, "output reports deleted items");
 
   // --- annotations (author's claims: one signal among several) --------------------------------------------------
   const ro = ann?.readOnlyHint;
   const de = ann?.destructiveHint;
-  if (ro === true) t.add("read", 2, "annotation readOnlyHint=true (author's claim) → read");
-  else if (ro === false) t.add("write", 3, "annotation readOnlyHint=false (author's claim) → not read");
+  if (ro === true)
+    t.add("ann.read_only", "annotation", "readOnlyHint", "read", 2, "annotation readOnlyHint=true (author's claim)");
+  else if (ro === false)
+    t.add(
+      "ann.not_read_only",
+      "annotation",
+      "readOnlyHint",
+      "write",
+      3,
+      "annotation readOnlyHint=false (author's claim)",
+    );
   if (ro !== true) {
-    if (de === true) t.destroy(1, "annotation destructiveHint=true (author's claim)");
-    else if (de === false) t.destroy(-1, "annotation destructiveHint=false (author's claim)");
+    if (de === true)
+      t.add(
+        "ann.destructive",
+        "annotation",
+        "destructiveHint",
+        "destructive",
+        1,
+        "annotation destructiveHint=true (author's claim)",
+      );
+    else if (de === false)
+      t.add(
+        "ann.not_destructive",
+        "annotation",
+        "destructiveHint",
+        "destructive",
+        -1,
+        "annotation destructiveHint=false (author's claim)",
+      );
   }
 
-  return decide(t, {
-    verb,
-    primary,
-    objects,
-    objSet,
-    tokens: name.tokens,
-    desc,
-    first,
-    params,
-    tool,
-  });
+  riskFeatures(t, { verb, primary, objects, objSet, tokens: name.tokens, desc, first });
+  return t.list;
 }
 
-interface DecideCtx {
+interface RiskCtx {
   verb?: string;
   primary?: VerbClass;
   objects: string[];
@@ -978,138 +1144,60 @@ interface DecideCtx {
   tokens: string[];
   desc: string;
   first: string;
-  params: ParamInfo[];
-  tool: ToolInput;
 }
 
-function decide(t: Tally, c: DecideCtx): Classification {
-  const notRead = t.write + t.execute;
-  let access: Access;
-  let strength: number;
-  let opposing: number;
-  if (t.read === 0 && notRead === 0) {
-    access = "write";
-    strength = 0;
-    opposing = 0;
-    t.signals.push("no evidence either way → not read (unknown tools are not allowed as read)");
-  } else if ((t.read >= notRead + 2 && t.read >= 2 * notRead) || (notRead === 0 && t.read > 0)) {
-    access = "read";
-    strength = t.read;
-    opposing = notRead;
-  } else {
-    access = t.execute >= 3 ? "execute" : "write";
-    strength = notRead;
-    opposing = t.read;
-    if (t.read > 0 && t.read >= notRead) t.signals.push("read and write evidence conflict → leaning not read");
-  }
-  if (opposing > 0) {
-    t.against.push(`conflicting evidence (${access === "read" ? "not-read" : "read"} score ${opposing})`);
-  }
-
-  let destructive = t.destructive >= 2 && access !== "read";
-  // Running arbitrary code or shell with write access is destructive; browser JavaScript and launching a deployment
-  // are not by themselves.
-  if (access === "execute" && !destructive) {
-    const codeRun = t.signals.some((s) => /takes code|runs code|takes SQL|'exec'|'eval'/.test(s));
-    if (codeRun && !BROWSER_JS.test(c.first) && !BROWSER_JS.test(c.tokens.join(" "))) {
-      destructive = true;
-      t.signals.push("runs arbitrary code or commands with write access → destructive");
-    }
-  }
-  const financial = t.financial >= 2 && access !== "read";
-
-  let confidence = strength === 0 ? 0.3 : 0.35 + 0.55 * (1 - Math.exp(-strength / 3));
-  if (opposing > 0) confidence -= 0.3 * Math.min(1, opposing / Math.max(strength, 1));
-  // Destructive verdicts resting only on weak hints are less certain.
-  if (access !== "read" && t.destructive > 0 && t.destructive < 2) confidence -= 0.05;
-  confidence = Math.round(Math.min(0.97, Math.max(0.05, confidence)) * 100) / 100;
-
-  const risk = riskOf(access, destructive, financial, t, c);
-  const signals = [...t.signals, ...t.against];
-  const classification: Classification = {
-    access,
-    destructive,
-    financial,
-    category: deriveCategory(access, destructive, financial),
-    risk,
-    confidence,
-    signals,
-    flags: [],
-    source: "heuristic",
-    classifierVersion: CLASSIFIER_VERSION,
-  };
-  classification.flags = detectFlags(c.tool, classification);
-  return classification;
-}
-
-function riskOf(access: Access, destructive: boolean, financial: boolean, t: Tally, c: DecideCtx): Risk {
-  if (destructive || financial) return "critical";
-  if (access === "execute") {
-    t.signals.push("executes → high risk");
-    return "high";
-  }
+/** Risk cues for a write verdict and for a read verdict, most telling first (the decision takes the first). */
+function riskFeatures(t: Evidence, c: RiskCtx): void {
   const verb = c.verb ?? "";
-  if (access === "write") {
-    if (
-      MESSAGE_VERBS.has(verb) ||
-      (verb === "post" && c.objects.some((o) => MESSAGE_OBJECTS.has(o))) ||
-      MESSAGE_PHRASE.test(c.first)
-    ) {
-      t.signals.push("sends messages to people → high risk");
-      return "high";
-    }
-    if (PERMISSION_VERBS.has(verb) || c.objects.some((o) => PERMISSION_OBJECTS.has(o))) {
-      t.signals.push("changes permissions, access or secrets → high risk");
-      return "high";
-    }
-    if ((verb === "install" || verb === "installs") && !c.objSet.has("directory")) {
-      t.signals.push("installs third-party code → high risk");
-      return "high";
-    }
-    if (
-      HARMLESS_VERBS.has(verb) ||
-      c.objects.some((o) => HARMLESS_OBJECTS.has(o)) ||
-      HARMLESS_PHRASE.test(c.first) ||
-      (c.primary === "read" && t.write <= 2)
-    ) {
-      t.signals.push("harmless local or session state → low risk");
-      return "low";
-    }
-    return "medium";
-  }
-  // read
+  // write
+  const msgObj = c.objects.find((o) => MESSAGE_OBJECTS.has(o));
+  if (MESSAGE_VERBS.has(verb) || (verb === "post" && msgObj) || MESSAGE_PHRASE.test(c.first))
+    t.risk("risk.sends_message", "name", verb || "message", "high", "write", "sends messages to people");
+  const perm = c.objects.find((o) => PERMISSION_OBJECTS.has(o));
+  if (PERMISSION_VERBS.has(verb) || perm)
+    t.risk("risk.permissions", "name", perm ?? verb, "high", "write", "changes permissions, access or secrets");
+  if ((verb === "install" || verb === "installs") && !c.objSet.has("directory"))
+    t.risk("risk.installs", "name", verb, "high", "write", "installs third-party code");
   if (
-    WHOLESALE_SECRETS.test(c.desc) ||
-    c.tokens.some((x) => x === "env" || x === "environment" || x === "cookies" || x === "kubeconfig" || x === "secrets")
-  ) {
-    t.signals.push("reads secrets or credentials wholesale → high risk");
-    return "high";
-  }
+    HARMLESS_VERBS.has(verb) ||
+    c.objects.some((o) => HARMLESS_OBJECTS.has(o)) ||
+    HARMLESS_PHRASE.test(c.first) ||
+    (c.primary === "read" && t.hand.write <= 2)
+  )
+    t.risk("risk.harmless_state", "name", verb, "low", "write", "harmless local or session state");
+  // read
+  const secretTok = c.tokens.find(
+    (x) => x === "env" || x === "environment" || x === "cookies" || x === "kubeconfig" || x === "secrets",
+  );
+  if (secretTok || WHOLESALE_SECRETS.test(c.desc))
+    t.risk(
+      "risk.wholesale_secrets",
+      secretTok ? "name" : "description",
+      secretTok ?? "secrets",
+      "high",
+      "read",
+      "reads secrets or credentials wholesale",
+    );
   const head = [...c.objects].reverse().find((o) => !STOP_TOKENS.has(o));
-  if (head && METADATA_OBJECTS.has(head) && !(head === "details" && c.objects.some((o) => SENSITIVE_OBJECTS.has(o)))) {
-    t.signals.push(`reads metadata ('${head}') → low risk`);
-    return "low";
-  }
+  if (head && METADATA_OBJECTS.has(head) && !(head === "details" && c.objects.some((o) => SENSITIVE_OBJECTS.has(o))))
+    t.risk("risk.metadata", "name", head, "low", "read", `reads metadata ('${head}')`);
   const sensitive = c.objects.find((o) => SENSITIVE_OBJECTS.has(o));
-  if (sensitive) {
-    t.signals.push(`reads private content ('${sensitive}') → medium risk`);
-    return "medium";
-  }
-  if (["read", "download", "dump"].includes(verb)) {
-    t.signals.push(`'${verb}' returns content → medium risk`);
-    return "medium";
-  }
-  if (t.signals.some((s) => s.includes("SQL"))) {
-    t.signals.push("returns database rows → medium risk");
-    return "medium";
-  }
+  if (sensitive)
+    t.risk("risk.private_content", "name", sensitive, "medium", "read", `reads private content ('${sensitive}')`);
+  if (["read", "download", "dump"].includes(verb))
+    t.risk("risk.returns_content", "name", verb, "medium", "read", `'${verb}' returns content`);
+  if (t.list.some((f) => f.id.startsWith("sql.")))
+    t.risk("risk.database_rows", "parameter", "sql", "medium", "read", "returns database rows");
   if (c.objects.length === 0 || !c.verb) {
     const fw = descWords(c.first, 14).find((w) => SENSITIVE_OBJECTS.has(w));
-    if (fw) {
-      t.signals.push(`description reads private content ('${fw}') → medium risk`);
-      return "medium";
-    }
+    if (fw)
+      t.risk(
+        "risk.private_content_desc",
+        "description",
+        fw,
+        "medium",
+        "read",
+        `description reads private content ('${fw}')`,
+      );
   }
-  t.signals.push("reads public or non-sensitive data → low risk");
-  return "low";
 }

@@ -1,0 +1,160 @@
+import type { Access, Risk } from "../core/types.js";
+
+/**
+ * Evidence as data. The heuristics read a tool's name, title, description, parameters, output schema and annotations
+ * and record what they found as features; the verdict, its confidence and the signals shown to people are all
+ * computed from the features (decide and renderSignal below), never from the wording of a message.
+ */
+
+/** What a feature points to. `risk` features carry a level and say which access they apply to. */
+export type Target = "read" | "write" | "execute" | "destructive" | "financial" | "risk";
+
+/** Where a feature fired. */
+export type Where = "name" | "title" | "description" | "parameter" | "annotation" | "output";
+
+export interface Feature {
+  /** Stable name of the rule that fired ("name.verb.read", "param.sql.unrestricted"): the key of a fitted weight. */
+  id: string;
+  on: Where;
+  /** The text it fired on (a word, a parameter name, a phrase). */
+  text: string;
+  to: Target;
+  /** Hand weight; a fitted model may replace it by id. Zero-weight features are notes that explain a decision. */
+  weight: number;
+  /** Why, in words a person can check ("name verb 'get'"). */
+  why: string;
+  /** For risk features: the level, and the access it applies to. */
+  level?: Risk;
+  when?: Access;
+  /** The feature runs code or commands (decides destructive for execute tools). */
+  runsCode?: boolean;
+}
+
+/** Weights fitted from labelled data, by feature id; features without an entry keep their hand weight. */
+export interface HeuristicModel {
+  weights: Record<string, number>;
+}
+
+/** Below this heuristic confidence a verdict is "unsure": the LLM is asked, or the policy asks for approval. */
+export const UNSURE_BELOW = 0.6;
+
+export const weightOf = (f: Feature, model?: HeuristicModel): number => model?.weights[f.id] ?? f.weight;
+
+/** One line per feature, as shown to users. */
+export function renderSignal(f: Feature): string {
+  if (f.to === "risk") return `${f.why} → ${f.level} risk`;
+  if (f.weight === 0) return f.why;
+  const dir = f.weight < 0 ? `against ${f.to}` : f.to === "write" && f.id.includes("notread") ? "not read" : f.to;
+  return `${f.why} → ${dir}`;
+}
+
+export interface Verdict {
+  access: Access;
+  destructive: boolean;
+  financial: boolean;
+  risk: Risk;
+  confidence: number;
+  unsure: boolean;
+  /** Conclusions the decision drew, rendered after the features. */
+  notes: string[];
+}
+
+/**
+ * The one decision: sums the weighted features per target and picks access, destructive, financial, risk and a
+ * confidence. A read verdict needs positive read evidence; any write or execute evidence against it makes it unsure.
+ */
+export function decide(features: readonly Feature[], model?: HeuristicModel): Verdict {
+  let read = 0;
+  let write = 0;
+  let execute = 0;
+  let destructive = 0;
+  let financial = 0;
+  let runsCode = false;
+  let notReadSeen = false;
+  for (const f of features) {
+    const w = weightOf(f, model);
+    switch (f.to) {
+      case "read":
+        read += w;
+        break;
+      case "write":
+        write += w;
+        if (w > 0) notReadSeen = true;
+        break;
+      case "execute":
+        execute += w;
+        if (w > 0) notReadSeen = true;
+        if (f.runsCode && w > 0) runsCode = true;
+        break;
+      case "destructive":
+        destructive += w;
+        break;
+      case "financial":
+        financial += w;
+        break;
+    }
+  }
+  const notes: string[] = [];
+  const notRead = write + execute;
+  let access: Access;
+  let strength: number;
+  let opposing: number;
+  if (read <= 0 && notRead <= 0) {
+    access = "write";
+    strength = 0;
+    opposing = 0;
+    notes.push("no evidence either way → not read (unknown tools are not allowed as read)");
+  } else if (read > 0 && ((read >= notRead + 2 && read >= 2 * notRead) || notRead <= 0)) {
+    access = "read";
+    strength = read;
+    opposing = Math.max(0, notRead);
+  } else {
+    access = execute >= 3 ? "execute" : "write";
+    strength = notRead;
+    opposing = Math.max(0, read);
+    if (read > 0 && read >= notRead) notes.push("read and write evidence conflict → leaning not read");
+  }
+
+  let isDestructive = destructive >= 2 && access !== "read";
+  if (access === "execute" && !isDestructive && runsCode) {
+    isDestructive = true;
+    notes.push("runs arbitrary code or commands with write access → destructive");
+  }
+  const isFinancial = financial >= 2 && access !== "read";
+
+  let confidence = strength <= 0 ? 0.3 : 0.35 + 0.55 * (1 - Math.exp(-strength / 3));
+  if (opposing > 0) {
+    confidence -= 0.3 * Math.min(1, opposing / Math.max(strength, 1));
+    notes.push(`conflicting evidence (${access === "read" ? "not-read" : "read"} score ${opposing})`);
+  }
+  if (access !== "read" && destructive > 0 && destructive < 2) confidence -= 0.05;
+  // Fail safe: a read with any write or execute evidence is never a sure read.
+  if (access === "read" && notReadSeen && confidence >= UNSURE_BELOW) {
+    confidence = UNSURE_BELOW - 0.05;
+    notes.push("write or execute evidence present → a read verdict is unsure");
+  }
+  confidence = Math.round(Math.min(0.97, Math.max(0.05, confidence)) * 100) / 100;
+
+  let risk: Risk;
+  if (isDestructive || isFinancial) risk = "critical";
+  else if (access === "execute") {
+    risk = "high";
+    notes.push("executes → high risk");
+  } else {
+    // Risk features are recorded most telling first: the first one that applies to this access sets the level.
+    const best = features.find((f) => f.to === "risk" && f.level && (!f.when || f.when === access));
+    risk = best?.level ?? (access === "read" ? "low" : "medium");
+    if (best) notes.push(renderSignal(best));
+    else
+      notes.push(access === "read" ? "reads public or non-sensitive data → low risk" : "a limited write → medium risk");
+  }
+  return {
+    access,
+    destructive: isDestructive,
+    financial: isFinancial,
+    risk,
+    confidence,
+    unsure: confidence < UNSURE_BELOW,
+    notes,
+  };
+}
