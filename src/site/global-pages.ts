@@ -1,5 +1,5 @@
 import { type Html, html } from "./html.js";
-import { escapeHtml, href, layout, riskBadge, type SiteCtx } from "./layout.js";
+import { escapeHtml, href, layout, riskBadge, type SiteCtx, table } from "./layout.js";
 import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
 import { CATEGORIES, RISKS } from "./words.js";
 
@@ -162,7 +162,7 @@ export function renderListingPage<T>(ctx: SiteCtx, l: Listing<T>, plan: PagePlan
   const from = items[0] ? l.label(items[0]) : "";
   const title = first ? l.title : `${l.title}, from ${from}`;
   const body = html`<h1>${title}</h1><p>${first ? l.intro(total) : html`Continued from the <a href="${href(ctx, pagePath(l.basePath, plan.prev ?? ""))}">previous page</a>.`}</p>${pager(ctx, l.basePath, plan)}
-<table><caption>${title}</caption><thead>${l.head}</thead><tbody>${items.map(l.row)}</tbody></table>
+${table(title, html`<thead>${l.head}</thead><tbody>${items.map(l.row)}</tbody>`)}
 ${pager(ctx, l.basePath, plan)}`;
   const link = (name: string | undefined) => (name === undefined ? null : pagePath(l.basePath, name));
   return [
@@ -400,9 +400,12 @@ ${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} 
 <section aria-labelledby="b-rec"><h2 id="b-rec">Recently changed</h2><p><a href="${href(ctx, "/browse/recent/")}">Tools whose definition changed most recently</a></p></section>`;
   const recentCrumbs = crumbsOf("Recently changed");
   const recentBody = html`<h1>Recently changed tools</h1><p>The ${recent.length} tools whose current definition appeared most recently (new tools and changed definitions).</p>
-<table><caption>Recently changed tools</caption><thead><tr><th scope="col">Since</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Risk</th></tr></thead><tbody>
+${table(
+  "Recently changed tools",
+  html`<thead><tr><th scope="col">Since</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Risk</th></tr></thead><tbody>
 ${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${riskBadge(x.tool.r)}</td></tr>`)}
-</tbody></table>`;
+</tbody>`,
+)}`;
   const search = html`<h1>Search</h1>
 <form id="search-form" class="search-form" role="search" action="${href(ctx, "/search/")}" method="get">
 <label for="q">Tool or server name</label>
@@ -562,8 +565,9 @@ export function barChart(id: string, title: string, rows: { label: string; n: nu
   const max = Math.max(1, ...rows.map((r) => r.n));
   const bar = 24;
   const gap = 8;
-  const labelW = 120;
-  const width = 640;
+  // Narrow enough that on a 390 px phone the chart is barely scaled down, so its 14 px labels stay readable.
+  const labelW = 104;
+  const width = 380;
   const h = rows.length * (bar + gap) + gap;
   const fill: Record<string, string> = {
     low: "#1a7f37",
@@ -577,7 +581,7 @@ export function barChart(id: string, title: string, rows: { label: string; n: nu
 <title id="${id}-t">${title}</title><desc id="${id}-d">${rows.map((r) => `${r.label}: ${r.n}`).join(", ")}</desc>
 ${rows.map((r, i) => {
   const y = gap + i * (bar + gap);
-  const w = Math.max(r.n ? 2 : 0, Math.round(((width - labelW - 90) * r.n) / max));
+  const w = Math.max(r.n ? 2 : 0, Math.round(((width - labelW - 64) * r.n) / max));
   return html`<text x="0" y="${y + 17}" font-size="14" fill="#1f2328">${r.label}</text><rect x="${labelW}" y="${y}" width="${w}" height="${bar}" fill="${fill[r.cls] ?? "#0550ae"}"></rect><text x="${labelW + w + 6}" y="${y + 17}" font-size="14" fill="#1f2328">${r.n.toLocaleString("en-US")}</text>`;
 })}
 </svg><figcaption>${title}</figcaption></figure>`;

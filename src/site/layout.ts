@@ -148,8 +148,26 @@ export function riskBadge(risk: string | null | undefined): Html {
   return html`<span class="badge risk-${r}">${label}</span>`;
 }
 
+/** A marker for a tool with poisoning or other flags, shown wherever the tool appears (words, not colour alone). */
+export function flagBadge(flags: readonly string[] | null | undefined): Html {
+  if (!flags?.length) return raw("");
+  const poison = flags.filter((f) => f.startsWith("poisoning:") || f === "shadowing").length;
+  const label = poison
+    ? `⚑ ${poison === 1 ? "poisoning flag" : `${poison} poisoning flags`}`
+    : `⚑ ${flags.length === 1 ? "flag" : `${flags.length} flags`}`;
+  return html` <span class="flag" title="${flags.join(", ")}">${label}</span>`;
+}
+
 export function categoryBadge(category: string | null | undefined): Html {
   return category ? html`<span class="badge cat">${category}</span>` : raw("");
+}
+
+/**
+ * A table inside a horizontally scrollable, keyboard-focusable region named after its caption: cells never break a
+ * word to fit a narrow screen (the region scrolls instead).
+ */
+export function table(caption: string, inner: Html, cls?: string): Html {
+  return html`<div class="tw" role="region" aria-label="${caption}" tabindex="0"><table${cls ? html` class="${cls}"` : ""}><caption>${caption}</caption>${inner}</table></div>`;
 }
 
 /** Escaped text with an ellipsis past n characters. */

@@ -5,16 +5,30 @@ import type { ChangeEvent } from "../history/events.js";
 import type { ToolRow } from "../store/queries.js";
 import type { ServerBundle, VersionRow } from "./data.js";
 import { type Html, html } from "./html.js";
-import { categoryBadge, clip, copyBlock, href, layout, riskBadge, type SiteCtx, safeUrl } from "./layout.js";
+import {
+  categoryBadge,
+  clip,
+  copyBlock,
+  flagBadge,
+  href,
+  layout,
+  riskBadge,
+  type SiteCtx,
+  safeUrl,
+  table,
+} from "./layout.js";
 import type { ServerPolicy } from "./policy-view.js";
 import { paramRows } from "./schema-table.js";
 import {
+  actionWords,
   annotationRows,
   CATEGORIES,
   canModify,
   flagWords,
   isPoisoning,
+  plural,
   riskLabel,
+  toolFaq,
   whatItDoes,
   whyPolicy,
 } from "./words.js";
@@ -33,6 +47,8 @@ export interface ToolSummary {
   /** when the current definition was first seen */
   ch: string;
   title?: string;
+  /** the classifier's flags, when there are any (poisoning indicators, contradictions, shadowing) */
+  f?: string[];
 }
 
 /** What global pages need of one server (its tools' summaries are kept apart, see SiteState). */
@@ -49,6 +65,10 @@ export interface ServerMeta {
   sources: string[];
   outcome: string | null;
   tokens: number;
+  /** tools with a poisoning or shadowing flag */
+  flagged?: number;
+  /** why the last probe did not list the server, when it did not */
+  err?: string;
 }
 
 /** One output file: its path under the site root and its content. */
@@ -183,6 +203,107 @@ function changeJson(c: ChangeEvent) {
   };
 }
 
+/** Recorded changes shown inline on a server page (all of them are in its feed). */
+const RECENT_CHANGES = 8;
+
+/** A share of a 200k-token context window, in words. */
+export function contextShare(tokens: number): string {
+  const pct = (tokens / 200_000) * 100;
+  return pct < 0.1 ? "under 0.1%" : `${pct < 10 ? pct.toFixed(1) : Math.round(pct)}%`;
+}
+
+/** Where each client reads the policy format, and the file name a download gets. */
+export const FORMAT_FILES: Record<string, { file: string; where: string }> = {
+  "policy.json": { file: "policy.json", where: "your MCP gateway's policy file (PolicyLayer policy.json)" },
+  intercept: { file: "intercept-policy.yaml", where: "the policy file you pass to Intercept" },
+  "claude-code": {
+    file: "settings.json",
+    where: "merge into ~/.claude/settings.json (or .claude/settings.json in a project)",
+  },
+  cursor: { file: "cursor-allowlist.json", where: "Cursor's settings: it can only pre-approve tools, not block them" },
+  codex: { file: "config.toml", where: "merge into ~/.codex/config.toml" },
+  gemini: {
+    file: "settings.json",
+    where: "merge into ~/.gemini/settings.json (or .gemini/settings.json in a project)",
+  },
+  vscode: { file: "settings.json", where: "merge into VS Code's user settings.json" },
+};
+
+function downloads(policy: ServerPolicy): Html {
+  return html`<h3>Download</h3><ul class="downloads">${policy.full.map((p, i) => {
+    const f = FORMAT_FILES[p.format];
+    return html`<li><button type="button" class="download" data-download="policy-${i}" data-filename="${f?.file ?? `${p.format}.txt`}">Download ${f?.file ?? p.format}</button> for ${p.format}${f ? html`: ${f.where}` : ""}</li>`;
+  })}</ul>`;
+}
+
+const ACTION_CLASSES: { action: string; title: string }[] = [
+  { action: "allow", title: "Allowed" },
+  { action: "limit", title: "Allowed within a rate limit" },
+  { action: "approve", title: "Each call needs a person's approval" },
+  { action: "hide", title: "Hidden from the agent" },
+  { action: "deny", title: "Denied" },
+];
+
+/** The policy as one block per class of rule: which tools it allows, limits, asks about, hides and denies. */
+function ruleClasses(ctx: SiteCtx, serverSlug: string, tools: ToolRow[], policy: ServerPolicy): Html {
+  const by = new Map<string, ToolRow[]>();
+  for (const t of tools) {
+    const a = policy.decision(t.name)?.action ?? "deny";
+    const l = by.get(a) ?? [];
+    if (!l.length) by.set(a, l);
+    l.push(t);
+  }
+  const blocks = ACTION_CLASSES.filter((k) => by.get(k.action)?.length);
+  if (!blocks.length)
+    return html`<p>No tools are known, so the policy denies everything until the server is listed.</p>`;
+  return html`<div class="rule-classes">${blocks.map((k) => {
+    const list = by.get(k.action) ?? [];
+    return html`<h3>${k.title} (${list.length})</h3><p>${list.map((t, i) => html`${i ? ", " : ""}<a href="${href(ctx, toolPath(serverSlug, t.slug))}"><code>${t.name}</code></a>`)}</p>`;
+  })}<p>Any tool the server adds later is denied until the catalog has classified it.</p></div>`;
+}
+
+/** A per-tool rule, said in a sentence, so the snippet beside it reads as the decision it is. */
+function ruleExplained(name: string, action: string): string {
+  switch (action) {
+    case "allow":
+      return `${name} only reads, so it stays allowed. Everything the policy does not name is denied unless you say otherwise.`;
+    case "limit":
+      return `${name} can change things, so it is allowed within a rate limit. Clients that cannot rate-limit ask for approval instead.`;
+    case "approve":
+      return `${name} is risky enough that a person should approve each call.`;
+    case "hide":
+      return `${name} can do damage that cannot be undone, so it is hidden from the agent: it never sees the tool.`;
+    default:
+      return `${name} is denied: the rule is to ${actionWords(action)}.`;
+  }
+}
+
+/** The server's latest recorded changes, with what changed and how severe it is. */
+function recentChanges(ctx: SiteCtx, serverSlug: string, tools: ToolRow[], changes: ChangeEvent[]): Html {
+  const slugOf = new Map(tools.map((t) => [t.name, t.slug]));
+  const latest = changes.slice(-RECENT_CHANGES).reverse();
+  return table(
+    "Latest changes",
+    html`<thead><tr><th scope="col">When</th><th scope="col">Tool</th><th scope="col">Severity</th><th scope="col">What changed</th></tr></thead><tbody>${latest.map(
+      (x) => {
+        const slug = slugOf.get(x.toolName);
+        return html`<tr><td>${day(x.at)}</td><td>${slug ? html`<a href="${href(ctx, `${toolPath(serverSlug, slug)}#hist-h`)}">${x.toolName}</a>` : x.toolName}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.kind.replace(/_/g, " ")}: ${x.reason}</td></tr>`;
+      },
+    )}</tbody>`,
+    "changes",
+  );
+}
+
+/** What a server page says when its tools could not be listed: the outcome, its reason, and how to list it. */
+function notListedBox(name: string, probe: ServerBundle["probe"], env: InstallInfo["env"]): Html {
+  const outcome = probe ? probe.outcome.replace(/_/g, " ") : "not probed yet";
+  const needs = env.filter((e) => e.required || e.secret).map((e) => e.name);
+  const cmd = `mcp-census probe ${name}${needs.map((n) => ` -e ${n}=<value>`).join("")}`;
+  return html`<div class="notlisted" role="note"><h2>Not listed</h2>
+<p>We could not list this server's tools (outcome: <strong>${outcome}</strong>)${probe?.error ? html`: <span class="err">${clip(probe.error, 300)}</span>` : "."} So there is no tool count, risk or context cost to show, and its recommended policy denies every tool until it is listed.</p>
+<p>To list it yourself${needs.length ? html`, with the configuration its registry entry asks for (${needs.join(", ")})` : ""}: <code>${cmd}</code></p></div>`;
+}
+
 /** All pages of one server: its own page and one per tool, each with a JSON mirror. */
 export function renderServerPages(
   ctx: SiteCtx,
@@ -199,8 +320,16 @@ export function renderServerPages(
     byCategory[k] = (byCategory[k] ?? 0) + 1;
   }
   const modify = tools.filter((t) => canModify(t.classification)).length;
+  const flagged = tools.filter((t) => t.classification?.flags.some(isPoisoning)).length;
+  // A server is "listed" when its last probe listed it (a server that lists zero tools is listed, with none).
+  const listed = probe?.outcome === "ok";
   // Estimated tokens the tool definitions take in every request: characters of their JSON ÷ 4.
   const tokens = Math.ceil(b.toolsJsonChars / 4);
+  let heaviest: { name: string; tokens: number } | undefined;
+  for (const t of tools) {
+    const n = Math.ceil(JSON.stringify(t.raw).length / 4);
+    if (!heaviest || n > heaviest.tokens) heaviest = { name: t.name, tokens: n };
+  }
   const install = installInfo(server.name, server.packages, server.remotes);
   const sourceIds = [...new Set(sources.map((s) => s.sourceId))];
   const toolSummaries: ToolSummary[] = tools.map((t) => {
@@ -214,6 +343,7 @@ export function renderServerPages(
       d: clip(t.description, 140),
       ch: cur?.firstSeen ?? t.firstSeen,
       ...(t.title ? { title: t.title } : {}),
+      ...(t.classification?.flags.length ? { f: t.classification.flags } : {}),
     };
   });
   const byRisk: Record<string, number> = {};
@@ -234,8 +364,14 @@ export function renderServerPages(
     sources: sourceIds,
     outcome: probe?.outcome ?? null,
     tokens,
+    ...(flagged ? { flagged } : {}),
+    ...(listed
+      ? {}
+      : { err: clip(probe?.error ?? (probe ? probe.outcome.replace(/_/g, " ") : "not probed yet"), 200) }),
   };
-  const countLine = `${tools.length} ${tools.length === 1 ? "tool" : "tools"}, ${modify} can modify or destroy data`;
+  const countLine = listed
+    ? `${plural(tools.length, "tool")}. ${modify.toLocaleString("en-US")} can modify or destroy data without limits${flagged ? `; ${plural(flagged, "tool")} ${flagged === 1 ? "carries" : "carry"} poisoning flags` : ""}`
+    : "Not listed: we could not list its tools, so we make no claim about them";
   const probeJson = probe
     ? {
         outcome: probe.outcome,
@@ -269,6 +405,7 @@ export function renderServerPages(
 ${server.title ? html`<p class="sub"><code>${server.name}</code></p>` : ""}
 ${server.description ? html`<p class="desc">${server.description}</p>` : ""}
 <p class="lead">${countLine}.${server.status !== "active" ? html` Status: <strong>${server.status}</strong>.` : ""}</p>
+${listed ? "" : notListedBox(server.name, probe, install.env)}
 <ul class="facts">
 ${server.version ? html`<li>Version ${server.version}</li>` : ""}
 ${safeUrl(server.repositoryUrl) ? html`<li><a href="${safeUrl(server.repositoryUrl)}" rel="nofollow noopener">Repository</a></li>` : server.repositoryUrl ? html`<li>Repository: ${server.repositoryUrl}</li>` : ""}
@@ -278,26 +415,45 @@ ${safeUrl(server.websiteUrl) ? html`<li><a href="${safeUrl(server.websiteUrl)}" 
 <section aria-labelledby="probe-h"><h2 id="probe-h">Probe status</h2>${probeHtml}</section>
 <section aria-labelledby="install-h"><h2 id="install-h">How to install</h2>
 ${install.lines.length ? html`<ul>${install.lines.map((l) => html`<li>${l.kind}: <code>${l.text}</code></li>`)}</ul>` : html`<p>No package or remote endpoint is listed.</p>`}
-${install.env.length ? html`<table><caption>Environment variables</caption><thead><tr><th scope="col">Name</th><th scope="col">Required</th><th scope="col">Secret</th><th scope="col">Description</th></tr></thead><tbody>${install.env.map((e) => html`<tr><td><code>${e.name}</code></td><td>${e.required ? "yes" : "no"}</td><td>${e.secret ? "yes" : "no"}</td><td>${e.description}</td></tr>`)}</tbody></table>` : ""}
+${install.env.length ? table("Environment variables", html`<thead><tr><th scope="col">Name</th><th scope="col">Required</th><th scope="col">Secret</th><th scope="col">Description</th></tr></thead><tbody>${install.env.map((e) => html`<tr><td><code>${e.name}</code></td><td>${e.required ? "yes" : "no"}</td><td>${e.secret ? "yes" : "no"}</td><td>${e.description}</td></tr>`)}</tbody>`) : ""}
 ${install.config ? copyBlock("client-config", "Client configuration (mcpServers)", install.config) : ""}
 </section>
-<section aria-labelledby="tokens-h"><h2 id="tokens-h">Context cost</h2>
-<p>Its tool definitions take about <strong>${tokens.toLocaleString("en-US")} tokens</strong> of context on every request (an estimate: characters of their JSON divided by 4).</p></section>
+${
+  listed
+    ? html`<section aria-labelledby="tokens-h"><h2 id="tokens-h">Context cost</h2>
+<p>Its tool definitions take about <strong>${tokens.toLocaleString("en-US")} tokens</strong> of context on every request — ${contextShare(tokens)} of a 200,000-token context window${
+        heaviest && tools.length > 1
+          ? html`; the heaviest is <a href="${href(ctx, toolPath(server.slug, tools.find((t) => t.name === heaviest?.name)?.slug ?? ""))}">${heaviest.name}</a> at about ${heaviest.tokens.toLocaleString("en-US")} tokens`
+          : ""
+      } (an estimate: characters of their JSON divided by 4).</p></section>`
+    : ""
+}
 <section aria-labelledby="tools-h"><h2 id="tools-h">Tools by category</h2>
-<p>${groups.map((g, i) => html`${i ? ", " : ""}${g.list.length} ${g.cat}`)}</p>
-${groups.map(
-  (g) => html`<table class="tools"><caption>${g.cat} (${g.list.length})</caption>
-<thead><tr><th scope="col">Tool</th><th scope="col">Risk</th><th scope="col">Description</th></tr></thead><tbody>
-${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.slug))}">${t.name}</a></td><td>${riskBadge(t.classification?.risk)}</td><td>${clip(t.description, 160)}</td></tr>`)}
-</tbody></table>`,
+${
+  listed
+    ? html`<p>${groups.length ? groups.map((g, i) => html`${i ? ", " : ""}${g.list.length} ${g.cat}`) : "It lists no tools."}</p>`
+    : html`<p>No tools are known: the server has not been listed.</p>`
+}
+${groups.map((g) =>
+  table(
+    `${g.cat} (${g.list.length})`,
+    html`<thead><tr><th scope="col">Tool</th><th scope="col">Risk</th><th scope="col">Description</th></tr></thead><tbody>
+${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.slug))}">${t.name}</a></td><td>${riskBadge(t.classification?.risk)}${flagBadge(t.classification?.flags)}</td><td>${clip(t.description, 160)}</td></tr>`)}
+</tbody>`,
+    "tools",
+  ),
 )}
 </section>
 <section aria-labelledby="policy-h"><h2 id="policy-h">Recommended policy</h2>
+${policy ? ruleClasses(ctx, server.slug, tools, policy) : ""}
+${policy ? downloads(policy) : ""}
 ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 </section>
 <section aria-labelledby="listed-h"><h2 id="listed-h">Where it is listed</h2>${sourcesHtml}</section>
 <section aria-labelledby="changes-h"><h2 id="changes-h">Changes</h2>
-<p>${b.changes.length ? `${b.changes.length} recorded ${b.changes.length === 1 ? "change" : "changes"} of its tools.` : "No recorded changes of its tools yet."} <a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
+<p>${b.changes.length ? `${plural(b.changes.length, "recorded change")} of its tools${b.changes.length > RECENT_CHANGES ? `; the latest ${RECENT_CHANGES}:` : ":"}` : "No recorded changes of its tools yet."}</p>
+${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
+<p><a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
 </article>`;
   files.push({
     path: `${sPath}index.html`,
@@ -331,7 +487,8 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
         packages: server.packages,
         remotes: server.remotes,
       },
-      counts: { tools: tools.length, canModify: modify, byCategory },
+      listed,
+      counts: { tools: tools.length, canModify: modify, flagged, byCategory },
       tokenEstimate: tokens,
       probe: probeJson,
       install: install.lines,
@@ -341,6 +498,7 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
         path: toolPath(server.slug, t.slug),
         category: t.classification?.category ?? null,
         risk: t.classification?.risk ?? null,
+        flags: t.classification?.flags ?? [],
       })),
       policy: policy ? Object.fromEntries(policy.full.map((p) => [p.format, p.text])) : null,
       sources,
@@ -380,38 +538,50 @@ ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, 
       if ((o.classification?.category ?? "") !== (c?.category ?? "")) related.push(o);
     }
     const rules = policy ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f) })) : [];
+    const facts = { name: t.name, params };
+    const faq = toolFaq(c, facts, display, decision);
     const title = `${t.name} (${display})`;
     const body = html`<article class="tool">
 <h1><span class="tool-name">${t.name}</span></h1>
 <p class="sub">${t.title ? html`${t.title} · ` : ""}a tool of <a href="${href(ctx, sPath)}">${display}</a></p>
-<p class="badges">${riskBadge(c?.risk)} ${categoryBadge(c?.category)}${c ? html` <span class="conf">confidence ${Math.round(c.confidence * 100)}%, by ${c.source}</span>` : ""}</p>
+<p class="badges">${riskBadge(c?.risk)} ${categoryBadge(c?.category)}${flagBadge(c?.flags)}${c ? html` <span class="conf">confidence ${Math.round(c.confidence * 100)}%, by ${c.source}</span>` : ""}</p>
 ${poison.length ? html`<div class="warn" role="note"><h2>Poisoning flags</h2><ul>${poison.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></div>` : ""}
 <section aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
 ${t.description ? html`<p class="desc">${t.description}</p>` : html`<p>The author gave no description.</p>`}</section>
-<section aria-labelledby="what-h"><h2 id="what-h">What it does</h2><p>${whatItDoes(c)}</p></section>
+<section aria-labelledby="what-h"><h2 id="what-h">What it does</h2><p>${whatItDoes(c, facts)}</p></section>
 <section aria-labelledby="why-h"><h2 id="why-h">Why it needs a policy</h2><p><strong>${riskLabel(c)}.</strong> ${whyPolicy(c, decision)}</p></section>
 ${c?.signals.length ? html`<section aria-labelledby="ev-h"><h2 id="ev-h">Evidence</h2><ul>${c.signals.map((s) => html`<li>${s}</li>`)}</ul></section>` : ""}
 ${otherFlags.length ? html`<section aria-labelledby="fl-h"><h2 id="fl-h">Flags</h2><ul>${otherFlags.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></section>` : ""}
 <section aria-labelledby="params-h"><h2 id="params-h">Parameters</h2>
 ${
   params.length
-    ? html`<table class="params"><caption>Input parameters</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>
+    ? table(
+        "Input parameters",
+        html`<thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>
 ${params.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.type}</td><td>${p.required ? "required" : "optional"}</td><td>${p.description}${p.enumValues.length ? html`<br>One of: ${p.enumValues.map((e, i) => html`${i ? ", " : ""}<code>${e}</code>`)}` : ""}${p.defaultValue !== undefined ? html`<br>Default: <code>${p.defaultValue}</code>` : ""}</td></tr>`)}
-</tbody></table>`
+</tbody>`,
+        "params",
+      )
     : html`<p>It takes no parameters.</p>`
 }</section>
 <section aria-labelledby="ann-h"><h2 id="ann-h">Annotations</h2>
-<table class="ann"><caption>Declared by the author, beside our classification</caption><thead><tr><th scope="col">Hint</th><th scope="col">Declared</th><th scope="col">Our classification</th></tr></thead><tbody>
+${table(
+  "Declared by the author, beside our classification",
+  html`<thead><tr><th scope="col">Hint</th><th scope="col">Declared</th><th scope="col">Our classification</th></tr></thead><tbody>
 ${ann.map((a) => html`<tr${a.contradicts ? html` class="contradiction"` : ""}><td><code>${a.hint}</code></td><td>${a.declared}</td><td>${a.ours}${a.contradicts ? html` <strong>(contradicts the declaration)</strong>` : ""}</td></tr>`)}
-</tbody></table></section>
+</tbody>`,
+  "ann",
+)}</section>
 <section aria-labelledby="rule-h"><h2 id="rule-h">Recommended rule</h2>
+${decision ? html`<p>${ruleExplained(t.name, decision.action)}</p>` : ""}
 ${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
 ${history.length ? html`<ol class="history">${history.map(({ v, diff }, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1]?.v, v)}, seen ${day(v.firstSeen)} to ${day(v.lastSeen)}${v.hash === t.hash ? " (current)" : ""}${diff.length ? diffBlock(diff) : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}
-${toolChanges.length ? html`<table class="changes"><caption>Recorded changes</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Reason</th></tr></thead><tbody>${toolChanges.map((x) => html`<tr><td>${day(x.at)}</td><td>${x.kind.replace(/_/g, " ")}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.reason}</td></tr>`)}</tbody></table>` : ""}
+${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Reason</th></tr></thead><tbody>${toolChanges.map((x) => html`<tr><td>${day(x.at)}</td><td>${x.kind.replace(/_/g, " ")}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.reason}</td></tr>`)}</tbody>`, "changes") : ""}
 <p><a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
+<section aria-labelledby="faq-h"><h2 id="faq-h">Questions people ask</h2><dl class="faq">${faq.map((f) => html`<dt>${f.q}</dt><dd>${f.a}</dd>`)}</dl></section>
 <section aria-labelledby="src-h"><h2 id="src-h">Listed in</h2>${sourcesHtml}</section>
 <section aria-labelledby="probe2-h"><h2 id="probe2-h">Last probed</h2>${probeHtml}</section>
 </article>`;
@@ -445,7 +615,7 @@ ${toolChanges.length ? html`<table class="changes"><caption>Recorded changes</ca
         },
         server: { slug: server.slug, name: server.name, path: sPath },
         classification: classificationJson(c),
-        text: { whatItDoes: whatItDoes(c), whyPolicy: whyPolicy(c, decision) },
+        text: { whatItDoes: whatItDoes(c, facts), whyPolicy: whyPolicy(c, decision), faq },
         annotations: ann,
         parameters: params,
         policy: rules.length

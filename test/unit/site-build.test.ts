@@ -293,7 +293,7 @@ describe("buildSite on a real catalog", () => {
     expect(data.tokenEstimate).toBe(Math.ceil(JSON.stringify(tools.map((t) => t.raw)).length / 4));
     expect(data.sources.map((s: { sourceId: string }) => s.sourceId)).toEqual(["official", "smithery"]);
     expect(read(`servers/${files.slug}/index.html`)).toContain(
-      `${tools.length} tools, ${modify} can modify or destroy data`,
+      `${tools.length} tools. ${modify} can modify or destroy data without limits`,
     );
   });
 

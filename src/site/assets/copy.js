@@ -1,4 +1,5 @@
-// Copy buttons: <button class="copy" data-copy="ID"> copies the text of #ID. No inline script (CSP).
+// Copy buttons: <button class="copy" data-copy="ID"> copies the text of #ID; download buttons:
+// <button class="download" data-download="ID" data-filename="NAME"> save the text of #ID as NAME. No inline script (CSP).
 (() => {
   function announce(btn, msg) {
     let s = btn.parentNode.querySelector(".copied");
@@ -28,6 +29,22 @@
     return ok;
   }
   document.addEventListener("click", (ev) => {
+    const dl = ev.target?.closest ? ev.target.closest("button.download") : null;
+    if (dl) {
+      const src = document.getElementById(dl.getAttribute("data-download"));
+      if (!src) return;
+      const url = URL.createObjectURL(new Blob([src.textContent], { type: "text/plain;charset=utf-8" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = dl.getAttribute("data-filename") || "policy.txt";
+      document.body.appendChild(a);
+      a.click();
+      document.body.removeChild(a);
+      setTimeout(() => {
+        URL.revokeObjectURL(url);
+      }, 1000);
+      return;
+    }
     const btn = ev.target?.closest ? ev.target.closest("button.copy") : null;
     if (!btn) return;
     const el = document.getElementById(btn.getAttribute("data-copy"));
