@@ -10,7 +10,7 @@ import type { ProbeResult } from "../core/types.js";
 import { recordChanges } from "../history/index.js";
 import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
 import { type FinishResult, finishCrawl, sourceErrorsOf } from "../pipeline/finish.js";
-import { classifyStage, ingestStage, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
+import { classifyStage, ingestServer, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
 import { crawlSource, createAdapter } from "../registries/index.js";
 import { listServers } from "../store/queries.js";
 import { ids, runKeyFrom } from "./ids.js";
@@ -174,12 +174,13 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     return { runKey, runId, servers: toProbe.length };
   }
 
-  async function storeProbe(runKey: string, serverId: number, server: string, result: ProbeResult): Promise<string> {
+  async function storeProbe(runKey: string, serverId: number, server: string, probed: ProbeResult): Promise<string> {
     const st = state(runKey);
     if (await st.isDone(serverId)) return "already done";
-    if (probeStored.get(serverId, result.startedAt, result.outcome)) return "already stored";
+    if (probeStored.get(serverId, probed.startedAt, probed.outcome)) return "already stored";
     return inWriteTx(sqlite, async () => {
-      const ingest = ingestStage(sqlite, serverId, result);
+      // A listing that cannot be stored is this server's outcome, never the run's.
+      const { ingest, result } = ingestServer(sqlite, serverId, probed);
       const ok = result.outcome === "ok";
       const stats: ServerStats = {
         outcome: result.outcome,

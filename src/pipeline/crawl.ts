@@ -10,7 +10,7 @@ import { finishCrawl, sourceErrorsOf } from "./finish.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   classifyStage,
-  ingestStage,
+  ingestServer,
   internalErrorResult,
   itemsOf,
   probeOptionsFrom,
@@ -130,14 +130,15 @@ export async function runCrawl(
       const classified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
       progress.start("probing", servers.length);
       await mapLimit(servers, config.concurrency, async (server) => {
-        let result: Awaited<ReturnType<typeof probeStage>>;
+        let probed: Awaited<ReturnType<typeof probeStage>>;
         try {
-          result = await probeStage(entryOf(server), probeOpts);
+          probed = await probeStage(entryOf(server), probeOpts);
         } catch (err) {
           // probe() resolves with an outcome for server misbehaviour; a throw here is our own bug, kept per server.
-          result = internalErrorResult(err);
+          probed = internalErrorResult(err);
         }
-        const ingest = ingestStage(sqlite, server.id, result);
+        // A listing that cannot be stored is this server's outcome, never the crawl's.
+        const { ingest, result } = ingestServer(sqlite, server.id, probed);
         summary.probed++;
         summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
         if (result.outcome === "ok") {

@@ -91,6 +91,32 @@ export function ingestStage(
   return ingestProbe(sqlite, serverId, result, now);
 }
 
+/** SQLite error codes that mean the catalog itself is in trouble (not this server's data): they stop the run. */
+const STORAGE_FAILURES = /^SQLITE_(FULL|CORRUPT|IOERR|READONLY|CANTOPEN|NOTADB|BUSY|LOCKED|NOMEM|PERM)/;
+
+/**
+ * Ingest stage for one server whose failure stays that server's outcome: when storing its listing throws for a
+ * reason of its data (a constraint, a value SQLite refuses), the listing is dropped, the failure is stored as the
+ * server's probe outcome with one line, and the crawl goes on. Catalog-level failures (disk full, corruption) throw.
+ */
+export function ingestServer(
+  sqlite: Database.Database,
+  serverId: number,
+  result: ProbeResult,
+  now?: string,
+): { ingest: IngestResult; result: ProbeResult } {
+  try {
+    return { ingest: ingestProbe(sqlite, serverId, result, now), result };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && STORAGE_FAILURES.test(code)) throw err;
+    const failed = emptyProbeResult("protocol_error", result.transport, `could not store the listing: ${oneLine(err)}`);
+    failed.startedAt = result.startedAt;
+    failed.durationMs = result.durationMs;
+    return { ingest: ingestProbe(sqlite, serverId, failed, now), result: failed };
+  }
+}
+
 /** Stores classifications (idempotent per hash and classifier version). */
 export function storeClassifications(
   sqlite: Database.Database,

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { contentHash } from "../core/hash.js";
+import { wellFormedDeep } from "../core/text.js";
 import type { Classification, ProbeResult, RawPrompt, RawResource, RawTool, ServerEntry } from "../core/types.js";
 import { canonicalKeys, slugify } from "../registries/keys.js";
 
@@ -214,7 +215,7 @@ export interface IngestResult {
 
 /** The hash that identifies a tool definition: the raw object as received, canonicalised. */
 export function toolHash(tool: RawTool): string {
-  return contentHash(tool);
+  return contentHash(wellFormedDeep(tool));
 }
 
 /**
@@ -224,9 +225,11 @@ export function toolHash(tool: RawTool): string {
 export function ingestProbe(
   sqlite: Database.Database,
   serverId: number,
-  result: ProbeResult,
+  untrusted: ProbeResult,
   now = new Date().toISOString(),
 ): IngestResult {
+  // Everything a server sent is normalised before it is stored (lone surrogates, NFC): see core/text.ts.
+  const result = wellFormedDeep(untrusted);
   return sqlite.transaction(() => {
     const p = sqlite
       .prepare(

@@ -1,0 +1,159 @@
+/**
+ * Issue 17 item 3: a server listing a tool named with an unpaired UTF-16 surrogate ("get_item\ud800") made every
+ * later crawl fail with `UNIQUE constraint failed: tools.server_id, tools.name` (SQLite stored U+FFFD, the next
+ * ingest looked up the raw name). Untrusted strings are normalised before storing, and one server's storage failure
+ * is that server's outcome, never the crawl's. Real crawls of real packages in the sandbox, real SQLite file.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, type ResolvedConfig } from "../../src/core/config.js";
+import { createCatalogClassifier } from "../../src/pipeline/classifier.js";
+import { runCrawl } from "../../src/pipeline/crawl.js";
+import { createProgress } from "../../src/pipeline/progress.js";
+import { openCatalog } from "../../src/store/db.js";
+import { ROOT } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
+
+// A self-contained stdio server (no imports: it runs from its own package folder inside the sandbox).
+function serverSource(names: string[]): string {
+  return `import { createInterface } from "node:readline";
+const names = ${JSON.stringify(names)};
+const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n");
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const msg = JSON.parse(line);
+  if (msg.id === undefined) return;
+  if (msg.method === "initialize")
+    send({ id: msg.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "x", version: "1.0.0" } } });
+  else if (msg.method === "tools/list")
+    send({ id: msg.id, result: { tools: names.map((name) => ({ name, description: "Get one item " + name, inputSchema: { type: "object", properties: {} } })) } });
+  else send({ id: msg.id, error: { code: -32601, message: "no" } });
+});
+`;
+}
+
+function fakePackage(nm: string, name: string, names: string[]): void {
+  const dir = join(nm, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name, version: "1.0.0", type: "module", bin: { [name]: "index.js" } }),
+  );
+  writeFileSync(join(dir, "index.js"), serverSource(names));
+}
+
+const entry = (name: string, pkg: string) => ({
+  name,
+  description: `${pkg} for the test`,
+  version: "1.0.0",
+  packages: [{ registryType: "npm", identifier: pkg, version: "1.0.0", transport: { type: "stdio" } }],
+});
+
+let t: ReturnType<typeof tempDir>;
+let config: ResolvedConfig;
+
+beforeAll(() => {
+  t = tempDir("mcp-census-strings-");
+  const nm = join(t.dir, "node_modules");
+  // JSON.stringify writes a lone surrogate as the escape \ud800, exactly as a hostile server sends it on the wire.
+  fakePackage(nm, "lone-surrogate-mcp", ["get_item\ud800", "list_items"]);
+  fakePackage(nm, "decomposed-mcp", ["cafe\u0301_menu"]);
+  fakePackage(nm, "refused-mcp", ["refuse_me", "fine_tool"]);
+  fakePackage(nm, "plain-mcp", ["read_note"]);
+  mkdirSync(join(t.dir, "seeds"));
+  writeFileSync(
+    join(t.dir, "seeds", "servers.json"),
+    JSON.stringify([
+      entry("io.github.example/lone-surrogate", "lone-surrogate-mcp"),
+      entry("io.github.example/decomposed", "decomposed-mcp"),
+      entry("io.github.example/refused", "refused-mcp"),
+      entry("io.github.example/plain", "plain-mcp"),
+    ]),
+  );
+  config = loadConfig(
+    {
+      dataDir: join(t.dir, "data"),
+      seedsDir: join(t.dir, "seeds"),
+      resolveFrom: [nm, join(ROOT, "node_modules")],
+      concurrency: 2,
+    },
+    { env: {}, cwd: t.dir },
+  );
+});
+afterAll(() => t.cleanup());
+
+async function crawlOnce() {
+  const cat = openCatalog(config.dbPath);
+  try {
+    const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
+    return await runCrawl(cat, config, classifier, { outputs: false }, createProgress(process.stderr, true));
+  } finally {
+    cat.close();
+  }
+}
+
+describe("untrusted strings cannot stop the crawl (issue 17 item 3)", () => {
+  it("a lone surrogate in a tool name: every crawl succeeds and the name is stored well-formed", async () => {
+    const first = await crawlOnce();
+    expect(first.outcomes.ok).toBe(4);
+    const second = await crawlOnce();
+    expect(second.outcomes.ok).toBe(4);
+    expect(second.toolsAdded + second.toolsChanged + second.toolsRemoved).toBe(0);
+    const third = await crawlOnce();
+    expect(third.outcomes.ok).toBe(4);
+
+    const cat = openCatalog(config.dbPath);
+    try {
+      const names = (cat.sqlite.prepare("SELECT name FROM tools ORDER BY name").all() as { name: string }[]).map(
+        (r) => r.name,
+      );
+      expect(names).toContain("get_item\ufffd");
+      expect(names).toContain("caf\u00e9_menu"); // NFC
+      expect(names).not.toContain("cafe\u0301_menu");
+      // One version per tool: the normalised name hashes the same on every crawl.
+      const versions = cat.sqlite.prepare("SELECT count(*) AS n FROM tool_versions").get() as { n: number };
+      expect(versions.n).toBe(names.length);
+      // Every server was updated by the last crawl, not only those before the bad one.
+      const runs = cat.sqlite.prepare("SELECT status FROM crawl_runs ORDER BY id").all() as { status: string }[];
+      expect(runs.map((r) => r.status)).toEqual(["done", "done", "done"]);
+    } finally {
+      cat.close();
+    }
+  }, 240_000);
+
+  it("a listing the catalog refuses is that server's outcome; the other servers are still stored", async () => {
+    // A real SQLite refusal for one server's data (a trigger, as a CHECK or size limit would).
+    const cat = openCatalog(config.dbPath);
+    cat.sqlite.exec(
+      "CREATE TRIGGER refuse_tool BEFORE UPDATE ON tools WHEN NEW.name = 'refuse_me' BEGIN SELECT RAISE(ABORT, 'refused by the catalog'); END",
+    );
+    cat.sqlite.exec("UPDATE tools SET last_seen = '2000-01-01' WHERE name = 'read_note'");
+    cat.close();
+    const run = await crawlOnce();
+    expect(run.outcomes.ok).toBe(3);
+    expect(run.failures).toEqual([
+      expect.objectContaining({
+        server: "io.github.example/refused",
+        error: expect.stringMatching(/refused by the catalog/),
+      }),
+    ]);
+    const after = openCatalog(config.dbPath);
+    try {
+      const plain = after.sqlite.prepare("SELECT last_seen FROM tools WHERE name = 'read_note'").get() as {
+        last_seen: string;
+      };
+      expect(plain.last_seen > "2000-01-01").toBe(true);
+      const status = after.sqlite.prepare("SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1").get() as {
+        status: string;
+      };
+      expect(status.status).toBe("done");
+      // The refused server keeps its earlier tools (a failed probe is not "all removed").
+      const kept = after.sqlite
+        .prepare("SELECT count(*) AS n FROM tools WHERE name IN ('refuse_me','fine_tool') AND removed_at IS NULL")
+        .get() as { n: number };
+      expect(kept.n).toBe(2);
+    } finally {
+      after.close();
+    }
+  }, 240_000);
+});
