@@ -2,10 +2,19 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
-import type Database from "better-sqlite3";
 import { renderAtom } from "../history/atom.js";
+import type { ChangeEvent } from "../history/events.js";
 import { listChanges } from "../history/index.js";
-import { classifiedSince, hasChanges, loadServerBundle, prepareBundleStatements, serverFingerprints } from "./data.js";
+import type { Sqlite } from "../store/db.js";
+import {
+  catalogFile,
+  classifiedSince,
+  hasChanges,
+  loadServerBundle,
+  prepareBundleStatements,
+  serverFingerprints,
+} from "../store/site.js";
+import { SiteState } from "../store/site-state.js";
 import {
   type Fp,
   fpOf,
@@ -52,7 +61,6 @@ import {
   type ToolSummary,
   toolPath,
 } from "./server-pages.js";
-import { SiteState } from "./state.js";
 import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
@@ -101,9 +109,9 @@ const GLOBAL = 0;
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 
 /** How many render workers to use: only worth it for big builds, and only possible for a catalog file. */
-function workerCount(opts: BuildSiteOpts, sqlite: Database.Database, dirty: number): number {
+function workerCount(opts: BuildSiteOpts, sqlite: Sqlite, dirty: number): number {
   if (opts.policy !== undefined && opts.policy !== null) return 0; // a custom provider cannot cross threads
-  if (!sqlite.name || sqlite.name === ":memory:" || sqlite.memory) return 0;
+  if (catalogFile(sqlite) === null) return 0;
   // Off by default: on the shared 2-core box, 2 workers were 17% faster at 125k tools for more CPU and 2.5x the
   // memory (docs/benchmarks/site-figures.md); the main thread stays the bottleneck.
   const n = Math.min(Math.max(0, Math.floor(opts.workers ?? 0)), availableParallelism());
@@ -177,18 +185,14 @@ async function renderInWorkers(
 }
 
 /** Builds (or incrementally updates) the static site for the catalog into outDir. */
-export async function buildSite(
-  sqlite: Database.Database,
-  outDir: string,
-  opts: BuildSiteOpts = {},
-): Promise<BuildSiteResult> {
+export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteOpts = {}): Promise<BuildSiteResult> {
   const root = resolve(outDir);
   const ctx = siteCtx(opts.baseUrl ?? "http://localhost:8080/");
   const policy = opts.policy === undefined ? policyProvider() : (opts.policy ?? undefined);
   const maxShardBytes = opts.search?.maxShardBytes ?? 160_000;
   const maxPostings = opts.search?.maxPostings ?? 1500;
   mkdirSync(root, { recursive: true });
-  const state = new SiteState(opts.statePath ?? `${root}.state.db`);
+  const state = new SiteState<ServerMeta, ToolSummary>(opts.statePath ?? `${root}.state.db`);
   const res: BuildSiteResult = {
     pagesWritten: 0,
     pagesUnchanged: 0,
@@ -260,7 +264,7 @@ export async function buildSite(
     const oldFps = state.fingerprints();
     const cls = classifiedSince(sqlite, force ? Number.MAX_SAFE_INTEGER : Number(state.meta("clsRowid") ?? 0));
     const touchedTokens = new Set<string>();
-    state.db.exec("BEGIN");
+    state.begin();
     for (const id of oldFps.keys()) {
       if (fps.has(id)) continue;
       for (const t of state.tokensOf(id)) touchedTokens.add(t);
@@ -291,7 +295,7 @@ export async function buildSite(
       res.serversRendered++;
       await sink.room();
       if (++done % 500 === 0) {
-        state.db.exec("COMMIT; BEGIN");
+        state.checkpoint();
         opts.onProgress?.({ phase: "servers", done, total: dirty.length });
       }
     };
@@ -300,14 +304,14 @@ export async function buildSite(
     if (workers > 0) {
       await renderInWorkers(
         dirty.map(([id]) => id),
-        { dbPath: sqlite.name, baseUrl: opts.baseUrl ?? "http://localhost:8080/", policy: !!policy },
+        { dbPath: catalogFile(sqlite) as string, baseUrl: opts.baseUrl ?? "http://localhost:8080/", policy: !!policy },
         workers,
         handle,
       );
     } else {
       const stmts = prepareBundleStatements(sqlite);
       for (const [id] of dirty) {
-        const bundle = loadServerBundle(sqlite, id, stmts);
+        const bundle = loadServerBundle<ChangeEvent>(sqlite, id, stmts);
         if (!bundle) continue;
         const { files, meta, tools } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
         await handle({ id, files, meta, tools });
@@ -462,12 +466,12 @@ export async function buildSite(
     await sink.flush();
     await prune(GLOBAL, expected);
     state.setMeta("version", version);
-    state.db.exec("COMMIT");
+    state.commit();
     return res;
   } catch (err) {
     // Files already written are recorded; what failed (or may not have landed) is not, so the next build writes it.
     for (const p of await sink.settle()) state.forgetFile(p);
-    if (state.db.inTransaction) state.db.exec("COMMIT");
+    state.commit();
     throw err;
   } finally {
     await sink.close();

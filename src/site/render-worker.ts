@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import Database from "better-sqlite3";
-import { loadServerBundle, prepareBundleStatements } from "./data.js";
+import type { ChangeEvent } from "../history/events.js";
+import { loadServerBundle, openCatalogReader, prepareBundleStatements } from "../store/site.js";
 import { siteCtx } from "./layout.js";
 import { policyProvider } from "./policy-view.js";
 import { renderServerPages, type ServerMeta, type SiteFile, type ToolSummary } from "./server-pages.js";
@@ -22,15 +22,14 @@ export interface RenderWorkerData {
 
 // Each worker reads the catalog through its own read-only connection and renders the servers it is sent.
 const data = workerData as RenderWorkerData;
-const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
-db.pragma("busy_timeout = 10000");
+const db = openCatalogReader(data.dbPath);
 const stmts = prepareBundleStatements(db);
 const ctx = siteCtx(data.baseUrl);
 const policy = data.policy ? policyProvider() : undefined;
 
 parentPort?.on("message", (ids: number[]) => {
   const out: Rendered[] = ids.map((id) => {
-    const b = loadServerBundle(db, id, stmts);
+    const b = loadServerBundle<ChangeEvent>(db, id, stmts);
     if (!b) return { id, missing: true, files: [], tools: [] };
     const r = renderServerPages(ctx, b, policy?.(b.server, b.tools));
     return { id, files: r.files, meta: r.meta, tools: r.tools };

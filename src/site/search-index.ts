@@ -1,5 +1,5 @@
+import type { SiteState } from "../store/site-state.js";
 import type { ServerMeta, ToolSummary } from "./server-pages.js";
-import type { SiteState } from "./state.js";
 
 /**
  * A search index sharded by token prefix, so a browser fetches one or two small JSON files per query however big

@@ -3,7 +3,7 @@ import { renderAtom } from "../history/atom.js";
 import { renderToolDiff } from "../history/diff.js";
 import type { ChangeEvent } from "../history/events.js";
 import type { ToolRow } from "../store/queries.js";
-import type { ServerBundle, VersionRow } from "./data.js";
+import type { ServerBundle, VersionRow } from "../store/site.js";
 import { type Html, html } from "./html.js";
 import {
   categoryBadge,
@@ -307,7 +307,7 @@ function notListedBox(name: string, probe: ServerBundle["probe"], env: InstallIn
 /** All pages of one server: its own page and one per tool, each with a JSON mirror. */
 export function renderServerPages(
   ctx: SiteCtx,
-  b: ServerBundle,
+  b: ServerBundle<ChangeEvent>,
   policy: ServerPolicy | undefined,
 ): { files: SiteFile[]; meta: ServerMeta; tools: ToolSummary[] } {
   const { server, tools, probe, sources } = b;

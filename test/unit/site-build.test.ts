@@ -8,10 +8,10 @@ import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
 import { policyProvider } from "../../src/site/policy-view.js";
 import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
-import { SiteState } from "../../src/site/state.js";
 import { ingestProbe, markUnseen, saveClassification } from "../../src/store/catalog.js";
 import type { Catalog } from "../../src/store/db.js";
 import { findServer, serverTools } from "../../src/store/queries.js";
+import { SiteState } from "../../src/store/site-state.js";
 import { buildFixtureCatalog, classifyAll, FILE_TOOLS, HOSTILE_DESCRIPTION, probeOk } from "./site-fixture.js";
 
 describe("html escaping", () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import type { RawTool } from "../core/types.js";
-import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "../history/events.js";
+import { CHANGE_COLUMNS, type StoredChange, toStoredChange } from "./changes.js";
 import {
   CLASSIFICATION_JOIN,
   classificationFrom,
@@ -11,7 +11,12 @@ import {
   type ToolRow,
   toProbeRow,
   toServerRow,
-} from "../store/queries.js";
+} from "./queries.js";
+
+/*
+ * The static site's reads: the measured hot path of `site` (bench-site: 500,000 tools), so they stay prepared
+ * statements, tool rows as arrays.
+ */
 
 /** A registry listing of a server, as shown on its pages (no last-seen: it moves on every crawl). */
 export interface SourceRow {
@@ -31,14 +36,14 @@ export interface VersionRow {
 }
 
 /** Everything the pages of one server read. */
-export interface ServerBundle {
+export interface ServerBundle<C extends StoredChange = StoredChange> {
   server: ServerRow;
   tools: ToolRow[];
   probe: ProbeRow | undefined;
   sources: SourceRow[];
   versions: Map<string, VersionRow[]>;
   /** Recorded change events of the server's tools, oldest first. */
-  changes: ChangeEvent[];
+  changes: C[];
   /** Characters of the JSON array of the tools' definitions (what a client sends on every request). */
   toolsJsonChars: number;
 }
@@ -130,11 +135,11 @@ export function classifiedSince(sqlite: Database.Database, since: number): { max
 }
 
 /** Loads one server with its tools, latest probe, listings and definition history. */
-export function loadServerBundle(
+export function loadServerBundle<C extends StoredChange = StoredChange>(
   sqlite: Database.Database,
   serverId: number,
   stmts = prepareBundleStatements(sqlite),
-): ServerBundle | undefined {
+): ServerBundle<C> | undefined {
   const r = stmts.server.get(serverId) as Record<string, unknown> | undefined;
   if (!r) return undefined;
   const server = toServerRow(r);
@@ -162,7 +167,7 @@ export function loadServerBundle(
     if (!list.length) versions.set(v.name, list);
     list.push(lazyVersion(v));
   }
-  const changes = (stmts.changes.all(serverId) as Record<string, unknown>[]).map(toChangeEvent);
+  const changes = (stmts.changes.all(serverId) as Record<string, unknown>[]).map((r) => toStoredChange<C>(r));
   return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions, changes, toolsJsonChars };
 }
 
@@ -242,6 +247,9 @@ function siteToolRow(r: unknown[], rawOf: Database.Statement): ToolRow {
 }
 
 /** Prepared statements reused across servers during a build. */
+export type BundleStatements = ReturnType<typeof prepareBundleStatements>;
+
+/** Prepared statements reused across servers during a build. */
 export function prepareBundleStatements(sqlite: Database.Database) {
   return {
     server: sqlite.prepare("SELECT * FROM servers WHERE id = ?"),
@@ -266,4 +274,16 @@ export function prepareBundleStatements(sqlite: Database.Database) {
       `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id WHERE c.server_id = ? ORDER BY c.id`,
     ),
   };
+}
+
+/** The catalog's file path, or null for an in-memory catalog (which other threads cannot open). */
+export function catalogFile(sqlite: Database.Database): string | null {
+  return !sqlite.name || sqlite.name === ":memory:" || sqlite.memory ? null : sqlite.name;
+}
+
+/** A read-only connection of its own to a catalog file (for a render worker thread). */
+export function openCatalogReader(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma("busy_timeout = 10000");
+  return db;
 }

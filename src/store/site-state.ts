@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import type { Posting } from "./search-index.js";
-import type { ServerMeta, ToolSummary } from "./server-pages.js";
+
+/** A search posting: token, rank key within the token, and the document. */
+export type Posting = [token: string, rank: string, doc: string];
 
 const INDEXES = `
   CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
@@ -18,7 +19,10 @@ const STATE_SCHEMA = 5;
  * postings that global pages are rebuilt from, and the input key of each paged listing — so a change to one server
  * re-reads and re-renders only what that server appears in.
  */
-export class SiteState {
+export class SiteState<
+  ServerMeta extends { id: number; slug: string } = { id: number; slug: string },
+  ToolSummary extends { ch: string } = { ch: string },
+> {
   readonly db: Database.Database;
   private readonly stmts;
 
@@ -77,6 +81,19 @@ export class SiteState {
       getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
       putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
     };
+  }
+
+  /** Opens the build's transaction (a build commits every few hundred servers with checkpoint()). */
+  begin(): void {
+    this.db.exec("BEGIN");
+  }
+  /** Commits what was written so far and opens the next transaction. */
+  checkpoint(): void {
+    this.db.exec("COMMIT; BEGIN");
+  }
+  /** Commits the open transaction, if any. */
+  commit(): void {
+    if (this.db.inTransaction) this.db.exec("COMMIT");
   }
 
   meta(k: string): string | undefined {
