@@ -80,11 +80,12 @@ export function loadCorpus(dir: string): { rows: LabelRow[]; sources: CorpusSour
   const add = (file: string, source: string) => {
     const byServer = new Map<string, LabelRow[]>();
     for (const r of readJsonl(file)) {
+      fillFromDefinition(r);
       if (!valid(r)) {
         invalid++;
         continue;
       }
-      if (taken.has(r.server)) continue;
+      if (taken.has(r.server as string)) continue;
       const list = byServer.get(r.server) ?? [];
       list.push(r);
       byServer.set(r.server, list);
@@ -94,6 +95,18 @@ export function loadCorpus(dir: string): { rows: LabelRow[]; sources: CorpusSour
       sources.push({ server, source, n: list.length });
     }
     for (const server of byServer.keys()) taken.add(server);
+  };
+  // Labelling passes may carry only the verdict: their definitions come from the unlabelled files they were made from.
+  const defs = new Map<string, Record<string, unknown>>();
+  for (const f of readdirSync(dir)
+    .filter((x) => /^definitions.*\.jsonl$/.test(x))
+    .sort())
+    for (const d of readJsonl(join(dir, f))) defs.set(`${d.server}\u0000${d.tool}`, d);
+  const fillFromDefinition = (r: Record<string, unknown>) => {
+    const d = defs.get(`${r.server}\u0000${r.tool}`);
+    if (!d) return;
+    for (const k of ["title", "description", "params", "annotations", "inputSchema"])
+      if (r[k] === undefined && d[k] !== undefined) r[k] = d[k];
   };
   const dev = join(dir, "dev-set.jsonl");
   if (existsSync(dev)) add(dev, "dev set");
@@ -239,12 +252,12 @@ export function calibrate(rows: LabelRow[], preds: Classification[], threshold: 
 export function loso(
   rows: LabelRow[],
   withAnnotations: boolean,
-  fit?: (train: LabelRow[]) => HeuristicModel | undefined,
+  fitWeights?: (train: LabelRow[]) => HeuristicModel | undefined,
 ): Classification[] {
   const servers = [...new Set(rows.map((r) => r.server))].sort();
   const preds = new Array<Classification>(rows.length);
   for (const s of servers) {
-    const model = fit?.(rows.filter((r) => r.server !== s));
+    const model = fitWeights?.(rows.filter((r) => r.server !== s));
     rows.forEach((r, i) => {
       if (r.server === s) preds[i] = classifyHeuristic(toToolInput(r, withAnnotations), model);
     });
@@ -319,14 +332,14 @@ function main(): void {
   const args = process.argv.slice(2);
   const ci = args.indexOf("--corpus");
   const dir = resolve(ci >= 0 && args[ci + 1] ? args[ci + 1]! : "eval/corpus");
-  const fit: ((train: LabelRow[]) => HeuristicModel | undefined) | undefined = undefined;
+  const fitWeights: ((train: LabelRow[]) => HeuristicModel | undefined) | undefined = undefined;
   const { rows, sources, invalid } = loadCorpus(dir);
   if (rows.length === 0) {
     console.error(`no labelled tools under ${dir}`);
     process.exit(1);
   }
-  const withAnn = loso(rows, true, fit);
-  const noAnn = loso(rows, false, fit);
+  const withAnn = loso(rows, true, fitWeights);
+  const noAnn = loso(rows, false, fitWeights);
   const ma = score(rows, withAnn);
   const mr = score(rows, noAnn);
   const ca = calibrate(rows, withAnn, UNSURE_BELOW);
@@ -347,7 +360,7 @@ function main(): void {
   for (const [k, v] of bySource) console.log(`- ${k}: ${v.tools} tools, ${v.servers} servers`);
   if (invalid) console.log(`- ${invalid} rows without a usable label left out`);
   console.log(
-    `\nLeave-one-server-out${fit ? ", weights refitted without the scored server" : ": hand weights, nothing fitted from data"}.\n`,
+    `\nLeave-one-server-out${fitWeights ? ", weights refitted without the scored server" : ": hand weights, nothing fitted from data"}.\n`,
   );
   for (const l of overallTable(ma, mr)) console.log(l);
   console.log("\nCalibration (access):\n");
