@@ -1,5 +1,13 @@
 import { z } from "zod";
 import {
+  AccessSchema,
+  CategorySchema,
+  ChangeKindSchema,
+  ClassificationSchema,
+  RiskSchema,
+  SeveritySchema,
+} from "../core/vocabulary.js";
+import {
   ChangesQuerySchema,
   EmptyQuerySchema,
   PATH_PARAMS,
@@ -149,24 +157,16 @@ const obj = (properties: Record<string, Json>, required = Object.keys(properties
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const pageOf = (item: string): Json => obj({ items: { type: "array", items: ref(item) }, nextCursor: nullable(str) });
 
+const CATEGORY = schemaOf(CategorySchema);
+const RISK = schemaOf(RiskSchema);
+
 const SERVER_REF = obj({ id: int, slug: str, name: str });
 
 const COMPONENTS: Record<string, Json> = {
   Error: obj({
     error: obj({ status: int, code: str, message: str, parameter: str }, ["status", "code", "message"]),
   }),
-  Classification: obj({
-    access: { type: "string", enum: ["read", "write", "execute"] },
-    destructive: { type: "boolean" },
-    financial: { type: "boolean" },
-    category: { type: "string", enum: ["Read", "Write", "Execute", "Destructive", "Financial"] },
-    risk: { type: "string", enum: ["low", "medium", "high", "critical"] },
-    confidence: { type: "number" },
-    signals: { ...strArr, description: "Evidence in words a person can read" },
-    flags: { ...strArr, description: "annotation_contradiction, poisoning:*, shadowing" },
-    source: str,
-    classifierVersion: str,
-  }),
+  Classification: schemaOf(ClassificationSchema),
   ServerSummary: obj({
     id: int,
     slug: str,
@@ -219,8 +219,8 @@ const COMPONENTS: Record<string, Json> = {
           name: str,
           slug: str,
           title: nullable(str),
-          category: nullable(str),
-          risk: nullable(str),
+          category: nullable(CATEGORY),
+          risk: nullable(RISK),
           flags: strArr,
           tokenCost: int,
         }),
@@ -235,9 +235,9 @@ const COMPONENTS: Record<string, Json> = {
     title: nullable(str),
     description: nullable(str),
     annotations: nullable({ type: "object" }),
-    category: nullable(str),
-    risk: nullable(str),
-    access: nullable(str),
+    category: nullable(CATEGORY),
+    risk: nullable(RISK),
+    access: nullable(schemaOf(AccessSchema)),
     flags: strArr,
   }),
   ToolPage: pageOf("ToolSummary"),
@@ -282,12 +282,8 @@ const COMPONENTS: Record<string, Json> = {
     server: SERVER_REF,
     at: str,
     tool: str,
-    kind: {
-      ...str,
-      description:
-        "tool_added | tool_removed | description_changed | schema_changed | annotations_changed | classification_changed",
-    },
-    severity: { type: "string", enum: ["low", "medium", "high"] },
+    kind: schemaOf(ChangeKindSchema),
+    severity: schemaOf(SeveritySchema),
     reason: str,
     fromHash: nullable(str),
     toHash: nullable(str),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PROBE_OUTCOMES } from "../core/types.js";
+import { CATEGORIES, FLAG_KINDS, PROBE_OUTCOMES, RISKS, SEVERITIES } from "../core/vocabulary.js";
 import { PROFILES } from "../policy/index.js";
 import { MAX_QUERY_LENGTH } from "./fts.js";
 import { API_POLICY_FORMATS } from "./policy.js";
@@ -8,9 +8,8 @@ import { API_POLICY_FORMATS } from "./policy.js";
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
 
-export const CATEGORIES = ["Read", "Write", "Execute", "Destructive", "Financial"] as const;
-export const RISKS = ["low", "medium", "high", "critical"] as const;
-export const FLAGS = ["poisoning", "annotation_contradiction", "shadowing"] as const;
+export { CATEGORIES, RISKS };
+export const FLAGS = FLAG_KINDS;
 export const ANNOTATIONS = [
   "any",
   "none",
@@ -89,7 +88,7 @@ export type ToolListQuery = z.infer<typeof ToolListQuerySchema>;
 
 export const ChangesQuerySchema = z.strictObject({
   server: text(300, "Only changes of this server (id, slug or name)").optional(),
-  severity: z.enum(["low", "medium", "high"]).describe("Only changes of this severity").optional(),
+  severity: z.enum(SEVERITIES).describe("Only changes of this severity").optional(),
   limit,
   cursor: cursor.optional(),
 });

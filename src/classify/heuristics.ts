@@ -1,4 +1,5 @@
-import type { Access, Category, Classification, Risk, ToolInput } from "../core/types.js";
+import type { Access, Classification, Risk, ToolInput } from "../core/types.js";
+import { deriveCategory } from "../core/vocabulary.js";
 import { decide, type Feature, type HeuristicModel, renderSignal, type Target, type Where } from "./features.js";
 import { detectFlags } from "./flags.js";
 import {
@@ -53,13 +54,6 @@ export function readParams(schema: unknown): ParamInfo[] {
     out.push({ name, key: name.toLowerCase().replace(/[^a-z0-9]+/g, "_"), type, enumValues, description });
   }
   return out;
-}
-
-/** Category, derived in exactly one place: financial, then destructive, then access. */
-export function deriveCategory(access: Access, destructive: boolean, financial: boolean): Category {
-  if (financial) return "Financial";
-  if (destructive) return "Destructive";
-  return access === "read" ? "Read" : access === "write" ? "Write" : "Execute";
 }
 
 // ---------------------------------------------------------------------------------------------------------------

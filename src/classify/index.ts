@@ -1,12 +1,14 @@
-import type { Classification, Risk, ToolInput } from "../core/types.js";
+import type { Classification, ToolInput } from "../core/types.js";
+import { deriveCategory, reconcileRisk } from "../core/vocabulary.js";
 import { detectFlags } from "./flags.js";
-import { classifyHeuristic, deriveCategory } from "./heuristics.js";
+import { classifyHeuristic } from "./heuristics.js";
 import { type LlmAnswer, LlmClient, LlmUnavailableError, llmCacheKey } from "./llm.js";
 import type { LlmCache } from "./llm-cache.js";
 import { CLASSIFIER_VERSION } from "./version.js";
 
+export { deriveCategory } from "../core/vocabulary.js";
 export { detectFlags } from "./flags.js";
-export { classifyHeuristic, deriveCategory, splitName } from "./heuristics.js";
+export { classifyHeuristic, splitName } from "./heuristics.js";
 export { LlmAnswerSchema, LlmClient, LlmUnavailableError, llmCacheKey } from "./llm.js";
 export { type LlmCache, MemoryLlmCache, SqliteLlmCache } from "./llm-cache.js";
 export { CLASSIFIER_VERSION, PROMPT_VERSION } from "./version.js";
@@ -55,8 +57,6 @@ export interface Classifier {
   stats(): ClassifierStats;
 }
 
-const RISK_ORDER: Risk[] = ["low", "medium", "high", "critical"];
-
 /** Turns an LLM answer into a Classification, keeping the invariants the heuristics keep. */
 export function fromLlmAnswer(
   tool: ToolInput,
@@ -82,10 +82,7 @@ export function fromLlmAnswer(
     destructive = false;
     financial = false;
   }
-  let risk: Risk = answer.risk;
-  if (destructive || financial) risk = "critical";
-  else if (risk === "critical") risk = "high";
-  if (access === "execute" && RISK_ORDER.indexOf(risk) < RISK_ORDER.indexOf("high")) risk = "high";
+  const risk = reconcileRisk(answer.risk, access, destructive, financial);
   signals.push(`heuristics alone said ${heuristic.access} / ${heuristic.risk} (confidence ${heuristic.confidence})`);
   for (const s of heuristic.signals) signals.push(`heuristic: ${s}`);
   const c: Classification = {

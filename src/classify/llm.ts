@@ -1,41 +1,33 @@
 import { randomBytes } from "node:crypto";
 import OpenAI, { APIConnectionTimeoutError, APIError } from "openai";
+import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import { contentHash } from "../core/hash.js";
 import type { ToolInput } from "../core/types.js";
+import { AccessSchema, RiskSchema } from "../core/vocabulary.js";
 import { PROMPT_VERSION } from "./version.js";
 
-/** What the model must answer; anything else is rejected and the heuristics decide. */
-export const LlmAnswerSchema = z
+/**
+ * What the model is asked for (sent as the JSON schema of response_format; strict mode needs every key required, and
+ * string lengths are left out because strict mode does not accept them).
+ */
+const LlmAnswerWire = z
   .object({
-    access: z.enum(["read", "write", "execute"]),
+    access: AccessSchema,
     destructive: z.boolean(),
     financial: z.boolean(),
-    risk: z.enum(["low", "medium", "high", "critical"]),
+    risk: RiskSchema,
     confidence: z.number().min(0).max(1),
-    reason: z.string().min(1).max(600),
+    reason: z.string().describe("One sentence: the evidence that decided it."),
   })
   .strict();
+
+/** What the model must answer; anything else is rejected and the heuristics decide. */
+export const LlmAnswerSchema = LlmAnswerWire.extend({ reason: z.string().min(1).max(600) }).strict();
 export type LlmAnswer = z.infer<typeof LlmAnswerSchema>;
 
-/** JSON schema sent as response_format, mirroring LlmAnswerSchema (strict mode needs every key required). */
-export const LLM_JSON_SCHEMA = {
-  name: "tool_classification",
-  strict: true,
-  schema: {
-    type: "object",
-    additionalProperties: false,
-    required: ["access", "destructive", "financial", "risk", "confidence", "reason"],
-    properties: {
-      access: { type: "string", enum: ["read", "write", "execute"] },
-      destructive: { type: "boolean" },
-      financial: { type: "boolean" },
-      risk: { type: "string", enum: ["low", "medium", "high", "critical"] },
-      confidence: { type: "number", minimum: 0, maximum: 1 },
-      reason: { type: "string", description: "One sentence: the evidence that decided it." },
-    },
-  },
-} as const;
+/** JSON schema sent as response_format, derived from the same zod schema. */
+export const LLM_JSON_SCHEMA = zodResponseFormat(LlmAnswerWire, "tool_classification").json_schema;
 
 /** The labelling rules, summarised for the model. */
 export const SYSTEM_PROMPT = `You classify one MCP tool definition: what access it needs and how risky it is.

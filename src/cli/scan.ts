@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import type { Risk } from "../core/types.js";
-import { RISK_ORDER, type ScannedServer, scanConfigs } from "../pipeline/scan.js";
+import { RISKS, riskAtLeast } from "../core/vocabulary.js";
+import { type ScannedServer, scanConfigs } from "../pipeline/scan.js";
 import { probeOptionsFrom } from "../pipeline/stages.js";
 import { knownConfigLocations } from "../policy/client-config.js";
 import { loadOverrides, POLICY_FORMATS, type PolicyFormat, parseFormat, renderPolicy } from "../policy/index.js";
@@ -30,8 +31,8 @@ const CLIENT_FORMAT: Record<string, PolicyFormat> = {
 };
 
 function parseRisk(s: string): Risk {
-  if ((RISK_ORDER as string[]).includes(s)) return s as Risk;
-  throw new AppError("bad_input", `unknown risk "${s}" (one of: ${RISK_ORDER.join(", ")})`);
+  if ((RISKS as readonly string[]).includes(s)) return s as Risk;
+  throw new AppError("bad_input", `unknown risk "${s}" (one of: ${RISKS.join(", ")})`);
 }
 
 const clean = (s: string) => s.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "?");
@@ -147,8 +148,8 @@ export function registerScan(program: Command): void {
             });
           }
         }
-        const worst = report.servers.flatMap((s) => (s.maxRisk ? [RISK_ORDER.indexOf(s.maxRisk)] : []));
-        if (failOn && worst.some((w) => w >= RISK_ORDER.indexOf(failOn))) process.exitCode = EXIT_RISK_FOUND;
+        if (failOn && report.servers.some((s) => s.maxRisk && riskAtLeast(s.maxRisk, failOn)))
+          process.exitCode = EXIT_RISK_FOUND;
         else if (report.problems.length > 0) process.exitCode = 1;
       }),
     );

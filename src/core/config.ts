@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "./errors.js";
+import { SEVERITIES } from "./vocabulary.js";
 
 /**
  * The one config schema. Defaults < config file < environment < flags.
@@ -69,10 +70,7 @@ export const ConfigSchema = z.object({
     .default([])
     .describe("URLs that receive signed POSTs for tool-definition changes (comma-separated)"),
   webhookSecret: z.string().optional().describe("HMAC-SHA256 key for webhook signatures (16+ characters)"),
-  webhookMinSeverity: z
-    .enum(["low", "medium", "high"])
-    .default("high")
-    .describe("Lowest change severity sent to webhooks"),
+  webhookMinSeverity: z.enum(SEVERITIES).default("high").describe("Lowest change severity sent to webhooks"),
   redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
   queuePrefix: z.string().default("mcp-census").describe("BullMQ key prefix"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("Log verbosity"),

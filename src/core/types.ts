@@ -1,4 +1,14 @@
 import { z } from "zod";
+import type { ProbeOutcome } from "./vocabulary.js";
+
+export {
+  type Access,
+  type Category,
+  type Classification,
+  PROBE_OUTCOMES,
+  type ProbeOutcome,
+  type Risk,
+} from "./vocabulary.js";
 
 /** An input/argument as the official server.json describes it (positional, named, env). */
 export const ArgumentSchema = z
@@ -95,18 +105,6 @@ export interface RawResource {
   [key: string]: unknown;
 }
 
-export const PROBE_OUTCOMES = [
-  "ok",
-  "auth_required",
-  "timeout",
-  "crashed",
-  "install_failed",
-  "unsupported_runtime",
-  "protocol_error",
-  "sandbox_unavailable",
-] as const;
-export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
-
 /** What one connection attempt found. Tools are exactly as received. */
 export interface ProbeResult {
   outcome: ProbeOutcome;
@@ -154,10 +152,6 @@ export function emptyProbeResult(outcome: ProbeOutcome, transport: string, error
   };
 }
 
-export type Access = "read" | "write" | "execute";
-export type Category = "Read" | "Write" | "Execute" | "Destructive" | "Financial";
-export type Risk = "low" | "medium" | "high" | "critical";
-
 /** What the classifier reads of a tool. */
 export interface ToolInput {
   server?: string;
@@ -167,20 +161,4 @@ export interface ToolInput {
   inputSchema?: unknown;
   outputSchema?: unknown;
   annotations?: Record<string, unknown> | null;
-}
-
-export interface Classification {
-  access: Access;
-  destructive: boolean;
-  financial: boolean;
-  category: Category;
-  risk: Risk;
-  confidence: number;
-  /** Evidence in words a person can read. */
-  signals: string[];
-  /** Kept apart from the decision: annotation_contradiction, poisoning:*, shadowing. */
-  flags: string[];
-  /** heuristic | llm | llm-cache */
-  source: string;
-  classifierVersion: string;
 }

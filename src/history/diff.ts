@@ -1,22 +1,9 @@
 import { canonicalJson } from "../core/hash.js";
 import type { Category, Classification, RawTool, Risk } from "../core/types.js";
+import { type ChangeKind, compareRisk, type Severity, severityRank } from "../core/vocabulary.js";
 import { indicatorLabel, isTypoFix, poisoningIndicators, takesCode, unifiedDiff } from "./text.js";
 
-export const CHANGE_KINDS = [
-  "tool_added",
-  "tool_removed",
-  "description_changed",
-  "schema_changed",
-  "annotations_changed",
-  "classification_changed",
-] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
-
-export const SEVERITIES = ["low", "medium", "high"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** Numeric rank of a severity, for "at or above" filters. */
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+export { CHANGE_KINDS, type ChangeKind, SEVERITIES, type Severity, severityRank } from "../core/vocabulary.js";
 
 /** One facet of a change with its own severity and reason; an event's severity is the highest of its aspects. */
 export interface Aspect {
@@ -129,8 +116,6 @@ function prose(t: RawTool | null): { main: string; params: Map<string, string> }
 
 const brief = (c: Classification | null | undefined): ClassificationBrief | null =>
   c ? { category: c.category, risk: c.risk, access: c.access, destructive: c.destructive } : null;
-
-const RISKS: Risk[] = ["low", "medium", "high", "critical"];
 
 const KNOWN_FIELDS = new Set(["name", "title", "description", "inputSchema", "annotations"]);
 
@@ -308,7 +293,7 @@ function finish(
     return details;
   }
   details.classification = { from: brief(x), to: brief(y) };
-  const riskUp = RISKS.indexOf(y.risk) > RISKS.indexOf(x.risk);
+  const riskUp = compareRisk(y.risk, x.risk) > 0;
   if (x.category === "Read" && y.category !== "Read") {
     details.aspects.push({
       kind: "classification_changed",

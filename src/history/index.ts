@@ -4,6 +4,7 @@ import { detectFlags } from "../classify/flags.js";
 import { classifyHeuristic } from "../classify/heuristics.js";
 import { AppError } from "../core/errors.js";
 import type { Classification, RawTool } from "../core/types.js";
+import { isPoisoningFlag } from "../core/vocabulary.js";
 import type { IngestResult, ToolDelta } from "../store/catalog.js";
 import { findServer } from "../store/queries.js";
 import {
@@ -40,9 +41,7 @@ export {
 
 /** The classifier's poisoning and shadowing flags on a piece of prose, as extra indicators. */
 const classifierFlags: FlagDetector = (text) =>
-  detectFlags({ name: "", description: text }, { access: "read", destructive: false }).filter(
-    (f) => f.startsWith("poisoning:") || f === "shadowing",
-  );
+  detectFlags({ name: "", description: text }, { access: "read", destructive: false }).filter(isPoisoningFlag);
 
 function versionRaw(sqlite: Database.Database, serverId: number, tool: string, hash: string | null): RawTool | null {
   if (!hash) return null;

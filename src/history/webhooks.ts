@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
-import { SEVERITIES, severityRank } from "./diff.js";
+import { SEVERITIES, severitiesFrom } from "../core/vocabulary.js";
 import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "./events.js";
 
 /** Webhook settings: where to POST, how to sign, which changes, how hard to retry. */
@@ -139,7 +139,7 @@ export async function deliverWebhooks(
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const doFetch = opts.fetch ?? fetch;
   const iso = (ms: number) => new Date(ms).toISOString();
-  const allowed = SEVERITIES.filter((s) => severityRank(s) >= severityRank(config.minSeverity));
+  const allowed = severitiesFrom(config.minSeverity);
   const oldest = iso(now() - config.maxAgeHours * 3600e3);
 
   // Create the delivery rows first: from here on the work to do is on disk, not in memory.

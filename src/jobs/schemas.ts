@@ -1,6 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
-import { PROBE_OUTCOMES, ServerEntrySchema } from "../core/types.js";
+import { ServerEntrySchema } from "../core/types.js";
+import { ProbeOutcomeSchema, ClassificationSchema as StoredClassification } from "../core/vocabulary.js";
 
 /*
  * Payload schemas of every job. They validate only: handlers keep the original (JSON-decoded) object, so tool
@@ -14,7 +15,7 @@ const ToolSchema = z.looseObject({ name: z.string() });
 const Loose = z.looseObject({});
 
 export const ProbeResultSchema = z.looseObject({
-  outcome: z.enum(PROBE_OUTCOMES),
+  outcome: ProbeOutcomeSchema,
   transport: z.string(),
   launch: z.record(z.string(), z.unknown()),
   error: z.string().optional(),
@@ -30,18 +31,7 @@ export const ProbeResultSchema = z.looseObject({
   warnings: z.array(z.string()),
 });
 
-export const ClassificationSchema = z.looseObject({
-  access: z.enum(["read", "write", "execute"]),
-  destructive: z.boolean(),
-  financial: z.boolean(),
-  category: z.enum(["Read", "Write", "Execute", "Destructive", "Financial"]),
-  risk: z.enum(["low", "medium", "high", "critical"]),
-  confidence: z.number(),
-  signals: z.array(z.string()),
-  flags: z.array(z.string()),
-  source: z.string(),
-  classifierVersion: z.string(),
-});
+export const ClassificationSchema = StoredClassification.loose();
 
 const DeltaSchema = z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable() });
 export const IngestResultSchema = z.object({
@@ -55,7 +45,7 @@ export const IngestResultSchema = z.object({
 
 /** Per-server figures carried along the stages and added to the run's totals once, when the server is done. */
 export const ServerStatsSchema = z.object({
-  outcome: z.enum(PROBE_OUTCOMES),
+  outcome: ProbeOutcomeSchema,
   tools: z.number().int(),
   added: z.number().int(),
   removed: z.number().int(),

@@ -2,13 +2,12 @@ import { readFileSync } from "node:fs";
 import { classifyHeuristic } from "../classify/index.js";
 import { oneLine } from "../core/errors.js";
 import type { Category, Risk } from "../core/types.js";
+import { maxRisk } from "../core/vocabulary.js";
 import { type ProbeOptions, probe } from "../mcp/index.js";
 import { type ClientId, type ConfigProblem, configFiles, readClientConfig } from "../policy/client-config.js";
 import { decidePolicy } from "../policy/decide.js";
 import type { PolicyOverrides } from "../policy/overrides.js";
 import type { PolicyDecision, Profile } from "../policy/types.js";
-
-export const RISK_ORDER: Risk[] = ["low", "medium", "high", "critical"];
 
 /** One configured server after probing and classifying. */
 export interface ScannedServer {
@@ -139,7 +138,7 @@ export async function scanConfigs(given: string[], opts: ScanOptions): Promise<S
       });
       for (const t of out.decision.tools) {
         out.byCategory[t.category] = (out.byCategory[t.category] ?? 0) + 1;
-        if (!out.maxRisk || RISK_ORDER.indexOf(t.risk) > RISK_ORDER.indexOf(out.maxRisk)) out.maxRisk = t.risk;
+        out.maxRisk = maxRisk(out.maxRisk, t.risk);
       }
     },
   );

@@ -1,4 +1,5 @@
 import type { Category, Classification, Risk } from "../core/types.js";
+import { isPoisoningFlag } from "../core/vocabulary.js";
 import type { ServerRow, ToolRow } from "../store/queries.js";
 import { overrideFor, type PolicyOverrides } from "./overrides.js";
 import type { Action, PolicyDecision, Profile, RateLimit, ToolDecision } from "./types.js";
@@ -69,7 +70,7 @@ function byProfile(profile: Profile, c: Classification): Base {
 }
 
 function hasPoisoningFlag(c: Classification): string | undefined {
-  return c.flags.find((f) => f.startsWith("poisoning") || f === "shadowing");
+  return c.flags.find(isPoisoningFlag);
 }
 
 /** One decision for one tool. */

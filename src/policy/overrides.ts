@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AppError } from "../core/errors.js";
 import type { Category, Risk } from "../core/types.js";
+import { CategorySchema, RiskSchema } from "../core/vocabulary.js";
 import type { Action, RateLimit } from "./types.js";
 
 const LimitSchema = z.strictObject({
@@ -27,17 +28,14 @@ export const OverrideRuleSchema = z
   });
 export type OverrideRule = z.infer<typeof OverrideRuleSchema>;
 
-const CATEGORIES = ["Read", "Write", "Execute", "Destructive", "Financial"] as const;
-const RISKS = ["low", "medium", "high", "critical"] as const;
-
 /**
  * User overrides. The most specific wins: a tool (by `server/tool` or by name) over its category over its risk over
  * the profile. Category and risk overrides never touch a tool that has no classification yet.
  */
 export const PolicyOverridesSchema = z.strictObject({
   tools: z.record(z.string().min(1).max(300), OverrideRuleSchema).optional(),
-  categories: z.partialRecord(z.enum(CATEGORIES), OverrideRuleSchema).optional(),
-  risks: z.partialRecord(z.enum(RISKS), OverrideRuleSchema).optional(),
+  categories: z.partialRecord(CategorySchema, OverrideRuleSchema).optional(),
+  risks: z.partialRecord(RiskSchema, OverrideRuleSchema).optional(),
 });
 export type PolicyOverrides = z.infer<typeof PolicyOverridesSchema>;
 

@@ -1,8 +1,8 @@
-import type { Category, Classification, Risk } from "../core/types.js";
+import type { Classification, Risk } from "../core/types.js";
+import { isPoisoningFlag, RISK_LABELS } from "../core/vocabulary.js";
 
 /** Display order of categories and risks (most to least common-sense ordering, not alphabetical). */
-export const CATEGORIES: readonly Category[] = ["Read", "Write", "Execute", "Destructive", "Financial"];
-export const RISKS: readonly Risk[] = ["low", "medium", "high", "critical"];
+export { CATEGORIES, RISKS } from "../core/vocabulary.js";
 
 /** Whether a classified tool can change anything (the "can modify or destroy data" count). */
 export function canModify(c: Classification | null): boolean {
@@ -236,7 +236,7 @@ export function actionWords(action: string): string {
 
 /** Badge text for a risk (never colour alone). */
 export function riskLabel(c: Classification | null): string {
-  return c ? `${c.risk[0]?.toUpperCase()}${c.risk.slice(1)} risk` : "Unclassified";
+  return c ? (RISK_LABELS[c.risk] ?? `${c.risk} risk`) : "Unclassified";
 }
 
 const FLAG_WORDS: Record<string, string> = {
@@ -255,7 +255,7 @@ export function flagWords(flag: string): string {
 }
 
 /** Whether a flag is a poisoning flag. */
-export const isPoisoning = (flag: string): boolean => flag.startsWith("poisoning:") || flag === "shadowing";
+export const isPoisoning = isPoisoningFlag;
 
 export interface AnnotationRow {
   hint: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { classifyHeuristic, deriveCategory, readParams, splitName } from "../../src/classify/heuristics.js";
+import { classifyHeuristic, readParams, splitName } from "../../src/classify/heuristics.js";
 import type { ToolInput } from "../../src/core/types.js";
+import { deriveCategory } from "../../src/core/vocabulary.js";
 
 const schema = (props: Record<string, unknown>) => ({ type: "object", properties: props });
 
