@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { isRegistryVersionSpec } from "../core/npm-spec.js";
 
 /** An npm package ready to run: where it is, what to run, and which directory the sandbox must show. */
 export interface InstalledPackage {
@@ -114,6 +115,9 @@ export async function resolveVersion(
   cacheDir?: string,
 ): Promise<string> {
   if (version && EXACT_VERSION.test(version)) return version;
+  if (version && !isRegistryVersionSpec(version)) {
+    throw new InstallError(`not a registry version spec for ${name}: ${JSON.stringify(version.slice(0, 100))}`);
+  }
   const spec = `${name}@${version || "latest"}`;
   const cached = latestCache.get(spec);
   if (cached) return cached;
@@ -260,6 +264,11 @@ export async function installNpmPackage(
   },
 ): Promise<InstalledPackage> {
   if (!isValidNpmName(name)) throw new InstallError(`not a valid npm package name: ${name.slice(0, 100)}`);
+  if (version !== undefined && version !== "" && !isRegistryVersionSpec(version)) {
+    throw new InstallError(
+      `not a registry version spec for ${name}: ${JSON.stringify(version.slice(0, 100))} (only versions, ranges and dist-tags)`,
+    );
+  }
   if (opts.resolveFrom?.length) {
     const found = findInstalled(name, version, opts.resolveFrom, opts.allowInstallScripts);
     if (found) return found;

@@ -1,4 +1,5 @@
 import { AppError } from "../core/errors.js";
+import { isRegistryVersionSpec } from "../core/npm-spec.js";
 import { type ServerEntry, ServerEntrySchema } from "../core/types.js";
 import type { EntryError, NormalisedEntry } from "./types.js";
 
@@ -110,6 +111,17 @@ export function finaliseEntry(
       skipped: true,
     });
     return { errors };
+  }
+  // npm would fetch a URL, git or file "version" from wherever it points: only registry specs are launched.
+  for (const p of parsed.data.packages ?? []) {
+    if (p.registryType === "npm" && p.version !== undefined && !isRegistryVersionSpec(p.version)) {
+      errors.push({
+        error: `${label}: npm package ${p.identifier} has version ${JSON.stringify(p.version.slice(0, 100))}, not a registry version spec (a version, range or dist-tag)`,
+        raw: errorRaw(meta.raw),
+        skipped: true,
+      });
+      return { errors };
+    }
   }
   return { entry: { ...meta, raw: capRaw(meta.raw), entry: parsed.data as ServerEntry }, errors };
 }
