@@ -114,7 +114,7 @@ export function finaliseEntry(
   }
   // npm would fetch a URL, git or file "version" from wherever it points: only registry specs are launched.
   for (const p of parsed.data.packages ?? []) {
-    if (p.registryType === "npm" && p.version !== undefined && !isRegistryVersionSpec(p.version)) {
+    if (p.registryType === "npm" && p.version && !isRegistryVersionSpec(p.version)) {
       errors.push({
         error: `${label}: npm package ${p.identifier} has version ${JSON.stringify(p.version.slice(0, 100))}, not a registry version spec (a version, range or dist-tag)`,
         raw: errorRaw(meta.raw),
