@@ -26,6 +26,8 @@ export interface AtomOptions {
   linkFor?: (c: ChangeEvent) => string;
   /** Page the feed as a whole describes. */
   alternateUrl?: string;
+  /** When what the feed follows was first seen: the feed's `updated` while it has no entries. */
+  since?: string;
 }
 
 /** Plain-text body of one entry: reason, then the readable diff lines. */
@@ -49,10 +51,11 @@ function entryText(c: ChangeEvent): string {
 
 /**
  * An Atom 1.0 feed of change events (newest first as given). Deterministic: `updated` is the newest change's time
- * (or the epoch for an empty feed), ids derive from the feed URL and change ids. All text is escaped.
+ * (for an empty feed, `opts.since`: when what the feed follows was first seen), ids derive from the feed URL and
+ * change ids. All text is escaped.
  */
 export function renderAtom(changes: ChangeEvent[], opts: AtomOptions): string {
-  let updated = "1970-01-01T00:00:00.000Z";
+  let updated = changes.length ? "" : (opts.since ?? "1970-01-01T00:00:00.000Z");
   for (const c of changes) if (c.at > updated) updated = c.at;
   const out: string[] = [
     '<?xml version="1.0" encoding="utf-8"?>',

@@ -1,7 +1,8 @@
+import type { ChangeEvent } from "../history/events.js";
 import { type Html, html } from "./html.js";
-import { escapeHtml, href, layout, riskBadge, type SiteCtx, table } from "./layout.js";
+import { escapeHtml, flagBadge, href, layout, riskBadge, type SiteCtx, table } from "./layout.js";
 import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
-import { CATEGORIES, RISKS } from "./words.js";
+import { CATEGORIES, plural, RISKS } from "./words.js";
 
 /**
  * Rows per page of a paged output: browse listings, sitemap files (at most 50,000 URLs each), llms-full parts.
@@ -189,26 +190,41 @@ export interface ToolRef {
   tool: ToolSummary;
 }
 
+/** A recorded change for the "Recently changed" page, with the server and tool pages it links to when they exist. */
+export interface RecentChange {
+  change: ChangeEvent;
+  meta: ServerMeta | undefined;
+  tool: ToolSummary | undefined;
+}
+
 export const toolHead = html`<tr><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Category</th><th scope="col">Risk</th><th scope="col">Description</th></tr>`;
 export const toolRow = (ctx: SiteCtx) => (x: ToolRef) =>
-  html`<tr><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${x.tool.c ?? "—"}</td><td>${riskBadge(x.tool.r)}</td><td>${x.tool.d}</td></tr>`;
+  html`<tr><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${x.tool.c ?? "—"}</td><td>${riskBadge(x.tool.r)}${flagBadge(x.tool.f)}</td><td>${x.tool.d}</td></tr>`;
 export const toolJson = (x: ToolRef) => ({
   name: x.tool.n,
   server: x.meta.name,
   path: toolPath(x.meta.slug, x.tool.s),
   category: x.tool.c,
   risk: x.tool.r,
+  flags: x.tool.f ?? [],
   changed: x.tool.ch,
 });
 export const serverHead = html`<tr><th scope="col">Server</th><th scope="col">Tools</th><th scope="col">Can modify or destroy data</th><th scope="col">Last probe</th><th scope="col">Description</th></tr>`;
+/** A server that was not listed shows "not listed" and why, never "0 tools, 0 can modify". */
+const listedOf = (s: ServerMeta) => s.outcome === "ok";
 export const serverRow = (ctx: SiteCtx) => (s: ServerMeta) =>
-  html`<tr><td><a href="${href(ctx, serverPath(s.slug))}">${s.title || s.name}</a></td><td>${s.toolCount}</td><td>${s.modify}</td><td>${s.outcome?.replace(/_/g, " ") ?? "not probed"}</td><td>${s.d}</td></tr>`;
+  listedOf(s)
+    ? html`<tr><td><a href="${href(ctx, serverPath(s.slug))}">${s.title || s.name}</a></td><td>${s.toolCount}</td><td>${s.modify}${s.flagged ? html` <span class="flag">⚑ ${s.flagged} flagged</span>` : ""}</td><td>listed</td><td>${s.d}</td></tr>`
+    : html`<tr><td><a href="${href(ctx, serverPath(s.slug))}">${s.title || s.name}</a></td><td>—</td><td>—</td><td><strong>not listed</strong>: ${s.outcome?.replace(/_/g, " ") ?? "not probed"}${s.err && s.err !== s.outcome?.replace(/_/g, " ") ? html` (${s.err})` : ""}</td><td>${s.d}</td></tr>`;
 export const serverJson = (s: ServerMeta) => ({
   name: s.name,
   path: serverPath(s.slug),
-  tools: s.toolCount,
-  canModify: s.modify,
+  listed: listedOf(s),
+  tools: listedOf(s) ? s.toolCount : null,
+  canModify: listedOf(s) ? s.modify : null,
+  flagged: s.flagged ?? 0,
   probe: s.outcome,
+  ...(s.err ? { reason: s.err } : {}),
 });
 
 /** Totals of the catalog from the server summaries. */
@@ -219,9 +235,13 @@ export function totalsOf(metas: ServerMeta[]) {
   const outcomes: Record<string, number> = {};
   let tools = 0;
   let modify = 0;
+  let flagged = 0;
+  let notListed = 0;
   for (const m of metas) {
     tools += m.toolCount;
     modify += m.modify;
+    flagged += m.flagged ?? 0;
+    if (m.outcome !== "ok") notListed++;
     for (const [k, n] of Object.entries(m.byCategory)) byCategory[k] = (byCategory[k] ?? 0) + n;
     for (const [k, n] of Object.entries(m.byRisk)) byRisk[k] = (byRisk[k] ?? 0) + n;
     for (const r of m.sources) registries[r] = (registries[r] ?? 0) + 1;
@@ -231,7 +251,20 @@ export function totalsOf(metas: ServerMeta[]) {
   const cats = [...CATEGORIES, "Unclassified"].filter((c) => byCategory[c]);
   const risks = [...RISKS, "unclassified"].filter((r) => byRisk[r]);
   const regs = Object.keys(registries).sort();
-  return { servers: metas.length, tools, modify, byCategory, byRisk, registries, outcomes, cats, risks, regs };
+  return {
+    servers: metas.length,
+    tools,
+    modify,
+    flagged,
+    notListed,
+    byCategory,
+    byRisk,
+    registries,
+    outcomes,
+    cats,
+    risks,
+    regs,
+  };
 }
 export type Totals = ReturnType<typeof totalsOf>;
 
@@ -277,7 +310,7 @@ export function listings(
     dim,
     basePath,
     title,
-    intro: (n: number) => `${n} servers, by name.`,
+    intro: (n: number) => `${plural(n, "server")}, by name.`,
     crumbs,
     segments,
     rows: (id: number) => [byId.get(id)!],
@@ -314,7 +347,7 @@ export function listings(
     dim,
     basePath,
     title,
-    intro: (n: number) => `${n} tools, by server.`,
+    intro: (n: number) => `${plural(n, "tool")}, by server name, then tool name.`,
     crumbs: crumbsOf(label),
     segments,
     rows: (id: number, from: number, to: number) => {
@@ -357,11 +390,11 @@ export function listings(
 }
 
 /** Pages that summarise the whole catalog and are cheap to render every time. */
-export function summaryFiles(ctx: SiteCtx, t: Totals, recent: ToolRef[]): SiteFile[] {
+export function summaryFiles(ctx: SiteCtx, t: Totals, recent: RecentChange[]): SiteFile[] {
   const n = (x: number) => x.toLocaleString("en-US");
   const home = html`<h1>MCP servers and their tools, by what they can do</h1>
 <p class="lead">Every tool of every MCP server we could list, classified by the access it needs and the risk of letting an agent call it, with the policy to paste.</p>
-<ul class="totals"><li><strong>${n(t.servers)}</strong> servers</li><li><strong>${n(t.tools)}</strong> tools</li><li><strong>${n(t.modify)}</strong> can modify or destroy data</li><li><strong>${t.regs.length}</strong> registries</li></ul>
+<ul class="totals"><li><strong>${n(t.servers)}</strong> ${t.servers === 1 ? "server" : "servers"}</li><li><strong>${n(t.tools)}</strong> ${t.tools === 1 ? "tool" : "tools"}</li><li><strong>${n(t.modify)}</strong> can modify or destroy data</li><li><strong>${n(t.flagged)}</strong> ${t.flagged === 1 ? "tool carries" : "tools carry"} poisoning flags</li><li><strong>${n(t.notListed)}</strong> ${t.notListed === 1 ? "server" : "servers"} not listed</li><li><strong>${t.regs.length}</strong> ${t.regs.length === 1 ? "registry" : "registries"}</li></ul>
 <h2>What the catalog is made of</h2>
 ${barChart(
   "chart-cat",
@@ -388,6 +421,8 @@ ${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} 
     servers: t.servers,
     tools: t.tools,
     canModify: t.modify,
+    flagged: t.flagged,
+    notListed: t.notListed,
     byCategory: t.byCategory,
     byRisk: t.byRisk,
     probeOutcomes: t.outcomes,
@@ -399,13 +434,24 @@ ${t.risks.map((r) => html`<li><a href="${href(ctx, `/browse/risk/${r}/`)}">${r} 
 <section aria-labelledby="b-reg"><h2 id="b-reg">By registry</h2><ul>${t.regs.map((r) => html`<li><a href="${href(ctx, `/browse/registry/${r}/`)}">${r}</a> (${n(t.registries[r] ?? 0)} servers)</li>`)}</ul></section>
 <section aria-labelledby="b-rec"><h2 id="b-rec">Recently changed</h2><p><a href="${href(ctx, "/browse/recent/")}">Tools whose definition changed most recently</a></p></section>`;
   const recentCrumbs = crumbsOf("Recently changed");
-  const recentBody = html`<h1>Recently changed tools</h1><p>The ${recent.length} tools whose current definition appeared most recently (new tools and changed definitions).</p>
-${table(
-  "Recently changed tools",
-  html`<thead><tr><th scope="col">Since</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Risk</th></tr></thead><tbody>
-${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${href(ctx, toolPath(x.meta.slug, x.tool.s))}">${x.tool.n}</a></td><td><a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a></td><td>${riskBadge(x.tool.r)}</td></tr>`)}
+  const recentBody = html`<h1>Recently changed tools</h1><p>${
+    recent.length
+      ? `The latest ${plural(recent.length, "recorded change")} of tool definitions, newest first, with what changed and how severe it is.`
+      : "No changes recorded yet: the catalog records a change when a server it has already listed adds, removes or rewrites a tool."
+  }</p>
+${
+  recent.length
+    ? table(
+        "Recently changed tools",
+        html`<thead><tr><th scope="col">When</th><th scope="col">Tool</th><th scope="col">Server</th><th scope="col">Severity</th><th scope="col">What changed</th></tr></thead><tbody>
+${recent.map(
+  (x) =>
+    html`<tr><td>${x.change.at.slice(0, 10)}</td><td>${x.meta && x.tool ? html`<a href="${href(ctx, `${toolPath(x.meta.slug, x.tool.s)}#hist-h`)}">${x.change.toolName}</a>` : x.change.toolName}</td><td>${x.meta ? html`<a href="${href(ctx, serverPath(x.meta.slug))}">${x.meta.title || x.meta.name}</a>` : x.change.server}</td><td><span class="badge sev-${x.change.severity}">${x.change.severity}</span></td><td>${x.change.kind.replace(/_/g, " ")}: ${x.change.reason}</td></tr>`,
+)}
 </tbody>`,
-)}`;
+      )
+    : ""
+}`;
   const search = html`<h1>Search</h1>
 <form id="search-form" class="search-form" role="search" action="${href(ctx, "/search/")}" method="get">
 <label for="q">Tool or server name</label>
@@ -450,7 +496,20 @@ ${recent.map((x) => html`<tr><td>${x.tool.ch.slice(0, 10)}</td><td><a href="${hr
         recentBody,
       ),
     },
-    { path: "/browse/recent/index.json", content: toJson({ items: recent.map(toolJson) }) },
+    {
+      path: "/browse/recent/index.json",
+      content: toJson({
+        items: recent.map((x) => ({
+          at: x.change.at,
+          tool: x.change.toolName,
+          server: x.change.server,
+          kind: x.change.kind,
+          severity: x.change.severity,
+          reason: x.change.reason,
+          path: x.meta && x.tool ? toolPath(x.meta.slug, x.tool.s) : null,
+        })),
+      }),
+    },
     {
       path: "/search/index.html",
       content: layout(

@@ -8,6 +8,7 @@ import { listChanges } from "../history/index.js";
 import type { Sqlite } from "../store/db.js";
 import {
   catalogFile,
+  catalogSince,
   classifiedSince,
   hasChanges,
   loadServerBundle,
@@ -31,13 +32,13 @@ import {
   pagePath,
   planPages,
   RECENT_ROWS,
+  type RecentChange,
   renderListingPage,
   SITEMAP_URLS,
   sitemapIndex,
   sitemapPart,
   sitemapPath,
   summaryFiles,
-  type ToolRef,
   totalsOf,
 } from "./global-pages.js";
 import { siteCtx } from "./layout.js";
@@ -326,7 +327,8 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
     const all = state
       .metas()
-      .sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : a.meta.id - b.meta.id));
+      .map((x) => ({ ...x, key: displayKey(x.meta) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.meta.id - b.meta.id));
     const metas = all.map((x) => x.meta);
     const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
@@ -346,15 +348,21 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       write(f.path, f.content, GLOBAL);
     };
     const totals = totalsOf(metas);
-    const recent: ToolRef[] = state
-      .recent(RECENT_ROWS)
-      .flatMap((r) => (byId.has(r.serverId) ? [{ meta: byId.get(r.serverId)!, tool: r.tool }] : []));
+    // "Recently changed" lists recorded changes (what changed, how severe), not every tool a first crawl found.
+    const recent: RecentChange[] = (hasChanges(sqlite) ? listChanges(sqlite, { limit: RECENT_ROWS }).items : []).map(
+      (c) => {
+        const m = byId.get(c.serverId);
+        const tl = m ? toolsOf(c.serverId).find((x) => x.n === c.toolName) : undefined;
+        return { change: c, meta: m, tool: tl };
+      },
+    );
     for (const f of summaryFiles(ctx, totals, recent)) writeGlobal(f);
     // The catalog's feed is rewritten only when its bytes change (it has no timestamp of its own).
     writeGlobal({
       path: "/feed.xml",
       content: renderAtom(hasChanges(sqlite) ? listChanges(sqlite, { limit: FEED_ENTRIES }).items : [], {
         title: "mcp-census: changes in the catalog",
+        since: catalogSince(sqlite),
         selfUrl: `${ctx.baseUrl}/feed.xml`,
         alternateUrl: `${ctx.baseUrl}/`,
         linkFor: (c) => {
@@ -482,3 +490,11 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
 
 export type { PolicyProvider, ServerPolicy } from "./policy-view.js";
 export type { ServerMeta };
+
+/** Listings say "by name": the name shown (title, else registry name), case- and accent-folded. */
+function displayKey(m: ServerMeta): string {
+  return (m.title || m.name)
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase();
+}

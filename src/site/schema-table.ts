@@ -48,7 +48,9 @@ export function paramRows(schema: unknown): ParamRow[] {
         required: required.has(name),
         description: typeof node.description === "string" ? node.description : "",
         enumValues: enumSrc.slice(0, 50).map(show),
-        defaultValue: node.default === undefined ? undefined : show(node.default),
+        // An empty-text default is said in words: a bare "Default:" reads as a rendering bug.
+        defaultValue:
+          node.default === undefined ? undefined : node.default === "" ? '"" (empty text)' : show(node.default),
       });
       if (depth < 1 && rows.length < 200)
         walk(node.type === "array" ? node.items : node, `${prefix}${name}.`, depth + 1);

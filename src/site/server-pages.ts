@@ -375,7 +375,8 @@ export function renderServerPages(
   const probeJson = probe
     ? {
         outcome: probe.outcome,
-        at: probe.startedAt,
+        // The day, as the page shows it: a full timestamp would rewrite every page of every server on each crawl.
+        on: day(probe.startedAt),
         transport: probe.transport,
         protocolVersion: probe.protocolVersion,
         serverInfo: probe.serverInfo,
@@ -578,7 +579,7 @@ ${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i 
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
-${history.length ? html`<ol class="history">${history.map(({ v, diff }, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1]?.v, v)}, seen ${day(v.firstSeen)} to ${day(v.lastSeen)}${v.hash === t.hash ? " (current)" : ""}${diff.length ? diffBlock(diff) : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}
+${history.length ? html`<ol class="history">${history.map(({ v, diff }, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1]?.v, v)}, ${v.hash === t.hash ? `first seen ${day(v.firstSeen)} (current)` : `seen ${day(v.firstSeen)} to ${day(v.lastSeen)}`}${diff.length ? diffBlock(diff) : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}
 ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Reason</th></tr></thead><tbody>${toolChanges.map((x) => html`<tr><td>${day(x.at)}</td><td>${x.kind.replace(/_/g, " ")}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.reason}</td></tr>`)}</tbody>`, "changes") : ""}
 <p><a href="${href(ctx, `${sPath}feed.xml`)}" type="application/atom+xml">Atom feed of this server's changes</a></p></section>
 <section aria-labelledby="faq-h"><h2 id="faq-h">Questions people ask</h2><dl class="faq">${faq.map((f) => html`<dt>${f.q}</dt><dd>${f.a}</dd>`)}</dl></section>
@@ -633,7 +634,8 @@ ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col"
         history: history.map(({ v, diff }) => ({
           hash: v.hash,
           firstSeen: v.firstSeen,
-          lastSeen: v.lastSeen,
+          // The current definition's last-seen moves with every crawl; the pages leave it out (the API has it).
+          lastSeen: v.hash === t.hash ? null : v.lastSeen,
           current: v.hash === t.hash,
           diff,
         })),
@@ -649,6 +651,7 @@ ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col"
     path: `${sPath}feed.xml`,
     content: renderAtom(b.changes.slice(-FEED_ENTRIES).reverse(), {
       title: `mcp-census: changes of ${display}`,
+      since: server.firstSeen,
       selfUrl: `${ctx.baseUrl}${sPath}feed.xml`,
       alternateUrl: `${ctx.baseUrl}${sPath}`,
       linkFor: (x) => {

@@ -18,6 +18,12 @@ import {
  * statements, tool rows as arrays.
  */
 
+/**
+ * The servers the site publishes: not removed, and not the user's own `probe --command` runs (stored as
+ * "local:<command line>", which would publish their local paths).
+ */
+const PUBLISHED = "status != 'removed' AND name NOT LIKE 'local:%'";
+
 /** A registry listing of a server, as shown on its pages (no last-seen: it moves on every crawl). */
 export interface SourceRow {
   sourceId: string;
@@ -59,7 +65,7 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
   const out = new Map<number, { slug: string; fp: string }>();
   // A catalog with revision counters (migration 0004) says what changed in one narrow column.
   if (hasRev(sqlite)) {
-    for (const r of sqlite.prepare("SELECT id, slug, rev FROM servers WHERE status != 'removed'").all() as {
+    for (const r of sqlite.prepare(`SELECT id, slug, rev FROM servers WHERE ${PUBLISHED}`).all() as {
       id: number;
       slug: string;
       rev: number;
@@ -90,7 +96,7 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
       `SELECT id, slug, name || '|' || coalesce(title,'') || '|' || coalesce(description,'') || '|' || coalesce(version,'') || '|' ||
         coalesce(repository_url,'') || '|' || coalesce(website_url,'') || '|' || packages || '|' || remotes || '|' ||
         status || '|' || first_seen || '|' || coalesce(last_probe_id,'') || '|' || coalesce(last_ok_probe_at,'') AS f
-       FROM servers WHERE status != 'removed'`,
+       FROM servers WHERE ${PUBLISHED}`,
     )
     .all() as { id: number; slug: string; f: string }[];
   for (const s of servers) {
@@ -286,4 +292,10 @@ export function openCatalogReader(path: string): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma("busy_timeout = 10000");
   return db;
+}
+
+/** When the catalog's first server was first seen (an empty catalog feed's `updated`), if any server exists. */
+export function catalogSince(sqlite: Database.Database): string | undefined {
+  const r = sqlite.prepare("SELECT min(first_seen) AS t FROM servers").get() as { t: string | null } | undefined;
+  return r?.t ?? undefined;
 }

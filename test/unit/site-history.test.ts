@@ -71,7 +71,7 @@ describe("site history and Atom feeds", () => {
     const page = read(`tools/${slug}/read-file/index.html`);
     const hist = page.slice(page.indexOf('id="hist-h"'), page.indexOf('id="src-h"'));
     expect(hist).toContain("seen 2026-03-01 to 2026-03-01");
-    expect(hist).toContain("seen 2026-03-02 to 2026-03-02");
+    expect(hist).toContain("first seen 2026-03-02 (current)");
     // the new description is an added line, the old one a removed line, both as text
     expect(hist).toMatch(
       /<ins>[^<]*Read a file\. &lt;script&gt;alert\(&quot;feed&quot;\)&lt;\/script&gt; &amp; \]\]&gt;/,
@@ -92,6 +92,11 @@ describe("site history and Atom feeds", () => {
     const other = JSON.parse(read(`tools/${slug}/delete-file/index.json`));
     expect(other.history).toHaveLength(1);
     expect(other.changes).toEqual([]);
+    // the catalog's "Recently changed" page shows the change: which tool, how severe, what changed
+    const recent = JSON.parse(read("browse/recent/index.json")).items;
+    expect(recent).toHaveLength(1);
+    expect(recent[0]).toMatchObject({ tool: "read_file", kind: ev.kind, severity: ev.severity, reason: ev.reason });
+    expect(read("browse/recent/index.html")).toContain(`<span class="badge sev-${ev.severity}">`);
   });
 
   it("writes well-formed catalog and server feeds with an entry for the change, hostile text escaped", () => {
