@@ -6,8 +6,11 @@ import type { Access, Risk } from "../core/types.js";
  * computed from the features (decide and renderSignal below), never from the wording of a message.
  */
 
-/** What a feature points to. `risk` features carry a level and say which access they apply to. */
-export type Target = "read" | "write" | "execute" | "destructive" | "financial" | "risk";
+/**
+ * What a feature points to. `risk` features carry a level and say which access they apply to; `unsure` features say
+ * the definition hides what the tool does (a sub-command router), which caps the confidence below UNSURE_BELOW.
+ */
+export type Target = "read" | "write" | "execute" | "destructive" | "financial" | "risk" | "unsure";
 
 /** Where a feature fired. */
 export type Where = "name" | "title" | "description" | "parameter" | "annotation" | "output";
@@ -71,6 +74,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   let financial = 0;
   let runsCode = false;
   let notReadSeen = false;
+  let opaque: Feature | undefined;
   for (const f of features) {
     const w = weightOf(f, model);
     switch (f.to) {
@@ -91,6 +95,9 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
         break;
       case "financial":
         financial += w;
+        break;
+      case "unsure":
+        opaque ??= f;
         break;
     }
   }
@@ -132,6 +139,10 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   if (access === "read" && notReadSeen && confidence >= UNSURE_BELOW) {
     confidence = UNSURE_BELOW - 0.05;
     notes.push("write or execute evidence present → a read verdict is unsure");
+  }
+  if (opaque && confidence >= UNSURE_BELOW) {
+    confidence = UNSURE_BELOW - 0.1;
+    notes.push(`${opaque.why} → unsure`);
   }
   confidence = Math.round(Math.min(0.97, Math.max(0.05, confidence)) * 100) / 100;
 

@@ -229,6 +229,8 @@ const CREATE_LAUNCH_OBJECTS = new Set([
 ]);
 const LAUNCH_OBJECTS_RE =
   /\b(builds?|pipelines?|workflows?|jobs?|deployments?|containers?|pods?|helm|charts?|workloads?|playbooks?)\b/;
+/** A tool that dispatches to sub-commands it does not list. */
+const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b|\bagainst the specified tool\b/;
 /** Verbs that by themselves mean evaluating code. */
 const CODE_VERBS = new Set(["exec", "eval"]);
 /** Name verbs that launch a workload when their object is one ("trigger_pipeline", "apply_manifest"). */
@@ -488,7 +490,7 @@ function triggerFamilies(desc: string): Set<string> {
 class Evidence {
   list: Feature[] = [];
   /** Hand-weight totals so far, for the few rules that depend on earlier evidence. */
-  hand = { read: 0, write: 0, execute: 0, destructive: 0, financial: 0, risk: 0 };
+  hand = { read: 0, write: 0, execute: 0, destructive: 0, financial: 0, risk: 0, unsure: 0 };
   add(id: string, on: Where, text: string, to: Target, weight: number, why: string, runsCode?: boolean): void {
     const f: Feature = { id, on, text, to, weight, why };
     if (runsCode) f.runsCode = true;
@@ -785,7 +787,16 @@ export function extractFeatures(tool: ToolInput): Feature[] {
 
   // --- multi-operation tools ------------------------------------------------------------------------------------
   const opsParam = params.find((p) => OPS_PARAMS.has(p.key));
-  const multiOp = !!opsParam || (verb !== undefined && MULTI_OP_VERBS.has(verb)) || fam.has("crud");
+  // A router tool's "command" names one of its own sub-commands (listed elsewhere), not code or a shell line: what it
+  // can do is hidden from the definition, so the verdict rests on the operations its description names.
+  const cmd = params.find((p) => CODE_PARAMS.has(p.key));
+  const routerParam =
+    cmd &&
+    (ROUTER_PHRASE.test(desc) || ROUTER_PHRASE.test(cmd.description.toLowerCase())) &&
+    !(fam.has("exec") && EXEC_PHRASE.test(desc))
+      ? cmd
+      : undefined;
+  const multiOp = !!routerParam || !!opsParam || (verb !== undefined && MULTI_OP_VERBS.has(verb)) || fam.has("crud");
   if (multiOp) {
     let opWrite = false;
     let opDestroy = false;
@@ -890,7 +901,18 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   }
 
   const execPhrase = fam.has("exec") && EXEC_PHRASE.test(desc);
-  const codeParam = params.find((p) => CODE_PARAMS.has(p.key));
+  let codeParam = params.find((p) => CODE_PARAMS.has(p.key));
+  if (codeParam && codeParam === routerParam) {
+    t.add(
+      "param.command_router",
+      "parameter",
+      codeParam.name,
+      "unsure",
+      0,
+      `parameter '${codeParam.name}' selects a sub-command the definition does not list`,
+    );
+    codeParam = undefined;
+  }
   if (codeParam && !sqlHandled) {
     const pdesc = codeParam.description.toLowerCase();
     const runsIt = runsVerb || !verb || execPhrase || /\b(execut|run|evaluat)/.test(pdesc);
