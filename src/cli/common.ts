@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/config.js";
 import { AppError, exitCodeFor, oneLine } from "../core/errors.js";
+import { forTerminal } from "../core/terminal.js";
 import { type Catalog, openCatalog } from "../store/db.js";
 
 /** Global options every command accepts (declared on the root program). */
@@ -34,7 +35,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(`mcp-census: ${oneLine(err)}\n`);
+      process.stderr.write(`mcp-census: ${forTerminal(oneLine(err))}\n`);
       if (process.env.MCP_CENSUS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
       process.exitCode = exitCodeFor(err);
     }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
+import { forTerminal } from "../core/terminal.js";
 import { type IngestConsumer, ingestOwner, startIngestConsumer } from "../jobs/ingest-consumer.js";
 import { enqueueCrawl } from "../jobs/producers.js";
 import { formatProgress, watchRun } from "../jobs/progress.js";
@@ -58,7 +59,7 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const quiet = !!g.quiet || wantsJson(cmd);
   const say = (l: string) => {
-    if (!quiet) process.stderr.write(`${l}\n`);
+    if (!quiet) process.stderr.write(`${forTerminal(l)}\n`);
   };
   if (flags.apiKey) say("note: --api-key is not sent through Redis; the ingest consumer uses its own configuration");
   const redis = createRedis(config.redisUrl, `mcp-census-crawl-${process.pid}`, (err) =>
@@ -103,7 +104,7 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
       queues,
       (info, counts) => {
         if (quiet) return;
-        const line = formatProgress(info, counts);
+        const line = forTerminal(formatProgress(info, counts));
         if (tty) process.stderr.write(`\r\x1b[K${line}`);
         else if (Date.now() - lastPlain > 5_000) {
           lastPlain = Date.now();
@@ -115,7 +116,7 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
     );
     if (tty && !quiet) process.stderr.write("\n");
     if (wantsJson(cmd)) process.stdout.write(`${JSON.stringify({ runKey, ...summary }, null, 2)}\n`);
-    else if (!g.quiet) process.stdout.write(`${formatSummary(summary)}\n`);
+    else if (!g.quiet) process.stdout.write(`${forTerminal(formatSummary(summary))}\n`);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { forTerminal } from "../core/terminal.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { formatSummary, runCrawl } from "../pipeline/crawl.js";
 import { createProgress } from "../pipeline/progress.js";
@@ -81,7 +82,7 @@ export function registerCrawl(program: Command): void {
             createProgress(process.stderr, g.quiet || wantsJson(cmd)),
           );
           if (wantsJson(cmd)) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-          else if (!g.quiet) process.stdout.write(`${formatSummary(summary)}\n`);
+          else if (!g.quiet) process.stdout.write(`${forTerminal(formatSummary(summary))}\n`);
         } finally {
           cat.close();
         }

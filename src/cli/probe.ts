@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
+import { forTerminal } from "../core/terminal.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
 import { recordChanges } from "../history/index.js";
 import { type ProbeTarget, parseTarget, probe } from "../mcp/index.js";
@@ -140,28 +141,27 @@ export function registerProbe(program: Command): void {
               cat && serverId !== undefined
                 ? new Map(serverTools(cat.sqlite, serverId).map((t) => [t.name, t]))
                 : undefined;
-            process.stdout.write(
+            // Everything below may carry server-supplied text: each line is made inert for the terminal.
+            const say = (text: string) => process.stdout.write(forTerminal(text));
+            say(
               `${label}: ${result.outcome}${result.error ? ` — ${result.error}` : ""} (${result.transport}, ${Math.round(result.durationMs)} ms)\n`,
             );
             if (result.serverInfo) {
-              process.stdout.write(
+              say(
                 `server: ${String(result.serverInfo.name ?? "?")} ${String(result.serverInfo.version ?? "")}, protocol ${result.protocolVersion ?? "?"}\n`,
               );
             }
-            if (result.placeholders.length)
-              process.stdout.write(`placeholders used: ${result.placeholders.join(", ")}\n`);
-            for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);
-            process.stdout.write(`${result.tools.length} tools\n`);
+            if (result.placeholders.length) say(`placeholders used: ${result.placeholders.join(", ")}\n`);
+            for (const w of result.warnings) say(`warning: ${w}\n`);
+            say(`${result.tools.length} tools\n`);
             for (const t of result.tools) {
               const c = cls?.get(t.name)?.classification;
               const desc = (t.description ?? "").replace(/\s+/g, " ").slice(0, 100);
-              process.stdout.write(`  ${t.name}${c ? `  [${c.category}/${c.risk}]` : ""}  ${desc}\n`);
+              say(`  ${t.name}${c ? `  [${c.category}/${c.risk}]` : ""}  ${desc}\n`);
             }
-            if (result.prompts.length) process.stdout.write(`${result.prompts.length} prompts\n`);
+            if (result.prompts.length) say(`${result.prompts.length} prompts\n`);
             if (result.resources.length || result.resourceTemplates.length) {
-              process.stdout.write(
-                `${result.resources.length} resources, ${result.resourceTemplates.length} resource templates\n`,
-              );
+              say(`${result.resources.length} resources, ${result.resourceTemplates.length} resource templates\n`);
             }
           }
           if (result.outcome !== "ok") process.exitCode = 1;

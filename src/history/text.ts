@@ -253,10 +253,5 @@ export function unifiedDiff(a: string, b: string, context = 2): string[] {
   return out;
 }
 
-/** Makes untrusted text safe for a terminal: control characters (escape sequences) shown as \\uXXXX. */
-export function forTerminal(s: string): string {
-  return s.replace(
-    /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
-  );
-}
+/** Makes untrusted text safe for a terminal (one helper for all CLI output: core/terminal.ts). */
+export { forTerminal } from "../core/terminal.js";

@@ -1,3 +1,5 @@
+import { forTerminal } from "../core/terminal.js";
+
 /** Progress of a long run: a live line on a TTY, plain log lines otherwise (CI, pipes). */
 export interface Progress {
   start(label: string, total: number): void;
@@ -36,7 +38,7 @@ export function createProgress(stream: NodeJS.WriteStream | NodeJS.WritableStrea
       if (!ok) failed++;
       if (quiet) return;
       if (tty) stream.write(`\r\x1b[K${line()}`);
-      else if (note) stream.write(`${label} [${done}/${total}] ${note}\n`);
+      else if (note) stream.write(`${label} [${done}/${total}] ${forTerminal(note)}\n`);
       else if (Date.now() - lastPlain > 5000 || done === total) {
         lastPlain = Date.now();
         stream.write(`${line()}\n`);
@@ -44,7 +46,7 @@ export function createProgress(stream: NodeJS.WriteStream | NodeJS.WritableStrea
     },
     log(l) {
       if (quiet) return;
-      stream.write(tty ? `\r\x1b[K${l}\n` : `${l}\n`);
+      stream.write(tty ? `\r\x1b[K${forTerminal(l)}\n` : `${forTerminal(l)}\n`);
     },
     finish() {
       if (quiet) return;

@@ -1,0 +1,50 @@
+/**
+ * Issue 17 item 9: `probe` printed server-supplied names and descriptions raw — OSC 52 (clipboard), OSC 0 (title)
+ * and `ESC[2K\r` forged a `[Read/low]` line over a critical tool. Everything printed to a terminal goes through one
+ * helper that makes control characters visible and inert. The real CLI probes a real child process in the sandbox.
+ */
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { forTerminal } from "../../src/core/terminal.js";
+import { formatSummary } from "../../src/pipeline/crawl.js";
+import { runCli } from "../helpers/cli.js";
+
+const FIXTURE = fileURLToPath(new URL("../fixtures/servers/terminal-escapes.mjs", import.meta.url));
+// ESC, BEL, CR, C1 CSI: none may reach the terminal from server text.
+const DANGEROUS = /[\u001b\u0007\r\u009b]/;
+
+describe("terminal escapes from servers (issue 17 item 9)", () => {
+  it("probe prints names, descriptions and server info with control characters made visible", async () => {
+    const r = await runCli(["probe", "--command", `${process.execPath} ${FIXTURE}`], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 tools/);
+    expect(r.stdout).not.toMatch(DANGEROUS);
+    expect(r.stderr).not.toMatch(DANGEROUS);
+    // The forged text is still there to read, on the same line as the real name, escapes shown.
+    const line = r.stdout.split("\n").find((l) => l.startsWith("  delete_everything"))!;
+    expect(line).toContain("\\u{1b}[2K\\u{d}  read_notes  [Read/low]");
+    expect(r.stdout).toContain("\\u{1b}]52;c;");
+  }, 150_000);
+
+  it("crawl summaries and error lines are made inert too (one helper)", () => {
+    const s = formatSummary({
+      runId: 1,
+      sources: {},
+      servers: 1,
+      probed: 1,
+      outcomes: { protocol_error: 1 },
+      tools: 0,
+      toolsChanged: 0,
+      toolsAdded: 0,
+      toolsRemoved: 0,
+      newVersions: 0,
+      classified: 0,
+      changes: 0,
+      failures: [{ server: "evil\u001b]0;x\u0007", outcome: "protocol_error", error: "bad\u001b[2K\rok" }],
+      sourceErrors: [],
+      durationMs: 1,
+    });
+    expect(forTerminal(s)).not.toMatch(DANGEROUS);
+    expect(forTerminal("a\tb\nc")).toBe("a\tb\nc");
+  });
+});
