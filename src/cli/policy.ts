@@ -3,15 +3,21 @@ import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import {
   decidePolicy,
+  launchSpec,
   loadOverrides,
+  nameWarnings,
   POLICY_FORMATS,
+  type PolicyDecision,
+  type PolicyOverrides,
   PROFILES,
   type Profile,
   parseFormat,
+  parseServerName,
+  renderCursorMany,
   renderPolicy,
   writeAllPolicies,
 } from "../policy/index.js";
-import { serverTools } from "../store/queries.js";
+import { lastProbe, type ServerRow, serverTools } from "../store/queries.js";
 import { describeServers, resolveServer } from "../store/resolve.js";
 import { action, catalogFor, configFor, wantsJson } from "./common.js";
 
@@ -21,6 +27,36 @@ interface PolicyOptions {
   overrides?: string;
   out?: string;
   all?: boolean;
+  as?: string;
+  unattended?: boolean;
+}
+
+/**
+ * The decision for one catalog server under the name the user gave it. A server with no tools on record whose last
+ * probe failed gets a deny-all policy that says why, not an empty one that looks harmless.
+ */
+export function serverDecision(
+  sqlite: Parameters<typeof resolveServer>[0],
+  server: ServerRow,
+  opts: { profile: Profile; overrides?: PolicyOverrides; name?: string; unattended?: boolean },
+): PolicyDecision {
+  const tools = serverTools(sqlite, server.id);
+  let unlisted: string | undefined;
+  if (tools.length === 0) {
+    const p = lastProbe(sqlite, server.id);
+    if (!p) unlisted = "it has not been probed yet";
+    else if (p.outcome !== "ok")
+      unlisted = `the last probe (${p.startedAt}) ended ${p.outcome.replace(/_/g, " ")}${p.error ? `: ${p.error.slice(0, 200)}` : ""}`;
+  }
+  const launch = launchSpec(server);
+  return decidePolicy(server, tools, {
+    profile: opts.profile,
+    overrides: opts.overrides,
+    ...(opts.name ? { serverKey: opts.name } : {}),
+    ...(launch ? { launch } : {}),
+    ...(unlisted !== undefined ? { unlisted } : {}),
+    ...(opts.unattended ? { unattended: true } : {}),
+  });
 }
 
 /** Checks a user-given profile name. */
@@ -51,16 +87,24 @@ export function registerPolicy(program: Command): void {
     .command("policy")
     .description("the recommended policy for a server (by slug or name), or for every server with --all")
     .argument(
-      "[server]",
-      "server: registry name, slug, npm/PyPI package (version optional), repository URL, or a unique part of a name",
+      "[servers...]",
+      "server: registry name, slug, npm/PyPI package (version optional), repository URL, or a unique part of a name (several only with --format cursor)",
     )
     .option("-p, --profile <profile>", `balanced | strict | permissive`, "balanced")
     .option("-f, --format <format>", POLICY_FORMATS.join(" | "), "policy.json")
+    .option(
+      "--as <name>",
+      "the name the server has in your client (its key in the client's config): every format uses it",
+    )
+    .option(
+      "--unattended",
+      "for clients run without a person (--dangerously-skip-permissions, --dangerously-bypass-approvals-and-sandbox, --approval-mode yolo): deny tools that need approval",
+    )
     .option("--overrides <file>", "your overrides (JSON or YAML): per tool, by category or by risk")
     .option("-o, --out <file>", "write to a file instead of stdout")
     .option("--all", "write every server's policy in every format under <outDir>/policies")
     .action(
-      action((ref: string | undefined, opts: PolicyOptions, cmd: Command) => {
+      action((refs: string[], opts: PolicyOptions, cmd: Command) => {
         const profile = parseProfile(opts.profile);
         const format = parseFormat(opts.format);
         const overrides = opts.overrides ? loadOverrides(opts.overrides) : undefined;
@@ -79,12 +123,40 @@ export function registerPolicy(program: Command): void {
           }
           return;
         }
-        if (!ref) throw new AppError("bad_input", "name a server (slug, name or id), or pass --all");
+        if (refs.length === 0) throw new AppError("bad_input", "name a server (slug, name or id), or pass --all");
+        if (refs.length > 1 && format !== "cursor")
+          throw new AppError(
+            "bad_input",
+            "several servers go into one file only with --format cursor (one merged allowlist); name one server",
+          );
+        if (refs.length > 1 && opts.as) throw new AppError("bad_input", "--as names one server: name one server");
+        const name = opts.as !== undefined ? parseServerName(opts.as) : undefined;
         const catalog = catalogFor(config, { readonly: true });
         try {
-          const server = findOne(catalog.sqlite, ref);
-          const decision = decidePolicy(server, serverTools(catalog.sqlite, server.id), { profile, overrides });
-          const text = wantsJson(cmd) ? `${JSON.stringify(decision, null, 2)}\n` : renderPolicy(decision, format);
+          const decisions = refs.map((ref) =>
+            serverDecision(catalog.sqlite, findOne(catalog.sqlite, ref), {
+              profile,
+              overrides,
+              name,
+              unattended: opts.unattended,
+            }),
+          );
+          const decision = decisions[0]!;
+          if (!cmd.optsWithGlobals().quiet) {
+            for (const d of decisions) {
+              if (d.unlisted !== undefined)
+                process.stderr.write(
+                  `warning: ${printable(d.server)}: tools could not be listed (${printable(d.unlisted, 300)}); the policy denies the whole server\n`,
+                );
+              for (const w of format === "gemini" || format === "gemini-policy" ? nameWarnings(d) : [])
+                process.stderr.write(`warning: ${printable(w, 500)}\n`);
+            }
+          }
+          const text = wantsJson(cmd)
+            ? `${JSON.stringify(decisions.length > 1 ? decisions : decision, null, 2)}\n`
+            : format === "cursor"
+              ? renderCursorMany(decisions)
+              : renderPolicy(decision, format);
           if (opts.out) {
             try {
               writeFileSync(opts.out, text);

@@ -115,7 +115,7 @@ export function registerScan(program: Command): void {
             ),
           );
         } else {
-          const ok = report.servers.filter((s) => s.decision).length;
+          const ok = report.servers.filter((s) => s.outcome === "ok").length;
           out.push(
             `Scanned ${report.files.length} config file(s): ${report.servers.length} server(s), ${ok} listed, ${report.problems.length} problem(s).`,
           );

@@ -4,10 +4,16 @@ import { oneLine } from "../core/errors.js";
 import type { Category, Risk } from "../core/types.js";
 import { maxRisk } from "../core/vocabulary.js";
 import { type ProbeOptions, probe } from "../mcp/index.js";
-import { type ClientId, type ConfigProblem, configFiles, readClientConfig } from "../policy/client-config.js";
+import {
+  type ClientId,
+  type ConfigProblem,
+  type ConfiguredServer,
+  configFiles,
+  readClientConfig,
+} from "../policy/client-config.js";
 import { decidePolicy } from "../policy/decide.js";
 import type { PolicyOverrides } from "../policy/overrides.js";
-import type { PolicyDecision, Profile } from "../policy/types.js";
+import type { LaunchSpec, PolicyDecision, Profile } from "../policy/types.js";
 
 /** One configured server after probing and classifying. */
 export interface ScannedServer {
@@ -40,6 +46,17 @@ export interface ScanOptions {
   /** Where to look for client configs when no file is given. */
   cwd?: string;
   home?: string;
+}
+
+/** How the user's config starts the server, for formats that write the whole entry (env values never copied). */
+function launchOf(t: ConfiguredServer["target"]): { launch?: LaunchSpec } {
+  if (t.kind === "command")
+    return { launch: { kind: "command", command: t.command, args: t.args, env: Object.keys(t.env ?? {}).sort() } };
+  if (t.kind === "remote" && /^https?:\/\//i.test(t.remote.url))
+    return {
+      launch: { kind: "remote", url: t.remote.url, transport: t.remote.type === "sse" ? "sse" : "http", headers: [] },
+    };
+  return {};
 }
 
 /** A function that replaces each secret (longest first) with [redacted]. */
@@ -117,6 +134,13 @@ export async function scanConfigs(given: string[], opts: ScanOptions): Promise<S
           line: out.line,
           message: `server failed to start: ${out.error}`,
         });
+        // A server whose tools could not be listed gets a policy that denies it whole and says why.
+        out.decision = decidePolicy({ name: s.name, slug: s.name }, [], {
+          profile: opts.profile,
+          serverKey: s.name,
+          unlisted: `${out.error}; fix it, then run mcp-census scan again`,
+          ...launchOf(s.target),
+        });
         return;
       }
       const tools = result.tools.map((t) => ({
@@ -135,6 +159,7 @@ export async function scanConfigs(given: string[], opts: ScanOptions): Promise<S
         profile: opts.profile,
         overrides: opts.overrides,
         serverKey: s.name,
+        ...launchOf(s.target),
       });
       for (const t of out.decision.tools) {
         out.byCategory[t.category] = (out.byCategory[t.category] ?? 0) + 1;

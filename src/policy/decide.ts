@@ -2,7 +2,7 @@ import type { Category, Classification, Risk } from "../core/types.js";
 import { isPoisoningFlag } from "../core/vocabulary.js";
 import type { ServerRow, ToolRow } from "../store/queries.js";
 import { overrideFor, type PolicyOverrides } from "./overrides.js";
-import type { Action, PolicyDecision, Profile, RateLimit, ToolDecision } from "./types.js";
+import type { Action, LaunchSpec, PolicyDecision, Profile, RateLimit, ToolDecision } from "./types.js";
 
 /** Tool names every client format can carry without quoting tricks or wildcard meaning (MCP's recommended set). */
 export const SAFE_TOOL_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
@@ -120,7 +120,16 @@ export function decideTool(
 export function decidePolicy(
   server: Pick<ServerRow, "name" | "slug">,
   tools: Pick<ToolRow, "name" | "classification">[],
-  opts: { profile?: Profile; overrides?: PolicyOverrides; serverKey?: string } = {},
+  opts: {
+    profile?: Profile;
+    overrides?: PolicyOverrides;
+    serverKey?: string;
+    launch?: LaunchSpec;
+    /** Why the tools could not be listed (set when the server has none on record because probing failed). */
+    unlisted?: string;
+    /** Deny what needs approval: see {@link PolicyDecision.unattended}. */
+    unattended?: boolean;
+  } = {},
 ): PolicyDecision {
   const profile = opts.profile ?? "balanced";
   const serverKey = opts.serverKey ?? server.slug;
@@ -130,7 +139,14 @@ export function decidePolicy(
   for (const t of tools) {
     if (seen.has(t.name)) continue;
     seen.add(t.name);
-    decisions.push(decideTool(t, profile, opts.overrides, keys));
+    let d = decideTool(t, profile, opts.overrides, keys);
+    if (opts.unattended && d.action === "approve")
+      d = {
+        ...d,
+        action: "deny",
+        reason: `${d.reason}; denied because the client runs unattended (nobody to approve)`,
+      };
+    decisions.push(d);
   }
   decisions.sort((a, b) => (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));
   const allTools = ALL_TOOLS_LIMIT[profile];
@@ -140,5 +156,8 @@ export function decidePolicy(
     profile,
     tools: decisions,
     ...(allTools ? { allTools: { ...allTools } } : {}),
+    ...(opts.launch ? { launch: opts.launch } : {}),
+    ...(opts.unlisted !== undefined && decisions.length === 0 ? { unlisted: opts.unlisted } : {}),
+    ...(opts.unattended ? { unattended: true } : {}),
   };
 }

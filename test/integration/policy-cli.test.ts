@@ -70,7 +70,8 @@ describe("writeAllPolicies", () => {
   });
 });
 
-describe("mcp-census policy", () => {
+// Each run starts the CLI through tsx, 10-40 s apiece on a loaded machine.
+describe("mcp-census policy", { timeout: 300_000 }, () => {
   it("prints a server's policy by slug or name, in any format", () => {
     const slug = listServers(built.catalog.sqlite).find((s) => s.name === "paypal/agent-toolkit")!.slug;
     const a = cli("policy", slug);
@@ -91,14 +92,29 @@ describe("mcp-census policy", () => {
     expect(JSON.parse(readFileSync(join(dir, "p.json"), "utf8")).tools.pay_order).toEqual({});
     const all = cli("policy", "--all");
     expect(all.code, all.err).toBe(0);
-    expect(all.out).toMatch(/3 servers, 21 policy files/);
+    expect(all.out).toMatch(new RegExp(`3 servers, ${3 * POLICY_FORMATS.length} policy files`));
   });
 
-  it("unknown server: exit 3 and one line naming it", () => {
+  it("unknown server: exit 3 and one line naming it, with the closest names", () => {
     const r = cli("policy", "no-such-server");
     expect(r.code).toBe(3);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(/no server "no-such-server"/);
+    const typo = cli("policy", "server-filesytem");
+    expect(typo.code).toBe(3);
+    expect(typo.err).toMatch(/did you mean @modelcontextprotocol\/server-filesystem/);
+  });
+
+  it("--as: the policy names the server as the user's client does; a suffix finds it case-insensitively", () => {
+    const r = cli("policy", "Server-Filesystem", "--as", "fs", "--format", "claude-code", "--profile", "strict");
+    expect(r.code, r.err).toBe(0);
+    const p = JSON.parse(r.out).permissions;
+    expect(p.allow.length).toBeGreaterThan(0);
+    expect(p.deny.length).toBeGreaterThan(0);
+    expect([...p.allow, ...p.ask, ...p.deny].every((n: string) => n.startsWith("mcp__fs__"))).toBe(true);
+    const bad = cli("policy", "server-filesystem", "--as", "my server");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/server name "my server" cannot be used/);
   });
 
   it("bad profile, format or overrides: exit 2 and one line", () => {

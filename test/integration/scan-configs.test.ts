@@ -132,13 +132,18 @@ describe("mcp-census scan", () => {
     expect(r.out).toMatch(/\[redacted\]|PLACEHOLDER/);
     expect(r.out).toMatch(/remote-docs: server failed to start/);
     expect(r.out).toMatch(/Scanned 4 config file\(s\): 6 server\(s\), 4 listed/);
-    // The four healthy servers each got an Intercept policy.
+    // Every server got an Intercept policy: the four healthy ones their tools', the two that failed a deny-all
+    // policy that says why.
     const docs = r.out.split(/--- intercept policy for .* ---\n/).slice(1);
-    expect(docs).toHaveLength(4);
-    for (const d of docs) {
-      const y = parseYaml(d.split(/\n\n/)[0]!) as { version: string; default: string };
-      expect(y).toMatchObject({ version: "1", default: "deny" });
-    }
+    expect(docs).toHaveLength(6);
+    const parsed = docs.map(
+      (d) => parseYaml(d.split(/\n\n/)[0]!) as { version: string; default: string; hide: string[] },
+    );
+    for (const y of parsed) expect(y).toMatchObject({ version: "1", default: "deny" });
+    const denied = parsed.filter((y) => y.hide.includes("*"));
+    expect(denied).toHaveLength(2);
+    for (const y of denied)
+      expect((y as unknown as { description: string }).description).toMatch(/could not be listed/);
 
     // SARIF 2.1.0: a result per tool and per problem, with the config file and line of the server.
     const s = JSON.parse(readFileSync(sarif, "utf8"));
@@ -157,7 +162,7 @@ describe("mcp-census scan", () => {
     expect(run.results.filter((x: { ruleId: string }) => x.ruleId === "mcp-server-problem").length).toBe(5);
   });
 
-  it("--fail-on sets the CI exit code", async () => {
+  it("--fail-on sets the CI exit code", { timeout: 180_000 }, async () => {
     const hi = await scan(`${FIX}/vscode-project/.vscode/mcp.json`, "--fail-on", "high", "--quiet");
     expect(hi.code).toBe(5);
     const r = await scan(`${FIX}/vscode-project/.vscode/mcp.json`, "--fail-on", "bogus");

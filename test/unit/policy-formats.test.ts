@@ -1,3 +1,4 @@
+import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -59,18 +60,34 @@ const Cursor = z.object({ mcpAllowlist: z.array(z.string().regex(/^[^:\s]+:[^:*\
 const Gemini = z.strictObject({
   mcpServers: z.record(
     z.string(),
-    z.strictObject({ includeTools: z.array(z.string()), excludeTools: z.array(z.string()) }),
+    z.strictObject({
+      includeTools: z.array(z.string()).optional(),
+      excludeTools: z.array(z.string()).optional(),
+      trust: z.literal(false),
+      description: z.string().optional(),
+    }),
   ),
+  mcp: z.strictObject({ excluded: z.array(z.string()) }).optional(),
 });
+// VS Code looks the setting up by the bare tool name.
 const Vscode = z.object({
-  "chat.tools.eligibleForAutoApproval": z.record(z.string().regex(/^[^/]+\/[\s\S]+$/), z.boolean()),
+  "chat.tools.eligibleForAutoApproval": z.record(z.string(), z.literal(false)),
 });
+// Gemini CLI policy engine (docs/reference/policy-engine.md): [[rule]] with mcpName, toolName, decision, priority.
+const GeminiRule = z.strictObject({
+  mcpName: z.string(),
+  toolName: z.union([z.string(), z.array(z.string())]).optional(),
+  decision: z.enum(["allow", "deny", "ask_user"]),
+  priority: z.number().int().min(0).max(999),
+  denyMessage: z.string().optional(),
+});
+const GeminiPolicy = z.strictObject({ rule: z.array(GeminiRule) });
 // Intercept (PolicyLayer/Intercept POLICY.md): version "1", default allow|deny, hide list, tools.<name>.rules[] where
 // each rule has a name; action evaluate|deny; deny rules have no conditions; rate_limit is N/minute|hour|day.
 const InterceptRule = z
   .strictObject({
     name: z.string().min(1),
-    action: z.enum(["evaluate", "deny"]).optional(),
+    action: z.enum(["evaluate", "deny", "require_approval"]).optional(),
     rate_limit: z
       .string()
       .regex(/^[1-9]\d*\/(minute|hour|day)$/)
@@ -78,7 +95,8 @@ const InterceptRule = z
     on_deny: z.string().optional(),
   })
   .refine((r) => !(r.action === "deny" && r.rate_limit), "rate_limit cannot go with action deny")
-  .refine((r) => r.action === "deny" || r.rate_limit, "evaluate rules need conditions (or rate_limit)");
+  .refine((r) => r.action !== "evaluate" || r.rate_limit, "evaluate rules need conditions (or rate_limit)")
+  .refine((r) => r.action !== undefined || r.rate_limit, "rules without an action need conditions (or rate_limit)");
 const Intercept = z.strictObject({
   version: z.literal("1"),
   description: z.string().optional(),
@@ -86,28 +104,6 @@ const Intercept = z.strictObject({
   hide: z.array(z.string().min(1)),
   tools: z.record(z.string(), z.strictObject({ rules: z.array(InterceptRule) })),
 });
-
-/** A strict reader for the TOML subset we emit: tables, and keys with string or string-array values. */
-function parseTomlSubset(text: string): Record<string, Record<string, unknown>> {
-  const str = String.raw`"(?:[^"\\\x00-\x1f\x7f]|\\["\\]|\\u[0-9A-F]{4}|\\U[0-9A-F]{8})*"`;
-  const key = String.raw`(?:[A-Za-z0-9_-]+|${str})`;
-  const tables: Record<string, Record<string, unknown>> = {};
-  let cur: Record<string, unknown> | undefined;
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const t = new RegExp(`^\\[(${key}(?:\\.${key})*)\\]$`).exec(line);
-    if (t) {
-      cur = tables[t[1]!] = {};
-      continue;
-    }
-    const kv = new RegExp(`^(${key}) = (${str}|\\[(?:${str}(?:, ${str})*)?\\])$`).exec(line);
-    if (!kv || !cur) throw new Error(`not valid TOML for us: ${JSON.stringify(line)}`);
-    cur[kv[1]!] = JSON.parse(
-      kv[2]!.replace(/\\U([0-9A-F]{8})/g, (_m, h) => String.fromCodePoint(Number.parseInt(h, 16))),
-    );
-  }
-  return tables;
-}
 
 describe("every format has its documented shape", () => {
   const d = sample();
@@ -142,8 +138,8 @@ describe("every format has its documented shape", () => {
 
   it("Codex: [mcp_servers.<name>] with enabled_tools / disabled_tools, valid TOML strings", () => {
     const text = renderPolicy(d, "codex");
-    const t = parseTomlSubset(text);
-    const server = t["mcp_servers.io-example-shop"]!;
+    const t = parseToml(text) as { mcp_servers: Record<string, Record<string, unknown> & { tools?: object }> };
+    const server = t.mcp_servers["io-example-shop"]!;
     expect(server.enabled_tools).toEqual([
       "__proto__",
       "create_item",
@@ -156,25 +152,45 @@ describe("every format has its documented shape", () => {
     expect(server.disabled_tools).toEqual(
       expect.arrayContaining(["delete_item", "mystery", "*", 'evil"name\n# injected = true']),
     );
-    expect(t["mcp_servers.io-example-shop.tools.refund"]).toEqual({ approval_mode: "prompt" });
-    expect(t["mcp_servers.io-example-shop.tools.dump_env"]).toEqual({ approval_mode: "prompt" });
+    expect(server.tools).toMatchObject({
+      refund: { approval_mode: "prompt" },
+      dump_env: { approval_mode: "prompt" },
+      create_item: { approval_mode: "prompt" },
+    });
     expect(text).not.toMatch(/^# injected/m);
   });
 
-  it("Gemini CLI: mcpServers.<name>.includeTools / excludeTools", () => {
+  it("Gemini CLI: mcpServers.<name>.includeTools / excludeTools, trust false", () => {
     const o = Gemini.parse(JSON.parse(renderPolicy(d, "gemini")));
     const s = o.mcpServers["io-example-shop"]!;
+    expect(s.trust).toBe(false);
     expect(s.includeTools).toContain("list_items");
     expect(s.excludeTools).toEqual(expect.arrayContaining(["delete_item", "mystery", "poisoned_read"]));
-    expect(s.includeTools.filter((x) => s.excludeTools.includes(x))).toEqual([]);
+    expect(s.includeTools!.filter((x) => s.excludeTools!.includes(x))).toEqual([]);
   });
 
-  it("VS Code: chat.tools.eligibleForAutoApproval, only allowed tools eligible", () => {
+  it("Gemini policy engine: a server-wide deny under per-tool allow / ask_user / deny rules", () => {
+    const o = GeminiPolicy.parse(parseToml(renderPolicy(d, "gemini-policy")));
+    const byDecision = (x: string) =>
+      o.rule.filter((r) => r.decision === x && r.toolName !== undefined).flatMap((r) => [r.toolName].flat());
+    expect(o.rule[0]).toMatchObject({ mcpName: "io-example-shop", decision: "deny" });
+    expect(o.rule[0]!.toolName).toBeUndefined();
+    expect(o.rule.every((r) => r.mcpName === "io-example-shop")).toBe(true);
+    expect(byDecision("allow")).toEqual(["__proto__", "list_items", "with.dot"]);
+    expect(byDecision("ask_user").sort()).toEqual(["create_item", "dump_env", "refund", "run_sql"]);
+    expect(byDecision("deny")).toEqual(expect.arrayContaining(["delete_item", "mystery", "*", "poisoned_read"]));
+    const tool = o.rule.filter((r) => r.toolName !== undefined);
+    expect(Math.min(...tool.map((r) => r.priority))).toBeGreaterThan(o.rule[0]!.priority);
+  });
+
+  it("VS Code: chat.tools.eligibleForAutoApproval by bare tool name, false for every tool not allowed", () => {
     const o = Vscode.parse(JSON.parse(renderPolicy(d, "vscode")));
     const m = o["chat.tools.eligibleForAutoApproval"];
-    expect(m["io-example-shop/list_items"]).toBe(true);
-    expect(m["io-example-shop/refund"]).toBe(false);
-    expect(m["io-example-shop/delete_item"]).toBe(false);
+    expect(m.list_items).toBeUndefined();
+    expect(m.refund).toBe(false);
+    expect(m.delete_item).toBe(false);
+    expect(m.create_item).toBe(false);
+    expect(JSON.parse(renderPolicy(d, "vscode")).mcpCensus.note).toMatch(/across all servers/);
   });
 
   it("Intercept YAML: rules, rate_limit, hide, on_deny; '*' only as the wildcard", () => {
@@ -185,7 +201,10 @@ describe("every format has its documented shape", () => {
     expect(o.tools.list_items!.rules).toEqual([]);
     expect(o.tools.create_item!.rules[0]!.rate_limit).toBe("30/minute");
     expect(o.tools.run_sql!.rules[0]!.rate_limit).toBe("10/minute");
-    expect(o.tools.refund!.rules[0]).toMatchObject({ action: "deny", on_deny: expect.stringMatching(/approval/) });
+    expect(o.tools.refund!.rules[0]).toMatchObject({
+      action: "require_approval",
+      on_deny: expect.stringMatching(/approval/),
+    });
     expect(o.tools.mystery!.rules[0]).toMatchObject({
       action: "deny",
       on_deny: expect.stringMatching(/not classified/i),
@@ -202,14 +221,82 @@ describe("every format has its documented shape", () => {
     expect(Object.getPrototypeOf(o.tools)).toBe(Object.prototype);
   });
 
-  it("ruleForTool gives one tool's snippet in every format", () => {
+  it("ruleForTool gives one tool's snippet in every format, never an allowlist", () => {
     for (const f of POLICY_FORMATS) {
-      const s = ruleForTool(d, "refund", f);
-      expect(s.endsWith("\n")).toBe(true);
-      expect(s).toContain("refund");
-      expect(s).not.toContain("list_items");
+      for (const tool of ["refund", "delete_item"]) {
+        const s = ruleForTool(d, tool, f);
+        expect(s.endsWith("\n")).toBe(true);
+        // Gemini settings have nothing to say for a tool that asks (trust: false already makes Gemini confirm).
+        if (f !== "gemini" || tool === "delete_item") expect(s, `${f} ${tool}`).toContain(tool);
+        expect(s).not.toContain("list_items");
+      }
+      for (const tool of ["list_items", "refund", "delete_item"]) {
+        const s = ruleForTool(d, tool, f);
+        // A one-tool allowlist would switch every other tool of the server off.
+        expect(s, `${f} ${tool}`).not.toMatch(/^\s*enabled_tools\s*=/m);
+        expect(s, `${f} ${tool}`).not.toMatch(/includeTools/);
+        expect(s, `${f} ${tool}`).not.toMatch(/"default"|^default:/m);
+        if (f === "codex" || f === "gemini-policy") parseToml(s);
+        else if (f === "intercept") parseYaml(s);
+        else JSON.parse(s);
+      }
     }
     expect(ruleForTool(d, "no_such_tool", "policy.json")).toBe("");
+  });
+
+  it("--as: every format names the server as the user does", () => {
+    const fs = decidePolicy(
+      { name: "io.github.modelcontextprotocol/server-filesystem", slug: "io-github-x" },
+      [
+        { name: "read_file", classification: cls("Read", "low") },
+        { name: "write_file", classification: cls("Write", "medium") },
+      ],
+      { serverKey: "fs" },
+    );
+    expect(JSON.parse(renderPolicy(fs, "claude-code")).permissions.allow).toEqual(["mcp__fs__read_file"]);
+    expect(JSON.parse(renderPolicy(fs, "cursor")).mcpAllowlist).toEqual(["fs:read_file"]);
+    expect(Object.keys(JSON.parse(renderPolicy(fs, "gemini")).mcpServers)).toEqual(["fs"]);
+    expect(Object.keys((parseToml(renderPolicy(fs, "codex")) as { mcp_servers: object }).mcp_servers)).toEqual(["fs"]);
+    expect(GeminiPolicy.parse(parseToml(renderPolicy(fs, "gemini-policy"))).rule.every((r) => r.mcpName === "fs")).toBe(
+      true,
+    );
+    expect(JSON.parse(renderPolicy(fs, "vscode")).mcpCensus.server).toBe("fs");
+    for (const f of POLICY_FORMATS) expect(renderPolicy(fs, f)).not.toContain("io-github-x");
+  });
+
+  it("a server whose tools could not be listed is denied whole in every format, with the reason", () => {
+    const u = decidePolicy({ name: "io.example/broken", slug: "io-example-broken" }, [], {
+      serverKey: "broken",
+      unlisted: "spawn failed: ENOENT",
+    });
+    expect(JSON.parse(renderPolicy(u, "claude-code")).permissions).toEqual({
+      allow: [],
+      ask: [],
+      deny: ["mcp__broken"],
+    });
+    const codex = parseToml(renderPolicy(u, "codex")) as { mcp_servers: { broken: { enabled_tools: string[] } } };
+    expect(codex.mcp_servers.broken.enabled_tools).toEqual([]);
+    expect(JSON.parse(renderPolicy(u, "gemini")).mcp.excluded).toEqual(["broken"]);
+    const gp = GeminiPolicy.parse(parseToml(renderPolicy(u, "gemini-policy")));
+    expect(gp.rule).toEqual([expect.objectContaining({ mcpName: "broken", decision: "deny" })]);
+    expect(gp.rule[0]!.denyMessage).toMatch(/ENOENT/);
+    expect(Intercept.parse(parseYaml(renderPolicy(u, "intercept"))).hide).toEqual(["*"]);
+    expect(JSON.parse(renderPolicy(u, "cursor")).mcpAllowlist).toBeUndefined();
+    // Claude Code settings have no place for a reason; every other format says why.
+    for (const f of POLICY_FORMATS.filter((x) => x !== "claude-code")) expect(renderPolicy(u, f), f).toMatch(/ENOENT/);
+  });
+
+  it("unattended: approval tools are denied, not asked", () => {
+    const tools = [
+      { name: "refund", classification: cls("Financial", "critical") },
+      { name: "list_items", classification: cls("Read", "low") },
+    ];
+    const u = decidePolicy({ name: "s", slug: "s" }, tools, { unattended: true });
+    expect(u.tools.find((t) => t.tool === "refund")).toMatchObject({
+      action: "deny",
+      reason: expect.stringMatching(/unattended/),
+    });
+    expect(JSON.parse(renderPolicy(u, "claude-code")).permissions.deny).toEqual(["mcp__s__refund"]);
   });
 });
 

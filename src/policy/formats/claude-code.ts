@@ -17,6 +17,8 @@ export function claudeCodeObject(decision: PolicyDecision): {
   const allow = new Set<string>();
   const ask = new Set<string>();
   const deny = new Set<string>();
+  // Tools that could not be listed: `mcp__<server>` alone matches every tool of the server.
+  if (decision.unlisted !== undefined) deny.add(`mcp__${decision.serverKey.replace(/[^A-Za-z0-9_-]/g, "_")}`);
   for (const t of decision.tools) {
     const n = claudeName(decision.serverKey, t.tool);
     if (t.action === "allow") allow.add(n);

@@ -1,43 +1,95 @@
-import type { PolicyDecision } from "../types.js";
+import { codexLaunchLines } from "../install.js";
+import type { PolicyDecision, RenderScope } from "../types.js";
 import { namesWith } from "./common.js";
+import { tomlKey, tomlString } from "./toml.js";
 
-/** A TOML basic string: quotes, backslashes and every non-printable or non-ASCII character escaped. */
-export function tomlString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    // Lone surrogates are not Unicode scalar values, which TOML requires.
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\uFFFD";
-    else if (cp <= 0xffff) out += `\\u${cp.toString(16).toUpperCase().padStart(4, "0")}`;
-    else out += `\\U${cp.toString(16).toUpperCase().padStart(8, "0")}`;
-  }
-  return `${out}"`;
-}
-
-/** A TOML key: bare when it can be, quoted otherwise. */
-export function tomlKey(s: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(s) ? s : tomlString(s);
-}
+export { tomlKey, tomlString };
 
 const list = (xs: string[]) => `[${xs.map(tomlString).join(", ")}]`;
+/** Text safe inside a TOML comment (one line, no control characters). */
+export const commentText = (s: string) => s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, " ");
 
-/**
- * Codex `~/.codex/config.toml`: `[mcp_servers.<name>]` with `enabled_tools` / `disabled_tools`, and a per-tool
- * `approval_mode = "prompt"` where a person must approve each call. Limits cannot be expressed.
- */
-export function renderCodex(decision: PolicyDecision): string {
-  const table = `mcp_servers.${tomlKey(decision.serverKey)}`;
-  const lines = [
-    `# Recommended ${decision.profile} policy from mcp-census: merge into this server's entry.`,
-    `[${table}]`,
+/** The lines that carry the policy inside `[mcp_servers.<name>]` (before any of its sub-tables). */
+function policyLines(decision: PolicyDecision): string[] {
+  if (decision.unlisted !== undefined) return ["enabled_tools = []"];
+  return [
     `enabled_tools = ${list(namesWith(decision, "allow", "limit", "approve"))}`,
     `disabled_tools = ${list(namesWith(decision, "hide", "deny"))}`,
   ];
-  for (const t of namesWith(decision, "approve")) {
-    lines.push("", `[${table}.tools.${tomlKey(t)}]`, `approval_mode = "prompt"`);
+}
+
+/** `[mcp_servers.<name>.tools.<tool>]` tables: a person approves each call of a limited or approval tool. */
+function approvalTables(decision: PolicyDecision, table: string): string[] {
+  const out: string[] = [];
+  for (const t of namesWith(decision, "limit", "approve"))
+    out.push("", `[${table}.tools.${tomlKey(t)}]`, `approval_mode = "prompt"`);
+  return out;
+}
+
+/**
+ * Codex `~/.codex/config.toml`. The whole policy is one complete `[mcp_servers.<name>]` table (how to start the server
+ * when the catalog knows it, `enabled_tools` as a default-deny allowlist, `disabled_tools`, env placeholders) and
+ * `approval_mode = "prompt"` per tool that needs a person; the header says which lines to merge into an existing
+ * table instead, so the file never repeats `[mcp_servers.<name>]`. Codex cannot rate-limit: limited tools ask.
+ * A tool's snippet is never an allowlist (a one-tool `enabled_tools` would switch the other tools off).
+ */
+export function renderCodex(decision: PolicyDecision, scope: RenderScope = "server"): string {
+  const name = decision.serverKey;
+  const table = `mcp_servers.${tomlKey(name)}`;
+  if (scope === "tool") return codexToolSnippet(decision, table);
+  const head = [
+    `# Recommended ${decision.profile} policy from mcp-census for ${commentText(decision.server)}, as the Codex server "${commentText(name)}".`,
+  ];
+  if (decision.unlisted !== undefined)
+    head.push(
+      `# Its tools could not be listed (${commentText(decision.unlisted)}), so every tool is off until they are:`,
+      "# run `mcp-census probe` on it (with the env it needs), then generate this policy again.",
+    );
+  const launch = decision.launch ? codexLaunchLines(decision.launch) : undefined;
+  const policy = policyLines(decision);
+  if (launch) {
+    head.push(
+      `# New to Codex: add this file's tables to ~/.codex/config.toml as they are (or run \`codex mcp add ${commentText(name)} -- ...\``,
+      `# and then merge). Already configured: do not add a second [${table}]; put these lines into that table, above`,
+      `# its sub-tables ([${table}.env] and others), and add the [${table}.tools.*] tables below:`,
+      ...policy.map((l) => `#   ${l}`),
+      `[${table}]`,
+      ...launch.lines,
+      ...policy,
+    );
+    if (launch.env.length > 0) head.push("", `[${table}.env]`, ...launch.env);
+  } else {
+    head.push(
+      `# Merge into the existing [${table}] of ~/.codex/config.toml: these keys go above its sub-tables`,
+      "# ([…env] and others); the [*.tools.*] tables go anywhere after it.",
+      `[${table}]`,
+      ...policy,
+    );
+  }
+  return `${[...head, ...approvalTables(decision, table)].join("\n")}\n`;
+}
+
+function codexToolSnippet(decision: PolicyDecision, table: string): string {
+  const t = decision.tools[0];
+  if (!t) return "";
+  const lines = [`# ${commentText(t.tool)}: ${t.action} (${commentText(t.reason)})`];
+  switch (t.action) {
+    case "allow":
+      lines.push(`# Nothing to add; if [${table}] has enabled_tools, keep ${commentText(tomlString(t.tool))} in it.`);
+      break;
+    case "limit":
+    case "approve":
+      lines.push(
+        `# Keep it in enabled_tools (if any) and let a person approve each call:`,
+        `[${table}.tools.${tomlKey(t.tool)}]`,
+        `approval_mode = "prompt"`,
+      );
+      break;
+    default:
+      lines.push(
+        `# Add it to disabled_tools in [${table}] (and remove it from enabled_tools):`,
+        `#   disabled_tools = [${commentText(tomlString(t.tool))}]`,
+      );
   }
   return `${lines.join("\n")}\n`;
 }

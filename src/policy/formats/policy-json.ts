@@ -1,4 +1,4 @@
-import type { PolicyDecision, RateLimit, ToolDecision } from "../types.js";
+import type { PolicyDecision, RateLimit, RenderScope, ToolDecision } from "../types.js";
 import { denyMessage, namesWith, stableJson } from "./common.js";
 
 /** The condition a call must meet to pass an approval gate: the gateway marks approved calls. */
@@ -48,12 +48,25 @@ export function policyJsonTool(t: ToolDecision): PolicyJsonTool | undefined {
   }
 }
 
-/** The policy.json v1 object (PolicyLayer / Intercept compatible). */
+/**
+ * The policy.json v1 object: mcp-census's own format, for gateways that read it. It is not an Intercept policy
+ * (Intercept ignores `deny_if`, `limits` and `all_tools`): use the intercept format for Intercept.
+ */
 export function policyJsonObject(decision: PolicyDecision): PolicyJson {
   const tools: Record<string, PolicyJsonTool> = Object.create(null);
   for (const t of decision.tools) {
     const entry = policyJsonTool(t);
     if (entry) tools[t.tool] = entry;
+  }
+  if (decision.unlisted !== undefined) {
+    return {
+      version: "1",
+      description: `${decision.server}: its tools could not be listed (${decision.unlisted}), so every call is denied until they are; list them with mcp-census probe and regenerate this policy`,
+      default: "deny",
+      hide: [],
+      all_tools: { limits: [] },
+      tools,
+    };
   }
   return {
     version: "1",
@@ -65,7 +78,9 @@ export function policyJsonObject(decision: PolicyDecision): PolicyJson {
   };
 }
 
-/** policy.json v1 text. */
-export function renderPolicyJson(decision: PolicyDecision): string {
-  return stableJson(policyJsonObject(decision));
+/** policy.json v1 text; a tool's snippet is only its entry (under `tools`, or in `hide`), to merge. */
+export function renderPolicyJson(decision: PolicyDecision, scope: RenderScope = "server"): string {
+  const o = policyJsonObject(decision);
+  if (scope === "tool") return stableJson(o.hide.length ? { hide: o.hide } : { tools: o.tools });
+  return stableJson(o);
 }

@@ -10,7 +10,9 @@ export function toYaml(value: unknown): string {
 }
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const key = (k: string) => (PLAIN_KEY.test(k) ? k : JSON.stringify(k));
+/** Words YAML 1.1 or 1.2 read as null or a boolean (in any case): as bare keys they would not be strings. */
+const RESERVED = /^(?:null|true|false|yes|no|on|off|y|n)$/i;
+const key = (k: string) => (PLAIN_KEY.test(k) && !RESERVED.test(k) ? k : JSON.stringify(k));
 
 function scalar(v: unknown): string | undefined {
   if (v === null || v === undefined) return "null";
