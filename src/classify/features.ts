@@ -122,6 +122,12 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     if (read > 0 && read >= notRead) notes.push("read and write evidence conflict → leaning not read");
   }
 
+  // A definition that hides what the tool can do (a router over unlisted sub-commands) is never read.
+  if (opaque && access === "read") {
+    access = "write";
+    notes.push(`${opaque.why} → not read`);
+  }
+
   let isDestructive = destructive >= 2 && access !== "read";
   if (access === "execute" && !isDestructive && runsCode) {
     isDestructive = true;

@@ -229,6 +229,18 @@ const CREATE_LAUNCH_OBJECTS = new Set([
 ]);
 const LAUNCH_OBJECTS_RE =
   /\b(builds?|pipelines?|workflows?|jobs?|deployments?|containers?|pods?|helm|charts?|workloads?|playbooks?)\b/;
+/** Verbs whose effect is to replace existing content wholesale. */
+const REPLACE_VERBS = new Set(["replace", "overwrite", "upsert", "restore", "reset", "cleanup", "clear"]);
+const REPLACE_PHRASE =
+  /\breplaces? (the )?(entire|whole|all|existing|current|an existing)\b|\bcompletely (replace|overwrite)|\b(and|or) replaces?\b|\bfull(y)? (update|replace)|\bfull replacement\b|\breplaces? (it|them) entirely\b/;
+/** Descriptions that hand a task to another agent that acts on its own. */
+const AUTONOMOUS_AGENT =
+  /\bautonomous(ly)?\b[^.]{0,60}\bagent\b|\bagent\b[^.]{0,60}\bautonomous(ly)?\b|\bcomputer[- ]use agent\b/;
+/** Applying a manifest or chart launches whatever workload it describes. */
+const APPLY_MANIFEST =
+  /\bserver[- ]side apply\b|\bapply (an? |the )?(kubernetes )?(manifest|yaml|chart|template|configuration file)s?\b|\bkubectl apply\b|\bhelm (install|upgrade)\b/;
+/** Words in a parameter name that make it a switch for deleting or overwriting. */
+const DESTRUCTIVE_PARAM_WORDS = new Set(["drop", "delete", "purge", "wipe", "destroy", "trash", "truncate", "erase"]);
 /** A tool that dispatches to sub-commands it does not list. */
 const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b|\bagainst the specified tool\b/;
 /** Verbs that by themselves mean evaluating code. */
@@ -440,7 +452,7 @@ type Bucket = "read" | "write" | "execute";
  * descriptions trigger none, which keeps the classifier above 50,000 tools/s.
  */
 const TRIGGER =
-  /exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace/g;
+  /fully|full update|full replace|exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace/g;
 const TRIGGER_FAMILY: Record<string, string> = {
   exec: "exec",
   run: "exec",
@@ -473,6 +485,9 @@ const TRIGGER_FAMILY: Record<string, string> = {
   amount: "money",
   crud: "crud",
   replace: "replace",
+  fully: "replace",
+  "full update": "replace",
+  "full replace": "replace",
 };
 
 function triggerFamilies(desc: string): Set<string> {
@@ -699,6 +714,12 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     const info = name.tokens.find((x) => INFO_NOUNS.has(x));
     if (info) t.add("name.info_noun", "name", info, "read", 2, `name is an information noun ('${info}')`);
   }
+  if (primary !== "read" && primary !== "destructive") {
+    const later = name.tokens
+      .slice(name.verbIndex + 1)
+      .find((w) => BASE_VERBS.get(w) === "destructive" && !name.secondary.some(([v]) => v === w));
+    if (later) t.add("name.mentions_destructive", "name", later, "destructive", 2, `name mentions '${later}'`);
+  }
   for (const [v, cls] of name.secondary) {
     if (cls === "destructive") {
       t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
@@ -876,7 +897,10 @@ export function extractFeatures(tool: ToolInput): Feature[] {
           .toLowerCase()
       : "";
   let sqlHandled = false;
-  if ((sqlParam || (hasQueryParam && queryNamed)) && (sqlParam || SQL_WORDS.test(desc) || SQL_WORDS.test(paramText))) {
+  if (
+    (sqlParam || (hasQueryParam && queryNamed)) &&
+    (sqlParam || SQL_WORDS.test(desc) || SQL_WORDS.test(paramText) || SQL_WRITE.test(desc))
+  ) {
     sqlHandled = true;
     const on: Where = sqlParam ? "parameter" : "description";
     const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
@@ -945,7 +969,17 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       codeRun,
     );
   }
-  if (fam.has("agent") && AGENT_DELEGATION.test(desc)) {
+  const applies = APPLY_MANIFEST.exec(desc)?.[0];
+  if (applies)
+    t.add(
+      "desc.applies_manifest",
+      "description",
+      applies,
+      "execute",
+      4,
+      `description says '${applies}' (launches whatever the manifest describes)`,
+    );
+  if (fam.has("agent") && (AGENT_DELEGATION.test(desc) || AUTONOMOUS_AGENT.test(desc))) {
     t.add(
       "desc.delegates_agent",
       "description",
@@ -987,7 +1021,11 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     }
   }
   for (const p of params) {
-    if (DESTRUCTIVE_PARAMS.has(p.key)) {
+    if (
+      DESTRUCTIVE_PARAMS.has(p.key) ||
+      p.key.split("_").some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)) ||
+      splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w))
+    ) {
       t.add(
         "param.destructive_switch",
         "parameter",
@@ -1044,17 +1082,17 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       2,
       `'${verb}' of ${objects.join(" ")} changes content in place with no history`,
     );
-  if (
-    verb === "replace" ||
-    (fam.has("replace") && /\breplaces? (the )?(entire|whole|all)\b|\bcompletely (replace|overwrite)/.test(desc))
-  )
+  // Overwrite, replace and set-the-whole-thing semantics lose the old content: destructive.
+  const replaceVerb = verb !== undefined && REPLACE_VERBS.has(verb);
+  const replaceDesc = fam.has("replace") ? REPLACE_PHRASE.exec(desc)?.[0] : undefined;
+  if (replaceVerb || replaceDesc)
     t.add(
-      "replace_wholesale",
-      verb === "replace" ? "name" : "description",
-      "replace",
+      "replace_semantics",
+      replaceVerb ? "name" : "description",
+      replaceVerb ? verb! : replaceDesc!,
       "destructive",
-      1,
-      "replaces content wholesale",
+      2,
+      replaceVerb ? `name verb '${verb}' replaces what was there` : `description says '${replaceDesc}'`,
     );
 
   // --- financial ----------------------------------------------------------------------------------------------------
