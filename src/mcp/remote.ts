@@ -53,8 +53,9 @@ function headersFor(remote: RemoteSpec, placeholders: string[]): Record<string, 
 }
 
 /** Fetches the protected-resource metadata a 401 points at (small, guarded, best effort). */
-async function fetchResourceMetadata(url: string, allowPrivate: boolean): Promise<unknown> {
-  const f = createGuardedFetch({ allowPrivateNetwork: allowPrivate, maxResponseBytes: 64 * 1024 });
+async function fetchResourceMetadata(url: string, allowedOrigins: string[]): Promise<unknown> {
+  // A URL learned from a response: guarded like any other, private only for the origin the user named.
+  const f = createGuardedFetch({ allowPrivateNetwork: false, allowedOrigins, maxResponseBytes: 64 * 1024 });
   try {
     const res = await f(url, { signal: AbortSignal.timeout(5000), headers: { accept: "application/json" } });
     if (!res.ok) return undefined;
@@ -76,6 +77,9 @@ export async function probeRemote(remote: RemoteSpec, out: ProbeResult, opts: Re
     out.error = `destination refused: ${oneLine(err)}`;
     return;
   }
+  // --allow-private-network allows the origin the user named, not every later hop: redirects and URLs learned from
+  // responses (SSE endpoint events, WWW-Authenticate resource_metadata) to any other private address are refused.
+  const allowedOrigins = opts.allowPrivateNetwork ? [new URL(remote.url).origin] : [];
   const headers = headersFor(remote, out.placeholders);
   out.placeholders = [...new Set(out.placeholders)];
   out.launch = { url: remote.url, headers: Object.keys(headers) };
@@ -84,7 +88,8 @@ export async function probeRemote(remote: RemoteSpec, out: ProbeResult, opts: Re
   for (const kind of order) {
     let auth: AuthSeen | undefined;
     const fetchFn = createGuardedFetch({
-      allowPrivateNetwork: opts.allowPrivateNetwork,
+      allowPrivateNetwork: false,
+      allowedOrigins,
       maxResponseBytes: opts.maxResponseBytes ?? 32 * 1024 * 1024,
       onResponse: (url, res) => {
         if ((res.status === 401 || res.status === 403) && !auth) {
@@ -138,7 +143,7 @@ export async function probeRemote(remote: RemoteSpec, out: ProbeResult, opts: Re
         if (params.scheme) out.auth.scheme = params.scheme;
         if (params.resource_metadata) {
           out.auth.resourceMetadataUrl = params.resource_metadata;
-          const meta = await fetchResourceMetadata(params.resource_metadata, opts.allowPrivateNetwork);
+          const meta = await fetchResourceMetadata(params.resource_metadata, allowedOrigins);
           if (meta !== undefined) out.auth.resourceMetadata = meta;
         }
         if (params.scope) out.auth.scope = params.scope;
