@@ -142,7 +142,21 @@ export async function startFakeModel(
   }
 
   function openai(body: Record<string, unknown>, res: ServerResponse) {
-    const tools = ((body.tools as { name?: string; type?: string }[]) ?? []).map((t) => t.name ?? "").filter(Boolean);
+    // Codex groups an MCP server's tools in a namespace (`mcp__<server>`): they are offered as `mcp__<server>__<tool>`
+    // and called by name within their namespace.
+    type T = { type?: string; name?: string; tools?: T[] };
+    const namespaces = new Set<string>();
+    const tools = ((body.tools as T[]) ?? []).flatMap((t) => {
+      if (t.type === "namespace" && t.name) {
+        namespaces.add(t.name);
+        return (t.tools ?? []).map((x) => `${t.name}__${x.name}`);
+      }
+      return t.name ? [t.name] : [];
+    });
+    const split = (q: string) => {
+      const ns = [...namespaces].find((n) => q.startsWith(`${n}__`));
+      return ns ? { namespace: ns, name: q.slice(ns.length + 2) } : { name: q };
+    };
     const input = (body.input as { type?: string; call_id?: string; output?: unknown }[]) ?? [];
     const outputs = input.filter((i) => i.type === "function_call_output");
     const lastUser =

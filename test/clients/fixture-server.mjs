@@ -44,4 +44,5 @@ if (process.env.MCP_CENSUS_APPROVER === "1") {
     });
   }
 }
+if (process.env.MCP_CENSUS_TRACE) record({ started: process.pid });
 await server.connect(new StdioServerTransport());

@@ -51,7 +51,7 @@ export function renderCodex(decision: PolicyDecision, scope: RenderScope = "serv
     head.push(
       `# New to Codex: add this file's tables to ~/.codex/config.toml as they are (or run \`codex mcp add ${commentText(name)} -- ...\``,
       `# and then merge). Already configured: do not add a second [${table}]; put these lines into that table, above`,
-      `# its sub-tables ([${table}.env] and others), and add the [${table}.tools.*] tables below:`,
+      `# its sub-tables ([${table}.env] and others)${namesWith(decision, "limit", "approve").length ? `, and add the [${table}.tools.*] tables below` : ""}:`,
       ...policy.map((l) => `#   ${l}`),
       `[${table}]`,
       ...launch.lines,
