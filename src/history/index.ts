@@ -1,11 +1,23 @@
 import { createHash } from "node:crypto";
-import type Database from "better-sqlite3";
 import { detectFlags } from "../classify/flags.js";
 import { classifyHeuristic } from "../classify/heuristics.js";
 import { AppError } from "../core/errors.js";
 import type { Classification, RawTool } from "../core/types.js";
 import { isPoisoningFlag } from "../core/vocabulary.js";
+import { versionRows } from "../store/api.js";
 import type { IngestResult, ToolDelta } from "../store/catalog.js";
+import {
+  changesNewestFirst,
+  changesOfTool,
+  classificationsByVersion,
+  hasEarlierOkProbe,
+  insertChanges,
+  type NewChange,
+  probeBrief,
+  serverBrief,
+  versionDefinition,
+} from "../store/changes.js";
+import type { Sqlite } from "../store/db.js";
 import { findServer } from "../store/queries.js";
 import {
   diffTool,
@@ -16,7 +28,7 @@ import {
   severityRank,
   summarize,
 } from "./diff.js";
-import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "./events.js";
+import type { ChangeEvent } from "./events.js";
 
 export { renderAtom } from "./atom.js";
 export {
@@ -29,7 +41,7 @@ export {
   type Severity,
   severityRank,
 } from "./diff.js";
-export { type ChangeEvent, toChangeEvent } from "./events.js";
+export type { ChangeEvent } from "./events.js";
 export {
   deliverWebhooks,
   loadWebhookConfig,
@@ -43,52 +55,20 @@ export {
 const classifierFlags: FlagDetector = (text) =>
   detectFlags({ name: "", description: text }, { access: "read", destructive: false }).filter(isPoisoningFlag);
 
-function versionRaw(sqlite: Database.Database, serverId: number, tool: string, hash: string | null): RawTool | null {
-  if (!hash) return null;
-  const r = sqlite
-    .prepare("SELECT raw FROM tool_versions WHERE server_id = ? AND tool_name = ? AND hash = ?")
-    .get(serverId, tool, hash) as { raw: string } | undefined;
-  return r ? (JSON.parse(r.raw) as RawTool) : null;
-}
-
-function storedClassifications(sqlite: Database.Database, hash: string): Map<string, Classification> {
-  const rows = sqlite
-    .prepare("SELECT * FROM classifications WHERE hash = ? ORDER BY created_at DESC, rowid DESC")
-    .all(hash) as Record<string, unknown>[];
-  const out = new Map<string, Classification>();
-  for (const r of rows) {
-    const version = r.classifier_version as string;
-    if (out.has(version)) continue;
-    out.set(version, {
-      access: r.access as Classification["access"],
-      destructive: !!r.destructive,
-      financial: !!r.financial,
-      category: r.category as Classification["category"],
-      risk: r.risk as Classification["risk"],
-      confidence: r.confidence as number,
-      signals: JSON.parse(r.signals as string) as string[],
-      flags: JSON.parse(r.flags as string) as string[],
-      source: r.source as string,
-      classifierVersion: version,
-    });
-  }
-  return out;
-}
-
 /**
  * The two classifications to compare: stored ones of the same classifier version when both hashes have one
  * (newest first); otherwise the heuristic classifier on both definitions, so versions are never mixed.
  */
 function classificationsFor(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   serverName: string,
   delta: ToolDelta,
   from: RawTool | null,
   to: RawTool | null,
 ): { fromClass: Classification | null; toClass: Classification | null } {
   if (!from || !to || !delta.from || !delta.to) return { fromClass: null, toClass: null };
-  const a = storedClassifications(sqlite, delta.from);
-  const b = storedClassifications(sqlite, delta.to);
+  const a = classificationsByVersion(sqlite, delta.from);
+  const b = classificationsByVersion(sqlite, delta.to);
   for (const [version, cb] of b) {
     const ca = a.get(version);
     if (ca) return { fromClass: ca, toClass: cb };
@@ -116,58 +96,45 @@ const dedupeKey = (serverId: number, probeId: number, d: ToolDelta) =>
  * Idempotent: recording the same ingest again stores nothing and returns only events stored by this call.
  */
 export function recordChanges(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   serverId: number,
   ingest: IngestResult,
   opts: { now?: string } = {},
 ): ChangeEvent[] {
   const deltas = [...ingest.added, ...ingest.removed, ...ingest.changed];
   if (deltas.length === 0) return [];
-  const server = sqlite.prepare("SELECT id, name, slug FROM servers WHERE id = ?").get(serverId) as
-    | { id: number; name: string; slug: string }
-    | undefined;
+  const server = serverBrief(sqlite, serverId);
   if (!server) throw new AppError("not_found", `no server with id ${serverId}`);
-  const probe = sqlite
-    .prepare("SELECT started_at, outcome FROM probes WHERE id = ? AND server_id = ?")
-    .get(ingest.probeId, serverId) as { started_at: string; outcome: string } | undefined;
+  const probe = probeBrief(sqlite, ingest.probeId, serverId);
   // A probe that failed cannot have removed anything: ingestProbe reports no deltas for it, and we trust only ok ones.
   if (probe && probe.outcome !== "ok") return [];
-  const earlierOk = sqlite
-    .prepare("SELECT 1 FROM probes WHERE server_id = ? AND id < ? AND outcome = 'ok' LIMIT 1")
-    .get(serverId, ingest.probeId);
-  if (!earlierOk) return [];
-  const at = opts.now ?? probe?.started_at ?? new Date().toISOString();
-  const insert = sqlite.prepare(
-    `INSERT INTO changes (server_id, probe_id, at, tool_name, kind, severity, reason, from_hash, to_hash, details, dedupe_key)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-  );
-  return sqlite.transaction(() => {
-    const out: ChangeEvent[] = [];
-    for (const d of [...deltas].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
-      const from = versionRaw(sqlite, serverId, d.name, d.from);
-      const to = versionRaw(sqlite, serverId, d.name, d.to);
-      const details = diffTool(from, to, {
-        ...classificationsFor(sqlite, server.name, d, from, to),
-        detectFlags: classifierFlags,
-      });
-      const head = summarize(details);
-      if (!head) continue;
-      const r = insert.run(
+  if (!hasEarlierOkProbe(sqlite, serverId, ingest.probeId)) return [];
+  const at = opts.now ?? probe?.startedAt ?? new Date().toISOString();
+  const pending: { row: NewChange; event: Omit<ChangeEvent, "id"> }[] = [];
+  for (const d of [...deltas].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    const from = versionDefinition(sqlite, serverId, d.name, d.from);
+    const to = versionDefinition(sqlite, serverId, d.name, d.to);
+    const details = diffTool(from, to, {
+      ...classificationsFor(sqlite, server.name, d, from, to),
+      detectFlags: classifierFlags,
+    });
+    const head = summarize(details);
+    if (!head) continue;
+    pending.push({
+      row: {
         serverId,
-        ingest.probeId,
+        probeId: ingest.probeId,
         at,
-        d.name,
-        head.kind,
-        head.severity,
-        head.reason,
-        d.from,
-        d.to,
-        JSON.stringify(details),
-        dedupeKey(serverId, ingest.probeId, d),
-      );
-      if (r.changes === 0) continue;
-      out.push({
-        id: Number(r.lastInsertRowid),
+        toolName: d.name,
+        kind: head.kind,
+        severity: head.severity,
+        reason: head.reason,
+        fromHash: d.from,
+        toHash: d.to,
+        details,
+        dedupeKey: dedupeKey(serverId, ingest.probeId, d),
+      },
+      event: {
         serverId,
         server: server.name,
         serverSlug: server.slug,
@@ -180,10 +147,15 @@ export function recordChanges(
         fromHash: d.from,
         toHash: d.to,
         details,
-      });
-    }
-    return out;
-  })();
+      },
+    });
+  }
+  // Stored in one transaction; an event already recorded (same dedupe key) is not returned again.
+  const ids = insertChanges(
+    sqlite,
+    pending.map((p) => p.row),
+  );
+  return pending.flatMap((p, i) => (ids[i] == null ? [] : [{ id: ids[i], ...p.event }]));
 }
 
 export interface ListChangesOptions {
@@ -230,44 +202,29 @@ function decodeCursor(cursor: string): number {
  * stable while new changes arrive at the head.
  */
 export function listChanges(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   opts: ListChangesOptions = {},
 ): { items: ChangeEvent[]; nextCursor: string | null } {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (opts.since) {
-    where.push("c.at >= ?");
-    args.push(parseSince(opts.since, opts.now));
-  }
+  const f: { since?: string; serverId?: number; severities?: string[]; beforeId?: number } = {};
+  if (opts.since) f.since = parseSince(opts.since, opts.now);
   if (opts.server) {
     const s = findServer(sqlite, opts.server);
     if (!s) throw new AppError("not_found", `no server "${opts.server.slice(0, 100)}" in the catalog`);
-    where.push("c.server_id = ?");
-    args.push(s.id);
+    f.serverId = s.id;
   }
   if (opts.severity) {
     if (!SEVERITIES.includes(opts.severity)) {
       throw new AppError("bad_input", `severity must be one of ${SEVERITIES.join(", ")}`);
     }
-    const allowed = SEVERITIES.filter((s) => severityRank(s) >= severityRank(opts.severity!));
-    where.push(`c.severity IN (${allowed.map(() => "?").join(", ")})`);
-    args.push(...allowed);
+    f.severities = SEVERITIES.filter((s) => severityRank(s) >= severityRank(opts.severity!));
   }
-  if (opts.cursor) {
-    where.push("c.id < ?");
-    args.push(decodeCursor(opts.cursor));
-  }
+  if (opts.cursor) f.beforeId = decodeCursor(opts.cursor);
   const limit = opts.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
     throw new AppError("bad_input", "limit must be an integer from 1 to 500");
   }
-  const rows = sqlite
-    .prepare(
-      `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY c.id DESC LIMIT ?`,
-    )
-    .all(...args, limit + 1) as Record<string, unknown>[];
-  const items = rows.slice(0, limit).map(toChangeEvent);
+  const rows = changesNewestFirst<ChangeEvent>(sqlite, f, limit + 1);
+  const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
@@ -285,24 +242,19 @@ export interface ToolVersion {
 
 /** A tool's history: every definition by date with readable diffs, and the change events recorded for it. */
 export function toolHistory(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   serverId: number,
   toolName: string,
 ): { serverId: number; toolName: string; versions: ToolVersion[]; changes: ChangeEvent[] } {
-  const rows = sqlite
-    .prepare(
-      `SELECT hash, raw, first_seen, last_seen FROM tool_versions WHERE server_id = ? AND tool_name = ?
-       ORDER BY first_seen, id`,
-    )
-    .all(serverId, toolName) as { hash: string; raw: string; first_seen: string; last_seen: string }[];
+  const rows = versionRows(sqlite, serverId, toolName);
   let prev: RawTool | null = null;
   const versions: ToolVersion[] = rows.map((r) => {
     const definition = JSON.parse(r.raw) as RawTool;
-    const stored = storedClassifications(sqlite, r.hash);
+    const stored = classificationsByVersion(sqlite, r.hash);
     const v: ToolVersion = {
       hash: r.hash,
-      firstSeen: r.first_seen,
-      lastSeen: r.last_seen,
+      firstSeen: r.firstSeen,
+      lastSeen: r.lastSeen,
       definition,
       classification: stored.values().next().value ?? null,
       diff: prev ? renderToolDiff(prev, definition) : [],
@@ -310,13 +262,6 @@ export function toolHistory(
     prev = definition;
     return v;
   });
-  const changes = (
-    sqlite
-      .prepare(
-        `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
-         WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
-      )
-      .all(serverId, toolName) as Record<string, unknown>[]
-  ).map(toChangeEvent);
+  const changes = changesOfTool<ChangeEvent>(sqlite, serverId, toolName);
   return { serverId, toolName, versions, changes };
 }

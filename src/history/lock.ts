@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { AppError } from "../core/errors.js";
 import { canonicalJson } from "../core/hash.js";
 import type { ProbeResult, RawTool, ServerEntry } from "../core/types.js";
 import { toolHash } from "../store/catalog.js";
+import type { Sqlite } from "../store/db.js";
 import { findServer, serverTools } from "../store/queries.js";
 import { diffTool, renderToolDiff, type Severity, summarize } from "./diff.js";
 
@@ -66,7 +66,7 @@ export function writeLock(path: string, lock: Lock): void {
 }
 
 /** Lock entries for catalog servers: their current tool definitions. Servers never listed successfully are refused. */
-export function pinServers(sqlite: Database.Database, refs: string[], base?: Lock): Lock {
+export function pinServers(sqlite: Sqlite, refs: string[], base?: Lock): Lock {
   const lock: Lock = { lockfileVersion: 1, servers: { ...(base?.servers ?? {}) } };
   for (const ref of refs) {
     const s = findServer(sqlite, ref);

@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
 import { SEVERITIES, severitiesFrom } from "../core/vocabulary.js";
-import { CHANGE_COLUMNS, type ChangeEvent, toChangeEvent } from "./events.js";
+import type { Sqlite } from "../store/db.js";
+import { type DueDelivery, webhookDeliveries } from "../store/webhooks.js";
+import type { ChangeEvent } from "./events.js";
 
 /** Webhook settings: where to POST, how to sign, which changes, how hard to retry. */
 export const WebhookConfigSchema = z
@@ -128,7 +129,7 @@ const MAX_INLINE_WAIT_MS = 30_000;
  * dedupe on X-MCP-Census-Id).
  */
 export async function deliverWebhooks(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   config: WebhookConfig,
   opts: { now?: () => number; sleep?: (ms: number) => Promise<void>; fetch?: typeof fetch } = {},
 ): Promise<DeliveryReport> {
@@ -142,52 +143,15 @@ export async function deliverWebhooks(
   const allowed = severitiesFrom(config.minSeverity);
   const oldest = iso(now() - config.maxAgeHours * 3600e3);
 
+  const store = webhookDeliveries(sqlite, config.urls);
   // Create the delivery rows first: from here on the work to do is on disk, not in memory.
-  const enqueue = sqlite.prepare(
-    `INSERT INTO webhook_deliveries (change_id, url, status, attempts, next_attempt_at)
-     SELECT c.id, ?, 'pending', 0, ? FROM changes c
-     WHERE c.severity IN (${allowed.map(() => "?").join(", ")}) AND c.at >= ?
-     ON CONFLICT (change_id, url) DO NOTHING`,
-  );
-  sqlite.transaction(() => {
-    for (const url of config.urls) enqueue.run(url, iso(now()), ...allowed, oldest);
-  })();
+  store.enqueue(iso(now()), allowed, oldest);
 
-  const claim = sqlite.prepare(
-    `UPDATE webhook_deliveries SET status = 'sending', claimed_at = ?
-     WHERE id = ? AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))`,
-  );
-  const done = sqlite.prepare(
-    "UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE id = ?",
-  );
-  const retry = sqlite.prepare(
-    "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, claimed_at = NULL WHERE id = ?",
-  );
-  const due = () =>
-    sqlite
-      .prepare(
-        `SELECT d.id, d.url, d.attempts, d.next_attempt_at FROM webhook_deliveries d
-         WHERE ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))
-           OR (d.status = 'sending' AND d.claimed_at < ?))
-         AND d.url IN (${config.urls.map(() => "?").join(", ")})
-         ORDER BY d.change_id, d.url`,
-      )
-      .all(iso(now()), iso(now() - CLAIM_STALE_MS), ...config.urls) as {
-      id: number;
-      url: string;
-      attempts: number;
-      next_attempt_at: string | null;
-    }[];
-  const changeFor = sqlite.prepare(
-    `SELECT ${CHANGE_COLUMNS}
-     FROM webhook_deliveries d JOIN changes c ON c.id = d.change_id JOIN servers s ON s.id = c.server_id WHERE d.id = ?`,
-  );
-
-  const sendOne = async (row: { id: number; url: string; attempts: number; next_attempt_at: string | null }) => {
+  const sendOne = async (row: DueDelivery) => {
     let attempts = row.attempts;
     for (;;) {
-      if (claim.run(iso(now()), row.id, iso(now() - CLAIM_STALE_MS)).changes === 0) return; // another process has it
-      const change = toChangeEvent(changeFor.get(row.id) as Record<string, unknown>);
+      if (!store.claim(row.id, iso(now()), iso(now() - CLAIM_STALE_MS))) return; // another process has it
+      const change = store.changeOf<ChangeEvent>(row.id);
       const body = JSON.stringify(webhookPayload(change));
       attempts++;
       let error: string | null = null;
@@ -212,17 +176,17 @@ export async function deliverWebhooks(
         error = oneLine(err);
       }
       if (!error) {
-        done.run(attempts, iso(now()), row.id);
+        store.delivered(row.id, attempts, iso(now()));
         report.delivered++;
         return;
       }
       if (attempts >= config.maxAttempts) {
-        retry.run("failed", attempts, error, null, row.id);
+        store.failedAttempt(row.id, "failed", attempts, error, null);
         report.failed++;
         return;
       }
       const delay = config.backoffMs * 2 ** (attempts - 1);
-      retry.run("pending", attempts, error, iso(now() + delay), row.id);
+      store.failedAttempt(row.id, "pending", attempts, error, iso(now() + delay));
       // Short waits happen here; a long backoff is left on disk for a later call rather than holding up this one.
       if (delay > MAX_INLINE_WAIT_MS) return;
       await sleep(delay);
@@ -230,17 +194,11 @@ export async function deliverWebhooks(
   };
 
   // A few sends at a time: one slow receiver must not hold up the others for long.
-  const queue = due();
+  const queue = store.due(iso(now()), iso(now() - CLAIM_STALE_MS));
   const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
     for (let row = queue.shift(); row; row = queue.shift()) await sendOne(row);
   });
   await Promise.all(workers);
-  report.pending = (
-    sqlite
-      .prepare(
-        `SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND url IN (${config.urls.map(() => "?").join(", ")})`,
-      )
-      .get(...config.urls) as { n: number }
-  ).n;
+  report.pending = store.pending();
   return report;
 }

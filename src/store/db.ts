@@ -77,3 +77,15 @@ export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Ca
 
 /** The raw connection's type, for modules that hand a catalog connection through without touching it. */
 export type Sqlite = Database.Database;
+
+const ORMS = new WeakMap<Database.Database, Db>();
+
+/** The drizzle handle over a raw connection (one per connection), for repository functions that take the connection. */
+export function orm(sqlite: Database.Database): Db {
+  let db = ORMS.get(sqlite);
+  if (!db) {
+    db = drizzle(sqlite, { schema });
+    ORMS.set(sqlite, db);
+  }
+  return db;
+}
