@@ -10,7 +10,7 @@ export { deriveCategory } from "../core/vocabulary.js";
 export { detectFlags } from "./flags.js";
 export { classifyHeuristic, splitName } from "./heuristics.js";
 export { LlmAnswerSchema, LlmClient, LlmUnavailableError, llmCacheKey } from "./llm.js";
-export { type LlmCache, MemoryLlmCache, SqliteLlmCache } from "./llm-cache.js";
+export { type LlmCache, MemoryLlmCache, PersistentLlmCache, type TextTable } from "./llm-cache.js";
 export { CLASSIFIER_VERSION, PROMPT_VERSION } from "./version.js";
 
 /** LLM settings for createClassifier; without them everything runs on heuristics. */

@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import { type LlmAnswer, LlmAnswerSchema } from "./llm.js";
 
 /** Where LLM answers are kept between runs, keyed by definition hash + model + prompt version. */
@@ -21,27 +20,22 @@ export class MemoryLlmCache implements LlmCache {
   }
 }
 
-/** A cache in the catalog's SQLite database; it creates its own table and never opens files itself. */
-export class SqliteLlmCache implements LlmCache {
-  private readonly getStmt: Database.Statement<[string], { value: string }>;
-  private readonly setStmt: Database.Statement<[string, string, string]>;
+/** Where a persistent cache keeps its JSON text by key (the store gives one over the catalog's llm_cache table). */
+export interface TextTable {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
 
-  constructor(db: Database.Database) {
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS llm_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
-    );
-    this.getStmt = db.prepare("SELECT value FROM llm_cache WHERE key = ?");
-    this.setStmt = db.prepare(
-      "INSERT INTO llm_cache (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
-    );
-  }
+/** A cache over a persistent text table (in practice the catalog's); answers are validated on the way out. */
+export class PersistentLlmCache implements LlmCache {
+  constructor(private readonly table: TextTable) {}
 
   get(key: string): LlmAnswer | undefined {
-    const row = this.getStmt.get(key);
-    if (!row) return undefined;
+    const value = this.table.get(key);
+    if (value === undefined) return undefined;
     // A row written by an older build or edited by hand is treated as a miss, not trusted.
     try {
-      const parsed = LlmAnswerSchema.safeParse(JSON.parse(row.value));
+      const parsed = LlmAnswerSchema.safeParse(JSON.parse(value));
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
@@ -49,6 +43,6 @@ export class SqliteLlmCache implements LlmCache {
   }
 
   set(key: string, value: LlmAnswer): void {
-    this.setStmt.run(key, JSON.stringify(value), new Date().toISOString());
+    this.table.set(key, JSON.stringify(value));
   }
 }

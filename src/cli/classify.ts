@@ -2,13 +2,13 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import Database from "better-sqlite3";
 import type { Command } from "commander";
-import { type Classifier, createClassifier, SqliteLlmCache } from "../classify/index.js";
+import { type Classifier, createClassifier, PersistentLlmCache } from "../classify/index.js";
 import type { LlmCache } from "../classify/llm-cache.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ToolInput } from "../core/types.js";
+import { openLlmCacheFile } from "../store/llm-cache.js";
 import { action, configFor } from "./common.js";
 
 /** One parsed input line: a tool, or the reason the line could not be read. */
@@ -101,8 +101,8 @@ interface ClassifyOpts {
 function cacheFor(config: ResolvedConfig): { cache?: LlmCache; close(): void } {
   // The cache shares the catalog file; without a writable catalog the LLM still works, only uncached.
   try {
-    const db = new Database(config.dbPath);
-    return { cache: new SqliteLlmCache(db), close: () => db.close() };
+    const file = openLlmCacheFile(config.dbPath);
+    return { cache: new PersistentLlmCache(file.table), close: file.close };
   } catch {
     return { close: () => {} };
   }

@@ -1,6 +1,7 @@
-import type Database from "better-sqlite3";
-import { CLASSIFIER_VERSION, type Classifier, createClassifier, SqliteLlmCache } from "../classify/index.js";
+import { CLASSIFIER_VERSION, type Classifier, createClassifier, PersistentLlmCache } from "../classify/index.js";
 import type { ResolvedConfig } from "../core/config.js";
+import type { Sqlite } from "../store/db.js";
+import { llmCacheTable } from "../store/llm-cache.js";
 
 /** LLM options from the config, or undefined when no endpoint/key is configured (heuristics only). */
 export function llmOptionsFrom(config: ResolvedConfig) {
@@ -17,11 +18,15 @@ export function llmOptionsFrom(config: ResolvedConfig) {
 
 /** The classifier of the process that owns the catalog: LLM answers cached in the catalog itself. */
 export function createCatalogClassifier(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   config: ResolvedConfig,
   opts: { llm?: boolean; forceLlm?: boolean } = {},
 ): Classifier & { version: string } {
   const llm = opts.llm === false ? undefined : llmOptionsFrom(config);
-  const c = createClassifier({ llm, cache: llm ? new SqliteLlmCache(sqlite) : undefined, forceLlm: opts.forceLlm });
+  const c = createClassifier({
+    llm,
+    cache: llm ? new PersistentLlmCache(llmCacheTable(sqlite)) : undefined,
+    forceLlm: opts.forceLlm,
+  });
   return Object.assign(c, { version: CLASSIFIER_VERSION });
 }

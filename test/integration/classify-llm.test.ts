@@ -7,10 +7,11 @@ import {
   createClassifier,
   LlmUnavailableError,
   MemoryLlmCache,
-  SqliteLlmCache,
+  PersistentLlmCache,
 } from "../../src/classify/index.js";
 import { retryAfterMs } from "../../src/classify/llm.js";
 import type { ToolInput } from "../../src/core/types.js";
+import { llmCacheTable } from "../../src/store/llm-cache.js";
 
 /** What the fake endpoint does for one request. */
 type Reply =
@@ -259,9 +260,11 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
   it("keeps answers in SQLite across classifier instances", async () => {
     const db = new Database(":memory:");
     try {
-      await createClassifier({ llm: llm(), cache: new SqliteLlmCache(db) }).classify(unsure);
+      await createClassifier({ llm: llm(), cache: new PersistentLlmCache(llmCacheTable(db)) }).classify(unsure);
       expect(seen).toHaveLength(1);
-      const c = await createClassifier({ llm: llm(), cache: new SqliteLlmCache(db) }).classify(unsure);
+      const c = await createClassifier({ llm: llm(), cache: new PersistentLlmCache(llmCacheTable(db)) }).classify(
+        unsure,
+      );
       expect(c.source).toBe("llm-cache");
       expect(seen).toHaveLength(1);
       const rows = db.prepare("SELECT key, value, created_at FROM llm_cache").all() as Array<{ value: string }>;
@@ -269,7 +272,9 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
       expect(JSON.parse(rows[0]!.value)).toMatchObject({ access: "write" });
       // A corrupted row is a miss, not a crash.
       db.prepare("UPDATE llm_cache SET value = 'garbage'").run();
-      const again = await createClassifier({ llm: llm(), cache: new SqliteLlmCache(db) }).classify(unsure);
+      const again = await createClassifier({ llm: llm(), cache: new PersistentLlmCache(llmCacheTable(db)) }).classify(
+        unsure,
+      );
       expect(again.source).toBe("llm");
     } finally {
       db.close();
