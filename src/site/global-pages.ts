@@ -454,7 +454,7 @@ ${recent.map(
 }`;
   const search = html`<h1>Search</h1>
 <form id="search-form" class="search-form" role="search" action="${href(ctx, "/search/")}" method="get">
-<label for="q">Tool or server name</label>
+<label for="q">Search tools and servers by name, description, risk or category</label>
 <input id="q" name="q" type="search" autocomplete="off" autofocus>
 <button type="submit">Search</button>
 </form>
@@ -517,7 +517,7 @@ ${recent.map(
         {
           title: "Search",
           path: "/search/",
-          scripts: ["search.js"],
+          scripts: ["search-words.js", "search.js"],
           crumbs: [{ label: "Home", path: "/" }, { label: "Search" }],
         },
         search,

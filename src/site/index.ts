@@ -65,7 +65,7 @@ import {
 import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
-export const SITE_VERSION = "site-4";
+export const SITE_VERSION = "site-5";
 
 export interface BuildSiteOpts {
   /** Absolute URL the site is served from (canonical links, sitemaps); its path prefixes every link. */
@@ -105,7 +105,7 @@ export interface BuildSiteResult {
   timings: { detect: number; servers: number; global: number; search: number; finish: number };
 }
 
-const ASSETS = ["site.css", "copy.js", "search.js", "icon.svg"];
+const ASSETS = ["site.css", "copy.js", "search-words.js", "search.js", "icon.svg"];
 const GLOBAL = 0;
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 

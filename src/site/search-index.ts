@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { runInNewContext } from "node:vm";
 import type { SiteState } from "../store/site-state.js";
 import type { ServerMeta, ToolSummary } from "./server-pages.js";
 
@@ -6,10 +8,15 @@ import type { ServerMeta, ToolSummary } from "./server-pages.js";
  * the catalog is. Each shard holds its own table of the documents its tokens point to: no second fetch per result.
  * Postings live in the build state, so a change to one server rebuilds only the shards of its tokens.
  *
- * Document: [kind (0 tool, 1 server), name, server slug, tool slug or "", risk or ""].
+ * What is indexed: names and titles (servers and tools), the first content words of descriptions, and "flagged" for
+ * tools with poisoning flags. Category and risk are not postings (every tool has one: the lists would be huge);
+ * the browser filters by them from the document, and a query that is only a category or risk opens its listing.
+ *
+ * Document: [kind (0 tool, 1 server), name, server slug, tool slug or "", risk or "", category or "", title or "",
+ * snippet of the description, 1 when flagged else 0].
  * Shard key: a token prefix (all tokens starting with it), or `<token>-` (exactly that token).
  */
-export type SearchDoc = [0 | 1, string, string, string, string];
+export type SearchDoc = [0 | 1, string, string, string, string, string, string, string, 0 | 1];
 
 export interface SearchShard {
   key: string;
@@ -27,15 +34,28 @@ export interface SearchIndexOpts {
   maxPostings?: number;
 }
 
-/** The tokens of a name: lower-cased ASCII words split on punctuation and camelCase. Mirrors assets/search.js. */
-export function tokenize(s: string): string[] {
-  const words = s
-    .normalize("NFKD")
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/);
-  return [...new Set(words.filter((w) => w.length >= 2))].slice(0, 16);
+interface Words {
+  terms(s: string, dropStop?: boolean): string[];
+  stem(w: string): string;
 }
+
+/** The browser's own tokeniser (assets/search-words.js), run here so the index and the queries agree exactly. */
+const WORDS: Words = (() => {
+  const box: { McpCensusWords?: Words } = {};
+  runInNewContext(readFileSync(new URL("./assets/search-words.js", import.meta.url), "utf8"), box);
+  if (!box.McpCensusWords) throw new Error("assets/search-words.js did not define McpCensusWords");
+  return box.McpCensusWords;
+})();
+
+/** The index terms of a name or title: folded, split on punctuation and camelCase, stemmed. */
+export function tokenize(s: string): string[] {
+  return WORDS.terms(s).slice(0, 16);
+}
+
+/** Content words of a description indexed per tool (the first ones: descriptions lead with what the tool does). */
+const DESCRIPTION_TERMS = 8;
+/** Characters of description shown under a result. */
+const SNIPPET = 90;
 
 /** One posting: a token, the rank key its documents are ordered by, and the document (JSON). */
 export type Posting = [token: string, rank: string, doc: string];
@@ -48,18 +68,43 @@ export function rankKey(d: SearchDoc): string {
   return `${d[0] === 1 ? 0 : 1}${String(Math.min(d[1].length, 9999)).padStart(4, "0")}${d[1]}\u0001${d[2]}\u0001${d[3]}`;
 }
 
+const snippet = (s: string | null | undefined) => {
+  const t = (s ?? "").replace(/\s+/g, " ").trim();
+  return t.length > SNIPPET ? `${t.slice(0, SNIPPET).trimEnd()}…` : t;
+};
+
+function push(out: Posting[], d: SearchDoc, nameText: string, description: string): void {
+  const doc = JSON.stringify(d);
+  const rank = rankKey(d);
+  const name = tokenize(nameText);
+  for (const tok of name) out.push([tok, rank, doc]);
+  let n = 0;
+  for (const tok of WORDS.terms(description, true)) {
+    if (n >= DESCRIPTION_TERMS) break;
+    if (name.includes(tok)) continue;
+    out.push([tok, rank, doc]);
+    n++;
+  }
+  if (d[8] === 1) out.push(["flagged", rank, doc]);
+}
+
 /** The postings of one server and its tools. */
 export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): Posting[] {
   const out: Posting[] = [];
-  const sd: SearchDoc = [1, meta.title || meta.name, meta.slug, "", ""];
-  const sdoc = JSON.stringify(sd);
-  const srank = rankKey(sd);
-  for (const tok of tokenize(`${meta.name} ${meta.title ?? ""}`)) out.push([tok, srank, sdoc]);
+  push(
+    out,
+    [1, meta.title || meta.name, meta.slug, "", "", "", meta.title ? meta.name : "", snippet(meta.d), 0],
+    `${meta.name} ${meta.title ?? ""}`,
+    meta.d,
+  );
   for (const t of tools) {
-    const d: SearchDoc = [0, t.n, meta.slug, t.s, t.r ?? ""];
-    const doc = JSON.stringify(d);
-    const rank = rankKey(d);
-    for (const tok of tokenize(`${t.n} ${t.title ?? ""}`)) out.push([tok, rank, doc]);
+    const flagged = t.f?.some((f) => f.startsWith("poisoning:") || f === "shadowing") ? 1 : 0;
+    push(
+      out,
+      [0, t.n, meta.slug, t.s, t.r ?? "", t.c ?? "", t.title ?? "", snippet(t.d), flagged],
+      `${t.n} ${t.title ?? ""}`,
+      t.d,
+    );
   }
   return out;
 }

@@ -82,7 +82,7 @@ describe("the site in a real browser", () => {
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("response", (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
     await page.goto(`${origin}/search/`);
-    await page.getByLabel("Tool or server name").fill("delete fi");
+    await page.getByLabel("Search tools and servers by name, description, risk or category").fill("delete fi");
     const link = page.locator("#search-results a", { hasText: "delete_file" });
     await link.waitFor();
     await link.click();
