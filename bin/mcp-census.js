@@ -1,11 +1,20 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so a fresh clone needs no build step.
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// The mcp-census command. It runs in this process (no child process, so signals such as SIGTERM reach it directly):
+// - the installed package runs the compiled JavaScript in dist/;
+// - a checkout (src/ present, tsx installed as a devDependency) runs the TypeScript source through tsx's loader,
+//   so no build step is needed while developing and a stale dist/ is never run by mistake.
+import { existsSync } from "node:fs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
-const main = join(root, "src", "cli", "main.ts");
-const r = spawnSync(process.execPath, [tsx, main, ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const source = new URL("../src/cli/main.ts", import.meta.url);
+const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  process.stderr.write("mcp-census: dist/ is missing; run `npm run build` first\n");
+  process.exit(1);
+}

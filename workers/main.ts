@@ -1,5 +1,6 @@
 /**
- * Worker entry point for machines that only run workers: `node --import tsx workers/main.ts [worker flags]`
+ * Worker entry point for machines that only run workers: `node dist/workers/main.js [worker flags]` from the built
+ * package, or `node --import tsx workers/main.ts` from a checkout
  * (same flags as `mcp-census worker`; the global --config/--data-dir/--db flags work too).
  */
 import { Command } from "commander";

@@ -3,6 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
+import { PACKAGE_VERSION } from "../core/package-info.js";
 import { PROFILES } from "../policy/index.js";
 import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
@@ -37,7 +38,7 @@ function run(fn: () => Record<string, unknown>): CallToolResult {
 }
 
 /** An MCP server exposing read-only catalog queries over an open catalog. */
-export function createCatalogMcpServer(sqlite: Sqlite, version = "0.1.0"): McpServer {
+export function createCatalogMcpServer(sqlite: Sqlite, version = PACKAGE_VERSION): McpServer {
   const server = new McpServer(
     { name: "mcp-census", title: "mcp-census catalog", version },
     {

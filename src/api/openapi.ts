@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PACKAGE_VERSION } from "../core/package-info.js";
 import {
   AccessSchema,
   CategorySchema,
@@ -312,7 +313,7 @@ const ERROR_TEXT: Record<number, string> = {
 };
 
 /** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
-export function openApiDocument(version = "0.1.0"): Json {
+export function openApiDocument(version = PACKAGE_VERSION): Json {
   const paths: Record<string, Json> = {};
   for (const r of ROUTES) {
     const parameters: Json[] = [

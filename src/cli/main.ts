@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { PACKAGE_VERSION } from "../core/package-info.js";
 import { registerChanges } from "./changes.js";
 import { registerClassify } from "./classify.js";
 import { registerCrawl } from "./crawl.js";
@@ -19,7 +20,7 @@ const program = new Command("mcp-census")
     "A catalog of MCP servers and their tools: crawl registries, list each server's tools in a sandbox, classify\n" +
       "their access and risk, and serve recommended policies, a static site and an API.",
   )
-  .version("0.1.0")
+  .version(PACKAGE_VERSION)
   .option("-c, --config <file>", "config file (JSON; default ./mcp-census.config.json when present)")
   .option("--data-dir <dir>", "data folder (catalog, caches, outputs)")
   .option("--db <file>", "SQLite catalog file (default <data-dir>/catalog.db)")

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "./errors.js";
+import { PACKAGE_ROOT } from "./package-info.js";
 import { SEVERITIES } from "./vocabulary.js";
 
 /**
@@ -33,7 +34,12 @@ function strictBoolean() {
 export const ConfigSchema = z.object({
   dataDir: z.string().default("data").describe("Folder for the catalog, caches and outputs"),
   dbPath: z.string().optional().describe("SQLite catalog file (default: <dataDir>/catalog.db)"),
-  seedsDir: z.string().optional().describe("Seed registry folder in server.json format (default: <dataDir>/seeds)"),
+  seedsDir: z
+    .string()
+    .optional()
+    .describe(
+      "Seed registry folder in server.json format (default: <dataDir>/seeds if it exists, else the bundled seeds)",
+    ),
   outDir: z.string().optional().describe("Where policies and the site are written (default: <dataDir>/out)"),
   cacheDir: z.string().optional().describe("Per-package, per-version install cache (default: <dataDir>/cache)"),
   concurrency: z.coerce.number().int().min(1).max(64).default(4).describe("Servers probed at once"),
@@ -141,31 +147,86 @@ function readConfigFile(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** <dataDir>/seeds when it exists, else the seeds bundled with the package (so a crawl from an empty folder works). */
+function defaultSeedsDir(dataDir: string): string {
+  const own = join(dataDir, "seeds");
+  return existsSync(own) ? own : join(PACKAGE_ROOT, "data", "seeds");
+}
+
+/** Where a setting's value came from. */
+export type ConfigSource = "default" | "file" | "env" | "flag";
+
+/** The effective config, with where each setting came from and the config file read (if any). */
+export interface ExplainedConfig {
+  config: ResolvedConfig;
+  sources: Record<keyof ResolvedConfig, ConfigSource>;
+  file?: string;
+}
+
 /** Builds the config: defaults < config file (explicit or ./mcp-census.config.json) < environment < overrides. */
 export function loadConfig(
   overrides: Partial<ConfigInput> = {},
   opts: { configFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): ResolvedConfig {
+  return explainConfig(overrides, opts).config;
+}
+
+/** loadConfig, also saying where each setting came from. Every invalid setting is reported, not only the first. */
+export function explainConfig(
+  overrides: Partial<ConfigInput> = {},
+  opts: { configFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ExplainedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const fileName = opts.configFile ?? env.MCP_CENSUS_CONFIG;
   const implicit = join(cwd, "mcp-census.config.json");
-  const file = fileName ? readConfigFile(resolve(cwd, fileName)) : existsSync(implicit) ? readConfigFile(implicit) : {};
+  const filePath = fileName ? resolve(cwd, fileName) : existsSync(implicit) ? implicit : undefined;
+  const file = filePath ? readConfigFile(filePath) : {};
+  const fromEnvironment = fromEnv(env);
   const cleanOverrides = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const parsed = ConfigSchema.strict().safeParse({ ...file, ...fromEnv(env), ...cleanOverrides });
+  const parsed = ConfigSchema.strict().safeParse({ ...file, ...fromEnvironment, ...cleanOverrides });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join(".") || "config";
-    throw new AppError("config_invalid", `invalid setting ${where}: ${issue?.message ?? "invalid"}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const keys = issue.code === "unrecognized_keys" ? issue.keys : [issue.path.join(".") || "config"];
+      return `${keys.join(", ")}: ${issue.message}`;
+    });
+    const what = problems.length === 1 ? "invalid setting" : `${problems.length} invalid settings:`;
+    throw new AppError("config_invalid", `${what} ${problems.join("; ")}`);
   }
   const c = parsed.data;
   const dataDir = resolve(cwd, c.dataDir);
-  return {
+  const config: ResolvedConfig = {
     ...c,
     dataDir,
     dbPath: resolve(cwd, c.dbPath ?? join(dataDir, "catalog.db")),
-    seedsDir: resolve(cwd, c.seedsDir ?? join(dataDir, "seeds")),
+    seedsDir: c.seedsDir ? resolve(cwd, c.seedsDir) : defaultSeedsDir(dataDir),
     outDir: resolve(cwd, c.outDir ?? join(dataDir, "out")),
     cacheDir: resolve(cwd, c.cacheDir ?? join(dataDir, "cache")),
   };
+  const sourceOf = (key: string): ConfigSource =>
+    key in cleanOverrides ? "flag" : key in fromEnvironment ? "env" : key in file ? "file" : "default";
+  const sources = Object.fromEntries(Object.keys(config).map((k) => [k, sourceOf(k)])) as ExplainedConfig["sources"];
+  return { config, sources, ...(filePath ? { file: filePath } : {}) };
+}
+
+/** Settings whose values are secrets: shown masked. */
+const SECRET_KEYS = new Set<string>(["llmApiKey", "webhookSecret"]);
+
+/** A setting's value fit to print: secrets masked, passwords and query strings in URLs hidden. */
+export function maskedValue(key: string, value: unknown): unknown {
+  if (value === undefined) return value;
+  if (SECRET_KEYS.has(key)) return "********";
+  const maskUrl = (u: string) => {
+    try {
+      const url = new URL(u);
+      if (url.password) url.password = "********";
+      if (url.search) url.search = "?********";
+      return url.toString();
+    } catch {
+      return u;
+    }
+  };
+  if (key === "redisUrl" || key === "llmBaseUrl") return typeof value === "string" ? maskUrl(value) : value;
+  if (key === "webhookUrls" && Array.isArray(value)) return value.map((v) => (typeof v === "string" ? maskUrl(v) : v));
+  return value;
 }

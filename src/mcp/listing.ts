@@ -1,5 +1,6 @@
 import { validateToolName } from "@modelcontextprotocol/sdk/shared/toolNameValidation.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { PACKAGE_VERSION } from "../core/package-info.js";
 import type { ProbeResult, RawPrompt, RawResource, RawTool } from "../core/types.js";
 import { RpcError, type RpcSession } from "./rpc-session.js";
 
@@ -13,7 +14,7 @@ export const LISTING_LIMITS = {
   maxToolBytes: 1024 * 1024,
 };
 
-export const CLIENT_INFO = { name: "mcp-census", version: "0.1.0" };
+export const CLIENT_INFO = { name: "mcp-census", version: PACKAGE_VERSION };
 
 /** Listing stopped early in a way the caller should report as a protocol error (the partial listing is kept). */
 export class ListingError extends Error {}

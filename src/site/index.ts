@@ -120,6 +120,14 @@ function workerCount(opts: BuildSiteOpts, sqlite: Sqlite, dirty: number): number
 }
 
 /**
+ * The render worker's entry. The built package runs the compiled render-worker.js; running the TypeScript source
+ * (a checkout, through tsx) needs the .mjs shim, which registers tsx in the worker thread (workers do not inherit it).
+ */
+const RENDER_WORKER = import.meta.url.endsWith(".ts")
+  ? new URL("./render-worker.mjs", import.meta.url)
+  : new URL("./render-worker.js", import.meta.url);
+
+/**
  * Renders servers in worker threads, a few batches in flight per worker, and hands each result to `handle` on this
  * thread (the only writer of files and of the manifest). Stops at the first error.
  */
@@ -141,10 +149,7 @@ async function renderInWorkers(
     wake = undefined;
     w?.();
   };
-  const pool = Array.from(
-    { length: count },
-    () => new Worker(new URL("./render-worker.mjs", import.meta.url), { workerData: data }),
-  );
+  const pool = Array.from({ length: count }, () => new Worker(RENDER_WORKER, { workerData: data }));
   const feed = (w: Worker) => {
     if (next < batches.length && results.length < 8 && !failed) {
       active++;
