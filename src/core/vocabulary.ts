@@ -134,6 +134,12 @@ export const PROBE_OUTCOMES = [
   "unsupported_runtime",
   "protocol_error",
   "sandbox_unavailable",
+  /** The server asked for configuration (environment, arguments, a stdio flag) that placeholders did not satisfy. */
+  "needs_config",
+  /** The server needs a live service at start (a database, a cache, network access). */
+  "needs_service",
+  /** The probe itself failed (our bug), never the server's fault. */
+  "internal_error",
 ] as const;
 export const ProbeOutcomeSchema = z.enum(PROBE_OUTCOMES);
 export type ProbeOutcome = z.infer<typeof ProbeOutcomeSchema>;

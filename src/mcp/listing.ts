@@ -2,7 +2,7 @@ import { validateToolName } from "@modelcontextprotocol/sdk/shared/toolNameValid
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import type { ProbeResult, RawPrompt, RawResource, RawTool } from "../core/types.js";
-import { RpcError, type RpcSession } from "./rpc-session.js";
+import { ConnectionClosedError, RpcError, type RpcSession } from "./rpc-session.js";
 
 /** Limits on what one listing may hold, so a hostile server cannot exhaust memory or loop forever. */
 export const LISTING_LIMITS = {
@@ -208,6 +208,11 @@ export async function runListing(
       if (signal.aborted) throw err;
       if (err instanceof RpcError || err instanceof ListingError) {
         out.warnings.push(`${method} failed: ${err.message}`);
+      } else if (err instanceof ConnectionClosedError) {
+        // Some servers reach for their database only when asked for resources and die without one: the tools
+        // they already listed are still exactly what they offer.
+        out.warnings.push(`server exited during ${method} (after listing its tools)`);
+        break;
       } else {
         throw err;
       }

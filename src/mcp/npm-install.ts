@@ -189,21 +189,14 @@ function hasInstallScripts(pkg: PackageJson): boolean {
   return Boolean(s.preinstall || s.install || s.postinstall || pkg.gypfile);
 }
 
-function describe(
-  name: string,
-  packageDir: string,
-  rootDir: string,
-  fromCache: boolean,
-  allowScripts: boolean,
-): InstalledPackage {
+/**
+ * What to run from an installed package. Install scripts never ran (installs always skip them): most servers list
+ * without them, and the probe builds them in the sandbox only when a launch shows a native build is missing.
+ */
+function describe(name: string, packageDir: string, rootDir: string, fromCache: boolean): InstalledPackage {
   const pkg = readPackageJson(packageDir);
   if (!pkg) throw new InstallError(`${name} has no readable package.json after install`);
   const scripts = hasInstallScripts(pkg);
-  if (scripts && !allowScripts) {
-    throw new InstallError(
-      `${name} needs its install scripts (preinstall/install/postinstall); they are off unless allowInstallScripts is set`,
-    );
-  }
   const bin = pickBin(name, pkg.bin);
   if (!bin) {
     const names = pkg.bin && typeof pkg.bin === "object" ? Object.keys(pkg.bin).join(", ") : "none";
@@ -231,14 +224,13 @@ export function findInstalled(
   name: string,
   version: string | undefined,
   resolveFrom: string[],
-  allowScripts: boolean,
 ): InstalledPackage | undefined {
   for (const nm of resolveFrom) {
     const dir = join(nm, name);
     const pkg = readPackageJson(dir);
     if (!pkg) continue;
     if (version && version !== "latest" && EXACT_VERSION.test(version) && pkg.version !== version) continue;
-    return describe(name, dir, resolve(nm), true, allowScripts);
+    return describe(name, dir, resolve(nm), true);
   }
   return undefined;
 }
@@ -270,33 +262,49 @@ export async function installNpmPackage(
     );
   }
   if (opts.resolveFrom?.length) {
-    const found = findInstalled(name, version, opts.resolveFrom, opts.allowInstallScripts);
+    const found = findInstalled(name, version, opts.resolveFrom);
     if (found) return found;
   }
   const exact = await resolveVersion(name, version, Math.min(opts.timeoutMs, 60_000), opts.cacheDir);
   const dir = cacheDirFor(opts.cacheDir, name, exact);
-  const key = `${dir}|${opts.allowInstallScripts}`;
+  const key = dir;
+  const failed = rememberedFailure(opts.cacheDir, `${name}@${exact}`);
+  if (failed) throw new InstallError(`${failed} (remembered from an earlier attempt; not retried)`);
   const running = inflight.get(key);
   if (running) return running;
   const work = (async () => {
     const pkgDir = join(dir, "node_modules", name);
-    if (existsSync(join(dir, MARKER))) return describe(name, pkgDir, dir, true, opts.allowInstallScripts);
+    if (existsSync(join(dir, MARKER))) return describe(name, pkgDir, dir, true);
     const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(tmp, { recursive: true });
     await writeFile(join(tmp, "package.json"), '{"private":true}\n');
-    const args = ["install", "--no-audit", "--no-fund", "--no-save", "--omit=dev", "--prefix", tmp, `${name}@${exact}`];
-    if (!opts.allowInstallScripts) args.splice(1, 0, "--ignore-scripts");
+    // Scripts are always off here: they run, if ever, inside the sandbox (see rebuildInSandbox in probe.ts).
+    const args = [
+      "install",
+      "--ignore-scripts",
+      "--no-audit",
+      "--no-fund",
+      "--no-save",
+      "--omit=dev",
+      "--prefix",
+      tmp,
+      `${name}@${exact}`,
+    ];
     const r = await runNpm(args, { timeoutMs: opts.timeoutMs, signal: opts.signal });
     if (r.code !== 0) {
       await rm(tmp, { recursive: true, force: true });
       if (r.timedOut) throw new InstallError(`npm install ${name}@${exact} timed out after ${opts.timeoutMs} ms`);
-      throw new InstallError(`npm install ${name}@${exact} failed: ${npmErrorLine(r.stderr)}`);
+      const line = `npm install ${name}@${exact} failed: ${npmErrorLine(r.stderr)}`;
+      if (PERMANENT_NPM_ERROR.test(r.stderr)) await rememberFailure(opts.cacheDir, `${name}@${exact}`, line);
+      throw new InstallError(line);
     }
-    // Check before moving into the cache so a refused package is not cached as usable.
+    // Check before moving into the cache so an unusable package is not cached as usable.
     try {
-      describe(name, join(tmp, "node_modules", name), tmp, false, opts.allowInstallScripts);
+      describe(name, join(tmp, "node_modules", name), tmp, false);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
+      // No bin, or a bin pointing nowhere: a published version never changes, so neither will this.
+      if (err instanceof InstallError) await rememberFailure(opts.cacheDir, `${name}@${exact}`, err.message);
       throw err;
     }
     await writeFile(join(tmp, MARKER), `${new Date().toISOString()}\n`);
@@ -307,7 +315,7 @@ export async function installNpmPackage(
       // Another process won the race; its copy is as good as ours.
       await rm(tmp, { recursive: true, force: true });
     }
-    return describe(name, pkgDir, dir, false, opts.allowInstallScripts);
+    return describe(name, pkgDir, dir, false);
   })();
   inflight.set(key, work);
   try {
@@ -315,6 +323,41 @@ export async function installNpmPackage(
   } finally {
     inflight.delete(key);
   }
+}
+
+/** npm errors about the version itself (gone, never published, wrong platform): retrying cannot help. */
+const PERMANENT_NPM_ERROR =
+  /\b(E404|ETARGET|EBADPLATFORM|ENOTSUP|EUNSUPPORTEDPROTOCOL|EINVALIDPACKAGENAME|ENOVERSIONS)\b/;
+
+/** How long a failure that "cannot change" is trusted: long, but our own fixes deserve a retry some day. */
+export const FAILURE_MEMORY_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+function failuresFile(cacheDir: string): string {
+  return join(resolve(cacheDir), "npm", "failures.json");
+}
+
+function readFailures(cacheDir: string): Record<string, { reason: string; at: number }> {
+  try {
+    return JSON.parse(readFileSync(failuresFile(cacheDir), "utf8")) as Record<string, { reason: string; at: number }>;
+  } catch {
+    return {};
+  }
+}
+
+/** The remembered reason a package version cannot be installed, if any and still fresh. */
+export function rememberedFailure(cacheDir: string, spec: string): string | undefined {
+  const hit = readFailures(cacheDir)[spec];
+  return hit && Date.now() - hit.at < FAILURE_MEMORY_TTL_MS ? hit.reason : undefined;
+}
+
+/** Remembers a failure that cannot change for this exact version (written atomically). */
+export async function rememberFailure(cacheDir: string, spec: string, reason: string): Promise<void> {
+  const file = failuresFile(cacheDir);
+  await mkdir(dirname(file), { recursive: true });
+  const all = { ...readFailures(cacheDir), [spec]: { reason: reason.slice(0, 300), at: Date.now() } };
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(all, null, 1));
+  await rename(tmp, file);
 }
 
 /** Stderr patterns of a native addon that was never built (install scripts were skipped). */

@@ -1,9 +1,13 @@
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, statSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { oneLine } from "../core/errors.js";
 import { emptyProbeResult, type PackageSpec, type ProbeResult } from "../core/types.js";
-import { buildCommand, nodeFlagsFrom, type ProbeTarget } from "./launch.js";
+import { type Diagnosis, diagnose, listeningOn, placeholderForName, serviceNeeded, stdioSwitch } from "./diagnose.js";
+import { buildCommand, nodeFlagsFrom, PLACEHOLDER_SECRET, type ProbeTarget } from "./launch.js";
+import { createProbeLimits } from "./limits.js";
 import { ListingError, runListing } from "./listing.js";
 import { InstallError, installNpmPackage, looksLikeMissingNativeBuild } from "./npm-install.js";
 import { probeRemote } from "./remote.js";
@@ -28,6 +32,14 @@ export interface ProbeOptions {
   forceUnsandboxed?: boolean;
   /** Overrides for the stdout/stderr caps. */
   stdioLimits?: Partial<StdioLimits>;
+  /** Environment given by the user (`-e KEY=VALUE`): applied to every launched target, over any placeholder. */
+  env?: Record<string, string>;
+  /** Arguments given by the user (`probe <target> -- <args…>`): used instead of the registry's package arguments. */
+  args?: string[];
+  /** Limit the whole probe's memory and processes with a cgroup when one can be made (default true). */
+  useCgroups?: boolean;
+  /** Processes the whole probe may run at once (default PROBE_MAX_PROCESSES). */
+  maxProcesses?: number;
 }
 
 const MAX_WARNINGS = 200;
@@ -52,9 +64,281 @@ interface StdioLaunch {
   /** Paths visible read-only inside the sandbox. */
   visible: string[];
   record: Record<string, unknown>;
+  /** Where in `args` a subcommand goes (right after the script); undefined: subcommands are not added. */
+  subcommandAt?: number;
+  /** Extra paths writable inside the sandbox (install scripts' build folder). */
+  writable?: string[];
 }
 
-/** Spawns a stdio server (sandboxed unless allowed otherwise), lists it, and kills its whole process tree. */
+/** Most launches a probe makes for one target: the first, then retries on what the server said it needs. */
+const MAX_ATTEMPTS = 4;
+/** After a server says where it listens, how long it still gets to answer initialize on stdio. */
+const LISTEN_GRACE_MS = 1500;
+/** After a server reports it cannot reach a service, how long it still gets to answer initialize. */
+const SERVICE_GRACE_MS = 3000;
+/** Tasks one probe may run at once (server, its children, the sandbox's own; a cgroup counts threads too, and
+ * one node process has about a dozen). */
+export const PROBE_MAX_PROCESSES = 256;
+
+/** What one attempt printed and whether it said it listens over HTTP. */
+interface AttemptText {
+  text: string;
+  listening?: string;
+  /** True when the process wrote nothing at all on stdout or stderr. */
+  silent: boolean;
+}
+
+/** Spawns a stdio server once (sandboxed unless allowed otherwise), lists it, and kills its whole process tree. */
+async function runAttempt(
+  launch: StdioLaunch,
+  out: ProbeResult,
+  opts: ProbeOptions,
+  signal: AbortSignal,
+  scratch: string,
+): Promise<AttemptText> {
+  const sandboxed = !opts.forceUnsandboxed && sandboxAvailable().ok;
+  const cpuSeconds = Math.ceil(opts.timeoutMs / 1000) + 5;
+  const env = sandboxed
+    ? { ...baseEnv(SANDBOX_HOME, SANDBOX_TMP), ...launch.env }
+    : { ...baseEnv(scratch, scratch), ...launch.env };
+  const limits = createProbeLimits(
+    opts.memoryLimitMb,
+    opts.maxProcesses ?? PROBE_MAX_PROCESSES,
+    opts.useCgroups !== false,
+  );
+  const inner = sandboxed
+    ? sandboxCommand(launch.command, launch.args, {
+        readOnly: launch.visible,
+        writable: launch.writable,
+        cwd: launch.cwd,
+        env,
+        memoryLimitMb: opts.memoryLimitMb,
+        cpuSeconds,
+        extraLimits: limits.prlimitArgs,
+      })
+    : unsandboxedCommand(launch.command, launch.args, {
+        memoryLimitMb: opts.memoryLimitMb,
+        cpuSeconds,
+        extraLimits: limits.prlimitArgs,
+      });
+  const cmd = limits.wrap(inner.file, inner.args);
+  out.launch = {
+    ...launch.record,
+    sandbox: sandboxed ? "bwrap" : "none",
+    limits: {
+      kind: limits.kind,
+      memoryMb: limits.memoryMb,
+      maxProcesses: limits.maxProcesses,
+      ...(limits.reason ? { reason: limits.reason } : {}),
+    },
+  };
+  const attemptCtl = new AbortController();
+  const sig = AbortSignal.any([signal, attemptCtl.signal]);
+  const transport = new TolerantStdioTransport(cmd.file, cmd.args, {
+    env: sandboxed ? { PATH: process.env.PATH ?? "/usr/bin:/bin" } : env,
+    cwd: sandboxed ? undefined : existsSync(launch.cwd) ? launch.cwd : scratch,
+    limits: opts.stdioLimits,
+  });
+  let listening: string | undefined;
+  let stuckOn: string | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  transport.ontext = (line) => {
+    if (listening || stuckOn || out.protocolVersion) return;
+    const where = listeningOn(line);
+    const service = where ? undefined : serviceNeeded(line);
+    if (!where && !service) return;
+    if (where) listening = where;
+    else stuckOn = service!.service;
+    // Some servers serve HTTP and stdio at once, or retry a connection and recover: give initialize a moment
+    // before giving up, but never the whole time limit.
+    graceTimer = setTimeout(
+      () => {
+        if (!out.protocolVersion) attemptCtl.abort(new Error(where ? `listens on ${where}` : `waits for ${stuckOn}`));
+      },
+      where ? LISTEN_GRACE_MS : SERVICE_GRACE_MS,
+    );
+  };
+  const session = new RpcSession(transport);
+  const t0 = performance.now();
+  try {
+    await session.start();
+    out.timings.spawnMs = Math.round(performance.now() - t0);
+    await runListing(session, out, sig);
+    out.timings.spawnToListedMs = Math.round(performance.now() - t0);
+    out.outcome = "ok";
+  } catch (err) {
+    // Let the process finish dying so exit status and stderr are complete before judging.
+    if (!sig.aborted) await Promise.race([transport.whenExited(), new Promise((r) => setTimeout(r, 300).unref())]);
+    classifyStdioFailure(err, transport, out, signal, opts.signal);
+    if (attemptCtl.signal.aborted && !signal.aborted) {
+      if (listening) {
+        out.outcome = "needs_config";
+        out.error = `started an HTTP server (${listening}) instead of speaking stdio`;
+      } else {
+        out.outcome = "needs_service";
+        out.error = `waits for ${stuckOn === "network" ? "network access" : `a running ${stuckOn}`} at start and never answered initialize`;
+      }
+    }
+  } finally {
+    if (graceTimer) clearTimeout(graceTimer);
+    const tc = performance.now();
+    await session.close();
+    const peak = limits.peakMemoryMb();
+    if (peak !== undefined) (out.launch.limits as Record<string, unknown>).peakMemoryMb = peak;
+    const hit = limits.memoryLimitHit();
+    if (hit !== undefined) (out.launch.limits as Record<string, unknown>).memoryLimitHit = hit;
+    await limits.release();
+    out.timings.closeMs = Math.round(performance.now() - tc);
+  }
+  const tail = transport.stderr;
+  if (tail.trim()) out.stderrTail = tail;
+  const stdoutText = transport.stdoutTextTail;
+  if (stdoutText.trim() && out.outcome !== "ok") out.launch.stdoutTail = stdoutText.slice(-1000);
+  if (session.logMessages.length && out.outcome !== "ok") out.launch.logMessages = session.logMessages.slice(-10);
+  const s = transport.stats;
+  return {
+    text: [tail, stdoutText, ...session.logMessages].join("\n"),
+    ...(listening ? { listening } : {}),
+    silent: s.stderrBytes === 0 && s.stdoutBytes === 0,
+  };
+}
+
+/** A placeholder value for a variable a server asked for, masked in the record. */
+function placeholderEnv(names: string[], scratch: string): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n, placeholderForName(n, scratch, PLACEHOLDER_SECRET)]));
+}
+
+/** The next launch to try given what the last one said, or undefined when it said nothing we can act on. */
+function nextLaunch(
+  cur: StdioLaunch,
+  said: AttemptText,
+  d: Diagnosis,
+  tried: { switches: string[][]; args: Set<string>; lastEnv: string[] },
+  scratch: string,
+): { launch: StdioLaunch; added: Record<string, unknown> } | undefined {
+  if (said.listening) {
+    const sw = stdioSwitch(said.text, tried.switches);
+    if (!sw) return undefined;
+    tried.switches.push(sw);
+    return {
+      launch: { ...cur, args: [...cur.args, ...sw] },
+      added: { args: sw, because: `said it listens on ${said.listening}` },
+    };
+  }
+  if (d.needsNode) return undefined;
+  const newEnv = d.env.filter((n) => !(n in cur.env));
+  // A placeholder refused with a list of allowed values: use the first one for the placeholders just given.
+  if (d.valueChoices && !tried.args.has(`choices ${d.valueChoices.join(",")}`)) {
+    tried.args.add(`choices ${d.valueChoices.join(",")}`);
+    const last = tried.lastEnv.filter((k) => cur.env[k] === PLACEHOLDER_SECRET);
+    if (last.length) {
+      const env = { ...cur.env };
+      for (const k of last) env[k] = d.valueChoices[0]!;
+      return {
+        launch: { ...cur, env },
+        added: { env: last, because: `placeholder refused; one of ${d.valueChoices.join(", ")}` },
+      };
+    }
+  }
+  // A placeholder was refused for its shape ("Expected sk_*"): give the same placeholders that prefix, once.
+  if (d.keyPrefix && !tried.args.has(`prefix ${d.keyPrefix}`)) {
+    tried.args.add(`prefix ${d.keyPrefix}`);
+    const reshaped = Object.keys(cur.env).filter((k) => cur.env[k] === PLACEHOLDER_SECRET);
+    if (reshaped.length && !newEnv.length) {
+      const env = { ...cur.env };
+      for (const k of reshaped) env[k] = `${d.keyPrefix}${PLACEHOLDER_SECRET}`;
+      return {
+        launch: { ...cur, env },
+        added: { env: reshaped, because: `placeholder refused for its shape; retried as ${d.keyPrefix}…` },
+      };
+    }
+  }
+  let args = cur.args;
+  let addedArgs: string[] | undefined;
+  if (d.args && !tried.args.has(d.args.add.join(" "))) {
+    tried.args.add(d.args.add.join(" "));
+    addedArgs = d.args.add;
+    const sub = addedArgs.length === 1 && /^[a-z][\w-]*$/i.test(addedArgs[0]!);
+    if (sub && cur.subcommandAt !== undefined) {
+      args = [...args.slice(0, cur.subcommandAt), ...addedArgs, ...args.slice(cur.subcommandAt)];
+    } else if (!sub) {
+      args = [...args, ...addedArgs];
+    } else {
+      addedArgs = undefined;
+    }
+  }
+  if (!newEnv.length && !addedArgs) return undefined;
+  const env = { ...cur.env, ...placeholderEnv(newEnv, scratch) };
+  const recordEnv = { ...((cur.record.env as Record<string, string>) ?? {}) };
+  for (const n of newEnv) recordEnv[n] = "<placeholder>";
+  return {
+    launch: {
+      ...cur,
+      args,
+      env,
+      record: {
+        ...cur.record,
+        env: recordEnv,
+        command: [...((cur.record.command as string[]) ?? []).slice(0, 1), ...args.map(maskSecret)],
+      },
+    },
+    added: {
+      ...(newEnv.length ? { env: newEnv } : {}),
+      ...(addedArgs ? { args: addedArgs.map(maskSecret) } : {}),
+      because: (addedArgs ? d.args?.because : d.evidence) ?? "",
+    },
+  };
+}
+
+function maskSecret(a: string): string {
+  return a.includes(PLACEHOLDER_SECRET) ? a.replace(PLACEHOLDER_SECRET, "<placeholder>") : a;
+}
+
+/** Names the real cause of a launch that still failed after its retries, from what the server last said. */
+function finalOutcome(out: ProbeResult, said: AttemptText, d: Diagnosis, cur: StdioLaunch): void {
+  if (out.outcome === "timeout" && d.service) {
+    out.outcome = "needs_service";
+    out.error = `needs ${d.service === "network" ? "network access" : `a running ${d.service}`} at start and never answered initialize${d.evidence ? `: ${d.evidence}` : ""}`;
+    out.launch.needs = { service: d.service };
+    return;
+  }
+  if (out.outcome === "ok" || out.outcome === "timeout" || out.outcome === "install_failed") return;
+  if (out.outcome === "internal_error" || out.outcome === "sandbox_unavailable") return;
+  if (out.outcome === "needs_config" && said.listening) {
+    out.launch.needs = { transport: "stdio", listening: said.listening };
+    return;
+  }
+  if (d.needsNode) {
+    out.outcome = "unsupported_runtime";
+    out.error = `needs Node.js ${d.needsNode} or later (this probe runs Node.js ${process.versions.node})`;
+    return;
+  }
+  if (d.service) {
+    out.outcome = "needs_service";
+    out.error = `needs ${d.service === "network" ? "network access" : `a running ${d.service}`} at start${d.evidence ? `: ${d.evidence}` : ""}`;
+    out.launch.needs = { service: d.service };
+    return;
+  }
+  if (d.env.length || d.args) {
+    out.outcome = "needs_config";
+    const given = d.env.filter((n) => n in cur.env);
+    const parts = [
+      d.env.length ? `environment ${d.env.join(", ")}` : "",
+      d.args ? `arguments (${d.args.because})` : "",
+    ].filter(Boolean);
+    out.error = `asks for ${parts.join(" and ")}${given.length ? "; placeholders for them were not enough" : ""}${d.evidence && !d.args ? `: ${d.evidence}` : ""}`;
+    out.launch.needs = {
+      ...(d.env.length ? { env: d.env } : {}),
+      ...(d.args ? { args: d.args.add.map(maskSecret) } : {}),
+    };
+    return;
+  }
+  if (said.silent && (out.outcome === "crashed" || out.outcome === "protocol_error")) {
+    out.error = `${out.error ?? "server exited"}, with no output on stdout or stderr`;
+  }
+}
+
+/** Launches a stdio server, retrying (at most MAX_ATTEMPTS in all) with what it says it is missing. */
 async function probeStdio(
   launch: StdioLaunch,
   out: ProbeResult,
@@ -67,59 +351,42 @@ async function probeStdio(
     out.error = `${sandbox.reason}; refusing to run it unsandboxed (set allowUnsandboxed to override)`;
     return;
   }
-  const cpuSeconds = Math.ceil(opts.timeoutMs / 1000) + 5;
-  const sandboxed = sandbox.ok;
-  const env = sandboxed
-    ? { ...baseEnv(SANDBOX_HOME, SANDBOX_TMP), ...launch.env }
-    : { ...baseEnv(launch.cwd, launch.cwd), ...launch.env };
-  if (!sandboxed) {
-    // Outside the sandbox HOME must still not be the user's: give a throwaway one.
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const home = mkdtempSync(resolve(tmpdir(), "mcp-census-home-"));
-    env.HOME = home;
-    env.TMPDIR = home;
-  }
-  const cmd = sandboxed
-    ? sandboxCommand(launch.command, launch.args, {
-        readOnly: launch.visible,
-        cwd: launch.cwd,
-        env,
-        memoryLimitMb: opts.memoryLimitMb,
-        cpuSeconds,
-      })
-    : unsandboxedCommand(launch.command, launch.args, { memoryLimitMb: opts.memoryLimitMb, cpuSeconds });
-  out.launch = { ...launch.record, sandbox: sandboxed ? "bwrap" : "none" };
-  if (!sandboxed) out.warnings.push(`ran without a sandbox: ${sandbox.reason}`);
-
-  const transport = new TolerantStdioTransport(cmd.file, cmd.args, {
-    env: sandboxed ? { PATH: process.env.PATH ?? "/usr/bin:/bin" } : env,
-    cwd: sandboxed ? undefined : launch.cwd,
-    limits: opts.stdioLimits,
-  });
-  const session = new RpcSession(transport);
-  const t0 = performance.now();
+  // The working folder and HOME: an empty one, never the user's (sandboxed: a tmpfs inside bwrap).
+  const scratch = sandbox.ok ? SANDBOX_HOME : mkdtempSync(join(tmpdir(), "mcp-census-home-"));
+  const warnings = [...out.warnings];
+  if (!sandbox.ok) warnings.push(`ran without a sandbox: ${sandbox.reason}`);
+  const placeholders = new Set(out.placeholders);
+  const attempts: Record<string, unknown>[] = [];
+  const tried = { switches: [] as string[][], args: new Set<string>(), lastEnv: [] as string[] };
+  let cur = launch;
   try {
-    await session.start();
-    out.timings.spawnMs = Math.round(performance.now() - t0);
-    await runListing(session, out, signal);
-    out.timings.spawnToListedMs = Math.round(performance.now() - t0);
-    out.outcome = "ok";
-  } catch (err) {
-    // Let the process finish dying so exit status and stderr are complete before judging.
-    if (!signal.aborted) await Promise.race([transport.whenExited(), new Promise((r) => setTimeout(r, 300).unref())]);
-    classifyStdioFailure(err, transport, out, signal, opts.signal);
-  } finally {
-    const tc = performance.now();
-    await session.close();
-    out.timings.closeMs = Math.round(performance.now() - tc);
-    if (!sandboxed && env.HOME && env.HOME !== launch.cwd) {
-      const { rm } = await import("node:fs/promises");
-      await rm(env.HOME, { recursive: true, force: true }).catch(() => {});
+    for (let i = 0; ; i++) {
+      const attempt = emptyResult("stdio");
+      attempt.startedAt = out.startedAt;
+      attempt.timings = { ...out.timings };
+      const said = await runAttempt(cur, attempt, opts, signal, scratch);
+      // The last attempt is the result: nothing of an earlier one (its error, its stderr) may linger.
+      for (const k of Object.keys(out)) delete (out as unknown as Record<string, unknown>)[k];
+      Object.assign(out, attempt);
+      if (attempt.outcome === "ok" || signal.aborted) break;
+      const d = diagnose(said.text, scratch, PLACEHOLDER_SECRET);
+      const next = i + 1 < MAX_ATTEMPTS ? nextLaunch(cur, said, d, tried, scratch) : undefined;
+      if (!next) {
+        finalOutcome(out, said, d, cur);
+        break;
+      }
+      attempts.push({ outcome: attempt.outcome, ...next.added });
+      tried.lastEnv = (next.added.env as string[] | undefined) ?? [];
+      for (const n of tried.lastEnv) placeholders.add(n);
+      for (const a of (next.added.args as string[] | undefined) ?? []) placeholders.add(`argument ${a}`);
+      cur = next.launch;
     }
+  } finally {
+    if (!sandbox.ok) await rm(scratch, { recursive: true, force: true }).catch(() => {});
   }
-  const tail = transport.stderr;
-  if (tail.trim()) out.stderrTail = tail;
+  out.warnings = [...warnings, ...out.warnings.filter((w) => !warnings.includes(w))];
+  out.placeholders = [...placeholders];
+  if (attempts.length) out.launch.attempts = attempts;
 }
 
 function classifyStdioFailure(
@@ -172,10 +439,21 @@ function classifyStdioFailure(
       const stage = out.protocolVersion ? "while listing" : "before answering initialize";
       out.error = `server exited ${stage} (${how})`;
     }
+  } else if (isOwnBug(err)) {
+    // A TypeError or the like thrown by our code is not the server's protocol error.
+    out.outcome = "internal_error";
+    out.error = `internal error while probing (not the server's fault): ${oneLine(err)}`;
   } else {
     out.outcome = "protocol_error";
     out.error = oneLine(err);
   }
+}
+
+/** Programming errors of ours, as opposed to anything a server can cause. */
+function isOwnBug(err: unknown): boolean {
+  return (
+    err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError
+  );
 }
 
 function hasCommand(name: string): boolean {
@@ -224,23 +502,27 @@ async function probeNpm(
   out.timings.installMs = Math.round(performance.now() - ti);
   out.warnings.push(...installed.warnings);
   const built = buildCommand(pkg);
-  out.placeholders = built.placeholders;
+  out.placeholders = built.placeholders.filter((n) => !(opts.env && n in opts.env));
   out.warnings.push(...built.notes);
   const { flags, ignored } = nodeFlagsFrom(built.runtimeArgs);
-  const args = [...flags, installed.binPath, ...built.packageArgs];
+  const packageArgs = opts.args ?? built.packageArgs;
+  const args = [...flags, installed.binPath, ...packageArgs];
+  const { env, record: envRecord } = withUserEnv(built.env, built.envForRecord, opts.env);
   await probeStdio(
     {
       command: process.execPath,
       args,
-      env: built.env,
+      env,
       cwd: installed.rootDir,
       visible: [installed.rootDir],
+      subcommandAt: flags.length + 1,
       record: {
         package: `${installed.name}@${installed.version}`,
         bin: installed.binName,
         command: ["node", ...args],
-        env: built.envForRecord,
+        env: envRecord,
         fromCache: installed.fromCache,
+        ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
         ...(ignored.length ? { ignoredRuntimeArguments: ignored } : {}),
       },
     },
@@ -248,6 +530,134 @@ async function probeNpm(
     opts,
     startClock(),
   );
+  if (out.outcome !== "install_failed" || !/native module was not built/.test(out.error ?? "")) return;
+  if (!opts.allowInstallScripts) {
+    out.error = `${out.error}; its install scripts were not run (allowInstallScripts is off)`;
+    return;
+  }
+  // Build inside the sandbox: no network, only the install folder writable; then launch once more.
+  const tb = performance.now();
+  const rebuilt = await rebuildInSandbox(installed.rootDir, out.stderrTail ?? "", opts);
+  out.timings.scriptsMs = Math.round(performance.now() - tb);
+  if (!rebuilt.ok) {
+    out.error = `${out.error}; running its install scripts in the sandbox failed: ${rebuilt.error}`;
+    return;
+  }
+  const before = { ...out.timings };
+  Object.assign(out, emptyResult("stdio"), { startedAt: out.startedAt, placeholders: out.placeholders });
+  out.timings = before;
+  await probeStdio(
+    {
+      command: process.execPath,
+      args,
+      env,
+      cwd: installed.rootDir,
+      visible: [installed.rootDir],
+      subcommandAt: flags.length + 1,
+      record: {
+        package: `${installed.name}@${installed.version}`,
+        bin: installed.binName,
+        command: ["node", ...args],
+        env: envRecord,
+        fromCache: installed.fromCache,
+        installScripts: "ran in the sandbox",
+      },
+    },
+    out,
+    opts,
+    startClock(),
+  );
+}
+
+/** The installed package a missing native file belongs to (…/node_modules/<name>/build/…). */
+export function packageOfNativeError(stderr: string): string | undefined {
+  const m =
+    /node_modules\/((?:@[^/\s'"]+\/)?[^/\s'"]+)\/(?:build|prebuilds|lib\/binding|binding)/.exec(stderr) ??
+    // "Cannot find module './build/Release/x'" names the file relatively: the require stack says whose it is.
+    /Require stack:\s*\n-\s*\S*node_modules\/((?:@[^/\s'"]+\/)?[^/\s'"]+)\//.exec(stderr);
+  return m?.[1];
+}
+
+/**
+ * Runs install scripts (`npm rebuild`) for an install folder inside the sandbox: no network, only that folder
+ * writable. When the folder is a shared node_modules (not our cache), only the package named by the error is built.
+ */
+async function rebuildInSandbox(
+  rootDir: string,
+  stderr: string,
+  opts: ProbeOptions,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const sandbox = opts.forceUnsandboxed ? { ok: false } : sandboxAvailable();
+  if (!sandbox.ok) return { ok: false, error: "no sandbox to run them in (they never run outside one)" };
+  const isCacheInstall = rootDir.startsWith(`${resolve(opts.cacheDir)}/`);
+  const prefix = isCacheInstall ? rootDir : dirname(rootDir);
+  const pkg = packageOfNativeError(stderr);
+  if (!isCacheInstall && !pkg) return { ok: false, error: "cannot tell which package's build is missing" };
+  const npmCli = realpathSync(execPathOfNpm());
+  const nodedir = process.env.npm_config_nodedir ?? "/usr";
+  const env = {
+    ...baseEnv(SANDBOX_HOME, SANDBOX_TMP),
+    npm_config_nodedir: nodedir,
+    npm_config_cache: `${SANDBOX_HOME}/.npm`,
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+  };
+  const cmd = sandboxCommand(
+    process.execPath,
+    [npmCli, "rebuild", ...(pkg ? [pkg] : []), "--no-bin-links", "--prefix", prefix],
+    {
+      readOnly: [dirname(dirname(npmCli)), nodedir],
+      writable: [isCacheInstall ? rootDir : join(rootDir, pkg!)],
+      cwd: prefix,
+      env,
+      memoryLimitMb: Math.max(opts.memoryLimitMb, 2048),
+      cpuSeconds: Math.ceil(opts.installTimeoutMs / 1000),
+      tmpfsMb: 1024,
+    },
+  );
+  const r = await new Promise<{ status: number | null; output: string }>((done) => {
+    const child = spawn(cmd.file, cmd.args, {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const keep = (c: Buffer) => {
+      output = (output + c.toString()).slice(-8192);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.installTimeoutMs);
+    child.on("error", (err) => done({ status: -1, output: err.message }));
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      done({ status, output });
+    });
+  });
+  if (r.status === 0) return { ok: true };
+  const lines = r.output.split("\n").map((l) => l.replace(/^npm (error|ERR!)\s*/, "").trim());
+  const why =
+    lines
+      .filter((l) => l && !/complete log|^\d{4}-\d\d-\d\d/i.test(l))
+      .slice(-3)
+      .join("; ") || `exit ${r.status}`;
+  return { ok: false, error: why.slice(0, 300) };
+}
+
+function execPathOfNpm(): string {
+  const r = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" });
+  return r.stdout.trim() || "/usr/bin/npm";
+}
+
+/** The user's `-e` values over the registry's and the placeholders; recorded as given, never by value. */
+function withUserEnv(
+  env: Record<string, string>,
+  record: Record<string, string>,
+  user: Record<string, string> | undefined,
+): { env: Record<string, string>; record: Record<string, string> } {
+  if (!user || !Object.keys(user).length) return { env, record };
+  const r = { ...record };
+  for (const k of Object.keys(user)) r[k] = "<given>";
+  return { env: { ...env, ...user }, record: r };
 }
 
 async function probeOci(
@@ -343,13 +753,44 @@ async function probePackage(
   }
 }
 
-/** Splits a local command's arguments into the paths the sandbox must show (absolute existing paths). */
-function visiblePathsFor(command: string, args: string[], cwd: string): string[] {
-  const out = [cwd];
-  for (const a of [command, ...args]) {
-    if (isAbsolute(a) && existsSync(a) && !a.startsWith("/usr/")) out.push(a);
-  }
-  return out;
+/**
+ * A local command's paths for the sandbox. Relative paths that exist under `base` (the user's folder) become
+ * absolute, since the server starts in an empty scratch folder; each script's own folder is shown read-only unless
+ * that folder is the user's working folder or home (then only the file, and a node_modules or package.json beside
+ * it), so a `.env` or `.ssh` next to the user is never visible.
+ */
+export function localPaths(
+  command: string,
+  args: string[],
+  base: string,
+): { command: string; args: string[]; visible: string[] } {
+  const visible: string[] = [];
+  const guarded = new Set([resolve(base), resolve(homedir()), "/", "/root", "/home"]);
+  const fix = (a: string): string => {
+    if (a.startsWith("-") || /^[a-z][\w+.-]*:\/\//i.test(a)) return a;
+    const abs = isAbsolute(a) ? a : /[/.]/.test(a) ? resolve(base, a) : undefined;
+    if (!abs || !existsSync(abs) || abs.startsWith("/usr/")) return a;
+    const dir = statSync(abs).isDirectory() ? abs : dirname(abs);
+    const isGuarded = (d: string) => guarded.has(d) || [...guarded].some((g) => g !== "/" && g.startsWith(`${d}/`));
+    visible.push(isGuarded(dir) ? abs : dir);
+    // What a script needs from above its folder: the nearest package.json (module type) and node_modules
+    // (its dependencies), never the folders themselves.
+    let pkgFound = false;
+    let nmFound = false;
+    for (let d = dir; !(pkgFound && nmFound); d = dirname(d)) {
+      if (!pkgFound && existsSync(join(d, "package.json"))) {
+        visible.push(join(d, "package.json"));
+        pkgFound = true;
+      }
+      if (!nmFound && existsSync(join(d, "node_modules"))) {
+        visible.push(join(d, "node_modules"));
+        nmFound = true;
+      }
+      if (d === dirname(d)) break;
+    }
+    return abs;
+  };
+  return { command: fix(command), args: args.map(fix), visible: [...new Set(visible)] };
 }
 
 /** Lists one server and never throws for anything the server does: every failure becomes an outcome. */
@@ -371,16 +812,25 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions): Promise<Pr
       out.transport = target.remote.type;
       await probeRemote(target.remote, out, { allowPrivateNetwork: opts.allowPrivateNetwork, signal: startClock() });
     } else if (target.kind === "command") {
-      const cwd = resolve(target.cwd ?? process.cwd());
-      const env: Record<string, string> = { ...(target.env ?? {}) };
+      // Relative paths are the user's; the server itself starts in an empty scratch folder unless the target names
+      // a working folder of its own (a client config's `cwd`).
+      const base = resolve(target.cwd ?? process.cwd());
+      const local = localPaths(target.command, target.args, base);
+      const env: Record<string, string> = { ...(target.env ?? {}), ...(opts.env ?? {}) };
+      const args = [...local.args, ...(opts.args ?? [])];
       await probeStdio(
         {
-          command: target.command,
-          args: target.args,
+          command: local.command,
+          args,
           env,
-          cwd,
-          visible: visiblePathsFor(target.command, target.args, cwd),
-          record: { command: [target.command, ...target.args], cwd, env: Object.keys(env) },
+          cwd: target.cwd ? base : "",
+          visible: target.cwd ? [base, ...local.visible] : local.visible,
+          subcommandAt: /^(node|nodejs|python3?|bun|deno|tsx|uv|uvx)$/.test(basename(local.command)) ? 1 : 0,
+          record: {
+            command: [local.command, ...args],
+            cwd: target.cwd ? base : "scratch",
+            env: Object.keys(env),
+          },
         },
         out,
         opts,
@@ -390,9 +840,9 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions): Promise<Pr
       await probePackage(target.pkg, out, opts, startClock);
     }
   } catch (err) {
-    // Our own bug, not the server's: still an outcome, with one line.
-    out.outcome = "protocol_error";
-    out.error = `internal error while probing: ${oneLine(err)}`;
+    // Our own bug, not the server's: still an outcome, with one line, never blamed on the server.
+    out.outcome = "internal_error";
+    out.error = `internal error while probing (not the server's fault): ${oneLine(err)}`;
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onUserAbort);

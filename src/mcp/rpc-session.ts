@@ -33,6 +33,8 @@ export class RpcSession {
   lastTransportError?: Error;
   /** Server-to-client requests answered with an error (we expose no roots, sampling or elicitation). */
   readonly serverRequests: string[] = [];
+  /** Text of the server's `notifications/message` log messages (servers send their reasons for failing there). */
+  readonly logMessages: string[] = [];
 
   constructor(private readonly transport: Transport) {}
 
@@ -55,7 +57,15 @@ export class RpcSession {
     const msg = m as Record<string, unknown>;
     const id = msg.id;
     if (typeof msg.method === "string") {
-      if (id === undefined || id === null) return; // notifications (logging, list_changed, progress): not needed
+      if (id === undefined || id === null) {
+        // Notifications: only log messages are kept (capped), list_changed and progress mean nothing to a lister.
+        if (msg.method === "notifications/message" && this.logMessages.length < 50) {
+          const p = (msg.params ?? {}) as Record<string, unknown>;
+          const data = typeof p.data === "string" ? p.data : JSON.stringify(p.data ?? "");
+          this.logMessages.push(`${typeof p.level === "string" ? `${p.level}: ` : ""}${data}`.slice(0, 1000));
+        }
+        return;
+      }
       this.serverRequests.push(msg.method);
       const reply =
         msg.method === "ping"

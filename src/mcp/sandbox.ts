@@ -6,6 +6,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 export interface SandboxPolicy {
   /** Directories (or files) visible read-only at the same path: the package, the script's folder. */
   readOnly: string[];
+  /** Directories visible read-write at the same path (only an install folder whose scripts are building). */
+  writable?: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
   env: Record<string, string>;
@@ -13,6 +15,8 @@ export interface SandboxPolicy {
   cpuSeconds: number;
   /** Size of the throwaway HOME and TMPDIR (tmpfs counts against memory). */
   tmpfsMb?: number;
+  /** Further prlimit flags (e.g. --nproc when no cgroup limits the probe). */
+  extraLimits?: string[];
 }
 
 export const SANDBOX_HOME = "/home/probe";
@@ -137,6 +141,10 @@ export function sandboxCommand(
   for (const d of [...runtimeDirs(), ...policy.readOnly]) addReadOnly(out, seen, d);
   const cwd = existsSync(policy.cwd) && statSync(policy.cwd).isDirectory() ? policy.cwd : SANDBOX_HOME;
   if (cwd !== SANDBOX_HOME) addReadOnly(out, seen, cwd);
+  // Last, so no read-only mount of a parent folder covers them.
+  for (const d of policy.writable ?? []) {
+    if (isAbsolute(d) && existsSync(d)) out.push("--bind", realpathSync(d), resolve(d));
+  }
   out.push("--chdir", cwd, "--clearenv");
   for (const [k, v] of Object.entries(policy.env)) out.push("--setenv", k, v);
   const dataBytes = policy.memoryLimitMb * 1024 * 1024;
@@ -148,6 +156,7 @@ export function sandboxCommand(
     `--fsize=${64 * 1024 * 1024}`,
     "--core=0",
     `--nofile=1024`,
+    ...(policy.extraLimits ?? []),
     "--",
     command,
     ...args,
@@ -159,7 +168,7 @@ export function sandboxCommand(
 export function unsandboxedCommand(
   command: string,
   args: string[],
-  policy: Pick<SandboxPolicy, "memoryLimitMb" | "cpuSeconds">,
+  policy: Pick<SandboxPolicy, "memoryLimitMb" | "cpuSeconds" | "extraLimits">,
 ): { file: string; args: string[] } {
   return {
     file: "prlimit",
@@ -167,6 +176,7 @@ export function unsandboxedCommand(
       `--data=${policy.memoryLimitMb * 1024 * 1024}`,
       `--cpu=${policy.cpuSeconds}`,
       "--core=0",
+      ...(policy.extraLimits ?? []),
       "--",
       command,
       ...args,

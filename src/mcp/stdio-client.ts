@@ -11,6 +11,8 @@ export interface StdioLimits {
   maxStderrBytes: number;
   /** Bytes of stderr kept for the crash report. */
   stderrTailBytes: number;
+  /** Bytes of non-protocol stdout lines kept (servers print their reasons there too). */
+  stdoutTextTailBytes: number;
 }
 
 export const DEFAULT_STDIO_LIMITS: StdioLimits = {
@@ -18,6 +20,7 @@ export const DEFAULT_STDIO_LIMITS: StdioLimits = {
   maxLineBytes: 32 * 1024 * 1024,
   maxStderrBytes: 16 * 1024 * 1024,
   stderrTailBytes: 4096,
+  stdoutTextTailBytes: 4096,
 };
 
 /** What the process did besides speaking JSON-RPC; read by the probe to pick an outcome. */
@@ -70,12 +73,16 @@ export class TolerantStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /** Called with each complete line the server wrote that is not JSON-RPC (stdout) and each stderr line. */
+  ontext?: (line: string, stream: "stdout" | "stderr") => void;
 
   readonly stats: StdioStats = { stdoutBytes: 0, stderrBytes: 0, messages: 0, nonProtocolLines: 0 };
   private child?: ChildProcess;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private stderrTail = Buffer.alloc(0);
+  private stderrPartial = "";
+  private stdoutText = "";
   private closed = false;
   private readonly exited: Promise<void>;
   private resolveExited!: () => void;
@@ -102,6 +109,11 @@ export class TolerantStdioTransport implements Transport {
   /** Last bytes of stderr, for crash reports. */
   get stderr(): string {
     return this.stderrTail.toString("utf8");
+  }
+
+  /** Last non-protocol lines the server printed on stdout. */
+  get stdoutTextTail(): string {
+    return this.stdoutText;
   }
 
   /** Resolves when the process has exited (or never started). */
@@ -167,6 +179,11 @@ export class TolerantStdioTransport implements Transport {
     const max = this.limits.stderrTailBytes;
     this.stderrTail = Buffer.concat([this.stderrTail, chunk]);
     if (this.stderrTail.length > max) this.stderrTail = this.stderrTail.subarray(this.stderrTail.length - max);
+    if (this.ontext) {
+      const lines = (this.stderrPartial + chunk.toString("utf8")).split("\n");
+      this.stderrPartial = (lines.pop() ?? "").slice(-4096);
+      for (const l of lines) if (l.trim()) this.ontext(l.slice(0, 4096), "stderr");
+    }
     if (this.stats.stderrBytes > this.limits.maxStderrBytes) {
       this.stopForLimit(`server wrote more than ${this.limits.maxStderrBytes} bytes to stderr`);
     }
@@ -220,6 +237,10 @@ export class TolerantStdioTransport implements Transport {
     }
     this.stats.nonProtocolLines++;
     this.stats.firstNonProtocolLine ??= text.slice(0, 200);
+    const max = this.limits.stdoutTextTailBytes;
+    this.stdoutText = `${this.stdoutText}${text.slice(0, max)}\n`;
+    if (this.stdoutText.length > max) this.stdoutText = this.stdoutText.slice(this.stdoutText.length - max);
+    this.ontext?.(text.slice(0, 4096), "stdout");
   }
 
   async send(message: JSONRPCMessage): Promise<void> {

@@ -1,3 +1,4 @@
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -76,16 +77,37 @@ describe("published servers from devDependencies, sandboxed", () => {
 describe("npm packages and their launch line", () => {
   const local = { ...base, resolveFrom: [PKGS_DIR] };
 
-  it("refuses a package that needs its install scripts", async () => {
+  it("launches a package with install scripts without running them", async () => {
     const r = await probe({ kind: "package", pkg: { registryType: "npm", identifier: "needs-scripts" } }, local);
-    expect(r.outcome).toBe("install_failed");
-    expect(r.error).toMatch(/needs its install scripts/);
+    expect(r.outcome, r.error).toBe("ok");
+    expect(r.tools.map((t) => t.name)).toEqual(["hello"]);
+    expect(r.launch.installScripts).toBe("skipped");
   });
 
-  it("turns a native module that was never built into install_failed", async () => {
+  it("turns a native module that was never built into install_failed when scripts are off", async () => {
     const r = await probe({ kind: "package", pkg: { registryType: "npm", identifier: "native-addon" } }, local);
     expect(r.outcome).toBe("install_failed");
-    expect(r.error).toMatch(/native module was not built.*addon\.node/);
+    expect(r.error).toMatch(/native module was not built.*addon\.node.*allowInstallScripts is off/);
+  });
+
+  it("with allowInstallScripts, builds a missing native module inside the sandbox, then lists", async () => {
+    const root = mkdtempSync(join(tmpdir(), "mcp-census-native-"));
+    try {
+      const nm = join(root, "node_modules");
+      cpSync(join(PKGS_DIR, "native-built"), join(nm, "native-built"), { recursive: true });
+      const target = { kind: "package", pkg: { registryType: "npm", identifier: "native-built" } } as const;
+      const off = await probe(target, { ...base, resolveFrom: [nm] });
+      expect(off.outcome).toBe("install_failed");
+      const r = await probe(target, { ...base, resolveFrom: [nm], allowInstallScripts: true });
+      expect(r.outcome, r.error).toBe("ok");
+      expect(r.launch.installScripts).toBe("ran in the sandbox");
+      // The build ran with no network and could write nothing outside the package's own folder.
+      expect(r.tools[0]?.description).toBe("escaped=no network=no");
+      expect(existsSync(join(root, "escaped.txt"))).toBe(false);
+      expect(existsSync(join(nm, "native-built", "build", "Release", "addon.js"))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("gives required secrets a placeholder and builds arguments from the registry entry", async () => {
@@ -120,10 +142,32 @@ describe("npm packages and their launch line", () => {
     expect(JSON.stringify(r.launch)).not.toContain(PLACEHOLDER_SECRET);
   });
 
-  it("without the placeholder the same server would crash: its stderr tail is kept", async () => {
+  it("without the registry's declaration, the key the server asks for on stderr gets a placeholder", async () => {
     const r = await probe({ kind: "package", pkg: { registryType: "npm", identifier: "acme-mcp" } }, local);
-    expect(r.outcome).toBe("crashed");
-    expect(r.stderrTail).toContain("ACME_API_KEY environment variable is required");
+    expect(r.outcome, r.error).toBe("ok");
+    expect(r.placeholders).toEqual(["ACME_API_KEY"]);
+    expect(r.launch.attempts).toEqual([
+      { outcome: "crashed", env: ["ACME_API_KEY"], because: "Error: ACME_API_KEY environment variable is required" },
+    ]);
+  });
+
+  it("honours -e for npm targets and `--` arguments instead of the registry's", async () => {
+    const r = await probe(
+      {
+        kind: "package",
+        pkg: {
+          registryType: "npm",
+          identifier: "acme-mcp",
+          packageArguments: [{ type: "named", name: "--mode", value: "stdio" }],
+        },
+      },
+      { ...local, env: { ACME_API_KEY: "user-key", ACME_REGION: "us" }, args: ["--given"] },
+    );
+    expect(r.outcome, r.error).toBe("ok");
+    expect(r.tools[0]?.description).toBe('argv=["--given"] region=us');
+    expect(r.placeholders).toEqual([]);
+    expect(r.launch.env).toEqual({ ACME_API_KEY: "<given>", ACME_REGION: "<given>" });
+    expect(JSON.stringify(r.launch)).not.toContain("user-key");
   });
 
   it("says which runtime is missing for PyPI, OCI and mcpb packages", async () => {

@@ -127,7 +127,7 @@ describe("mcp-census scan", () => {
     expect(r.out).toMatch(/malformed-config\.broken: malformed config: /);
     expect(r.out).toMatch(/unknown-client\.json: unknown MCP client config: expected `mcpServers`/);
     expect(r.out).toMatch(/no-launch: has neither a command nor a url/);
-    expect(r.out).toMatch(/leaky: server failed to start: crashed: .*exit code 3/);
+    expect(r.out).toMatch(/leaky: server failed to start: needs service: needs a running postgres at start/);
     // The careless server echoed its DATABASE_URL: the password is redacted; SERVICE_KEY only ever got a placeholder.
     expect(r.out).toMatch(/\[redacted\]|PLACEHOLDER/);
     expect(r.out).toMatch(/remote-docs: server failed to start/);
