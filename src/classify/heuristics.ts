@@ -29,12 +29,31 @@ export interface ParamInfo {
 
 /** Splits a tool name on snake, camel, kebab, dot, slash and space boundaries into lower-case words. */
 export function splitName(name: string): string[] {
-  const spaced = name
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
-    .replace(/([a-zA-Z])(\d)/g, "$1 $2");
+  // One pass over char codes (the regex version was a tenth of the classifier's time): a word ends before an upper-case
+  // letter after a lower-case letter or digit, before the last capital of an acronym followed by a lower-case letter
+  // ("HTTPResponse"), before a digit after a letter, and at anything that is not an ASCII letter or digit.
   const out: string[] = [];
-  for (const part of spaced.split(/[^A-Za-z0-9]+/)) if (part) out.push(part.toLowerCase());
+  const n = name.length;
+  let start = -1;
+  let prev = 0; // 0 none, 1 upper, 2 lower, 3 digit
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const kind = c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : c >= 48 && c <= 57 ? 3 : 0;
+    if (kind === 0) {
+      if (start >= 0) out.push(name.slice(start, i).toLowerCase());
+      start = -1;
+    } else if (start < 0) start = i;
+    else if (
+      (kind === 1 && (prev === 2 || prev === 3)) ||
+      (kind === 3 && (prev === 1 || prev === 2)) ||
+      (kind === 1 && prev === 1 && i + 1 < n && name.charCodeAt(i + 1) >= 97 && name.charCodeAt(i + 1) <= 122)
+    ) {
+      out.push(name.slice(start, i).toLowerCase());
+      start = i;
+    }
+    prev = kind;
+  }
+  if (start >= 0) out.push(name.slice(start).toLowerCase());
   return out;
 }
 
@@ -240,6 +259,7 @@ const AUTONOMOUS_AGENT =
 const APPLY_MANIFEST =
   /\bserver[- ]side apply\b|\bapply (an? |the )?(kubernetes )?(manifest|yaml|chart|template|configuration file)s?\b|\bkubectl apply\b|\bhelm (install|upgrade)\b/;
 /** Words in a parameter name that make it a switch for deleting or overwriting. */
+const DESTRUCTIVE_PARAM_GATE = /drop|delete|purge|wipe|destroy|trash|truncate|erase/;
 const DESTRUCTIVE_PARAM_WORDS = new Set(["drop", "delete", "purge", "wipe", "destroy", "trash", "truncate", "erase"]);
 /** A tool that dispatches to sub-commands it does not list. */
 const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b|\bagainst the specified tool\b/;
@@ -1023,8 +1043,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   for (const p of params) {
     if (
       DESTRUCTIVE_PARAMS.has(p.key) ||
-      p.key.split("_").some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)) ||
-      splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w))
+      (DESTRUCTIVE_PARAM_GATE.test(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))
     ) {
       t.add(
         "param.destructive_switch",
