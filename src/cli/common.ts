@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/config.js";
 import { AppError, exitCodeFor, oneLine } from "../core/errors.js";
@@ -19,9 +20,15 @@ export function configFor(cmd: Command, overrides: Partial<ConfigInput> = {}): R
   return loadConfig({ dataDir: g.dataDir, dbPath: g.db, ...overrides }, { configFile: g.config });
 }
 
-/** Opens the catalog named by the config. */
-export function catalogFor(config: ResolvedConfig, opts: { readonly?: boolean } = {}): Catalog {
-  return openCatalog(config.dbPath, opts);
+/**
+ * Opens the catalog named by the config. With `mustExist` (commands that only serve a catalog), a path with no file
+ * is "not found" (exit 3) instead of a new empty catalog served as if it were ready.
+ */
+export function catalogFor(config: ResolvedConfig, opts: { readonly?: boolean; mustExist?: boolean } = {}): Catalog {
+  if (opts.mustExist && !existsSync(config.dbPath)) {
+    throw new AppError("not_found", `no catalog at ${config.dbPath}: run \`mcp-census crawl\` first (or pass --db)`);
+  }
+  return openCatalog(config.dbPath, { readonly: opts.readonly });
 }
 
 /** Whether the command was asked for JSON output. */

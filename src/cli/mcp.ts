@@ -13,7 +13,7 @@ export function registerMcp(program: Command): void {
     .action(
       action(async (_opts: unknown, cmd: Command) => {
         const config = configFor(cmd);
-        const catalog = catalogFor(config);
+        const catalog = catalogFor(config, { mustExist: true });
         const server = createCatalogMcpServer(catalog.sqlite);
         const transport = new StdioServerTransport();
         // stdout belongs to the protocol from here on: nothing else may write to it.

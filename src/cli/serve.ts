@@ -21,7 +21,7 @@ export function registerServe(program: Command): void {
           throw new AppError("bad_input", `--port must be an integer 0–65535, got ${JSON.stringify(opts.port)}`);
         }
         const config = configFor(cmd);
-        const catalog = catalogFor(config);
+        const catalog = catalogFor(config, { mustExist: true });
         const corsOrigins = opts.corsOrigin.includes("none") ? [] : opts.corsOrigin;
         const app = createApp({ sqlite: catalog.sqlite, config: { corsOrigins } });
         const server = serve({ fetch: app.fetch, port, hostname: opts.host }, (info) => {
