@@ -10,20 +10,4 @@ export class ApiError extends AppError {
   }
 }
 
-/** HTTP status per error code. */
-export function statusFor(err: unknown): 400 | 404 | 500 | 501 | 503 {
-  if (!(err instanceof AppError)) return 500;
-  switch (err.code) {
-    case "bad_input":
-      return 400;
-    case "not_found":
-      return 404;
-    case "unsupported":
-      return 501;
-    case "db_corrupt":
-    case "db_unwritable":
-      return 503;
-    default:
-      return 500;
-  }
-}
+export { statusFor } from "../core/errors.js";

@@ -1,16 +1,40 @@
-/** Stable error codes; edges translate them to exit codes, HTTP statuses and queue retry decisions. */
-export type ErrorCode =
-  | "bad_input"
-  | "not_found"
-  | "config_invalid"
-  | "db_corrupt"
-  | "db_unwritable"
-  | "io_error"
-  | "network"
-  | "unsupported"
-  | "internal";
+/** Stable error codes; the table below translates them to exit codes, HTTP statuses and queue retry decisions. */
+export const ERROR_CODES = [
+  "bad_input",
+  "not_found",
+  "config_invalid",
+  "db_corrupt",
+  "db_unwritable",
+  "io_error",
+  "network",
+  "unsupported",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** An error with a stable code and a one-line message fit to show a user. */
+/** What each error code means at each edge: the CLI's exit code, the API's HTTP status, and whether a queue retries. */
+export interface ErrorMeaning {
+  /** 2 bad usage/input or config, 3 not found, 4 storage, 1 anything else. */
+  exit: 1 | 2 | 3 | 4;
+  http: 400 | 404 | 500 | 501 | 503;
+  /** Whether trying the same work again later can succeed (a queue retries it; false fails the job for good). */
+  retryable: boolean;
+}
+
+/** The one table; every edge reads it. */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMeaning>> = {
+  bad_input: { exit: 2, http: 400, retryable: false },
+  not_found: { exit: 3, http: 404, retryable: false },
+  config_invalid: { exit: 2, http: 500, retryable: false },
+  db_corrupt: { exit: 4, http: 503, retryable: false },
+  db_unwritable: { exit: 4, http: 503, retryable: true },
+  io_error: { exit: 4, http: 500, retryable: true },
+  network: { exit: 1, http: 500, retryable: true },
+  unsupported: { exit: 1, http: 501, retryable: false },
+  internal: { exit: 1, http: 500, retryable: true },
+};
+
+/** An error with a stable code and a one-line message fit to show a user; `cause` keeps what went wrong below. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -18,25 +42,25 @@ export class AppError extends Error {
     this.code = code;
     this.name = "AppError";
   }
-}
-
-/** CLI exit code per error code: 2 bad usage/input, 3 not found, 4 storage, 1 anything else. */
-export function exitCodeFor(err: unknown): number {
-  if (!(err instanceof AppError)) return 1;
-  switch (err.code) {
-    case "bad_input":
-    case "config_invalid":
-      return 2;
-    case "not_found":
-      return 3;
-    case "db_corrupt":
-    case "db_unwritable":
-    case "io_error":
-      return 4;
-    default:
-      return 1;
+  /** Whether trying again later can succeed. */
+  get retryable(): boolean {
+    return ERROR_TABLE[this.code].retryable;
   }
 }
+
+/** The table's row for any thrown value: an AppError's code, else `internal`. */
+export function meaningOf(err: unknown): ErrorMeaning {
+  return ERROR_TABLE[err instanceof AppError ? err.code : "internal"];
+}
+
+/** CLI exit code per error: 2 bad usage/input, 3 not found, 4 storage, 1 anything else. */
+export const exitCodeFor = (err: unknown): number => meaningOf(err).exit;
+
+/** HTTP status per error (500 for anything that is not an AppError). */
+export const statusFor = (err: unknown): ErrorMeaning["http"] => meaningOf(err).http;
+
+/** Whether a queue should retry the work that threw this. */
+export const isRetryable = (err: unknown): boolean => meaningOf(err).retryable;
 
 /** One line describing an error, without a stack trace. */
 export function oneLine(err: unknown): string {

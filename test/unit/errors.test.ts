@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, statusFor as apiStatusFor } from "../../src/api/errors.js";
+import { AppError, ERROR_CODES, ERROR_TABLE, exitCodeFor, isRetryable, statusFor } from "../../src/core/errors.js";
+
+describe("the error table", () => {
+  it("has one row per error code, and every edge reads it", () => {
+    expect(Object.keys(ERROR_TABLE).sort()).toEqual([...ERROR_CODES].sort());
+    for (const code of ERROR_CODES) {
+      const err = new AppError(code, "x");
+      expect(exitCodeFor(err), code).toBe(ERROR_TABLE[code].exit);
+      expect(statusFor(err), code).toBe(ERROR_TABLE[code].http);
+      expect(apiStatusFor(err), code).toBe(ERROR_TABLE[code].http);
+      expect(isRetryable(err), code).toBe(ERROR_TABLE[code].retryable);
+      expect(err.retryable, code).toBe(ERROR_TABLE[code].retryable);
+    }
+  });
+
+  it("keeps the documented exit codes and statuses", () => {
+    // The CLI's help promises: 2 bad input or config, 3 not found, 4 storage error, 1 anything else.
+    expect(exitCodeFor(new AppError("bad_input", "x"))).toBe(2);
+    expect(exitCodeFor(new AppError("config_invalid", "x"))).toBe(2);
+    expect(exitCodeFor(new AppError("not_found", "x"))).toBe(3);
+    expect(exitCodeFor(new AppError("db_unwritable", "x"))).toBe(4);
+    expect(exitCodeFor(new Error("boom"))).toBe(1);
+    expect(statusFor(new ApiError("bad_input", "x", "limit"))).toBe(400);
+    expect(statusFor(new AppError("unsupported", "x"))).toBe(501);
+    expect(statusFor(new AppError("db_corrupt", "x"))).toBe(503);
+    expect(statusFor("not even an error")).toBe(500);
+    expect(isRetryable(new AppError("bad_input", "x"))).toBe(false);
+    expect(isRetryable(new AppError("network", "x"))).toBe(true);
+  });
+
+  it("keeps the cause", () => {
+    const cause = new Error("ENOSPC");
+    const err = new AppError("io_error", "cannot write", { cause });
+    expect(err.cause).toBe(cause);
+  });
+});
