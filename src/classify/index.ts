@@ -147,7 +147,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     }
     if (!llm.hasBudget()) return fallback(h, "token budget exhausted");
     const before = llm.requests;
-    const out = await llm.classify(tool);
+    const out = await llm.classify(tool, h.signals);
     st.llmRequests += llm.requests - before;
     st.tokens += out.tokens;
     if (!out.ok) {

@@ -2,4 +2,4 @@
 export const CLASSIFIER_VERSION = "2026.1-f1";
 
 /** Version of the LLM prompt; part of the LLM cache key so a prompt change never reuses old answers. */
-export const PROMPT_VERSION = "p1";
+export const PROMPT_VERSION = "p2";

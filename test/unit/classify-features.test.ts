@@ -67,3 +67,20 @@ describe("fail safe", () => {
     expect(sure.flags).not.toContain("unsure");
   });
 });
+
+describe("the LLM prompt", () => {
+  it("receives the features that fired, fenced as data after the definition", async () => {
+    const { buildUserMessage, SYSTEM_PROMPT } = await import("../../src/classify/llm.js");
+    const t = tool("replace_page", "Replaces the entire page", { html: { type: "string" } });
+    const c = classifyHeuristic(t);
+    const msg = buildUserMessage(t, "m4rk", c.signals);
+    const begin = msg.indexOf("-----BEGIN HEURISTIC FEATURES m4rk-----");
+    const end = msg.indexOf("-----END HEURISTIC FEATURES m4rk-----");
+    expect(begin).toBeGreaterThan(msg.indexOf("-----END UNTRUSTED TOOL m4rk-----"));
+    const fenced = msg.slice(begin, end);
+    for (const s of c.signals) expect(fenced).toContain(s);
+    expect(c.signals.some((s) => s.includes("replaces what was there"))).toBe(true);
+    expect(buildUserMessage(t, "m4rk")).not.toContain("HEURISTIC FEATURES");
+    expect(SYSTEM_PROMPT).toContain("readOnlyHint and destructiveHint are one signal");
+  });
+});
