@@ -150,6 +150,12 @@ export function diffTool(
 
   if (!from) {
     aspects.push({ kind: "tool_added", severity: "medium", reason: "new tool" });
+    // A rug pull that adds a refund or delete tool is high, so the default webhooks fire for it.
+    const cls = opts.toClass;
+    if (cls && (cls.category === "Financial" || cls.category === "Destructive" || cls.financial || cls.destructive)) {
+      const what = cls.category === "Financial" || cls.financial ? "Financial" : "Destructive";
+      aspects.push({ kind: "tool_added", severity: "high", reason: `new ${what} tool (${cls.risk} risk)` });
+    }
     const ind = [...new Set([...newMain, ...newInParams.map((x) => x.f)])];
     if (ind.length) {
       aspects.push({

@@ -66,6 +66,11 @@ function classificationsFor(
   from: RawTool | null,
   to: RawTool | null,
 ): { fromClass: Classification | null; toClass: Classification | null } {
+  if (!from && to && delta.to) {
+    // An added tool: its own classification (stored, else the heuristics) decides whether it is a rug pull.
+    const stored = storedClassifications(sqlite, delta.to).values().next().value;
+    return { fromClass: null, toClass: stored ?? classifyHeuristic(inputOf(serverName, to)) };
+  }
   if (!from || !to || !delta.from || !delta.to) return { fromClass: null, toClass: null };
   const a = classificationsByVersion(sqlite, delta.from);
   const b = classificationsByVersion(sqlite, delta.to);
@@ -73,7 +78,14 @@ function classificationsFor(
     const ca = a.get(version);
     if (ca) return { fromClass: ca, toClass: cb };
   }
-  const input = (t: RawTool) => ({
+  return {
+    fromClass: classifyHeuristic(inputOf(serverName, from)),
+    toClass: classifyHeuristic(inputOf(serverName, to)),
+  };
+}
+
+function inputOf(serverName: string, t: RawTool) {
+  return {
     server: serverName,
     name: t.name,
     title: typeof t.title === "string" ? t.title : undefined,
@@ -81,8 +93,7 @@ function classificationsFor(
     inputSchema: t.inputSchema,
     outputSchema: t.outputSchema,
     annotations: t.annotations ?? null,
-  });
-  return { fromClass: classifyHeuristic(input(from)), toClass: classifyHeuristic(input(to)) };
+  };
 }
 
 const dedupeKey = (serverId: number, probeId: number, d: ToolDelta) =>
