@@ -68,7 +68,7 @@ function classificationsFor(
 ): { fromClass: Classification | null; toClass: Classification | null } {
   if (!from && to && delta.to) {
     // An added tool: its own classification (stored, else the heuristics) decides whether it is a rug pull.
-    const stored = storedClassifications(sqlite, delta.to).values().next().value;
+    const stored = classificationsByVersion(sqlite, delta.to).values().next().value;
     return { fromClass: null, toClass: stored ?? classifyHeuristic(inputOf(serverName, to)) };
   }
   if (!from || !to || !delta.from || !delta.to) return { fromClass: null, toClass: null };
