@@ -61,26 +61,47 @@ function entryForTarget(target: ProbeTarget, label: string): ServerEntry {
 /** `mcp-census probe <target>`: list one server's tools and store the listing. */
 export function registerProbe(program: Command): void {
   program
-    .command("probe [target]")
+    .command("probe [target] [args...]")
     .description(
       "connect to one server and print its tools. TARGET is a catalog server (name or slug), npm:<package>[@version],\n" +
-        "or an http(s) URL of a remote server; or use --command for a local command as in a client's config",
+        "or an http(s) URL of a remote server; or use --command for a local command as in a client's config.\n" +
+        "Arguments after `--` are passed to the server instead of the registry's package arguments",
     )
     .option("--command <line>", 'a local stdio command, e.g. "node server.js" (sandboxed like any package)')
-    .option("-e, --env <KEY=VALUE...>", "environment for --command")
+    .option("-e, --env <KEY=VALUE...>", "environment for the launched server (npm, PyPI, --command; not remotes)")
     .option("--no-store", "do not store the listing in the catalog")
     .option("--timeout <ms>", "wall-clock limit for the probe")
     .option("--allow-unsandboxed", "launch without bubblewrap when it is missing (unsafe)")
     .option("--allow-private-network", "let a remote probe reach loopback and private addresses")
     .action(
-      action(async (targetArg: string | undefined, flags: ProbeFlags, cmd: Command) => {
+      action(async (targetArg: string | undefined, extraArgs: string[], flags: ProbeFlags, cmd: Command) => {
         const config = configFor(cmd, {
           allowUnsandboxed: flags.allowUnsandboxed || undefined,
           allowPrivateNetwork: flags.allowPrivateNetwork || undefined,
           probeTimeoutMs: flags.timeout ? Number(flags.timeout) : undefined,
         });
         if (!targetArg && !flags.command) throw new AppError("bad_input", "give a target or --command (see --help)");
-        const opts = probeOptionsFrom(config);
+        const env = Object.fromEntries(
+          (flags.env ?? []).map((kv) => {
+            const i = kv.indexOf("=");
+            if (i <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, i))) {
+              throw new AppError("bad_input", `--env ${kv.slice(0, 100)}: expected KEY=VALUE`);
+            }
+            return [kv.slice(0, i), kv.slice(i + 1)];
+          }),
+        );
+        const isRemote = !flags.command && /^https?:\/\//i.test(targetArg ?? "");
+        if (isRemote && (Object.keys(env).length || extraArgs.length)) {
+          throw new AppError("bad_input", "-e and arguments apply to servers we launch, not to a remote URL");
+        }
+        if (flags.command && extraArgs.length) {
+          throw new AppError("bad_input", "put the arguments inside --command, or give a target before `--`");
+        }
+        const opts = {
+          ...probeOptionsFrom(config),
+          ...(Object.keys(env).length ? { env } : {}),
+          ...(extraArgs.length ? { args: extraArgs } : {}),
+        };
         const cat =
           flags.store || (targetArg && !/^(npm:|https?:\/\/)/.test(targetArg)) ? catalogFor(config) : undefined;
         try {
@@ -92,15 +113,9 @@ export function registerProbe(program: Command): void {
             const parts = splitCommandLine(flags.command);
             const [command, ...args] = parts;
             if (!command) throw new AppError("bad_input", "--command is empty");
-            const env = Object.fromEntries(
-              (flags.env ?? []).map((kv) => {
-                const i = kv.indexOf("=");
-                if (i <= 0) throw new AppError("bad_input", `--env ${kv}: expected KEY=VALUE`);
-                return [kv.slice(0, i), kv.slice(i + 1)];
-              }),
-            );
             label = `local:${flags.command}`;
-            result = await probe({ kind: "command", command, args, env, cwd: process.cwd() }, opts);
+            // No cwd: relative paths are read from here, but the server starts in an empty scratch folder.
+            result = await probe({ kind: "command", command, args }, opts);
           } else if (/^(npm:|pypi:|oci:|https?:\/\/)/.test(targetArg as string)) {
             const target = parseTarget(targetArg as string);
             label = targetArg as string;

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PKGS_DIR } from "../fixtures/servers/helpers.js";
+import { runCli } from "../helpers/cli.js";
+
+const data = mkdtempSync(join(tmpdir(), "mcp-census-cli-probe-"));
+afterAll(() => rmSync(data, { recursive: true, force: true }));
+const env = { MCP_CENSUS_DATA_DIR: data, MCP_CENSUS_RESOLVE_FROM: PKGS_DIR };
+
+describe("mcp-census probe: -e and -- for launched targets", () => {
+  it("passes -e and the arguments after -- to an npm server", async () => {
+    const r = await runCli(
+      [
+        "probe",
+        "--no-store",
+        "--json",
+        "npm:acme-mcp",
+        "-e",
+        "ACME_API_KEY=from-cli",
+        "ACME_REGION=ap",
+        "--",
+        "--x",
+        "y",
+      ],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.outcome).toBe("ok");
+    expect(j.tools[0].description).toBe('argv=["--x","y"] region=ap');
+    expect(j.launch.env).toEqual({ ACME_API_KEY: "<given>", ACME_REGION: "<given>" });
+    expect(r.stdout).not.toContain("from-cli");
+  });
+
+  it("rejects -e for a remote URL in one line instead of ignoring it", async () => {
+    const r = await runCli(["probe", "--no-store", "https://example.invalid/mcp", "-e", "A=b"], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/-e and arguments apply to servers we launch/);
+  });
+});
