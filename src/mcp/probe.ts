@@ -810,7 +810,8 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions): Promise<Pr
   try {
     if (target.kind === "remote") {
       out.transport = target.remote.type;
-      if (opts.env && Object.keys(opts.env).length) out.warnings.push("environment values do not apply to a remote server");
+      if (opts.env && Object.keys(opts.env).length)
+        out.warnings.push("environment values do not apply to a remote server");
       await probeRemote(target.remote, out, { allowPrivateNetwork: opts.allowPrivateNetwork, signal: startClock() });
     } else if (target.kind === "command") {
       // Relative paths are the user's; the server itself starts in an empty scratch folder unless the target names
