@@ -138,6 +138,8 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   let confidence = strength <= 0 ? 0.3 : 0.35 + 0.55 * (1 - Math.exp(-strength / 3));
   if (opposing > 0) {
     confidence -= 0.3 * Math.min(1, opposing / Math.max(strength, 1));
+    // Evidence both ways: a verdict that is not overwhelming is left to the LLM (or a person).
+    if (opposing * 3 > strength) confidence = Math.min(confidence, UNSURE_BELOW - 0.05);
     notes.push(`conflicting evidence (${access === "read" ? "not-read" : "read"} score ${opposing})`);
   }
   if (access !== "read" && destructive > 0 && destructive < 2) confidence -= 0.05;
