@@ -456,16 +456,29 @@ function isOwnBug(err: unknown): boolean {
   );
 }
 
-function hasCommand(name: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
+/**
+ * Runs a command to its end without blocking the event loop (a `docker pull` can take minutes: a worker that blocked
+ * on it could not renew its job locks, and its jobs were taken for stalled and run twice). Resolves with the exit
+ * status, or null when it could not start or was killed at the timeout.
+ */
+function runQuiet(command: string, args: string[], timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: "ignore", timeout: timeoutMs, killSignal: "SIGKILL" });
+    child.once("error", () => resolve(null));
+    child.once("close", (code) => resolve(code));
+  });
+}
+
+async function hasCommand(name: string): Promise<boolean> {
+  return (await runQuiet("sh", ["-c", `command -v ${name}`], 10_000)) === 0;
 }
 
 /** The container engine that works here, or why none does. */
-function containerEngine(): { engine?: string; reason: string } {
+async function containerEngine(): Promise<{ engine?: string; reason: string }> {
   for (const engine of ["docker", "podman"]) {
-    if (!hasCommand(engine)) continue;
-    const r = spawnSync(engine, ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 10_000 });
-    if (r.status === 0) return { engine, reason: "" };
+    if (!(await hasCommand(engine))) continue;
+    if ((await runQuiet(engine, ["info", "--format", "{{.ServerVersion}}"], 10_000)) === 0)
+      return { engine, reason: "" };
     return { reason: `${engine} is installed but its daemon is not reachable` };
   }
   return { reason: "no docker or podman on PATH" };
@@ -666,7 +679,7 @@ async function probeOci(
   opts: ProbeOptions,
   startClock: () => AbortSignal,
 ): Promise<void> {
-  const { engine, reason } = containerEngine();
+  const { engine, reason } = await containerEngine();
   if (!engine) {
     out.outcome = "unsupported_runtime";
     out.error = `OCI image ${pkg.identifier}: ${reason}`;
@@ -674,9 +687,9 @@ async function probeOci(
   }
   const image = pkg.version && !pkg.identifier.includes(":") ? `${pkg.identifier}:${pkg.version}` : pkg.identifier;
   const ti = performance.now();
-  const pull = spawnSync(engine, ["pull", "--quiet", image], { timeout: opts.installTimeoutMs, stdio: "ignore" });
+  const pulled = await runQuiet(engine, ["pull", "--quiet", image], opts.installTimeoutMs);
   out.timings.installMs = Math.round(performance.now() - ti);
-  if (pull.status !== 0) {
+  if (pulled !== 0) {
     out.outcome = "install_failed";
     out.error = `${engine} pull ${image} failed`;
     return;
@@ -726,7 +739,7 @@ async function probeOci(
     out.launch.sandbox = engine;
     out.warnings = out.warnings.filter((w) => !w.startsWith("ran without a sandbox"));
   } finally {
-    spawnSync(engine, ["rm", "-f", name], { stdio: "ignore", timeout: 15_000 });
+    await runQuiet(engine, ["rm", "-f", name], 15_000);
   }
 }
 
@@ -742,7 +755,8 @@ async function probePackage(
   if (rt === "oci") return probeOci(pkg, out, opts, startClock);
   out.outcome = "unsupported_runtime";
   if (rt === "pypi") {
-    const runner = ["uvx", "pipx"].find(hasCommand);
+    let runner: string | undefined;
+    for (const r of ["uvx", "pipx"]) if (!runner && (await hasCommand(r))) runner = r;
     out.error = runner
       ? `PyPI package ${pkg.identifier}: ${runner} is present but sandboxed PyPI launches are not implemented yet`
       : `PyPI package ${pkg.identifier}: neither uvx nor pipx is installed`;
