@@ -5,7 +5,10 @@
  * answered from one hot row.
  *
  *   npx tsx scripts/bench-api.ts [--servers 40000] [--tools 500000] [--db data/bench/api-catalog.db]
- *     [--duration 20] [--rounds 5] [--connections 50] [--out docs/benchmarks/api-figures.md]
+ *     [--duration 20] [--rounds 5] [--connections 50] [--out docs/benchmarks/api-figures.md] [--baseline <checkout>]
+ *
+ * With --baseline, the app of another checkout (e.g. a worktree at an older commit) is served too and loaded in the
+ * same alternating slices, so a change is compared with what it replaced under the same neighbours.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
@@ -134,14 +137,15 @@ async function honoServer(dbPath: string): Promise<number> {
 
 // ---- the parent: generate, sample targets, start both servers, load them in turn ----
 
-function startChild(kind: "hono" | "bare", db: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", fileURLToPath(import.meta.url), "--child", kind, "--db", db],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+function startChild(
+  kind: "hono" | "bare",
+  db: string,
+  checkout?: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const script = checkout ? resolve(checkout, "scripts/bench-api.ts") : fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ["--import", "tsx", script, "--child", kind, "--db", db], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((res, rej) => {
     let buf = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -206,9 +210,14 @@ async function main(): Promise<void> {
   sizes.close();
   const targets = sampleTargets(db, 5000);
   const loadBefore = loadavg()[0]!.toFixed(1);
+  const baseline = arg("baseline", "");
   const hono = await startChild("hono", db);
   const bare = await startChild("bare", db);
+  const base = baseline ? await startChild("hono", db, baseline) : undefined;
+  type Kind = "hono" | "bare" | "base";
+  const kinds: Kind[] = base ? ["hono", "base", "bare"] : ["hono", "bare"];
   const rows: string[] = [];
+  const baseRows: string[] = [];
   const raw: Record<string, unknown> = {};
   try {
     for (const [scenario, paths] of [
@@ -217,8 +226,8 @@ async function main(): Promise<void> {
       ["search", targets.searches],
     ] as const) {
       // Alternating slices (app, bare, app, bare, …) so both see the same neighbours on a shared machine.
-      const slices: Record<"hono" | "bare", AutocannonResult[]> = { hono: [], bare: [] };
-      const ports = { hono: hono.port, bare: bare.port };
+      const slices: Record<Kind, AutocannonResult[]> = { hono: [], bare: [], base: [] };
+      const ports = { hono: hono.port, bare: bare.port, base: base?.port ?? 0 };
       let i = 0;
       const opts = (port: number, d: number) => ({
         url: `http://127.0.0.1:${port}`,
@@ -226,13 +235,13 @@ async function main(): Promise<void> {
         duration: d,
         requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
       });
-      for (const kind of ["hono", "bare"] as const) await autocannon(opts(ports[kind], 2)); // warm-up: JIT, page cache
+      for (const kind of kinds) await autocannon(opts(ports[kind], 2)); // warm-up: JIT, page cache
       for (let round = 0; round < rounds; round++) {
-        for (const kind of ["hono", "bare"] as const) {
+        for (const kind of kinds) {
           slices[kind].push(await autocannon(opts(ports[kind], Math.max(1, Math.round(duration / rounds)))));
         }
       }
-      const sum = (kind: "hono" | "bare") => {
+      const sum = (kind: Kind) => {
         const r = slices[kind];
         const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
         const out = {
@@ -250,6 +259,12 @@ async function main(): Promise<void> {
       };
       const h = sum("hono");
       const b = sum("bare");
+      if (base) {
+        const o = sum("base");
+        baseRows.push(
+          `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} / ${h.p99} | ${o.reqPerSec.toFixed(0)} | ${o.p50} / ${o.p99} | ${((100 * h.reqPerSec) / o.reqPerSec).toFixed(0)}% | ${b.reqPerSec.toFixed(0)} |`,
+        );
+      }
       const target = scenario === "search" ? 50 : 20;
       rows.push(
         `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | p99 < ${target} ms: ${h.p99 < target ? "yes" : "no"} | ${h.bad} / ${b.bad} |`,
@@ -258,6 +273,7 @@ async function main(): Promise<void> {
   } finally {
     hono.child.kill("SIGTERM");
     bare.child.kill("SIGTERM");
+    base?.child.kill("SIGTERM");
   }
   const cmd = `npx tsx scripts/bench-api.ts ${process.argv.slice(2).join(" ")}`.trim();
   const report = [
@@ -272,6 +288,16 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
+    ...(base
+      ? [
+          `Against the baseline checkout ${baseline} (same slices, alternating app, baseline, bare):`,
+          "",
+          "| scenario | app req/s | app p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | app / baseline | bare req/s |",
+          "|---|---|---|---|---|---|---|",
+          ...baseRows,
+          "",
+        ]
+      : []),
     "```json",
     JSON.stringify(raw, null, 2),
     "```",
