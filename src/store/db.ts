@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
@@ -18,6 +18,37 @@ export interface Catalog {
 }
 
 const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
+
+/** Creation times of the migrations this version ships (drizzle records them in __drizzle_migrations.created_at). */
+function knownMigrations(): Set<number> {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS, "meta", "_journal.json"), "utf8")) as {
+    entries: { when: number }[];
+  };
+  return new Set(journal.entries.map((e) => e.when));
+}
+
+function refuseDamagedOrNewer(sqlite: Database.Database, path: string): void {
+  const check = sqlite.pragma("quick_check", { simple: true });
+  if (check !== "ok") {
+    throw new AppError(
+      "db_corrupt",
+      `catalog ${path} failed its integrity check (${String(check).slice(0, 120)}); it was left untouched — restore it or point MCP_CENSUS_DB elsewhere`,
+    );
+  }
+  const hasTable = sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (!hasTable) return;
+  const known = knownMigrations();
+  const applied = sqlite.prepare("SELECT created_at FROM __drizzle_migrations").all() as { created_at: number }[];
+  const unknown = applied.filter((m) => !known.has(Number(m.created_at)));
+  if (unknown.length) {
+    throw new AppError(
+      "db_unwritable",
+      `catalog ${path} was written by a newer mcp-census (${unknown.length} migration(s) this version does not know); it was left untouched — upgrade mcp-census`,
+    );
+  }
+}
 
 /** Opens (creating if needed) the catalog, applies committed migrations, and sets WAL. */
 export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Catalog {
@@ -42,6 +73,9 @@ export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Ca
     // Touching the schema is what reveals a file that is not a database.
     sqlite.prepare("SELECT count(*) FROM sqlite_master").get();
     sqlite.pragma("busy_timeout = 10000");
+    // Before anything is written (even the WAL switch): a damaged catalog, or one written by a newer version, is
+    // refused and left exactly as it was.
+    if (!opts.readonly) refuseDamagedOrNewer(sqlite, path);
     sqlite.pragma("foreign_keys = ON");
     if (!opts.readonly) {
       sqlite.pragma("journal_mode = WAL");
@@ -49,6 +83,7 @@ export function openCatalog(path: string, opts: { readonly?: boolean } = {}): Ca
     }
   } catch (err) {
     sqlite.close();
+    if (err instanceof AppError) throw err;
     const code = (err as { code?: string }).code ?? "";
     if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
       throw new AppError(
