@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
+import { logger } from "../core/log.js";
 import { migrationsApplied } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import { catalogStats } from "../store/queries.js";
@@ -141,7 +142,8 @@ export function createApp(deps: AppDeps): Hono {
     const code = err instanceof AppError ? err.code : "internal";
     // Internal errors do not leak their text: it may hold paths or SQL.
     const message = status === 500 ? "internal error" : oneLine(err);
-    if (status === 500) console.error(`mcp-census api: ${c.req.method} ${c.req.path}: ${oneLine(err)}`);
+    if (status === 500)
+      logger.error({ method: c.req.method, path: c.req.path }, `api: ${c.req.method} ${c.req.path}: ${oneLine(err)}`);
     const parameter = err instanceof ApiError ? err.parameter : undefined;
     return c.json({ error: { status, code, message, ...(parameter ? { parameter } : {}) } }, status);
   });

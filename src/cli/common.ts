@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/config.js";
 import { AppError, exitCodeFor, oneLine } from "../core/errors.js";
+import { configureLogger, type LogFormat, type LogLevel } from "../core/log.js";
 import { forTerminal } from "../core/terminal.js";
 import { type Catalog, openCatalog } from "../store/db.js";
 
@@ -12,12 +13,19 @@ export interface GlobalOptions {
   db?: string;
   json?: boolean;
   quiet?: boolean;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 /** The resolved config for a command: defaults < config file < environment < global flags < command overrides. */
 export function configFor(cmd: Command, overrides: Partial<ConfigInput> = {}): ResolvedConfig {
   const g = cmd.optsWithGlobals() as GlobalOptions;
-  return loadConfig({ dataDir: g.dataDir, dbPath: g.db, ...overrides }, { configFile: g.config });
+  const config = loadConfig(
+    { dataDir: g.dataDir, dbPath: g.db, logLevel: g.logLevel, logFormat: g.logFormat, ...overrides },
+    { configFile: g.config },
+  );
+  configureLogger({ level: config.logLevel, format: config.logFormat });
+  return config;
 }
 
 /**

@@ -1,7 +1,9 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { LOG_FORMATS, LOG_LEVELS } from "../core/log.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import { registerChanges } from "./changes.js";
 import { registerClassify } from "./classify.js";
+import { registerConfig } from "./config.js";
 import { registerCrawl } from "./crawl.js";
 import { registerExport } from "./export.js";
 import { registerMcp } from "./mcp.js";
@@ -26,6 +28,8 @@ const program = new Command("mcp-census")
   .option("--db <file>", "SQLite catalog file (default <data-dir>/catalog.db)")
   .option("--json", "machine-readable JSON output")
   .option("-q, --quiet", "only errors")
+  .addOption(new Option("--log-level <level>", "log verbosity").choices(LOG_LEVELS))
+  .addOption(new Option("--log-format <format>", "log lines: text, or json (one object per line)").choices(LOG_FORMATS))
   .showHelpAfterError("(run with --help for usage)")
   .addHelpText(
     "after",
@@ -48,6 +52,7 @@ for (const register of [
   registerPin,
   registerExport,
   registerStats,
+  registerConfig,
 ]) {
   register(program);
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "./errors.js";
+import { LOG_FORMATS, LOG_LEVELS } from "./log.js";
 import { PACKAGE_ROOT } from "./package-info.js";
 import { SEVERITIES } from "./vocabulary.js";
 
@@ -79,7 +80,11 @@ export const ConfigSchema = z.object({
   webhookMinSeverity: z.enum(SEVERITIES).default("high").describe("Lowest change severity sent to webhooks"),
   redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
   queuePrefix: z.string().default("mcp-census").describe("BullMQ key prefix"),
-  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("Log verbosity"),
+  logLevel: z.enum(LOG_LEVELS).default("info").describe("Log verbosity"),
+  logFormat: z
+    .enum(LOG_FORMATS)
+    .default("text")
+    .describe("Log lines: text for people, json (pino, one object per line) for collectors"),
 });
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ResolvedConfig = z.infer<typeof ConfigSchema> & {
@@ -116,6 +121,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   redisUrl: "REDIS_URL",
   queuePrefix: "MCP_CENSUS_QUEUE_PREFIX",
   logLevel: "MCP_CENSUS_LOG_LEVEL",
+  logFormat: "MCP_CENSUS_LOG_FORMAT",
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -205,7 +211,8 @@ export function explainConfig(
   };
   const sourceOf = (key: string): ConfigSource =>
     key in cleanOverrides ? "flag" : key in fromEnvironment ? "env" : key in file ? "file" : "default";
-  const sources = Object.fromEntries(Object.keys(config).map((k) => [k, sourceOf(k)])) as ExplainedConfig["sources"];
+  const keys = new Set([...Object.keys(ConfigSchema.shape), ...Object.keys(config)]);
+  const sources = Object.fromEntries([...keys].map((k) => [k, sourceOf(k)])) as ExplainedConfig["sources"];
   return { config, sources, ...(filePath ? { file: filePath } : {}) };
 }
 

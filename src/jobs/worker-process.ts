@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
+import { logger } from "../core/log.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { probeOptionsFrom, probeStage } from "../pipeline/stages.js";
@@ -40,7 +41,7 @@ export interface WorkerProcessOptions {
 export async function runWorkerProcess(config: ResolvedConfig, o: WorkerProcessOptions): Promise<void> {
   if (!config.redisUrl)
     throw new AppError("config_invalid", "workers need Redis: set REDIS_URL (or redisUrl in the config)");
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = o.log ?? ((l: string) => logger.info(l));
   const redis = createRedis(config.redisUrl, `mcp-census-worker-${process.pid}`, (err) =>
     log(`redis: ${oneLine(err)} (reconnecting)`),
   );
