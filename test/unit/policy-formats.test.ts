@@ -172,14 +172,16 @@ describe("every format has its documented shape", () => {
   it("Gemini policy engine: a server-wide deny under per-tool allow / ask_user / deny rules", () => {
     const o = GeminiPolicy.parse(parseToml(renderPolicy(d, "gemini-policy")));
     const byDecision = (x: string) =>
-      o.rule.filter((r) => r.decision === x && r.toolName !== undefined).flatMap((r) => [r.toolName].flat());
-    expect(o.rule[0]).toMatchObject({ mcpName: "io-example-shop", decision: "deny" });
-    expect(o.rule[0]!.toolName).toBeUndefined();
+      o.rule
+        .slice(1)
+        .filter((r) => r.decision === x)
+        .flatMap((r) => [r.toolName].flat());
+    expect(o.rule[0]).toMatchObject({ mcpName: "io-example-shop", decision: "deny", toolName: "*" });
     expect(o.rule.every((r) => r.mcpName === "io-example-shop")).toBe(true);
     expect(byDecision("allow")).toEqual(["__proto__", "list_items", "with.dot"]);
     expect(byDecision("ask_user").sort()).toEqual(["create_item", "dump_env", "refund", "run_sql"]);
     expect(byDecision("deny")).toEqual(expect.arrayContaining(["delete_item", "mystery", "*", "poisoned_read"]));
-    const tool = o.rule.filter((r) => r.toolName !== undefined);
+    const tool = o.rule.slice(1);
     expect(Math.min(...tool.map((r) => r.priority))).toBeGreaterThan(o.rule[0]!.priority);
   });
 

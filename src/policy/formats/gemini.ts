@@ -63,8 +63,10 @@ export function renderGeminiPolicy(decision: PolicyDecision, scope: RenderScope 
         ? `its tools could not be listed (${decision.unlisted}); list them with mcp-census probe and regenerate this policy`
         : "tools this policy does not name are denied";
     if (decision.unlisted !== undefined) out.push(`# ${commentText(why)}`);
+    // toolName "*" with mcpName: every tool of that server (Gemini 0.61 rejects a rule with mcpName alone).
     rule([
       `mcpName = ${name}`,
+      `toolName = "*"`,
       `decision = "deny"`,
       `priority = ${SERVER_PRIORITY}`,
       `denyMessage = ${tomlString(`${decision.serverKey}: ${why}.`)}`,
