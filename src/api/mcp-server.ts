@@ -4,12 +4,13 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
-import { PROFILES } from "../policy/index.js";
+import { decidePolicy, PROFILES, type Profile } from "../policy/index.js";
+import { lookupServer, toolByRef } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { ANNOTATIONS, CATEGORIES, FLAGS, RISKS, SERVER_SORTS, TOOL_SORTS } from "./params.js";
 import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
-import { currentTools, findTool, listServerPage, listToolPage, requireServer, serverDetail } from "./queries.js";
+import { currentTools, listServerPage, listToolPage, requireServer, serverDetail, unlistedReason } from "./queries.js";
 
 /** Largest page an MCP tool returns: results go into a model's context. */
 const MCP_MAX_PAGE = 50;
@@ -35,6 +36,29 @@ function run(fn: () => Record<string, unknown>): CallToolResult {
     const text = status === 500 ? "internal error" : oneLine(err);
     return { isError: true, content: [{ type: "text", text }] };
   }
+}
+
+/** check_tool's answer for a server or tool the catalog does not know: denied, saying why. */
+function notInCatalog(server: string, tool: string, profile: string | undefined, reason: string) {
+  return {
+    server,
+    tool,
+    inCatalog: false,
+    classified: false,
+    access: null,
+    category: null,
+    risk: null,
+    destructive: null,
+    financial: null,
+    confidence: null,
+    evidence: [],
+    flags: [],
+    annotations: null,
+    removed: false,
+    // The engine's profile (its default when none is given), from the same call a policy of no tools makes.
+    profile: decidePolicy({ name: server, slug: server }, [], profile ? { profile: profile as Profile } : {}).profile,
+    recommendedRule: { tool, action: "deny", reason },
+  };
 }
 
 /** An MCP server exposing read-only catalog queries over an open catalog. */
@@ -123,14 +147,23 @@ export function createCatalogMcpServer(sqlite: Sqlite, version = PACKAGE_VERSION
     },
     (a) =>
       run(() => {
-        const s = requireServer(sqlite, a.server);
-        const t = findTool(sqlite, s, a.tool);
+        // What is not in the catalog gets the rule a policy applies to it (deny), not an error: that is when an
+        // agent most needs an answer.
+        const s = lookupServer(sqlite, a.server);
+        if (!s) return notInCatalog(a.server, a.tool, a.profile, "server not in the catalog");
+        const t = toolByRef(sqlite, s.id, a.tool);
+        if (!t) {
+          const unlisted = unlistedReason(sqlite, s.id);
+          const reason = unlisted === null ? "tool not in the catalog" : `server not listed: ${unlisted}`;
+          return notInCatalog(s.name, a.tool, a.profile, reason);
+        }
         const c = t.classification;
         const { decision } = buildPolicy(s, [t], { profile: a.profile, format: "decision" });
         const rule = decision.tools.find((d) => d.tool === t.name) ?? null;
         return {
           server: s.name,
           tool: t.name,
+          inCatalog: true,
           classified: c !== null,
           access: c?.access ?? null,
           category: c?.category ?? null,

@@ -247,6 +247,18 @@ export function serverDetail(sqlite: Sqlite, ref: string) {
   };
 }
 
+/**
+ * Why a server's tools are not on record as listed: never probed, or its last probe did not end ok (null when it
+ * did). The same wording as the CLI's deny-all policy for such a server.
+ */
+export function unlistedReason(sqlite: Sqlite, serverId: number): string | null {
+  const p = latestProbe(sqlite, serverId);
+  if (!p) return "it has not been probed yet";
+  if (p.outcome === "ok") return null;
+  const error = p.error ? `: ${p.error.replace(/\s+/g, " ").slice(0, 200)}` : "";
+  return `the last probe (${p.startedAt}) ended ${p.outcome.replace(/_/g, " ")}${error}`;
+}
+
 /** One tool of a server by name or slug (current or removed), or a 404 naming what was missing. */
 export function findTool(sqlite: Sqlite, server: ServerRow, ref: string): ToolRow {
   const t = toolByRef(sqlite, server.id, ref);

@@ -66,9 +66,36 @@ async function exercise(client: Client): Promise<void> {
   expect((p.flags as string[]).some((f) => f.startsWith("poisoning"))).toBe(true);
   expect((p.recommendedRule as { action: string }).action).toBe("hide");
 
-  const missing = await client.callTool({ name: "check_tool", arguments: { server: "nope", tool: "x" } });
-  expect(missing.isError).toBe(true);
-  expect((missing.content as { text: string }[])[0]!.text).toContain("nope");
+  // What the catalog does not know gets the rule a policy applies to it, as an answer (not a tool error).
+  const denied = async (args: Record<string, string>) => {
+    const r = await client.callTool({ name: "check_tool", arguments: args });
+    expect(r.isError, JSON.stringify(args)).toBeFalsy();
+    const out = r.structuredContent as Structured;
+    expect(JSON.parse((r.content as { text: string }[])[0]!.text)).toEqual(out);
+    expect(out.inCatalog).toBe(false);
+    expect(out.classified).toBe(false);
+    const rule = out.recommendedRule as { tool: string; action: string; reason: string };
+    expect(rule.tool).toBe(args.tool);
+    expect(rule.action).toBe("deny");
+    return { out, reason: rule.reason };
+  };
+  const unknownServer = await denied({ server: "nope", tool: "x" });
+  expect(unknownServer.reason).toBe("server not in the catalog");
+  expect(unknownServer.out.server).toBe("nope");
+  expect(unknownServer.out.profile).toBe("balanced");
+  const unknownTool = await denied({ server: "modelcontextprotocol-server-github", tool: "no_such_tool" });
+  expect(unknownTool.reason).toBe("tool not in the catalog");
+  expect(unknownTool.out.server).toBe("@modelcontextprotocol/server-github");
+  const unlisted = await denied({ server: "test/slow-server", tool: "anything", profile: "strict" });
+  expect(unlisted.reason).toMatch(/^server not listed: the last probe \(.+\) ended timeout: test probe: timeout$/);
+  expect(unlisted.out.profile).toBe("strict");
+  // A known tool still gets its real answer.
+  expect(c.inCatalog).toBe(true);
+  const badProfile = await client.callTool({
+    name: "check_tool",
+    arguments: { server: "nope", tool: "x", profile: "lax" },
+  });
+  expect(badProfile.isError).toBe(true);
 
   const server = await client.callTool({
     name: "get_server",
