@@ -10,8 +10,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { contentHash } from "../src/core/hash.js";
 import type { Category, Classification, RawTool, Risk } from "../src/core/types.js";
-import { slugify } from "../src/registries/keys.js";
 import { openCatalog } from "../src/store/db.js";
+import { slugify } from "../src/store/keys.js";
 
 export interface GenCatalogOpts {
   servers: number;

@@ -1,4 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
@@ -227,4 +228,17 @@ export async function handleMcpHttp(sqlite: Sqlite, req: Request): Promise<Respo
   } finally {
     await server.close();
   }
+}
+
+/** Serves the catalog MCP server over this process's stdin/stdout until the client goes away (`mcp-census mcp`). */
+export async function serveCatalogOverStdio(sqlite: Sqlite): Promise<void> {
+  const server = createCatalogMcpServer(sqlite);
+  const transport = new StdioServerTransport();
+  // stdout belongs to the protocol from here on: nothing else may write to it.
+  await new Promise<void>((resolve, reject) => {
+    transport.onclose = () => resolve();
+    process.stdin.once("end", () => resolve());
+    server.connect(transport).catch(reject);
+  });
+  await server.close();
 }

@@ -1,6 +1,5 @@
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Command } from "commander";
-import { createCatalogMcpServer } from "../api/mcp-server.js";
+import { serveCatalogOverStdio } from "../api/mcp-server.js";
 import { action, catalogFor, configFor } from "./common.js";
 
 /** `mcp-census mcp`: the catalog's read-only queries as an MCP server over stdio. */
@@ -14,15 +13,7 @@ export function registerMcp(program: Command): void {
       action(async (_opts: unknown, cmd: Command) => {
         const config = configFor(cmd);
         const catalog = catalogFor(config, { mustExist: true });
-        const server = createCatalogMcpServer(catalog.sqlite);
-        const transport = new StdioServerTransport();
-        // stdout belongs to the protocol from here on: nothing else may write to it.
-        await new Promise<void>((resolve, reject) => {
-          transport.onclose = () => resolve();
-          process.stdin.once("end", () => resolve());
-          server.connect(transport).catch(reject);
-        });
-        await server.close();
+        await serveCatalogOverStdio(catalog.sqlite);
         catalog.close();
       }),
     );

@@ -9,13 +9,13 @@ import { seedAdapter } from "./seed.js";
 import { smitheryAdapter } from "./smithery.js";
 import type { SourceAdapter } from "./types.js";
 
+export * from "../store/keys.js";
 export * from "./awesome.js";
 export * from "./conditional.js";
 export * from "./crawl.js";
 export * from "./docker.js";
 export * from "./glama.js";
 export * from "./http.js";
-export * from "./keys.js";
 export * from "./npm.js";
 export * from "./official.js";
 export * from "./pulsemcp.js";

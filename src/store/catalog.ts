@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { contentHash } from "../core/hash.js";
 import { wellFormedDeep } from "../core/text.js";
 import type { Classification, ProbeResult, RawPrompt, RawResource, RawTool, ServerEntry } from "../core/types.js";
-import { canonicalKeys, slugify } from "../registries/keys.js";
+import { canonicalKeys, slugify } from "./keys.js";
 
 /** Text fields are capped in the store: descriptions are hostile input. */
 export const MAX_TEXT = 64 * 1024;

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { and, eq, inArray, like, ne, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
-import { normaliseRepoUrl } from "../registries/keys.js";
+import { normaliseRepoUrl } from "./keys.js";
 import type { ServerRow } from "./queries.js";
 import * as schema from "./schema.js";
 
