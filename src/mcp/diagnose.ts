@@ -159,7 +159,7 @@ export function serviceNeeded(text: string): { service: string; evidence: string
               : s;
       return { service, evidence: line };
     }
-    if (/ENOTFOUND|EAI_AGAIN|getaddrinfo|ENETUNREACH|fetch failed/i.test(line)) {
+    if (/ENOTFOUND|EAI_AGAIN|getaddrinfo|ENETUNREACH|\bfetch failed\b/i.test(line)) {
       return { service: "network", evidence: line };
     }
   }

@@ -420,8 +420,13 @@ function classifyStdioFailure(
       out.error = `no complete answer within the time limit (stuck in ${stage})`;
     }
   } else if (err instanceof RpcError) {
-    out.outcome = "protocol_error";
-    out.error = `server answered ${out.protocolVersion ? "a list request" : "initialize"} with error ${err.code}: ${err.message}`;
+    const answer = `server answered ${out.protocolVersion ? "a list request" : "initialize"} with error ${err.code}: ${err.message}`;
+    // "fetch failed", "ECONNREFUSED …:5432": a server that lists from a backend it cannot reach, not a protocol fault.
+    const service = serviceNeeded(err.message);
+    out.outcome = service ? "needs_service" : "protocol_error";
+    out.error = service
+      ? `needs ${service.service === "network" ? "network access" : `a running ${service.service}`} to list: ${answer}`
+      : answer;
   } else if (err instanceof ListingError) {
     out.outcome = "protocol_error";
     out.error = err.message;

@@ -101,6 +101,12 @@ describe("outcomes name the real cause", () => {
     expect(r.durationMs).toBeLessThan(base.timeoutMs / 2);
   });
 
+  it("a tools/list answered with 'fetch failed' is needs_service (network), not a protocol error", async () => {
+    const r = await asks("list-fetch");
+    expect(r.outcome).toBe("needs_service");
+    expect(r.error).toMatch(/^needs network access to list: .*fetch failed/);
+  });
+
   it("an exit with no output says so; a newer Node.js requirement is unsupported_runtime", async () => {
     const silent = await asks("silent");
     expect(silent.outcome).toBe("crashed");
