@@ -642,6 +642,34 @@ function descWords(text: string, limit: number): string[] {
   return out;
 }
 
+const NESTED_CODE_KEYS = new Set(["javascript", "js_code", "script", "shell_command", "python_code", "bash"]);
+const NESTED_CODE_ENUM = /^(execute|exec|run|eval(uate)?)[ _-]?(java[ _-]?script|js|script|code)$/i;
+
+/** The first option below the top level whose name or enum value means running code ("actions: executeJavascript"). */
+function nestedCode(schema: unknown): string | undefined {
+  const props = (schema as { properties?: unknown } | undefined)?.properties;
+  if (!props || typeof props !== "object") return undefined;
+  const stack: Array<[unknown, number]> = [];
+  for (const v of Object.values(props as Record<string, unknown>)) stack.push([v, 1]);
+  let budget = 400;
+  while (stack.length && budget-- > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== "object" || depth > 6) continue;
+    const n = node as Record<string, unknown>;
+    if (Array.isArray(n.enum)) for (const e of n.enum) if (typeof e === "string" && NESTED_CODE_ENUM.test(e)) return e;
+    if (typeof n.const === "string" && NESTED_CODE_ENUM.test(n.const)) return n.const;
+    if (n.properties && typeof n.properties === "object")
+      for (const [k, v] of Object.entries(n.properties as Record<string, unknown>)) {
+        if (NESTED_CODE_KEYS.has(k.toLowerCase())) return k;
+        stack.push([v, depth + 1]);
+      }
+    if (n.items) stack.push([n.items, depth + 1]);
+    for (const key of ["anyOf", "oneOf", "allOf"] as const)
+      if (Array.isArray(n[key])) for (const v of n[key] as unknown[]) stack.push([v, depth + 1]);
+  }
+  return undefined;
+}
+
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
   const features = extractFeatures(tool);
@@ -989,6 +1017,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       codeRun,
     );
   }
+  const nested = nestedCode(tool.inputSchema);
+  if (nested && !codeParam && !sqlHandled)
+    t.add("param.nested_code", "parameter", nested, "execute", 3, `nested option '${nested}' runs code`, codeRun);
   const applies = APPLY_MANIFEST.exec(desc)?.[0];
   if (applies)
     t.add(

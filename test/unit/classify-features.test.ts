@@ -84,3 +84,21 @@ describe("the LLM prompt", () => {
     expect(SYSTEM_PROMPT).toContain("readOnlyHint and destructiveHint are one signal");
   });
 });
+
+describe("optional nested parameters", () => {
+  it("a nested option that runs code makes a search tool execute", () => {
+    const actions = {
+      type: "array",
+      items: { type: "object", properties: { type: { enum: ["click", "executeJavascript"] } } },
+    };
+    const t = tool("web_search", "Search the web and return results", {
+      query: { type: "string" },
+      scrapeOptions: { type: "object", properties: { actions } },
+    });
+    const c = classifyHeuristic(t);
+    expect(c.access).toBe("execute");
+    expect(extractFeatures(t).find((f) => f.id === "param.nested_code")?.text).toBe("executeJavascript");
+    const plain = tool("web_search", "Search the web and return results", { query: { type: "string" } });
+    expect(classifyHeuristic(plain).access).toBe("read");
+  });
+});
