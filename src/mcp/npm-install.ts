@@ -35,6 +35,18 @@ export function isValidNpmName(name: string): boolean {
   return /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/i.test(name) && name.length <= 214;
 }
 
+// What npm needs from our environment: where it and node are, its home and config, proxies and TLS roots. Never the
+// rest (OPENAI_API_KEY, webhook secrets, REDIS_URL…): npm and the packages it fetches need none of it.
+const NPM_ENV =
+  /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TMPDIR|TZ|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|(https?|no)_proxy|npm_config_[A-Za-z0-9_]+|NPM_CONFIG_[A-Z0-9_]+)$/;
+
+/** The subset of an environment passed to npm. */
+export function npmEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && NPM_ENV.test(k)) out[k] = v;
+  return out;
+}
+
 function runNpm(
   args: string[],
   opts: { cwd?: string; timeoutMs: number; signal?: AbortSignal },
@@ -42,7 +54,12 @@ function runNpm(
   return new Promise((resolvePromise) => {
     const child = spawn("npm", args, {
       cwd: opts.cwd,
-      env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" },
+      env: {
+        ...npmEnv(process.env),
+        npm_config_update_notifier: "false",
+        npm_config_fund: "false",
+        npm_config_audit: "false",
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
