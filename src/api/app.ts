@@ -121,6 +121,7 @@ function corsMiddleware(origins: string[]): MiddlewareHandler {
       c.res.headers.set("Access-Control-Expose-Headers", "ETag, Mcp-Session-Id");
     }
     if (!any) c.res.headers.append("Vary", "Origin");
+    return undefined;
   };
 }
 

@@ -138,7 +138,7 @@ export async function startFakeModel(
       { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: 5 } },
     ]);
     events.push(["message_stop", { type: "message_stop" }]);
-    sse(res, events);
+    return sse(res, events);
   }
 
   function openai(body: Record<string, unknown>, res: ServerResponse) {

@@ -40,7 +40,7 @@ it("sends validators, returns 304 as notModified, and spots HTML without a conte
       res.writeHead(304);
       return res.end();
     }
-    sendJson(res, { v: 1 }, 200, { etag: '"a"', "last-modified": "Tue, 01 Jul 2025 00:00:00 GMT" });
+    return sendJson(res, { v: 1 }, 200, { etag: '"a"', "last-modified": "Tue, 01 Jul 2025 00:00:00 GMT" });
   });
   cleanups.push(srv.close);
   const http = new HttpClient();

@@ -206,7 +206,7 @@ describe("one adapter per source, each on a loopback replay", () => {
         return res.end();
       }
       res.writeHead(200, { "content-type": "application/gzip", etag: '"v1"' });
-      res.end(bytes);
+      return res.end(bytes);
     });
     cleanups.push(srv.close);
     const cat2 = catalog();

@@ -60,7 +60,7 @@ describe("createGuardedFetch", () => {
       if (req.url === "/escape") return res.writeHead(307, { location: "http://127.0.0.2:9/" }).end();
       if (req.url === "/metadata") return res.writeHead(302, { location: "http://169.254.169.254/" }).end();
       if (req.url === "/big") return res.writeHead(200).end("x".repeat(200_000));
-      res.writeHead(404).end();
+      return res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
