@@ -4,52 +4,19 @@
  *
  *   npx tsx scripts/site-screenshots.ts [outDir]
  */
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
-import { chromium } from "playwright-core";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { buildSite } from "../src/site/index.js";
+import { launchChromium, serveSite } from "../test/helpers/site-browser.js";
 import { buildFixtureCatalog } from "../test/unit/site-fixture.js";
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".json": "application/json",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".svg": "image/svg+xml",
-};
 
 const out = process.argv[2] ?? "docs/screenshots";
 mkdirSync(out, { recursive: true });
 const fx = buildFixtureCatalog();
 const siteDir = join(fx.dir, "site");
-const server = createServer((req, res) => {
-  const url = new URL(req.url ?? "/", "http://x");
-  let p = normalize(join(siteDir, decodeURIComponent(url.pathname)));
-  if (!p.startsWith(siteDir)) return void res.writeHead(403).end();
-  try {
-    if (statSync(p).isDirectory()) p = join(p, "index.html");
-    res.writeHead(200, { "content-type": TYPES[extname(p)] ?? "application/octet-stream" }).end(readFileSync(p));
-  } catch {
-    res.writeHead(404, { "content-type": "text/html" }).end(readFileSync(join(siteDir, "404.html")));
-  }
-});
-await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const { server, origin } = await serveSite(siteDir);
 await buildSite(fx.cat.sqlite, siteDir, { baseUrl: `${origin}/` });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const pages = (process.env.PAGES ?? "/,/servers/,/browse/,/search/?q=delete").split(",");
 
 try {

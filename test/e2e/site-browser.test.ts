@@ -1,43 +1,14 @@
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSite } from "../../src/site/index.js";
 import { findServer, serverTools } from "../../src/store/queries.js";
+import { launchChromium, serveSite } from "../helpers/site-browser.js";
 import { buildFixtureCatalog, HOSTILE_DESCRIPTION, HOSTILE_NAME } from "../unit/site-fixture.js";
 
 const ARTIFACTS = join(process.cwd(), "test/artifacts");
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".json": "application/json",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".xml": "application/xml",
-  ".txt": "text/plain; charset=utf-8",
-  ".svg": "image/svg+xml",
-};
-
-/** A tiny static file server for the built site on loopback (pages break on file://). */
-function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    let p = normalize(join(root, decodeURIComponent(url.pathname)));
-    if (!p.startsWith(root)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      if (statSync(p).isDirectory()) p = join(p, "index.html");
-      const body = readFileSync(p);
-      res.writeHead(200, { "content-type": TYPES[extname(p)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404, { "content-type": "text/html" }).end(readFileSync(join(root, "404.html")));
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 describe("the site in a real browser", () => {
   let fx: ReturnType<typeof buildFixtureCatalog>;
@@ -49,21 +20,9 @@ describe("the site in a real browser", () => {
   beforeAll(async () => {
     fx = buildFixtureCatalog();
     siteDir = join(fx.dir, "site");
-    http = await serve(siteDir);
-    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    ({ server: http, origin } = await serveSite(siteDir));
     await buildSite(fx.cat.sqlite, siteDir, { baseUrl: `${origin}/` });
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
   afterAll(async () => {

@@ -1,25 +1,17 @@
-import { readFileSync, rmSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import * as cheerio from "cheerio";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProbeResult, RawTool } from "../../src/core/types.js";
 import { buildSite } from "../../src/site/index.js";
 import { ingestProbe, upsertSourceEntry } from "../../src/store/catalog.js";
 import { findServer } from "../../src/store/queries.js";
+import { launchChromium, serveSite } from "../helpers/site-browser.js";
 import { buildFixtureCatalog, classifyAll, entry, probeOk } from "../unit/site-fixture.js";
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".json": "application/json",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".xml": "application/xml",
-  ".svg": "image/svg+xml",
-};
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** Tools of a third, listed server: shell, SQL, a secret-reading tool and one with a poisoned description. */
@@ -54,24 +46,6 @@ function failedProbe(): ProbeResult {
     outcome: "crashed",
     error: "exited asking for configuration: ACME_TOKEN environment variable is not set",
   };
-}
-
-function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    let p = normalize(join(root, decodeURIComponent(url.pathname)));
-    if (!p.startsWith(root)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      if (statSync(p).isDirectory()) p = join(p, "index.html");
-      res.writeHead(200, { "content-type": TYPES[extname(p)] ?? "application/octet-stream" }).end(readFileSync(p));
-    } catch {
-      res.writeHead(404, { "content-type": "text/html" }).end(readFileSync(join(root, "404.html")));
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
 /**
@@ -132,21 +106,9 @@ describe("a site a security engineer can trust, in a real browser", () => {
       broken: slug("io.github.acme/broken"),
     };
     siteDir = join(fx.dir, "site");
-    http = await serve(siteDir);
-    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    ({ server: http, origin } = await serveSite(siteDir));
     await buildSite(fx.cat.sqlite, siteDir, { baseUrl: `${origin}/` });
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
