@@ -526,24 +526,28 @@ async function probeNpm(
   const packageArgs = opts.args ?? built.packageArgs;
   const args = [...flags, installed.binPath, ...packageArgs];
   const { env, record: envRecord } = withUserEnv(built.env, built.envForRecord, opts.env);
-  await probeStdio(
-    {
-      command: process.execPath,
-      args,
-      env,
-      cwd: installed.rootDir,
-      visible: [installed.rootDir],
-      subcommandAt: flags.length + 1,
-      record: {
-        package: `${installed.name}@${installed.version}`,
-        bin: installed.binName,
-        command: ["node", ...args],
-        env: envRecord,
-        fromCache: installed.fromCache,
-        ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
-        ...(ignored.length ? { ignoredRuntimeArguments: ignored } : {}),
-      },
+  // One launch of the installed bin; only what the record says about install scripts differs between the two tries.
+  const launch = (scripts: Record<string, unknown>) => ({
+    command: process.execPath,
+    args,
+    env,
+    cwd: installed.rootDir,
+    visible: [installed.rootDir],
+    subcommandAt: flags.length + 1,
+    record: {
+      package: `${installed.name}@${installed.version}`,
+      bin: installed.binName,
+      command: ["node", ...args],
+      env: envRecord,
+      fromCache: installed.fromCache,
+      ...scripts,
     },
+  });
+  await probeStdio(
+    launch({
+      ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
+      ...(ignored.length ? { ignoredRuntimeArguments: ignored } : {}),
+    }),
     out,
     opts,
     startClock(),
@@ -564,27 +568,7 @@ async function probeNpm(
   const before = { ...out.timings };
   Object.assign(out, emptyResult("stdio"), { startedAt: out.startedAt, placeholders: out.placeholders });
   out.timings = before;
-  await probeStdio(
-    {
-      command: process.execPath,
-      args,
-      env,
-      cwd: installed.rootDir,
-      visible: [installed.rootDir],
-      subcommandAt: flags.length + 1,
-      record: {
-        package: `${installed.name}@${installed.version}`,
-        bin: installed.binName,
-        command: ["node", ...args],
-        env: envRecord,
-        fromCache: installed.fromCache,
-        installScripts: "ran in the sandbox",
-      },
-    },
-    out,
-    opts,
-    startClock(),
-  );
+  await probeStdio(launch({ installScripts: "ran in the sandbox" }), out, opts, startClock());
 }
 
 /** The installed package a missing native file belongs to (…/node_modules/<name>/build/…). */
