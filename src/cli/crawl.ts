@@ -20,6 +20,7 @@ interface CrawlFlags {
   allowPrivateNetwork?: boolean;
   llm: boolean;
   distributed?: boolean;
+  baseUrl?: string;
 }
 
 /** `mcp-census crawl`: the main job. */
@@ -37,6 +38,7 @@ export function registerCrawl(program: Command): void {
     .option("--incremental", "only fetch what changed since the last crawl (official registry: updated_since)")
     .option("--no-probe", "discover and merge only: make no connections to servers")
     .option("--no-outputs", "do not write policies and the site after the crawl")
+    .option("--base-url <url>", "absolute URL the site will be served from (default: config siteBaseUrl)")
     .option("--only <server...>", "probe only these servers (name or slug)")
     .option("--concurrency <n>", "servers probed at once")
     .option("--max-pages <n>", "page cap per source")
@@ -50,6 +52,7 @@ export function registerCrawl(program: Command): void {
           concurrency: flags.concurrency ? Number(flags.concurrency) : undefined,
           allowUnsandboxed: flags.allowUnsandboxed || undefined,
           allowPrivateNetwork: flags.allowPrivateNetwork || undefined,
+          siteBaseUrl: flags.baseUrl,
         });
         const g = cmd.optsWithGlobals() as GlobalOptions;
         if (flags.distributed || config.redisUrl) {

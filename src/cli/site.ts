@@ -19,19 +19,13 @@ export function registerSite(program: Command): void {
     .option("-o, --out <dir>", "output folder (default <outDir>/site)")
     .option(
       "--base-url <url>",
-      "absolute URL the site is served from (canonical links, sitemaps)",
-      "http://localhost:8080/",
+      "absolute URL the site is served from (canonical links, sitemap, feed; default: config siteBaseUrl)",
     )
     .option("--full", "re-render and rewrite every page, ignoring the build manifest")
     .option("--workers <n>", "render in this many worker threads (default 0: one thread)", "0")
     .action(
       action(async (opts: SiteOptions, cmd: Command) => {
-        const config = configFor(cmd);
-        try {
-          new URL(opts.baseUrl ?? "http://localhost:8080/");
-        } catch {
-          throw new AppError("bad_input", `--base-url must be an absolute URL, got "${opts.baseUrl}"`);
-        }
+        const config = configFor(cmd, { siteBaseUrl: opts.baseUrl });
         const workers = Number(opts.workers ?? "0");
         if (!Number.isInteger(workers) || workers < 0) {
           throw new AppError("bad_input", `--workers must be a whole number ≥ 0, got "${opts.workers}"`);
@@ -42,7 +36,7 @@ export function registerSite(program: Command): void {
         const t0 = performance.now();
         try {
           const r = await buildSite(cat.sqlite, out, {
-            baseUrl: opts.baseUrl,
+            baseUrl: config.siteBaseUrl,
             full: !!opts.full,
             workers,
             onProgress:

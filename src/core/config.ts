@@ -43,6 +43,13 @@ export const ConfigSchema = z.object({
     ),
   outDir: z.string().optional().describe("Where policies and the site are written (default: <dataDir>/out)"),
   cacheDir: z.string().optional().describe("Per-package, per-version install cache (default: <dataDir>/cache)"),
+  siteBaseUrl: z
+    .string()
+    .default("http://localhost:8080/")
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+      message: "expected an absolute http(s) URL",
+    })
+    .describe("Absolute URL the site is served from (canonical links, sitemap, feed); used by crawl and site"),
   concurrency: z.coerce.number().int().min(1).max(64).default(4).describe("Servers probed at once"),
   probeTimeoutMs: z.coerce.number().int().min(1000).default(60_000).describe("Wall-clock limit for one probe"),
   installTimeoutMs: z.coerce.number().int().min(1000).default(300_000).describe("Limit for one package install"),
@@ -101,6 +108,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   seedsDir: "MCP_CENSUS_SEEDS_DIR",
   outDir: "MCP_CENSUS_OUT_DIR",
   cacheDir: "MCP_CENSUS_CACHE_DIR",
+  siteBaseUrl: "MCP_CENSUS_SITE_BASE_URL",
   concurrency: "MCP_CENSUS_CONCURRENCY",
   probeTimeoutMs: "MCP_CENSUS_PROBE_TIMEOUT_MS",
   installTimeoutMs: "MCP_CENSUS_INSTALL_TIMEOUT_MS",

@@ -46,7 +46,7 @@ export async function finishCrawl(
   if (opts.outputs !== false) {
     const p = writeAllPolicies(sqlite, config.outDir);
     out.policies = { servers: p.servers, files: p.files };
-    const s = await buildSite(sqlite, `${config.outDir}/site`);
+    const s = await buildSite(sqlite, `${config.outDir}/site`, { baseUrl: config.siteBaseUrl });
     out.site = { pagesWritten: s.pagesWritten, pagesUnchanged: s.pagesUnchanged, pagesDeleted: s.pagesDeleted };
   }
   return out;

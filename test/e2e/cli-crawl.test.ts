@@ -47,7 +47,7 @@ afterAll(() => tmp.cleanup());
 
 describe("mcp-census crawl, end to end on real servers", () => {
   it("lists, classifies and stores every seed server, then writes policies and the site", async () => {
-    const r = await runCli(["crawl"], { env, timeoutMs: 180_000 });
+    const r = await runCli(["crawl", "--base-url", "https://census.example/"], { env, timeoutMs: 180_000 });
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack traces
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 servers, 3 probed \(ok 3\)/);
@@ -76,13 +76,20 @@ describe("mcp-census crawl, end to end on real servers", () => {
     const policies = readdirSync(join(out, "policies")).filter((f) => f.endsWith(".json"));
     expect(policies).toHaveLength(3);
     expect(existsSync(join(out, "site", "index.html"))).toBe(true);
+    // The site a crawl writes links to where it will be served, not to localhost.
+    const sitemap = readFileSync(join(out, "site", "sitemap.xml"), "utf8");
+    expect(sitemap).toContain("<loc>https://census.example/");
+    expect(sitemap).not.toContain("localhost");
+    expect(readFileSync(join(out, "site", "feed.xml"), "utf8")).toContain('href="https://census.example/feed.xml"');
   });
 
   it("a second crawl with nothing changed reports 0 changed and stores no new tool versions", async () => {
     const before = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
-    const r = await runCli(["crawl"], { env, timeoutMs: 180_000 });
+    const r = await runCli(["crawl", "--base-url", "https://census.example/"], { env, timeoutMs: 180_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\b0 changed\b/);
+    // Nothing changed, so no page is rewritten (a crawl used to rewrite every page).
+    expect(r.stdout).toMatch(/site: 0 pages written/);
     expect(r.stdout).toMatch(/\b0 new tool versions\b/);
     const after = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
     expect(after).toBe(before);
