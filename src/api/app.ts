@@ -19,10 +19,10 @@ import {
 } from "./params.js";
 import { buildPolicy } from "./policy.js";
 import {
-  currentTools,
   listChangesPage,
   listServerPage,
   listToolPage,
+  policyInputs,
   requireServer,
   serverDetail,
   toolDetail,
@@ -182,7 +182,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/v1/servers/:server/policy", (c) => {
     const q = parseQuery(c, PolicyQuerySchema);
     const server = requireServer(sqlite, pathParam(c, "server"));
-    const p = buildPolicy(server, currentTools(sqlite, server.id), q);
+    const { tools, unlisted } = policyInputs(sqlite, server);
+    const p = buildPolicy(server, tools, { ...q, unlisted });
     if (p.text !== null) {
       const etag = `"${createHash("sha1").update(p.text).digest("base64url")}"`;
       if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: { ETag: etag } });

@@ -11,7 +11,7 @@ import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { ANNOTATIONS, CATEGORIES, FLAGS, RISKS, SERVER_SORTS, TOOL_SORTS } from "./params.js";
 import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
-import { currentTools, listServerPage, listToolPage, requireServer, serverDetail, unlistedReason } from "./queries.js";
+import { listServerPage, listToolPage, policyInputs, requireServer, serverDetail, unlistedReason } from "./queries.js";
 
 /** Largest page an MCP tool returns: results go into a model's context. */
 const MCP_MAX_PAGE = 50;
@@ -204,7 +204,8 @@ export function createCatalogMcpServer(sqlite: Sqlite, version = PACKAGE_VERSION
     (a) =>
       run(() => {
         const s = requireServer(sqlite, a.server);
-        const p = buildPolicy(s, currentTools(sqlite, s.id), a);
+        const { tools, unlisted } = policyInputs(sqlite, s);
+        const p = buildPolicy(s, tools, { ...a, unlisted });
         return { server: s.name, profile: p.decision.profile, format: p.format, policy: p.text ?? p.json };
       }),
   );

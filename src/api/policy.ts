@@ -22,11 +22,14 @@ export interface BuiltPolicy {
   text: string | null;
 }
 
-/** Decides (in the policy engine, never here) and renders a server's policy. */
+/**
+ * Decides (in the policy engine, never here) and renders a server's policy; `unlisted` is why its tools are not on
+ * record (see policyInputs), which makes the policy deny the whole server.
+ */
 export function buildPolicy(
   server: ServerRow,
   tools: ToolRow[],
-  opts: { profile?: string | undefined; format?: string | undefined },
+  opts: { profile?: string | undefined; format?: string | undefined; unlisted?: string | null },
 ): BuiltPolicy {
   if (opts.profile !== undefined && !PROFILES.includes(opts.profile as Profile)) {
     throw new ApiError("bad_input", `profile: must be one of ${PROFILES.join(", ")}`, "profile");
@@ -35,7 +38,11 @@ export function buildPolicy(
   if (!(API_POLICY_FORMATS as readonly string[]).includes(format)) {
     throw new ApiError("bad_input", `format: must be one of ${API_POLICY_FORMATS.join(", ")}`, "format");
   }
-  const decision = decidePolicy(server, tools, opts.profile ? { profile: opts.profile as Profile } : {});
+  // A server whose tools could not be listed gets a deny-all policy that says why, as from the CLI.
+  const decision = decidePolicy(server, tools, {
+    ...(opts.profile ? { profile: opts.profile as Profile } : {}),
+    ...(opts.unlisted != null ? { unlisted: opts.unlisted } : {}),
+  });
   if (format === "decision") return { decision, format, json: decision, text: null };
   const text = renderPolicy(decision, format as PolicyFormat);
   try {

@@ -2,6 +2,7 @@ import type { RawTool } from "../core/types.js";
 import { renderToolDiff } from "../history/diff.js";
 import type { ChangeEvent } from "../history/events.js";
 import { toolHistory } from "../history/index.js";
+import { whyNotListed } from "../policy/index.js";
 import {
   changeListRows,
   currentTools,
@@ -249,14 +250,16 @@ export function serverDetail(sqlite: Sqlite, ref: string) {
 
 /**
  * Why a server's tools are not on record as listed: never probed, or its last probe did not end ok (null when it
- * did). The same wording as the CLI's deny-all policy for such a server.
+ * did). The policy engine's wording ({@link whyNotListed}), the same as the CLI's deny-all policy.
  */
 export function unlistedReason(sqlite: Sqlite, serverId: number): string | null {
-  const p = latestProbe(sqlite, serverId);
-  if (!p) return "it has not been probed yet";
-  if (p.outcome === "ok") return null;
-  const error = p.error ? `: ${p.error.replace(/\s+/g, " ").slice(0, 200)}` : "";
-  return `the last probe (${p.startedAt}) ended ${p.outcome.replace(/_/g, " ")}${error}`;
+  return whyNotListed(latestProbe(sqlite, serverId));
+}
+
+/** What a server's policy is decided from: its current tools, and (when it has none) why they are not listed. */
+export function policyInputs(sqlite: Sqlite, server: ServerRow): { tools: ToolRow[]; unlisted: string | null } {
+  const tools = currentTools(sqlite, server.id);
+  return { tools, unlisted: tools.length === 0 ? unlistedReason(sqlite, server.id) : null };
 }
 
 /** One tool of a server by name or slug (current or removed), or a 404 naming what was missing. */

@@ -15,6 +15,7 @@ import {
   parseServerName,
   renderCursorMany,
   renderPolicy,
+  whyNotListed,
   writeAllPolicies,
 } from "../policy/index.js";
 import { lastProbe, type ServerRow, serverTools } from "../store/queries.js";
@@ -41,13 +42,7 @@ export function serverDecision(
   opts: { profile: Profile; overrides?: PolicyOverrides; name?: string; unattended?: boolean },
 ): PolicyDecision {
   const tools = serverTools(sqlite, server.id);
-  let unlisted: string | undefined;
-  if (tools.length === 0) {
-    const p = lastProbe(sqlite, server.id);
-    if (!p) unlisted = "it has not been probed yet";
-    else if (p.outcome !== "ok")
-      unlisted = `the last probe (${p.startedAt}) ended ${p.outcome.replace(/_/g, " ")}${p.error ? `: ${p.error.slice(0, 200)}` : ""}`;
-  }
+  const unlisted = tools.length === 0 ? (whyNotListed(lastProbe(sqlite, server.id)) ?? undefined) : undefined;
   const launch = launchSpec(server);
   return decidePolicy(server, tools, {
     profile: opts.profile,

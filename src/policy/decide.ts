@@ -116,6 +116,19 @@ export function decideTool(
   return out;
 }
 
+/**
+ * Why a server's tools are not on record as listed, from its newest probe: never probed, or that probe did not end
+ * ok (null when it did). One wording for every place that serves a deny-all policy for such a server.
+ */
+export function whyNotListed(
+  probe: { startedAt: string; outcome: string; error: string | null } | undefined | null,
+): string | null {
+  if (!probe) return "it has not been probed yet";
+  if (probe.outcome === "ok") return null;
+  const error = probe.error ? `: ${probe.error.replace(/\s+/g, " ").slice(0, 200)}` : "";
+  return `the last probe (${probe.startedAt}) ended ${probe.outcome.replace(/_/g, " ")}${error}`;
+}
+
 /** One decision per tool of a server, from stored classifications. */
 export function decidePolicy(
   server: Pick<ServerRow, "name" | "slug">,

@@ -1,5 +1,5 @@
 export type { Category, Risk } from "../core/types.js";
-export { decidePolicy, decideTool, SAFE_TOOL_NAME } from "./decide.js";
+export { decidePolicy, decideTool, SAFE_TOOL_NAME, whyNotListed } from "./decide.js";
 export { CURSOR_NOTE, renderCursorMany } from "./formats/cursor.js";
 export { APPROVAL_CONDITION, policyJsonObject } from "./formats/policy-json.js";
 export { VSCODE_NOTE } from "./formats/vscode.js";

@@ -334,6 +334,13 @@ describe("HTTP behaviour", () => {
     const cc = await get("/v1/servers/modelcontextprotocol-server-github/policy?format=claude-code");
     expect(cc.res.status).toBe(200);
     expect(cc.text).toContain("mcp__");
+    // Tools never listed (the probe timed out): the whole server is denied and the policy says why.
+    const unlisted = await get("/v1/servers/test-slow-server/policy");
+    expect(unlisted.res.status).toBe(200);
+    expect(JSON.stringify(unlisted.body)).toMatch(/could not be listed \(the last probe \(.+\) ended timeout/);
+    const d = (await get("/v1/servers/test-slow-server/policy?format=decision")).body;
+    expect(d.tools).toEqual([]);
+    expect(d.unlisted).toMatch(/ended timeout: test probe: timeout$/);
   });
 
   it("health, readiness, stats, OpenAPI and docs answer", async () => {

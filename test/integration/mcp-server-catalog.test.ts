@@ -113,6 +113,21 @@ async function exercise(client: Client): Promise<void> {
   expect(pol.format).toBe("claude-code");
   expect(JSON.stringify(pol.policy)).toContain("mcp__");
 
+  // A server whose tools could not be listed: a deny-all policy with the reason, as from the CLI, not an empty one.
+  const unlistedPolicy = await client.callTool({
+    name: "get_policy",
+    arguments: { server: "test/slow-server", format: "decision" },
+  });
+  const up = (unlistedPolicy.structuredContent as Structured).policy as { tools: unknown[]; unlisted?: string };
+  expect(up.tools).toEqual([]);
+  expect(up.unlisted).toMatch(/^the last probe \(.+\) ended timeout: test probe: timeout$/);
+  const upCc = await client.callTool({
+    name: "get_policy",
+    arguments: { server: "test/slow-server", format: "claude-code" },
+  });
+  const ccPolicy = (upCc.structuredContent as Structured).policy as { permissions: { deny: string[] } };
+  expect(ccPolicy.permissions.deny).toContain("mcp__test-slow-server");
+
   const bad = await client.callTool({ name: "search_tools", arguments: { limit: 500 } });
   expect(bad.isError).toBe(true);
 }
