@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { classifyHeuristic } from "../classify/index.js";
 import { AppError } from "../core/errors.js";
 import { forTerminal } from "../core/terminal.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
@@ -169,10 +170,20 @@ export function registerProbe(program: Command): void {
             if (result.placeholders.length) say(`placeholders used: ${result.placeholders.join(", ")}\n`);
             for (const w of result.warnings) say(`warning: ${w}\n`);
             say(`${result.tools.length} tools\n`);
+            let flagged = 0;
             for (const t of result.tools) {
-              const c = cls?.get(t.name)?.classification;
+              // The stored verdict when there is one, else the heuristics' (no LLM): a tool is never shown without one.
+              const c = cls?.get(t.name)?.classification ?? classifyHeuristic(t);
               const desc = (t.description ?? "").replace(/\s+/g, " ").slice(0, 100);
-              say(`  ${t.name}${c ? `  [${c.category}/${c.risk}]` : ""}  ${desc}\n`);
+              const flags = c.flags.length ? `  ⚑ ${c.flags.join(", ")}` : "";
+              if (c.flags.some((f) => f !== "unsure")) flagged++;
+              say(`  ${t.name}  [${c.category}/${c.risk}]${flags}  ${desc}\n`);
+            }
+            if (flagged) {
+              const one = flagged === 1;
+              say(
+                `${flagged} ${one ? "tool is" : "tools are"} flagged (⚑): read ${one ? "its definition" : "their definitions"} before allowing ${one ? "it" : "them"}\n`,
+              );
             }
             if (result.prompts.length) say(`${result.prompts.length} prompts\n`);
             if (result.resources.length || result.resourceTemplates.length) {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { PKGS_DIR } from "../fixtures/servers/helpers.js";
 import { runCli } from "../helpers/cli.js";
@@ -39,5 +40,19 @@ describe("mcp-census probe: -e and -- for launched targets", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/-e and arguments apply to servers we launch/);
+  });
+});
+
+describe("mcp-census probe: every tool shown with a verdict and its flags", () => {
+  it("a poisoned description is flagged on the tool's own line, with a count, even without a catalog", async () => {
+    const fixture = fileURLToPath(new URL("../fixtures/servers/poisoned-tool.mjs", import.meta.url));
+    const r = await runCli(["probe", "--no-store", "--command", `${process.execPath} ${fixture}`], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const line = (name: string) => r.stdout.split("\n").find((l) => l.startsWith(`  ${name} `)) ?? "";
+    expect(line("get_weather")).toMatch(/\[Read\/low\]/);
+    expect(line("get_weather")).not.toContain("⚑");
+    expect(line("add_numbers")).toMatch(/⚑ [^ ]*poisoning:/);
+    expect(line("add_numbers")).not.toMatch(/\[Read\//);
+    expect(r.stdout).toMatch(/^1 tool is flagged \(⚑\)/m);
   });
 });
