@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type Database from "better-sqlite3";
 import type { Queue } from "bullmq";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -9,10 +8,12 @@ import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
 import { recordChanges } from "../history/index.js";
 import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
-import { type FinishResult, finishCrawl, sourceErrorsOf } from "../pipeline/finish.js";
+import { type FinishResult, finishCrawl } from "../pipeline/finish.js";
 import { classifyStage, ingestServer, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
 import { crawlSource, createAdapter } from "../registries/index.js";
+import { type Sqlite, writeTransaction } from "../store/db.js";
 import { listServers } from "../store/queries.js";
+import { closeCrawlRun, openCrawlRun, probeIsStored, runSourceErrors, withoutClassification } from "../store/runs.js";
 import { ids, runKeyFrom } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
 import { activeRuns, type RunState, runState } from "./run-state.js";
@@ -31,7 +32,7 @@ import { internalErrorResult } from "./stage-workers.js";
 export interface IngestConsumerOptions {
   connection: Redis;
   prefix: string;
-  sqlite: Database.Database;
+  sqlite: Sqlite;
   config: ResolvedConfig;
   /** Used for the end-of-run catch-up and to know which definitions are classified already. */
   classifier: ToolClassifier & { version: string };
@@ -59,24 +60,6 @@ export async function ingestOwner(redis: Redis, prefix: string): Promise<string 
 }
 
 /**
- * Runs a write that must commit together with the Redis effects that follow from it. The Redis side (next job,
- * done mark) happens before COMMIT: if the process dies in between, the job is re-run and re-does both; if it
- * dies after COMMIT the re-run sees the probe stored and stops. Only the single ingest consumer writes, so
- * holding the write lock across the awaits blocks nobody.
- */
-async function inWriteTx<T>(sqlite: Database.Database, fn: () => Promise<T>): Promise<T> {
-  sqlite.exec("BEGIN IMMEDIATE");
-  try {
-    const out = await fn();
-    sqlite.exec("COMMIT");
-    return out;
-  } catch (err) {
-    if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
-    throw err;
-  }
-}
-
-/**
  * The single catalog writer: consumes the ingest queue with concurrency 1 (discovery, probe results,
  * classifications, end-of-run work) and holds an owner key in Redis so a second writer refuses to start.
  */
@@ -101,8 +84,6 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
   renew.unref();
 
   const state = (runKey: string) => runState(redis, prefix, runKey);
-  const isClassified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
-  const probeStored = sqlite.prepare("SELECT 1 FROM probes WHERE server_id = ? AND started_at = ? AND outcome = ?");
 
   async function serverDone(
     st: RunState,
@@ -128,11 +109,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     let runId = info?.runId;
     const startedAt = new Date().toISOString();
     if (!runId) {
-      runId = Number(
-        sqlite
-          .prepare("INSERT INTO crawl_runs (started_at, mode, status, stats) VALUES (?, 'distributed', 'running', ?)")
-          .run(startedAt, JSON.stringify({ runKey })).lastInsertRowid,
-      );
+      runId = openCrawlRun(sqlite, "distributed", { runKey }, startedAt);
       await st.init(runId, { ...d, runKey, startedAt, t0: Date.now() });
       info = await st.get();
     }
@@ -145,9 +122,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       // As in the embedded crawl: bad local input stops the run before any server is touched.
       const error = (stats as { error?: { code?: string; message?: string } }).error;
       if (error?.code === "bad_input") {
-        sqlite
-          .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'failed', stats = ? WHERE id = ?")
-          .run(new Date().toISOString(), JSON.stringify({ runKey, error: error.message }), runId);
+        closeCrawlRun(sqlite, runId, "failed", { runKey, error: error.message });
         await st.finish("failed", { error: error.message ?? "bad input", code: "bad_input" });
         throw new UnrecoverableError(error.message ?? "bad input");
       }
@@ -177,8 +152,10 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
   async function storeProbe(runKey: string, serverId: number, server: string, probed: ProbeResult): Promise<string> {
     const st = state(runKey);
     if (await st.isDone(serverId)) return "already done";
-    if (probeStored.get(serverId, probed.startedAt, probed.outcome)) return "already stored";
-    return inWriteTx(sqlite, async () => {
+    if (probeIsStored(sqlite, serverId, probed.startedAt, probed.outcome)) return "already stored";
+    // The Redis side (next job, done mark) happens before COMMIT: if the process dies in between, the job is
+    // re-run and re-does both; if it dies after COMMIT the re-run sees the probe stored and stops.
+    return writeTransaction(sqlite, async () => {
       // A listing that cannot be stored is this server's outcome, never the run's.
       const { ingest, result } = ingestServer(sqlite, serverId, probed);
       const ok = result.outcome === "ok";
@@ -194,7 +171,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         await serverDone(st, serverId, stats, { server, outcome: result.outcome, error: result.error ?? "" });
         return result.outcome;
       }
-      const todo = itemsOf(server, result).filter((i) => !isClassified.get(i.hash, classifier.version));
+      const todo = withoutClassification(sqlite, itemsOf(server, result), classifier.version);
       if (todo.length) {
         await queues.classify.add(
           "classify",
@@ -213,7 +190,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const d = validate(ClassifiedJobSchema, job.data, "classified");
     const st = state(d.runKey);
     if (await st.isDone(d.serverId)) return "already done";
-    return inWriteTx(sqlite, async () => {
+    return writeTransaction(sqlite, async () => {
       storeClassifications(sqlite, d.results);
       const changes = recordChanges(sqlite, d.serverId, d.ingest).length;
       await serverDone(st, d.serverId, { ...d.stats, classified: d.results.length, changes });
@@ -227,7 +204,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const st = state(d.runKey);
     if (await st.isDone(d.serverId)) return "already done";
     // Classification failed for good: the listing is stored; the end-of-run catch-up classifies what is left.
-    return inWriteTx(sqlite, async () => {
+    return writeTransaction(sqlite, async () => {
       const changes = d.ingest ? recordChanges(sqlite, d.serverId, d.ingest).length : 0;
       await serverDone(st, d.serverId, { ...(d.stats ?? {}), changes });
       return "recorded";
@@ -260,7 +237,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const outcomes: CrawlSummary["outcomes"] = {};
     for (const [k, v] of Object.entries(c))
       if (k.startsWith("outcome.")) outcomes[k.slice(8) as keyof typeof outcomes] = v;
-    const sourceErrors = sourceErrorsOf(sqlite, fresh.runId ?? 0);
+    const sourceErrors = runSourceErrors(sqlite, fresh.runId ?? 0);
     const summary: CrawlSummary = {
       runId: fresh.runId ?? 0,
       sources,
@@ -281,9 +258,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       ...(site ? { site } : {}),
       durationMs: opts.t0 ? Date.now() - opts.t0 : 0,
     };
-    sqlite
-      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'done', stats = ? WHERE id = ?")
-      .run(new Date().toISOString(), JSON.stringify({ ...summary, runKey: d.runKey }), fresh.runId ?? 0);
+    closeCrawlRun(sqlite, fresh.runId ?? 0, "done", { ...summary, runKey: d.runKey });
     await st.finish("done", { summary: JSON.stringify(summary) });
     log(`run ${d.runKey}: done`);
     return summary;

@@ -6,7 +6,8 @@ import { recordChanges } from "../history/index.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
 import type { Catalog } from "../store/db.js";
 import { listServers, type ServerRow } from "../store/queries.js";
-import { finishCrawl, sourceErrorsOf } from "./finish.js";
+import { closeCrawlRun, openCrawlRun, runSourceErrors, withoutClassification } from "../store/runs.js";
+import { finishCrawl } from "./finish.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   classifyStage,
@@ -79,12 +80,7 @@ export async function runCrawl(
 ): Promise<CrawlSummary> {
   const t0 = Date.now();
   const { sqlite } = cat;
-  const startedAt = new Date().toISOString();
-  const runId = Number(
-    sqlite
-      .prepare("INSERT INTO crawl_runs (started_at, mode, status, stats) VALUES (?, 'embedded', 'running', '{}')")
-      .run(startedAt).lastInsertRowid,
-  );
+  const runId = openCrawlRun(sqlite, "embedded");
   const summary: CrawlSummary = {
     runId,
     sources: {},
@@ -117,7 +113,7 @@ export async function runCrawl(
       // failure is recorded and the other sources and servers still go on.
       if (stats.error?.code === "bad_input") throw new AppError("bad_input", stats.error.message);
     }
-    summary.sourceErrors = sourceErrorsOf(sqlite, runId);
+    summary.sourceErrors = runSourceErrors(sqlite, runId);
     let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
     if (opts.only?.length) {
       const want = new Set(opts.only);
@@ -127,7 +123,6 @@ export async function runCrawl(
 
     if (opts.probe !== false) {
       const probeOpts = probeOptionsFrom(config);
-      const classified = sqlite.prepare("SELECT 1 FROM classifications WHERE hash = ? AND classifier_version = ?");
       progress.start("probing", servers.length);
       await mapLimit(servers, config.concurrency, async (server) => {
         let probed: Awaited<ReturnType<typeof probeStage>>;
@@ -142,7 +137,7 @@ export async function runCrawl(
         summary.probed++;
         summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
         if (result.outcome === "ok") {
-          const todo = itemsOf(server.name, result).filter((i) => !classified.get(i.hash, classifier.version));
+          const todo = withoutClassification(sqlite, itemsOf(server.name, result), classifier.version);
           const done = await classifyStage(todo, classifier);
           storeClassifications(sqlite, done);
           summary.classified += done.length;
@@ -170,14 +165,10 @@ export async function runCrawl(
     if (fin.policies) summary.policies = fin.policies;
     if (fin.site) summary.site = fin.site;
     summary.durationMs = Date.now() - t0;
-    sqlite
-      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'done', stats = ? WHERE id = ?")
-      .run(new Date().toISOString(), JSON.stringify(summary), runId);
+    closeCrawlRun(sqlite, runId, "done", { ...summary });
     return summary;
   } catch (err) {
-    sqlite
-      .prepare("UPDATE crawl_runs SET finished_at = ?, status = 'failed', stats = ? WHERE id = ?")
-      .run(new Date().toISOString(), JSON.stringify({ ...summary, error: oneLine(err) }), runId);
+    closeCrawlRun(sqlite, runId, "failed", { ...summary, error: oneLine(err) });
     throw err;
   }
 }

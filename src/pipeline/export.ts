@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import type Database from "better-sqlite3";
+import type { Sqlite } from "../store/db.js";
 import { lastProbe, listServers, serverSources, serverTools } from "../store/queries.js";
 
 /**
@@ -7,7 +7,7 @@ import { lastProbe, listServers, serverSources, serverTools } from "../store/que
  * classifications. Deterministic (stable order, no run-specific ids or timestamps) so two catalogs built from the
  * same inputs export identically.
  */
-export function* exportLines(sqlite: Database.Database): Generator<string> {
+export function* exportLines(sqlite: Sqlite): Generator<string> {
   for (const s of listServers(sqlite, { includeRemoved: true })) {
     const probe = lastProbe(sqlite, s.id);
     const tools = serverTools(sqlite, s.id).map((t) => ({
@@ -52,7 +52,7 @@ export function* exportLines(sqlite: Database.Database): Generator<string> {
 }
 
 /** Writes the export to a file or stdout; resolves with the number of servers written. */
-export async function writeExport(sqlite: Database.Database, out?: string): Promise<number> {
+export async function writeExport(sqlite: Sqlite, out?: string): Promise<number> {
   const stream = out ? createWriteStream(out) : process.stdout;
   let n = 0;
   for (const line of exportLines(sqlite)) {

@@ -1,10 +1,10 @@
-import type Database from "better-sqlite3";
 import type { ResolvedConfig } from "../core/config.js";
-import { AppError, oneLine } from "../core/errors.js";
+import { AppError } from "../core/errors.js";
 import { deliverWebhooks, WebhookConfigSchema } from "../history/index.js";
 import { writeAllPolicies } from "../policy/index.js";
 import { buildSite } from "../site/index.js";
 import { unclassifiedTools } from "../store/catalog.js";
+import type { Sqlite } from "../store/db.js";
 import { classifyStage, storeClassifications, type ToolClassifier } from "./stages.js";
 
 /** What the end of a crawl did, in either mode. */
@@ -20,7 +20,7 @@ export interface FinishResult {
  * undone (e.g. after a classifier upgrade), deliver change webhooks, then write policies and the site.
  */
 export async function finishCrawl(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   config: ResolvedConfig,
   classifier: ToolClassifier & { version: string },
   opts: { outputs?: boolean } = {},
@@ -50,14 +50,4 @@ export async function finishCrawl(
     out.site = { pagesWritten: s.pagesWritten, pagesUnchanged: s.pagesUnchanged, pagesDeleted: s.pagesDeleted };
   }
   return out;
-}
-
-/** The errors sources recorded during one run, one line each. */
-export function sourceErrorsOf(sqlite: Database.Database, runId: number): { source: string; error: string }[] {
-  return (
-    sqlite.prepare("SELECT source_id AS source, error FROM source_errors WHERE run_id = ? ORDER BY id").all(runId) as {
-      source: string;
-      error: string;
-    }[]
-  ).map((e) => ({ source: e.source, error: oneLine(e.error) }));
 }

@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import type { ResolvedConfig } from "../core/config.js";
 import { oneLine } from "../core/errors.js";
 import {
@@ -10,6 +9,7 @@ import {
 } from "../core/types.js";
 import { type ProbeOptions, probe, targetsForEntry } from "../mcp/index.js";
 import { type IngestResult, ingestProbe, saveClassification, toolHash } from "../store/catalog.js";
+import { type Sqlite, transaction } from "../store/db.js";
 
 /** Probe options from the config (the one place that maps settings to the probe). */
 export function probeOptionsFrom(config: ResolvedConfig, signal?: AbortSignal): ProbeOptions {
@@ -82,12 +82,7 @@ export async function classifyStage(
 }
 
 /** Ingest stage: the single writer stores a probe and its listing in one transaction. */
-export function ingestStage(
-  sqlite: Database.Database,
-  serverId: number,
-  result: ProbeResult,
-  now?: string,
-): IngestResult {
+export function ingestStage(sqlite: Sqlite, serverId: number, result: ProbeResult, now?: string): IngestResult {
   return ingestProbe(sqlite, serverId, result, now);
 }
 
@@ -100,7 +95,7 @@ const STORAGE_FAILURES = /^SQLITE_(FULL|CORRUPT|IOERR|READONLY|CANTOPEN|NOTADB|B
  * server's probe outcome with one line, and the crawl goes on. Catalog-level failures (disk full, corruption) throw.
  */
 export function ingestServer(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   serverId: number,
   result: ProbeResult,
   now?: string,
@@ -119,12 +114,12 @@ export function ingestServer(
 
 /** Stores classifications (idempotent per hash and classifier version). */
 export function storeClassifications(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   results: { hash: string; classification: Classification }[],
 ): void {
-  sqlite.transaction(() => {
+  transaction(sqlite, () => {
     for (const r of results) saveClassification(sqlite, r.hash, r.classification);
-  })();
+  });
 }
 
 /** Definition items of the tools a probe listed (for classification right after ingest). */

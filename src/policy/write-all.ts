@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { AppError } from "../core/errors.js";
+import type { Sqlite } from "../store/db.js";
 import { listServers, serverTools } from "../store/queries.js";
 import { decidePolicy } from "./decide.js";
 import type { PolicyOverrides } from "./overrides.js";
@@ -45,7 +45,7 @@ function prune(dir: string, ext: string, keep: Set<string>): number {
  * are removed.
  */
 export function writeAllPolicies(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   outDir: string,
   opts: { profile?: Profile; formats?: PolicyFormat[]; overrides?: PolicyOverrides } = {},
 ): { servers: number; files: number; written: number; removed: number } {

@@ -124,3 +124,25 @@ export function orm(sqlite: Database.Database): Db {
   }
   return db;
 }
+
+/** Runs `fn` in one transaction (a savepoint when one is open already): all of its writes land, or none. */
+export function transaction<T>(sqlite: Database.Database, fn: () => T): T {
+  return sqlite.transaction(fn)();
+}
+
+/**
+ * Runs an async write that must commit together with effects that follow from it elsewhere (e.g. Redis: the next
+ * job, a done mark), which happen before COMMIT. Holds the write lock (BEGIN IMMEDIATE) across the awaits, so only
+ * a single writer may use it — the distributed crawl's ingest consumer.
+ */
+export async function writeTransaction<T>(sqlite: Database.Database, fn: () => Promise<T>): Promise<T> {
+  sqlite.exec("BEGIN IMMEDIATE");
+  try {
+    const out = await fn();
+    sqlite.exec("COMMIT");
+    return out;
+  } catch (err) {
+    if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+    throw err;
+  }
+}
