@@ -122,6 +122,14 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     if (read > 0 && read >= notRead) notes.push("read and write evidence conflict → leaning not read");
   }
 
+  // Evidence that the tool runs code, a command or a workload is never outweighed by read words: an optional code
+  // parameter makes the tool execute whatever its name says.
+  if (access === "read" && execute > 0) {
+    access = execute >= 3 ? "execute" : "write";
+    strength = notRead;
+    opposing = Math.max(0, read);
+    notes.push("runs code, commands or workloads → not read, whatever the read words say");
+  }
   // A definition that hides what the tool can do (a router over unlisted sub-commands) is never read.
   if (opaque && access === "read") {
     access = "write";

@@ -263,10 +263,34 @@ const DESTRUCTIVE_PARAM_GATE = /drop|delete|purge|wipe|destroy|trash|truncate|er
 const DESTRUCTIVE_PARAM_WORDS = new Set(["drop", "delete", "purge", "wipe", "destroy", "trash", "truncate", "erase"]);
 /** A tool that dispatches to sub-commands it does not list. */
 const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b|\bagainst the specified tool\b/;
+/**
+ * Verb senses. Starting, stopping or cancelling the caller's own recording, trace or search, and capturing or taking
+ * a screenshot or snapshot, only read ("performance_start_trace", "stop_search", "Capture a heap snapshot").
+ */
+const READ_JOB_VERBS = new Set(["start", "stop", "begin", "end", "cancel", "pause", "resume", "finish"]);
+const CAPTURE_VERBS = new Set(["capture", "captures", "take", "takes", "record", "records"]);
+const READ_JOB_OBJECTS = new Set([
+  "search",
+  "searches",
+  "trace",
+  "tracing",
+  "recording",
+  "screencast",
+  "profiling",
+  "profiler",
+  "capture",
+  "scan",
+  "screenshot",
+  "snapshot",
+  "heapsnapshot",
+  "video",
+  "coverage",
+]);
+const CAPTURE_OBJECTS = /\b(screenshots?|snapshots?|heap|image|screen|screencast|trace|video|recording|har)\b/;
 /** Verbs that by themselves mean evaluating code. */
 const CODE_VERBS = new Set(["exec", "eval"]);
 /** Name verbs that launch a workload when their object is one ("trigger_pipeline", "apply_manifest"). */
-const LAUNCH_NAME_VERBS = new Set(["trigger", "dispatch", "start", "build", "apply"]);
+const LAUNCH_NAME_VERBS = new Set(["trigger", "dispatch", "start", "build", "apply", "install", "upgrade"]);
 const LAUNCH_VERBS = new Set([
   "trigger",
   "dispatch",
@@ -554,8 +578,42 @@ interface NameParse {
   secondary: Array<[string, VerbClass]>;
 }
 
+/** A name that ends in an agent noun says what the tool is ("deploy_services_reader", "file_updater"). */
+const AGENT_NOUNS = new Map([
+  ["reader", "read"],
+  ["viewer", "view"],
+  ["fetcher", "fetch"],
+  ["searcher", "search"],
+  ["finder", "find"],
+  ["lister", "list"],
+  ["getter", "get"],
+  ["downloader", "download"],
+  ["updater", "update"],
+  ["writer", "write"],
+  ["creator", "create"],
+  ["editor", "edit"],
+  ["modifier", "modify"],
+  ["uploader", "upload"],
+  ["sender", "send"],
+  ["poster", "post"],
+  ["deleter", "delete"],
+  ["remover", "remove"],
+  ["runner", "run"],
+  ["executor", "execute"],
+]);
+
 function parseName(name: string): NameParse {
   const tokens = splitName(name);
+  const agent = tokens.length > 1 ? AGENT_NOUNS.get(tokens[tokens.length - 1]!) : undefined;
+  if (agent && BASE_VERBS.has(agent))
+    return {
+      tokens,
+      verbIndex: tokens.length - 1,
+      verb: agent,
+      verbClass: BASE_VERBS.get(agent)!,
+      objects: tokens.slice(0, -1).filter((t) => !STOP_TOKENS.has(t)),
+      secondary: [],
+    };
   let idx = -1;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -589,7 +647,10 @@ function parseName(name: string): NameParse {
     const cls = BASE_VERBS.get(t);
     const prev = tokens[i - 1];
     const joined = prev === "or" || prev === "and";
-    if (cls && (joined || (!NOUN_LIKE.has(t) && cls !== "read"))) {
+    // After a read verb, a plain write word is part of the object ("fetch_add_on_result", "list_usage_trigger");
+    // joined by and/or it is a second verb ("get_or_create").
+    const nounAfterRead = BASE_VERBS.get(verb) === "read" && cls === "write" && !joined;
+    if (cls && !nounAfterRead && (joined || (!NOUN_LIKE.has(t) && cls !== "read"))) {
       secondary.push([t, cls]);
       continue;
     }
@@ -670,6 +731,38 @@ function nestedCode(schema: unknown): string | undefined {
   return undefined;
 }
 
+const NESTED_OPS_KEYS = new Set(["operation", "operations", "action", "op", "command", "subcommand", "sub_command"]);
+
+/**
+ * The operations a tool's schema lists below the top level: string enum or const values of an operation/action/command
+ * property inside an object or a oneOf/anyOf branch ("selectSchema.anyOf[].operation: const 'get-user'").
+ */
+function nestedOperations(schema: unknown): string[] {
+  const props = (schema as { properties?: unknown } | undefined)?.properties;
+  if (!props || typeof props !== "object") return [];
+  const out: string[] = [];
+  const stack: Array<[unknown, number]> = [];
+  for (const v of Object.values(props as Record<string, unknown>)) stack.push([v, 1]);
+  let budget = 400;
+  while (stack.length && budget-- > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== "object" || depth > 6) continue;
+    const n = node as Record<string, unknown>;
+    if (n.properties && typeof n.properties === "object")
+      for (const [k, v] of Object.entries(n.properties as Record<string, unknown>)) {
+        const p = v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
+        if (p && NESTED_OPS_KEYS.has(k.toLowerCase())) {
+          if (typeof p.const === "string") out.push(p.const);
+          if (Array.isArray(p.enum)) for (const e of p.enum) if (typeof e === "string") out.push(e);
+        } else stack.push([v, depth + 1]);
+      }
+    if (n.items) stack.push([n.items, depth + 1]);
+    for (const key of ["anyOf", "oneOf", "allOf"] as const)
+      if (Array.isArray(n[key])) for (const v of n[key] as unknown[]) stack.push([v, depth + 1]);
+  }
+  return out.slice(0, 64);
+}
+
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
   const features = extractFeatures(tool);
@@ -736,6 +829,10 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       // After a prefix, a word like "block" or "place" is usually a noun ("rpc_block_info").
       t.add("name.verb.write_nounlike", "name", verb, "write", 1, `name word '${verb}' may be a verb (weak)`);
       weakNameVerb = true;
+    } else if (primary === "write" && READ_JOB_VERBS.has(verb) && name.tokens.some((x) => READ_JOB_OBJECTS.has(x))) {
+      const job = name.tokens.find((x) => READ_JOB_OBJECTS.has(x))!;
+      t.add("name.read_job", "name", `${verb} ${job}`, "read", 3, `'${verb}' of the caller's own ${job} only reads`);
+      primary = "read";
     } else if (primary === "write") {
       const launched = objects.find((o) => LAUNCH_OBJECTS.has(o));
       if (LAUNCH_NAME_VERBS.has(verb) && launched)
@@ -782,7 +879,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   // --- description: opening verb ------------------------------------------------------------------------------
   let descVerb: string | undefined;
   let descClass: VerbClass | undefined;
-  for (let i = 0; i < firstWords.length; i++) {
+  // "Select and run one of the following operations": the operations decide, not the opening verb.
+  const routerOpening = /\bone of the (following|available)\b/.test(first);
+  for (let i = 0; i < (routerOpening ? 0 : firstWords.length); i++) {
     const w = firstWords[i]!;
     if (SKIP_DESC_WORDS.has(w)) continue;
     if (LIGHT_VERBS.has(w)) {
@@ -794,6 +893,15 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       }
     }
     if (DESC_READ.has(w)) {
+      descVerb = w;
+      descClass = "read";
+      break;
+    }
+    const base = w.replace(/s$/, "");
+    if (
+      (CAPTURE_VERBS.has(w) && CAPTURE_OBJECTS.test(first)) ||
+      (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x)))
+    ) {
       descVerb = w;
       descClass = "read";
       break;
@@ -865,18 +973,29 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     !(fam.has("exec") && EXEC_PHRASE.test(desc))
       ? cmd
       : undefined;
-  const multiOp = !!routerParam || !!opsParam || (verb !== undefined && MULTI_OP_VERBS.has(verb)) || fam.has("crud");
+  const subOps = nestedOperations(tool.inputSchema);
+  const multiOp =
+    !!routerParam ||
+    !!opsParam ||
+    subOps.length > 0 ||
+    (verb !== undefined && MULTI_OP_VERBS.has(verb)) ||
+    fam.has("crud");
   if (multiOp) {
     let opWrite = false;
     let opDestroy = false;
     let opRead = false;
-    for (const v of opsParam?.enumValues ?? []) {
+    let opRun: string | undefined;
+    let opOther = false;
+    for (const v of [...(opsParam?.enumValues ?? []), ...subOps]) {
       const w = splitName(v)[0];
       const cls = w ? VERBS.get(w) : undefined;
       if (cls === "destructive") opDestroy = true;
       else if (cls === "write") opWrite = true;
-      else if (cls === "execute" || cls === "run") opWrite = true;
-      else if (cls === "read") opRead = true;
+      else if (cls === "execute" || cls === "run") {
+        opWrite = true;
+        if (subOps.length > 0 && !RUN_READ_OBJECTS.has(splitName(v)[1] ?? "")) opRun ??= v;
+      } else if (cls === "read") opRead = true;
+      else opOther = true;
     }
     if (fam.has("crud")) opDestroy = true;
     for (const line of capabilityLines(desc)) {
@@ -902,8 +1021,19 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       t.add("ops.delete", on, what, "write", 3, "operations include deleting");
       t.add("ops.delete.destructive", on, what, "destructive", 2, "operations include deleting");
     } else if (opWrite) t.add("ops.write", on, what, "write", 3, "operations include creating or updating");
+    else if (opRead && subOps.length > 0 && !opOther)
+      t.add(
+        "ops.listed_read_only",
+        "parameter",
+        subOps.join(", "),
+        "read",
+        3,
+        "every operation the schema lists reads",
+      );
     else if (opRead && opsParam)
       t.add("ops.read_only", "parameter", opsParam.name, "read", 1, `'${opsParam.name}' operations are all reads`);
+    if (opRun)
+      t.add("ops.launch", "parameter", opRun, "execute", 3, `the schema lists operation '${opRun}' (runs or deploys)`);
     if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
       // "Manage X" with only read operations described says little by itself.
       t.add(

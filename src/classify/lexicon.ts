@@ -206,6 +206,8 @@ const WRITE_VERBS = [
   "scale",
   "promote",
   "navigate",
+  "queue",
+  "enqueue",
   "goto",
   "click",
   "fill",
