@@ -65,6 +65,7 @@ export function registerProbe(program: Command): void {
     .command("probe [target] [args...]")
     .description(
       "connect to one server and print its tools. TARGET is a catalog server (name or slug), npm:<package>[@version],\n" +
+        "pypi:<package>[@version],\n" +
         "or an http(s) URL of a remote server; or use --command for a local command as in a client's config.\n" +
         "Arguments after `--` are passed to the server instead of the registry's package arguments",
     )
@@ -104,7 +105,9 @@ export function registerProbe(program: Command): void {
           ...(extraArgs.length ? { args: extraArgs } : {}),
         };
         const cat =
-          flags.store || (targetArg && !/^(npm:|https?:\/\/)/.test(targetArg)) ? catalogFor(config) : undefined;
+          flags.store || (targetArg && !/^(npm:|pypi:|oci:|https?:\/\/)/.test(targetArg))
+            ? catalogFor(config)
+            : undefined;
         try {
           let label: string;
           let result: ProbeResult;

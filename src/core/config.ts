@@ -65,6 +65,18 @@ export const ConfigSchema = z.object({
     .default([])
     .describe("node_modules folders searched for an npm package before installing it (comma-separated)"),
   memoryLimitMb: z.coerce.number().int().min(64).default(2048).describe("Address-space limit for a probed server"),
+  python: z
+    .string()
+    .default("python3")
+    .describe("Interpreter the per-package virtual environments of PyPI servers are made from"),
+  pypiIndexUrl: z
+    .string()
+    .optional()
+    .describe("PyPI index for installs (default: pip's or uv's own); \"none\" installs only from pypiFindLinks"),
+  pypiFindLinks: z
+    .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean))])
+    .default([])
+    .describe("Folders or URLs of wheels searched for PyPI installs (comma-separated)"),
   llmBaseUrl: z.string().optional().describe("OpenAI-compatible endpoint for the classifier"),
   llmApiKey: z.string().optional().describe("API key; without it classification uses heuristics only"),
   llmModel: z.string().default("gpt-4o-mini").describe("Model used when the heuristics are unsure"),
@@ -117,6 +129,9 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   allowPrivateNetwork: "MCP_CENSUS_ALLOW_PRIVATE_NETWORK",
   resolveFrom: "MCP_CENSUS_RESOLVE_FROM",
   memoryLimitMb: "MCP_CENSUS_MEMORY_LIMIT_MB",
+  python: "MCP_CENSUS_PYTHON",
+  pypiIndexUrl: "MCP_CENSUS_PYPI_INDEX_URL",
+  pypiFindLinks: "MCP_CENSUS_PYPI_FIND_LINKS",
   llmBaseUrl: "OPENAI_BASE_URL",
   llmApiKey: "OPENAI_API_KEY",
   llmModel: "MCP_CENSUS_LLM_MODEL",

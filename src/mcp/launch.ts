@@ -36,7 +36,7 @@ export function targetsForEntry(entry: ServerEntry): ProbeTarget[] {
     .map((x) => x.t);
 }
 
-/** Parses a CLI target: "npm:@scope/pkg[@version]", "pypi:pkg[==version]", "oci:image[:tag]" or an http(s) URL. */
+/** Parses a CLI target: "npm:@scope/pkg[@version]", "pypi:pkg[==version|@version]", "oci:image[:tag]" or an http(s) URL. */
 export function parseTarget(spec: string): ProbeTarget {
   const s = spec.trim();
   if (/^https?:\/\//i.test(s)) {
@@ -67,8 +67,14 @@ export function parseTarget(spec: string): ProbeTarget {
     return { kind: "package", pkg: { registryType: "npm", identifier, ...(version ? { version } : {}) } };
   }
   if (kind === "pypi") {
-    const [identifier, version] = rest.split("==");
-    return { kind: "package", pkg: { registryType: "pypi", identifier: identifier!, ...(version ? { version } : {}) } };
+    // pypi:<name>==<version> as pip writes it, or pypi:<name>@<version> like the other targets.
+    const m2 = /^([^=@\s]+)(?:(?:==|@)(.+))?$/.exec(rest);
+    const identifier = m2?.[1] ?? "";
+    const version = m2?.[2];
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(identifier)) {
+      throw new AppError("bad_input", `not a valid PyPI project name: ${rest.slice(0, 100)}`);
+    }
+    return { kind: "package", pkg: { registryType: "pypi", identifier, ...(version ? { version } : {}) } };
   }
   return { kind: "package", pkg: { registryType: kind, identifier: rest } };
 }

@@ -10,6 +10,7 @@ import { buildCommand, nodeFlagsFrom, PLACEHOLDER_SECRET, type ProbeTarget } fro
 import { createProbeLimits } from "./limits.js";
 import { ListingError, runListing } from "./listing.js";
 import { InstallError, installNpmPackage, looksLikeMissingNativeBuild } from "./npm-install.js";
+import { installPyPIPackage, launcherArgsDropped, PythonMissingError } from "./pypi-install.js";
 import { probeRemote } from "./remote.js";
 import { ConnectionClosedError, RpcError, RpcSession } from "./rpc-session.js";
 import { baseEnv, SANDBOX_HOME, SANDBOX_TMP, sandboxAvailable, sandboxCommand, unsandboxedCommand } from "./sandbox.js";
@@ -40,6 +41,12 @@ export interface ProbeOptions {
   useCgroups?: boolean;
   /** Processes the whole probe may run at once (default PROBE_MAX_PROCESSES). */
   maxProcesses?: number;
+  /** Interpreter PyPI packages' virtual environments are made from (default python3 on PATH). */
+  python?: string;
+  /** PyPI index URL for installs ("none": only pypiFindLinks); default the installer's own. */
+  pypiIndexUrl?: string;
+  /** Folders or URLs of wheels for PyPI installs. */
+  pypiFindLinks?: string[];
 }
 
 const MAX_WARNINGS = 200;
@@ -571,6 +578,78 @@ async function probeNpm(
   await probeStdio(launch({ installScripts: "ran in the sandbox" }), out, opts, startClock());
 }
 
+/**
+ * A PyPI package: installed (wheels only) into its own virtual environment, then its console script run by the
+ * environment's interpreter inside the sandbox, which shows only that environment and the base interpreter.
+ */
+async function probePyPI(
+  pkg: PackageSpec,
+  out: ProbeResult,
+  opts: ProbeOptions,
+  startClock: () => AbortSignal,
+): Promise<void> {
+  const transportType = pkg.transport?.type ?? "stdio";
+  if (transportType !== "stdio") {
+    out.outcome = "unsupported_runtime";
+    out.error = `PyPI package with ${transportType} transport: only stdio packages are launched locally`;
+    return;
+  }
+  const ti = performance.now();
+  let installed: Awaited<ReturnType<typeof installPyPIPackage>>;
+  try {
+    installed = await installPyPIPackage(pkg.identifier, pkg.version, {
+      cacheDir: opts.cacheDir,
+      timeoutMs: opts.installTimeoutMs,
+      signal: opts.signal,
+      ...(opts.python ? { python: opts.python } : {}),
+      ...(opts.pypiIndexUrl ? { indexUrl: opts.pypiIndexUrl } : {}),
+      ...(opts.pypiFindLinks?.length ? { findLinks: opts.pypiFindLinks } : {}),
+    });
+  } catch (err) {
+    // No Python here: another of the entry's launch choices may still work (probeStage moves on).
+    out.outcome = err instanceof PythonMissingError ? "unsupported_runtime" : "install_failed";
+    out.error = err instanceof InstallError ? err.message : `install failed: ${oneLine(err)}`;
+    out.timings.installMs = Math.round(performance.now() - ti);
+    return;
+  }
+  out.timings.installMs = Math.round(performance.now() - ti);
+  const built = buildCommand(pkg);
+  out.placeholders = built.placeholders.filter((n) => !(opts.env && n in opts.env));
+  out.warnings.push(...built.notes);
+  // Registries often copy uvx's own options (--from, --with, --directory) and the script name into the package
+  // arguments: they describe how uvx finds the script, which the environment already answers.
+  const { args: packageArgs, dropped } = launcherArgsDropped(built.packageArgs, [pkg.identifier, installed.scriptName]);
+  const args = [installed.scriptPath, ...(opts.args ?? packageArgs)];
+  const { env, record: envRecord } = withUserEnv(
+    { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1", ...built.env },
+    built.envForRecord,
+    opts.env,
+  );
+  await probeStdio(
+    {
+      command: installed.python,
+      args,
+      env,
+      cwd: installed.venvDir,
+      visible: [installed.venvDir, ...(installed.basePrefix ? [installed.basePrefix] : [])],
+      subcommandAt: 1,
+      record: {
+        package: `${installed.name}==${installed.version}`,
+        script: installed.scriptName,
+        installer: installed.installer,
+        command: ["python", ...args],
+        env: envRecord,
+        fromCache: installed.fromCache,
+        ...(built.runtimeArgs.length ? { ignoredRuntimeArguments: built.runtimeArgs } : {}),
+        ...(dropped.length && !opts.args ? { ignoredLauncherArguments: dropped } : {}),
+      },
+    },
+    out,
+    opts,
+    startClock(),
+  );
+}
+
 /** The installed package a missing native file belongs to (…/node_modules/<name>/build/…). */
 export function packageOfNativeError(stderr: string): string | undefined {
   const m =
@@ -742,14 +821,9 @@ async function probePackage(
   const rt = pkg.registryType.toLowerCase();
   if (rt === "npm") return probeNpm(pkg, out, opts, startClock);
   if (rt === "oci") return probeOci(pkg, out, opts, startClock);
+  if (rt === "pypi") return probePyPI(pkg, out, opts, startClock);
   out.outcome = "unsupported_runtime";
-  if (rt === "pypi") {
-    let runner: string | undefined;
-    for (const r of ["uvx", "pipx"]) if (!runner && (await hasCommand(r))) runner = r;
-    out.error = runner
-      ? `PyPI package ${pkg.identifier}: ${runner} is present but sandboxed PyPI launches are not implemented yet`
-      : `PyPI package ${pkg.identifier}: neither uvx nor pipx is installed`;
-  } else if (rt === "mcpb") {
+  if (rt === "mcpb") {
     out.error = `mcpb bundle ${pkg.identifier}: bundles are not supported yet`;
   } else {
     out.error = `unknown registry type ${pkg.registryType}`;

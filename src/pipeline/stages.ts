@@ -22,6 +22,9 @@ export function probeOptionsFrom(config: ResolvedConfig, signal?: AbortSignal): 
     allowPrivateNetwork: config.allowPrivateNetwork,
     memoryLimitMb: config.memoryLimitMb,
     resolveFrom: config.resolveFrom,
+    python: config.python,
+    ...(config.pypiIndexUrl ? { pypiIndexUrl: config.pypiIndexUrl } : {}),
+    pypiFindLinks: config.pypiFindLinks,
     signal,
   };
 }
