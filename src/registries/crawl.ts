@@ -1,6 +1,7 @@
-import type Database from "better-sqlite3";
 import { AppError, oneLine } from "../core/errors.js";
 import { markUnseen, upsertSourceEntry } from "../store/catalog.js";
+import { type Sqlite, transaction } from "../store/db.js";
+import { readCheckpointRow, recordSourceError, saveCheckpoint, touchSourceEntries } from "../store/source-crawl.js";
 import { HttpClient, type HttpStats } from "./http.js";
 import { errorRaw, PageError } from "./sanitise.js";
 import type { EntryError, SourceAdapter, SourcePage, Validator } from "./types.js";
@@ -67,17 +68,15 @@ export interface SourceCrawlStats {
 
 /** Crawls one source page by page into the catalog: one transaction per page, checkpointed, resumable. */
 export async function crawlSource(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   adapter: SourceAdapter,
   opts: CrawlSourceOptions = {},
 ): Promise<SourceCrawlStats> {
   const http = opts.http ?? new HttpClient();
   const sourceId = adapter.id;
   const t0 = performance.now();
-  const row = sqlite.prepare("SELECT cursor, state FROM crawl_checkpoints WHERE source_id = ?").get(sourceId) as
-    | { cursor: string | null; state: string | null }
-    | undefined;
-  const state: CheckpointState = row?.state ? safeState(row.state) : {};
+  const row = readCheckpointRow(sqlite, sourceId);
+  const state = checkpointState(row?.state);
   const validators = new Map(Object.entries(state.validators ?? {}));
   const touchedUrls = new Set<string>();
 
@@ -120,28 +119,20 @@ export async function crawlSource(
     http: http.stats,
   };
 
-  const insError = sqlite.prepare(
-    "INSERT INTO source_errors (run_id, source_id, at, error, raw) VALUES (?, ?, ?, ?, ?)",
-  );
-  const touch = sqlite.prepare("UPDATE sources SET last_seen = ? WHERE source_id = ? AND source_key = ?");
-  const saveCheckpoint = sqlite.prepare(
-    `INSERT INTO crawl_checkpoints (source_id, cursor, state, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (source_id) DO UPDATE SET cursor = excluded.cursor, state = excluded.state, updated_at = excluded.updated_at`,
-  );
   const recordErrors = (errors: EntryError[], at: string) => {
     for (const e of errors) {
-      insError.run(opts.runId ?? null, sourceId, at, e.error, e.raw ?? null);
+      recordSourceError(sqlite, { runId: opts.runId ?? null, sourceId, at, error: e.error, raw: e.raw ?? null });
       stats.errors++;
       if (e.skipped) stats.skipped++;
     }
   };
   const checkpoint = (next: string | undefined, at: string) => {
     state.validators = Object.fromEntries(validators);
-    saveCheckpoint.run(sourceId, next ?? null, JSON.stringify(state), at);
+    saveCheckpoint(sqlite, sourceId, next ?? null, state, at);
   };
   const stopWithError = (message: string, raw: string | undefined, code: string) => {
     const at = new Date().toISOString();
-    sqlite.transaction(() => recordErrors([{ error: message, raw }], at))();
+    transaction(sqlite, () => recordErrors([{ error: message, raw }], at));
     stats.error = { code, message };
   };
 
@@ -165,7 +156,7 @@ export async function crawlSource(
     const next = page.nextCursor;
     const loop = next !== undefined && (visited.has(next) || next === cursor);
     const at = new Date().toISOString();
-    sqlite.transaction(() => {
+    transaction(sqlite, () => {
       stats.pages++;
       run.pages++;
       stats.olderVersions += page.olderVersions ?? 0;
@@ -173,7 +164,7 @@ export async function crawlSource(
       if (cond) touchedUrls.add(cond.url);
       if (page.notModified) {
         stats.notModifiedPages++;
-        for (const key of (cond && validators.get(cond.url)?.keys) ?? []) touch.run(at, sourceId, key);
+        touchSourceEntries(sqlite, sourceId, (cond && validators.get(cond.url)?.keys) ?? [], at);
       } else {
         for (const e of page.entries) {
           try {
@@ -213,7 +204,7 @@ export async function crawlSource(
       }
       run.cursors.push(next);
       checkpoint(next, at);
-    })();
+    });
     opts.onProgress?.({ sourceId, page: stats.pages, entries: stats.entries, errors: stats.errors, cursor: next });
     if (stats.complete || stats.stoppedBy === "cursor_loop") break;
     cursor = next;
@@ -221,36 +212,30 @@ export async function crawlSource(
 
   const finishedAt = new Date().toISOString();
   if (stats.complete) {
-    sqlite.transaction(() => {
+    transaction(sqlite, () => {
       // Only a complete full listing proves absence; an incremental one says nothing about what it did not return.
       if (!run.incremental) stats.markedRemoved = markUnseen(sqlite, sourceId, run.startedAt);
       if (!run.incremental) for (const url of [...validators.keys()]) if (!touchedUrls.has(url)) validators.delete(url);
       state.lastComplete = { startedAt: run.startedAt, finishedAt, incremental: run.incremental };
       delete state.run;
       checkpoint(undefined, finishedAt);
-    })();
+    });
   }
   stats.finishedAt = finishedAt;
   stats.durationMs = Math.round(performance.now() - t0);
   return stats;
 }
 
-function safeState(text: string): CheckpointState {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" ? (v as CheckpointState) : {};
-  } catch {
-    return {};
-  }
+/** A stored checkpoint state; anything that is not an object (damaged, missing) reads as no state. */
+function checkpointState(v: unknown): CheckpointState {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as CheckpointState) : {};
 }
 
 /** Reads a source's checkpoint (for status displays and tests). */
 export function readCheckpoint(
-  sqlite: Database.Database,
+  sqlite: Sqlite,
   sourceId: string,
 ): { cursor: string | null; state: CheckpointState } | undefined {
-  const row = sqlite.prepare("SELECT cursor, state FROM crawl_checkpoints WHERE source_id = ?").get(sourceId) as
-    | { cursor: string | null; state: string | null }
-    | undefined;
-  return row ? { cursor: row.cursor, state: row.state ? safeState(row.state) : {} } : undefined;
+  const row = readCheckpointRow(sqlite, sourceId);
+  return row ? { cursor: row.cursor, state: checkpointState(row.state) } : undefined;
 }

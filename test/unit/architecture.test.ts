@@ -78,13 +78,6 @@ for (const file of sourceFiles(SRC)) {
   }
 }
 
-/**
- * Files that still write SQL, call the connection, or import drizzle themselves, waiting for their move into src/store
- * (issue 14). The list may
- * only shrink: a file that no longer needs its entry fails the test until the entry is removed.
- */
-const NOT_YET_IN_STORE = new Set(["registries/crawl.ts"]);
-
 describe("architecture (docs/ARCHITECTURE.md)", () => {
   it("reads every file's imports", () => {
     expect(edges.length).toBeGreaterThan(200);
@@ -98,22 +91,17 @@ describe("architecture (docs/ARCHITECTURE.md)", () => {
   });
 
   it("only src/store imports drizzle-orm and better-sqlite3", () => {
-    const users = new Set(
-      edges
-        .filter((e) => (e.to === "drizzle-orm" || e.to === "better-sqlite3") && folder(e.from) !== "store")
-        .map((e) => e.from),
+    const users = edges.filter(
+      (e) => (e.to === "drizzle-orm" || e.to === "better-sqlite3") && folder(e.from) !== "store",
     );
-    expect([...users].filter((f) => !NOT_YET_IN_STORE.has(f)).sort()).toEqual([]);
-    expect([...NOT_YET_IN_STORE].filter((f) => !users.has(f)).sort()).toEqual([]);
+    expect(users.map((e) => e.from)).toEqual([]);
   });
 
   it("only src/store writes SQL or calls the connection (prepare, pragma, transaction)", () => {
     expect(sqlUses("x.ts", 'db.prepare("SELECT id FROM servers WHERE slug = ?")')).toHaveLength(2);
     expect(sqlUses("x.ts", "const q = `UPDATE tools SET risk = ${r}`;")).toHaveLength(1);
     expect(sqlUses("x.ts", '"select a server from the list"; /x/.exec(s)')).toEqual([]);
-    const files = new Set(sqlOutsideStore.map((u) => u.slice(0, u.indexOf(":"))));
-    expect(sqlOutsideStore.filter((u) => !NOT_YET_IN_STORE.has(u.slice(0, u.indexOf(":"))))).toEqual([]);
-    expect([...NOT_YET_IN_STORE].filter((f) => !files.has(f))).toEqual([]);
+    expect(sqlOutsideStore).toEqual([]);
   });
 
   it("src/classify imports nothing of ours above src/core", () => {
