@@ -5,7 +5,7 @@ import { AppError, oneLine } from "../core/errors.js";
 import { logger } from "../core/log.js";
 import { migrationsApplied } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
-import { catalogStats } from "../store/queries.js";
+import { currentCatalogStats } from "../store/stats.js";
 import { renderDocsPage } from "./docs-page.js";
 import { ApiError, statusFor } from "./errors.js";
 import { handleMcpHttp } from "./mcp-server.js";
@@ -201,7 +201,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/v1/changes", (c) => sendJson(c, listChangesPage(sqlite, parseQuery(c, ChangesQuerySchema))));
   app.get("/v1/stats", (c) => {
     parseQuery(c, EmptyQuerySchema);
-    return sendJson(c, catalogStats(sqlite));
+    return sendJson(c, currentCatalogStats(sqlite));
   });
 
   app.post("/mcp", (c) => handleMcpHttp(sqlite, c.req.raw));

@@ -1,7 +1,6 @@
 import type { RawTool } from "../core/types.js";
 import { renderToolDiff } from "../history/diff.js";
 import type { ChangeEvent } from "../history/events.js";
-import { toolHistory } from "../history/index.js";
 import { whyNotListed } from "../policy/index.js";
 import {
   changeListRows,
@@ -17,6 +16,7 @@ import {
   type ToolListRow,
   type ToolSort,
   toolByRef,
+  toolChangeRows,
   toolListRows,
   toolOutlines,
   versionRows,
@@ -273,44 +273,18 @@ export function findTool(sqlite: Sqlite, server: ServerRow, ref: string): ToolRo
 export function toolDetail(sqlite: Sqlite, serverRef: string, toolRef: string) {
   const s = requireServer(sqlite, serverRef);
   const t = findTool(sqlite, s, toolRef);
-  let history: {
-    hash: string;
-    firstSeen: string;
-    lastSeen: string;
-    current: boolean;
-    definition: RawTool;
-    diff: string[];
-  }[];
-  let changes: ChangeItem[] = [];
-  if (hasChangesTable(sqlite)) {
-    const h = toolHistory(sqlite, s.id, t.name);
-    history = h.versions.map((v) => ({
-      hash: v.hash,
-      firstSeen: v.firstSeen,
-      lastSeen: v.lastSeen,
-      current: v.hash === t.hash,
-      definition: v.definition,
-      diff: v.diff,
-    }));
-    changes = h.changes.map(changeItem);
-  } else {
-    // An older catalog opened read-only has no change events; its versions still get their diffs.
-    const versions = versionRows(sqlite, s.id, t.name);
-    let prev: RawTool | null = null;
-    history = versions.map((v) => {
-      const definition = JSON.parse(v.raw) as RawTool;
-      const diff = prev ? renderToolDiff(prev, definition) : [];
-      prev = definition;
-      return {
-        hash: v.hash,
-        firstSeen: v.firstSeen,
-        lastSeen: v.lastSeen,
-        current: v.hash === t.hash,
-        definition,
-        diff,
-      };
-    });
-  }
+  // Every version with its diff from the one before: definitions only, over cached statements (the stored
+  // classifications of old versions are not part of this answer, so they are not read).
+  const versions = versionRows(sqlite, s.id, t.name);
+  let prev: RawTool | null = null;
+  const history = versions.map((v) => {
+    const definition = JSON.parse(v.raw) as RawTool;
+    const diff = prev ? renderToolDiff(prev, definition) : [];
+    prev = definition;
+    return { hash: v.hash, firstSeen: v.firstSeen, lastSeen: v.lastSeen, current: v.hash === t.hash, definition, diff };
+  });
+  // An older catalog opened read-only may have no change events table.
+  const changes = hasChangesTable(sqlite) ? toolChangeRows<ChangeEvent>(sqlite, s.id, t.name).map(changeItem) : [];
   return {
     server: { id: s.id, slug: s.slug, name: s.name, status: s.status },
     name: t.name,

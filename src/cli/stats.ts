@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { catalogStats } from "../store/queries.js";
+import { currentCatalogStats } from "../store/stats.js";
 import { action, catalogFor, configFor, wantsJson } from "./common.js";
 
 const fmt = (o: Record<string, number>) =>
@@ -16,7 +16,7 @@ export function registerStats(program: Command): void {
       action((_flags: unknown, cmd: Command) => {
         const cat = catalogFor(configFor(cmd), { readonly: true });
         try {
-          const s = catalogStats(cat.sqlite);
+          const s = currentCatalogStats(cat.sqlite);
           if (wantsJson(cmd)) {
             process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
             return;

@@ -5,6 +5,7 @@ import { writeAllPolicies } from "../policy/index.js";
 import { buildSite } from "../site/index.js";
 import { unclassifiedTools } from "../store/catalog.js";
 import type { Sqlite } from "../store/db.js";
+import { refreshCatalogStats } from "../store/stats.js";
 import { classifyStage, storeClassifications, type ToolClassifier } from "./stages.js";
 
 /** What the end of a crawl did, in either mode. */
@@ -32,6 +33,8 @@ export async function finishCrawl(
     storeClassifications(sqlite, done);
     out.classified = done.length;
   }
+  // The statistics the API serves change only here: compute them once now, not on a reader's request.
+  refreshCatalogStats(sqlite);
   if (config.webhookUrls.length) {
     const hooks = WebhookConfigSchema.safeParse({
       urls: config.webhookUrls,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
+import { CHANGE_COLUMNS, type StoredChange, toStoredChange } from "./changes.js";
 import {
   CLASSIFICATION_JOIN,
   type ProbeRow,
@@ -36,8 +37,12 @@ function prep(sqlite: Database.Database, sql: string): Database.Statement {
   return st;
 }
 
+/**
+ * Risk order over the tool's copy of its current classification's risk: the same expression as the partial index
+ * `tools_live_risk` (migration 0006), so `sort=risk` reads that index in order instead of sorting every tool.
+ */
 const RISK_RANK =
-  "CASE c.risk WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
+  "CASE t.risk WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
 
 /** Where a relevance-ordered page resumes: the tier (0 = name/title match, 1 = elsewhere) and the last id. */
 export interface TierCursor {
@@ -279,8 +284,9 @@ export function toolListRows(
     args.push(f.annotation);
   }
   if (f.flag) {
-    where.push("EXISTS (SELECT 1 FROM json_each(c.flags) fl WHERE fl.value = ? OR fl.value LIKE ? || ':%')");
-    args.push(f.flag, f.flag);
+    // tool_flags (kept by triggers) holds the kinds of each tool's current flags: an index, not a JSON scan.
+    where.push("t.id IN (SELECT tf.tool_id FROM tool_flags tf WHERE tf.kind = ?)");
+    args.push(f.flag);
   }
   const select = `SELECT ${TOOL_SUMMARY_COLUMNS}`;
   if (order.by === "relevance" && match) {
@@ -408,6 +414,20 @@ export function versionRows(
     `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
      WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
   ).all(serverId, toolName) as never;
+}
+
+/** The change events of one tool, oldest first (as changesOfTool, over a cached statement). */
+export function toolChangeRows<C extends StoredChange = StoredChange>(
+  sqlite: Database.Database,
+  serverId: number,
+  toolName: string,
+): C[] {
+  const rows = prep(
+    sqlite,
+    `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
+     WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
+  ).all(serverId, toolName) as Record<string, unknown>[];
+  return rows.map((r) => toStoredChange<C>(r));
 }
 
 /** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
