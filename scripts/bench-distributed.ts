@@ -23,7 +23,7 @@ import { closeQueues, createRedis, INGEST, openQueues, type QueueName } from "..
 import { runState } from "../src/jobs/run-state.js";
 import { runCrawl } from "../src/pipeline/crawl.js";
 import { createProgress } from "../src/pipeline/progress.js";
-import { ingestStage } from "../src/pipeline/stages.js";
+import { ingestServer } from "../src/pipeline/stages.js";
 import { upsertSourceEntry } from "../src/store/catalog.js";
 import { openCatalog } from "../src/store/db.js";
 import { freePort, startRedis, writeSeeds } from "../test/fixtures/jobs/harness.js";
@@ -189,11 +189,11 @@ try {
             raw: {},
           }).serverId,
       );
-    // Bare: ingestStage in a loop.
+    // Bare: ingestServer in a loop.
     const bare = openCatalog(join(tmp, "ingest-bare.db"));
     const bareIds = mkServers(bare.sqlite);
     let t0 = performance.now();
-    for (const [i, id] of bareIds.entries()) ingestStage(bare.sqlite, id, results(i));
+    for (const [i, id] of bareIds.entries()) ingestServer(bare.sqlite, id, results(i));
     const bareMs = performance.now() - t0;
     bare.close();
     // Through the queue: the ingest consumer alone (classify jobs it creates just wait).
@@ -233,7 +233,7 @@ try {
     cat.close();
     const tools = INGEST_PROBES * TOOLS_PER_PROBE;
     log(
-      `ingest writer ceiling (${INGEST_PROBES} probes × ${TOOLS_PER_PROBE} new tools): bare ingestStage ${(tools / (bareMs / 1000)).toFixed(0)} tools/s ` +
+      `ingest writer ceiling (${INGEST_PROBES} probes × ${TOOLS_PER_PROBE} new tools): bare ingestServer ${(tools / (bareMs / 1000)).toFixed(0)} tools/s ` +
         `(${(bareMs / INGEST_PROBES).toFixed(2)} ms/probe); through the ingest queue ${(tools / (queueMs / 1000)).toFixed(0)} tools/s ` +
         `(${(queueMs / INGEST_PROBES).toFixed(2)} ms/probe, queue overhead ${((queueMs - bareMs) / INGEST_PROBES).toFixed(2)} ms/job)`,
     );

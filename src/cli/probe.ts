@@ -3,13 +3,12 @@ import { classifyHeuristic } from "../classify/index.js";
 import { AppError } from "../core/errors.js";
 import { forTerminal } from "../core/terminal.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
-import { recordChanges } from "../history/index.js";
 import { type ProbeTarget, parseTarget, probe } from "../mcp/index.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { entryOf } from "../pipeline/crawl.js";
 import {
   classifyStage,
-  ingestStage,
+  ingestServer,
   itemsOf,
   probeOptionsFrom,
   probeStage,
@@ -146,11 +145,12 @@ export function registerProbe(program: Command): void {
                 raw: { target: label },
               }).serverId;
             }
-            const ingest = ingestStage(cat.sqlite, serverId, result);
+            // As in a crawl: the listing and its change events are stored together, and a listing the catalog
+            // refuses becomes this server's stored outcome (reported below) instead of a crash.
+            result = ingestServer(cat.sqlite, serverId, result).result;
             if (result.outcome === "ok") {
               const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
               storeClassifications(cat.sqlite, await classifyStage(itemsOf(label, result), classifier));
-              recordChanges(cat.sqlite, serverId, ingest);
             }
           }
           if (wantsJson(cmd)) {

@@ -6,7 +6,6 @@ import type { Redis } from "ioredis";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
-import { recordChanges } from "../history/index.js";
 import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
 import { type FinishResult, finishCrawl } from "../pipeline/finish.js";
 import { classifyStage, ingestServer, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
@@ -157,7 +156,8 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     // re-run and re-does both; if it dies after COMMIT the re-run sees the probe stored and stops.
     return writeTransaction(sqlite, async () => {
       // A listing that cannot be stored is this server's outcome, never the run's.
-      const { ingest, result } = ingestServer(sqlite, serverId, probed);
+      // The listing and its change events commit together (classification comes later and may never finish).
+      const { ingest, result, changes } = ingestServer(sqlite, serverId, probed);
       const ok = result.outcome === "ok";
       const stats: ServerStats = {
         outcome: result.outcome,
@@ -166,6 +166,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         removed: ingest.removed.length,
         changed: ingest.changed.length,
         newVersions: ingest.newVersions,
+        changes: changes.length,
       };
       if (!ok) {
         await serverDone(st, serverId, stats, { server, outcome: result.outcome, error: result.error ?? "" });
@@ -180,8 +181,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         );
         return "classify";
       }
-      const changes = recordChanges(sqlite, serverId, ingest).length;
-      await serverDone(st, serverId, { ...stats, changes });
+      await serverDone(st, serverId, stats);
       return "ok";
     });
   }
@@ -192,8 +192,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     if (await st.isDone(d.serverId)) return "already done";
     return writeTransaction(sqlite, async () => {
       storeClassifications(sqlite, d.results);
-      const changes = recordChanges(sqlite, d.serverId, d.ingest).length;
-      await serverDone(st, d.serverId, { ...d.stats, classified: d.results.length, changes });
+      await serverDone(st, d.serverId, { ...d.stats, classified: d.results.length });
       return "ok";
     });
   }
@@ -203,10 +202,10 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     if (d.stage === "probe") return storeProbe(d.runKey, d.serverId, d.server, internalErrorResult(d.reason));
     const st = state(d.runKey);
     if (await st.isDone(d.serverId)) return "already done";
-    // Classification failed for good: the listing is stored; the end-of-run catch-up classifies what is left.
+    // Classification failed for good: the listing and its changes are stored; the end-of-run catch-up classifies
+    // what is left.
     return writeTransaction(sqlite, async () => {
-      const changes = d.ingest ? recordChanges(sqlite, d.serverId, d.ingest).length : 0;
-      await serverDone(st, d.serverId, { ...(d.stats ?? {}), changes });
+      await serverDone(st, d.serverId, d.stats ?? {});
       return "recorded";
     });
   }

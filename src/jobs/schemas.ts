@@ -51,6 +51,8 @@ export const ServerStatsSchema = z.object({
   removed: z.number().int(),
   changed: z.number().int(),
   newVersions: z.number().int(),
+  /** Change events the ingest recorded (in the same transaction as the listing). */
+  changes: z.number().int().optional(),
   error: z.string().optional(),
 });
 export type ServerStats = z.infer<typeof ServerStatsSchema>;

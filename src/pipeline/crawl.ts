@@ -2,7 +2,6 @@ import { mapLimit } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
-import { recordChanges } from "../history/index.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
 import type { Catalog } from "../store/db.js";
 import { listServers, type ServerRow } from "../store/queries.js";
@@ -69,7 +68,7 @@ export function entryOf(s: ServerRow): ServerEntry {
 
 /**
  * The main job in embedded mode: discover servers from sources, probe each (bounded concurrency), ingest the
- * listings, classify new definitions, record changes, then write policies and the site.
+ * listings and record their changes, classify new definitions, then write policies and the site.
  */
 export async function runCrawl(
   cat: Catalog,
@@ -133,8 +132,9 @@ export async function runCrawl(
           probed = internalErrorResult(err);
         }
         // A listing that cannot be stored is this server's outcome, never the crawl's.
-        const { ingest, result } = ingestServer(sqlite, server.id, probed);
+        const { ingest, result, changes } = ingestServer(sqlite, server.id, probed);
         summary.probed++;
+        summary.changes += changes.length;
         summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
         if (result.outcome === "ok") {
           const todo = withoutClassification(sqlite, itemsOf(server.name, result), classifier.version);
@@ -146,7 +146,6 @@ export async function runCrawl(
           summary.toolsRemoved += ingest.removed.length;
           summary.toolsChanged += ingest.changed.length;
           summary.newVersions += ingest.newVersions;
-          summary.changes += recordChanges(sqlite, server.id, ingest).length;
         } else {
           summary.failures.push({ server: server.name, outcome: result.outcome, error: result.error ?? "" });
         }

@@ -7,6 +7,7 @@ import {
   type RawTool,
   type ServerEntry,
 } from "../core/types.js";
+import { type ChangeEvent, recordChanges } from "../history/index.js";
 import { type ProbeOptions, probe, targetsForEntry } from "../mcp/index.js";
 import { type IngestResult, ingestProbe, saveClassification, toolHash } from "../store/catalog.js";
 import { type Sqlite, transaction } from "../store/db.js";
@@ -84,34 +85,49 @@ export async function classifyStage(
   return out;
 }
 
-/** Ingest stage: the single writer stores a probe and its listing in one transaction. */
-export function ingestStage(sqlite: Sqlite, serverId: number, result: ProbeResult, now?: string): IngestResult {
-  return ingestProbe(sqlite, serverId, result, now);
-}
-
 /** SQLite error codes that mean the catalog itself is in trouble (not this server's data): they stop the run. */
 const STORAGE_FAILURES = /^SQLITE_(FULL|CORRUPT|IOERR|READONLY|CANTOPEN|NOTADB|BUSY|LOCKED|NOMEM|PERM)/;
 
+/** What storing one server's probe did: the listing's deltas, the probe as stored, the change events recorded. */
+export interface IngestedServer {
+  ingest: IngestResult;
+  /** The probe as stored: the one given, or a failure when its listing could not be stored. */
+  result: ProbeResult;
+  /** Change events recorded by this ingest (the first listing of a server is its baseline and records none). */
+  changes: ChangeEvent[];
+}
+
+/** Stores a probe and records its change events in one transaction: a crash after it cannot lose the drift. */
+function ingestAndRecord(sqlite: Sqlite, serverId: number, result: ProbeResult, now?: string) {
+  return transaction(sqlite, () => {
+    const ingest = ingestProbe(sqlite, serverId, result, now);
+    // Changes are decided from the stored definitions and the classifications known now (the heuristics for a
+    // definition not classified yet), before classification runs: it can take minutes and the process may die.
+    return { ingest, changes: recordChanges(sqlite, serverId, ingest) };
+  });
+}
+
 /**
- * Ingest stage for one server whose failure stays that server's outcome: when storing its listing throws for a
- * reason of its data (a constraint, a value SQLite refuses), the listing is dropped, the failure is stored as the
- * server's probe outcome with one line, and the crawl goes on. Catalog-level failures (disk full, corruption) throw.
+ * Ingest stage for one server whose failure stays that server's outcome: the probe, its listing and the change
+ * events it causes are stored in one transaction. When storing throws for a reason of the server's data (a
+ * constraint, a value SQLite refuses), the listing is dropped, the failure is stored as the server's probe outcome
+ * with one line, and the crawl goes on. Catalog-level failures (disk full, corruption) throw.
  */
 export function ingestServer(
   sqlite: Sqlite,
   serverId: number,
   result: ProbeResult,
   now?: string,
-): { ingest: IngestResult; result: ProbeResult } {
+): IngestedServer {
   try {
-    return { ingest: ingestProbe(sqlite, serverId, result, now), result };
+    return { ...ingestAndRecord(sqlite, serverId, result, now), result };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && STORAGE_FAILURES.test(code)) throw err;
     const failed = emptyProbeResult("protocol_error", result.transport, `could not store the listing: ${oneLine(err)}`);
     failed.startedAt = result.startedAt;
     failed.durationMs = result.durationMs;
-    return { ingest: ingestProbe(sqlite, serverId, failed, now), result: failed };
+    return { ingest: ingestProbe(sqlite, serverId, failed, now), result: failed, changes: [] };
   }
 }
 

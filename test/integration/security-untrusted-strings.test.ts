@@ -12,7 +12,7 @@ import { createCatalogClassifier } from "../../src/pipeline/classifier.js";
 import { runCrawl } from "../../src/pipeline/crawl.js";
 import { createProgress } from "../../src/pipeline/progress.js";
 import { openCatalog } from "../../src/store/db.js";
-import { ROOT } from "../helpers/cli.js";
+import { ROOT, runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
 // A self-contained stdio server (no imports: it runs from its own package folder inside the sandbox).
@@ -156,4 +156,33 @@ describe("untrusted strings cannot stop the crawl (issue 17 item 3)", () => {
       after.close();
     }
   }, 240_000);
+
+  it("probe --store: a listing the catalog refuses is that server's stored outcome, one line, exit 1", async () => {
+    // The refuse_me trigger from the test above is still in the catalog.
+    const r = await runCli(["probe", "io.github.example/refused"], {
+      cwd: t.dir,
+      env: {
+        MCP_CENSUS_DATA_DIR: config.dataDir,
+        MCP_CENSUS_SEEDS_DIR: config.seedsDir,
+        MCP_CENSUS_RESOLVE_FROM: config.resolveFrom.join(","),
+      },
+    });
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^io\.github\.example\/refused: protocol_error — could not store the listing: .*refused by the catalog/m,
+    );
+    const cat = openCatalog(config.dbPath);
+    try {
+      const last = cat.sqlite
+        .prepare(
+          "SELECT p.outcome, p.error FROM probes p JOIN servers s ON s.id = p.server_id WHERE s.name = ? ORDER BY p.id DESC LIMIT 1",
+        )
+        .get("io.github.example/refused") as { outcome: string; error: string };
+      expect(last.outcome).toBe("protocol_error");
+      expect(last.error).toMatch(/refused by the catalog/);
+    } finally {
+      cat.close();
+    }
+  }, 120_000);
 });
