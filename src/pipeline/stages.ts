@@ -113,12 +113,7 @@ function ingestAndRecord(sqlite: Sqlite, serverId: number, result: ProbeResult, 
  * constraint, a value SQLite refuses), the listing is dropped, the failure is stored as the server's probe outcome
  * with one line, and the crawl goes on. Catalog-level failures (disk full, corruption) throw.
  */
-export function ingestServer(
-  sqlite: Sqlite,
-  serverId: number,
-  result: ProbeResult,
-  now?: string,
-): IngestedServer {
+export function ingestServer(sqlite: Sqlite, serverId: number, result: ProbeResult, now?: string): IngestedServer {
   try {
     return { ...ingestAndRecord(sqlite, serverId, result, now), result };
   } catch (err) {
