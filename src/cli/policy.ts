@@ -89,7 +89,7 @@ export function registerPolicy(program: Command): void {
     .option("-f, --format <format>", POLICY_FORMATS.join(" | "), "policy.json")
     .option(
       "--as <name>",
-      "the name the server has in your client (its key in the client's config): every format uses it",
+      "the name the server has in your client (its key in the client's config; default: its short name, e.g. filesystem): every format uses it",
     )
     .option(
       "--unattended",

@@ -1,6 +1,7 @@
 import type { Category, Classification, Risk } from "../core/types.js";
 import { isPoisoningFlag } from "../core/vocabulary.js";
 import type { ServerRow, ToolRow } from "../store/queries.js";
+import { shortServerName } from "./names.js";
 import { overrideFor, type PolicyOverrides } from "./overrides.js";
 import type { Action, LaunchSpec, PolicyDecision, Profile, RateLimit, ToolDecision } from "./types.js";
 
@@ -145,7 +146,8 @@ export function decidePolicy(
   } = {},
 ): PolicyDecision {
   const profile = opts.profile ?? "balanced";
-  const serverKey = opts.serverKey ?? server.slug;
+  // The name the user's client knows the server by: given (--as, scan's configured name), else its short name.
+  const serverKey = opts.serverKey ?? shortServerName(server.name);
   const keys = [...new Set([serverKey, server.slug, server.name])];
   const seen = new Set<string>();
   const decisions: ToolDecision[] = [];

@@ -56,7 +56,7 @@ export interface ToolDecision {
 export interface PolicyDecision {
   /** Server name. */
   server: string;
-  /** The server's key as clients name it (the catalog slug, or the key in the user's client config). */
+  /** The server's key as clients name it: the key in the user's client config (--as, scan), else its short name (shortServerName). */
   serverKey: string;
   profile: Profile;
   /** Sorted by tool. */

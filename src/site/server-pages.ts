@@ -2,6 +2,7 @@ import type { Classification } from "../core/types.js";
 import { renderAtom } from "../history/atom.js";
 import { renderToolDiff } from "../history/diff.js";
 import type { ChangeEvent } from "../history/events.js";
+import { installSnippet, shortServerName } from "../policy/index.js";
 import type { ToolRow } from "../store/queries.js";
 import type { ServerBundle, VersionRow } from "../store/site.js";
 import { type Html, html } from "./html.js";
@@ -88,21 +89,14 @@ const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "never
 interface InstallInfo {
   lines: { kind: string; text: string }[];
   env: { name: string; required: boolean; secret: boolean; description: string }[];
-  config: string | null;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
-/** How to run a server, from its packages and remotes as the registries list them. */
-export function installInfo(name: string, packages: unknown[], remotes: unknown[]): InstallInfo {
+/** How to run a server, from its packages and remotes as the registries list them (the client config: installSnippet). */
+export function installInfo(packages: unknown[], remotes: unknown[]): InstallInfo {
   const lines: InstallInfo["lines"] = [];
   const env: InstallInfo["env"] = [];
-  let config: Record<string, unknown> | null = null;
-  const short =
-    name
-      .split("/")
-      .pop()
-      ?.replace(/[^A-Za-z0-9_-]+/g, "-") || "server";
   for (const p of packages.filter(isObj)) {
     const type = String(p.registryType ?? "").toLowerCase();
     const id = String(p.identifier ?? "");
@@ -118,29 +112,20 @@ export function installInfo(name: string, packages: unknown[], remotes: unknown[
         description: typeof e.description === "string" ? e.description : "",
       });
     }
-    const envObj = Object.fromEntries(
-      envVars.filter((e) => typeof e.name === "string").map((e) => [e.name, "<your value>"]),
-    );
+    const envNames = envVars.map((e) => e.name).filter((n): n is string => typeof n === "string");
     let cmd: string[] | undefined;
     if (type === "npm") cmd = ["npx", "-y", ver ? `${id}@${ver}` : id];
     else if (type === "pypi") cmd = ["uvx", ver ? `${id}==${ver}` : id];
-    else if (type === "oci")
-      cmd = ["docker", "run", "-i", "--rm", ...Object.keys(envObj).flatMap((k) => ["-e", k]), id];
+    else if (type === "oci") cmd = ["docker", "run", "-i", "--rm", ...envNames.flatMap((k) => ["-e", k]), id];
     else if (type === "nuget") cmd = ["dnx", ver ? `${id}@${ver}` : id, "--yes"];
-    if (cmd) {
-      lines.push({ kind: type, text: cmd.join(" ") });
-      if (!config) {
-        const [command, ...args] = cmd;
-        config = { mcpServers: { [short]: { command, args, ...(Object.keys(envObj).length ? { env: envObj } : {}) } } };
-      }
-    } else lines.push({ kind: type || "package", text: id });
+    if (cmd) lines.push({ kind: type, text: cmd.join(" ") });
+    else lines.push({ kind: type || "package", text: id });
   }
   for (const r of remotes.filter(isObj)) {
     if (typeof r.url !== "string") continue;
     lines.push({ kind: String(r.type ?? "remote"), text: r.url });
-    if (!config) config = { mcpServers: { [short]: { type: String(r.type ?? "streamable-http"), url: r.url } } };
   }
-  return { lines, env, config: config ? JSON.stringify(config, null, 2) : null };
+  return { lines, env };
 }
 
 function classificationJson(c: Classification | null) {
@@ -330,7 +315,10 @@ export function renderServerPages(
     const n = Math.ceil(JSON.stringify(t.raw).length / 4);
     if (!heaviest || n > heaviest.tokens) heaviest = { name: t.name, tokens: n };
   }
-  const install = installInfo(server.name, server.packages, server.remotes);
+  const install = installInfo(server.packages, server.remotes);
+  // The name the policies on this page use (the policy engine's default), so the config and the policies match.
+  const clientName = shortServerName(server.name);
+  const clientConfig = installSnippet(server, clientName, "json");
   const sourceIds = [...new Set(sources.map((s) => s.sourceId))];
   const toolSummaries: ToolSummary[] = tools.map((t) => {
     const vs = b.versions.get(t.name);
@@ -417,7 +405,7 @@ ${safeUrl(server.websiteUrl) ? html`<li><a href="${safeUrl(server.websiteUrl)}" 
 <section aria-labelledby="install-h"><h2 id="install-h">How to install</h2>
 ${install.lines.length ? html`<ul>${install.lines.map((l) => html`<li>${l.kind}: <code>${l.text}</code></li>`)}</ul>` : html`<p>No package or remote endpoint is listed.</p>`}
 ${install.env.length ? table("Environment variables", html`<thead><tr><th scope="col">Name</th><th scope="col">Required</th><th scope="col">Secret</th><th scope="col">Description</th></tr></thead><tbody>${install.env.map((e) => html`<tr><td><code>${e.name}</code></td><td>${e.required ? "yes" : "no"}</td><td>${e.secret ? "yes" : "no"}</td><td>${e.description}</td></tr>`)}</tbody>`) : ""}
-${install.config ? copyBlock("client-config", "Client configuration (mcpServers)", install.config) : ""}
+${clientConfig ? html`${copyBlock("client-config", "Client configuration (mcpServers)", clientConfig)}<p>Named <code>${clientName}</code> here and in every policy on this page. If your client knows the server by another name, policies must use that name: <code>mcp-census policy ${server.slug} --as &lt;your-name&gt;</code>.</p>` : ""}
 </section>
 ${
   listed

@@ -126,7 +126,8 @@ async function exercise(client: Client): Promise<void> {
     arguments: { server: "test/slow-server", format: "claude-code" },
   });
   const ccPolicy = (upCc.structuredContent as Structured).policy as { permissions: { deny: string[] } };
-  expect(ccPolicy.permissions.deny).toContain("mcp__test-slow-server");
+  // Named as users name it (the short name), the default when no --as is given.
+  expect(ccPolicy.permissions.deny).toContain("mcp__slow");
 
   const bad = await client.callTool({ name: "search_tools", arguments: { limit: 500 } });
   expect(bad.isError).toBe(true);

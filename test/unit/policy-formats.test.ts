@@ -110,16 +110,16 @@ describe("every format has its documented shape", () => {
 
   it("Claude Code: permissions allow / ask / deny with mcp__<server>__<tool>", () => {
     const o = ClaudeCode.parse(JSON.parse(renderPolicy(d, "claude-code")));
-    expect(o.permissions.allow).toContain("mcp__io-example-shop__list_items");
+    expect(o.permissions.allow).toContain("mcp__shop__list_items");
     expect(o.permissions.ask).toEqual(
       expect.arrayContaining([
-        "mcp__io-example-shop__refund",
-        "mcp__io-example-shop__create_item",
-        "mcp__io-example-shop__dump_env",
+        "mcp__shop__refund",
+        "mcp__shop__create_item",
+        "mcp__shop__dump_env",
       ]),
     );
     expect(o.permissions.deny).toEqual(
-      expect.arrayContaining(["mcp__io-example-shop__delete_item", "mcp__io-example-shop__mystery"]),
+      expect.arrayContaining(["mcp__shop__delete_item", "mcp__shop__mystery"]),
     );
     const all = [...o.permissions.allow, ...o.permissions.ask, ...o.permissions.deny];
     expect(new Set(all).size).toBe(all.length);
@@ -130,16 +130,16 @@ describe("every format has its documented shape", () => {
   it("Cursor: mcpAllowlist of server:tool, only allowed tools", () => {
     const o = Cursor.parse(JSON.parse(renderPolicy(d, "cursor")));
     expect(o.mcpAllowlist).toEqual([
-      "io-example-shop:__proto__",
-      "io-example-shop:list_items",
-      "io-example-shop:with.dot",
+      "shop:__proto__",
+      "shop:list_items",
+      "shop:with.dot",
     ]);
   });
 
   it("Codex: [mcp_servers.<name>] with enabled_tools / disabled_tools, valid TOML strings", () => {
     const text = renderPolicy(d, "codex");
     const t = parseToml(text) as { mcp_servers: Record<string, Record<string, unknown> & { tools?: object }> };
-    const server = t.mcp_servers["io-example-shop"]!;
+    const server = t.mcp_servers["shop"]!;
     expect(server.enabled_tools).toEqual([
       "__proto__",
       "create_item",
@@ -162,7 +162,7 @@ describe("every format has its documented shape", () => {
 
   it("Gemini CLI: mcpServers.<name>.includeTools / excludeTools, trust false", () => {
     const o = Gemini.parse(JSON.parse(renderPolicy(d, "gemini")));
-    const s = o.mcpServers["io-example-shop"]!;
+    const s = o.mcpServers["shop"]!;
     expect(s.trust).toBe(false);
     expect(s.includeTools).toContain("list_items");
     expect(s.excludeTools).toEqual(expect.arrayContaining(["delete_item", "mystery", "poisoned_read"]));
@@ -176,8 +176,8 @@ describe("every format has its documented shape", () => {
         .slice(1)
         .filter((r) => r.decision === x)
         .flatMap((r) => [r.toolName].flat());
-    expect(o.rule[0]).toMatchObject({ mcpName: "io-example-shop", decision: "deny", toolName: "*" });
-    expect(o.rule.every((r) => r.mcpName === "io-example-shop")).toBe(true);
+    expect(o.rule[0]).toMatchObject({ mcpName: "shop", decision: "deny", toolName: "*" });
+    expect(o.rule.every((r) => r.mcpName === "shop")).toBe(true);
     expect(byDecision("allow")).toEqual(["__proto__", "list_items", "with.dot"]);
     expect(byDecision("ask_user").sort()).toEqual(["create_item", "dump_env", "refund", "run_sql"]);
     expect(byDecision("deny")).toEqual(expect.arrayContaining(["delete_item", "mystery", "*", "poisoned_read"]));
@@ -264,6 +264,17 @@ describe("every format has its documented shape", () => {
     );
     expect(JSON.parse(renderPolicy(fs, "vscode")).mcpCensus.server).toBe("fs");
     for (const f of POLICY_FORMATS) expect(renderPolicy(fs, f)).not.toContain("io-github-x");
+  });
+
+  it("without --as the server is named as users name it (its short name), not by the catalog slug", () => {
+    const tools = [{ name: "read_file", classification: cls("Read", "low") }];
+    const key = (name: string) => decidePolicy({ name, slug: "io-github-x" }, tools).serverKey;
+    expect(key("io.github.modelcontextprotocol/server-filesystem")).toBe("filesystem");
+    expect(key("@modelcontextprotocol/server-github")).toBe("github");
+    expect(key("io.github.someone/weather-mcp")).toBe("weather");
+    expect(key("mcp_server_fetch")).toBe("fetch");
+    const d = decidePolicy({ name: "io.github.modelcontextprotocol/server-filesystem", slug: "io-github-x" }, tools);
+    expect(JSON.parse(renderPolicy(d, "claude-code")).permissions.allow).toEqual(["mcp__filesystem__read_file"]);
   });
 
   it("a server whose tools could not be listed is denied whole in every format, with the reason", () => {

@@ -283,6 +283,24 @@ describe("buildSite on a real catalog", () => {
     }
   });
 
+  it("the server page's client config names the server as its policies do, and says how to change the name", () => {
+    const gh = findServer(cat.sqlite, "io.github.modelcontextprotocol/server-github")!;
+    const decision = decidePolicy(gh, serverTools(cat.sqlite, gh.id), { profile: "balanced" });
+    expect(decision.serverKey).toBe("github");
+    const page = read(`servers/${gh.slug}/index.html`);
+    const config = page.match(/<pre id="client-config" tabindex="0"><code>([\s\S]*?)<\/code><\/pre>/)?.[1];
+    expect(config, "client config block").toBeDefined();
+    const unescaped = config!
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
+    expect(Object.keys(JSON.parse(unescaped).mcpServers)).toEqual(["github"]);
+    expect(JSON.parse(read(`servers/${gh.slug}/index.json`)).policy["claude-code"]).toContain('"mcp__github__');
+    expect(page).toContain(`Named <code>github</code> here and in every policy on this page`);
+    expect(page).toContain(`<code>mcp-census policy ${gh.slug} --as &lt;your-name&gt;</code>`);
+  });
+
   it("server page counts tools, estimates tokens and lists registries", () => {
     const files = findServer(cat.sqlite, "io.github.acme/files")!;
     const tools = serverTools(cat.sqlite, files.id);
