@@ -139,7 +139,7 @@ describe("every format has its documented shape", () => {
   it("Codex: [mcp_servers.<name>] with enabled_tools / disabled_tools, valid TOML strings", () => {
     const text = renderPolicy(d, "codex");
     const t = parseToml(text) as { mcp_servers: Record<string, Record<string, unknown> & { tools?: object }> };
-    const server = t.mcp_servers["shop"]!;
+    const server = t.mcp_servers.shop!;
     expect(server.enabled_tools).toEqual([
       "__proto__",
       "create_item",
@@ -162,7 +162,7 @@ describe("every format has its documented shape", () => {
 
   it("Gemini CLI: mcpServers.<name>.includeTools / excludeTools, trust false", () => {
     const o = Gemini.parse(JSON.parse(renderPolicy(d, "gemini")));
-    const s = o.mcpServers["shop"]!;
+    const s = o.mcpServers.shop!;
     expect(s.trust).toBe(false);
     expect(s.includeTools).toContain("list_items");
     expect(s.excludeTools).toEqual(expect.arrayContaining(["delete_item", "mystery", "poisoned_read"]));
