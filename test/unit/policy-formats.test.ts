@@ -112,15 +112,9 @@ describe("every format has its documented shape", () => {
     const o = ClaudeCode.parse(JSON.parse(renderPolicy(d, "claude-code")));
     expect(o.permissions.allow).toContain("mcp__shop__list_items");
     expect(o.permissions.ask).toEqual(
-      expect.arrayContaining([
-        "mcp__shop__refund",
-        "mcp__shop__create_item",
-        "mcp__shop__dump_env",
-      ]),
+      expect.arrayContaining(["mcp__shop__refund", "mcp__shop__create_item", "mcp__shop__dump_env"]),
     );
-    expect(o.permissions.deny).toEqual(
-      expect.arrayContaining(["mcp__shop__delete_item", "mcp__shop__mystery"]),
-    );
+    expect(o.permissions.deny).toEqual(expect.arrayContaining(["mcp__shop__delete_item", "mcp__shop__mystery"]));
     const all = [...o.permissions.allow, ...o.permissions.ask, ...o.permissions.deny];
     expect(new Set(all).size).toBe(all.length);
     // Hostile names never reach allow or ask.
@@ -129,11 +123,7 @@ describe("every format has its documented shape", () => {
 
   it("Cursor: mcpAllowlist of server:tool, only allowed tools", () => {
     const o = Cursor.parse(JSON.parse(renderPolicy(d, "cursor")));
-    expect(o.mcpAllowlist).toEqual([
-      "shop:__proto__",
-      "shop:list_items",
-      "shop:with.dot",
-    ]);
+    expect(o.mcpAllowlist).toEqual(["shop:__proto__", "shop:list_items", "shop:with.dot"]);
   });
 
   it("Codex: [mcp_servers.<name>] with enabled_tools / disabled_tools, valid TOML strings", () => {
