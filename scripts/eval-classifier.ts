@@ -117,7 +117,20 @@ export function loadCorpus(dir: string): { rows: LabelRow[]; sources: CorpusSour
 
 /** What the classifier reads for a labelled row: its real input schema when recorded, else the parameter names. */
 export function toToolInput(row: LabelRow, withAnnotations: boolean): ToolInput {
-  let inputSchema = row.inputSchema;
+  let inputSchema = row.inputSchema as Record<string, unknown> | undefined;
+  // The Docker catalog lists parameters as `arguments: [{name, type, desc}]`; the server itself lists a JSON schema.
+  if (
+    inputSchema &&
+    typeof inputSchema === "object" &&
+    Array.isArray(inputSchema.arguments) &&
+    !inputSchema.properties
+  ) {
+    const properties: Record<string, unknown> = {};
+    for (const a of inputSchema.arguments as Array<Record<string, unknown>>)
+      if (a && typeof a.name === "string")
+        properties[a.name] = { type: a.type, description: typeof a.desc === "string" ? a.desc : undefined };
+    inputSchema = { type: "object", properties };
+  }
   if (!inputSchema || typeof inputSchema !== "object") {
     const properties: Record<string, unknown> = {};
     for (const p of row.params ?? []) properties[p] = {};

@@ -8,7 +8,8 @@ import type { Access, Risk } from "../core/types.js";
 
 /**
  * What a feature points to. `risk` features carry a level and say which access they apply to; `unsure` features say
- * the definition hides what the tool does (a sub-command router), which caps the confidence below UNSURE_BELOW.
+ * the definition hides what the tool does (a sub-command router), which caps the confidence below UNSURE_BELOW; with a
+ * positive weight it also rules out a read verdict.
  */
 export type Target = "read" | "write" | "execute" | "destructive" | "financial" | "risk" | "unsure";
 
@@ -75,6 +76,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   let runsCode = false;
   let notReadSeen = false;
   let opaque: Feature | undefined;
+  let hidesWrites = false;
   for (const f of features) {
     const w = weightOf(f, model);
     switch (f.to) {
@@ -98,6 +100,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
         break;
       case "unsure":
         opaque ??= f;
+        if (w > 0) hidesWrites = true;
         break;
     }
   }
@@ -130,8 +133,9 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     opposing = Math.max(0, read);
     notes.push("runs code, commands or workloads → not read, whatever the read words say");
   }
-  // A definition that hides what the tool can do (a router over unlisted sub-commands) is never read.
-  if (opaque && access === "read") {
+  // A definition that hides what the tool can do (a router over unlisted sub-commands) is never read, unless
+  // everything it names reads (then the verdict stays unsure below).
+  if (hidesWrites && opaque && access === "read") {
     access = "write";
     notes.push(`${opaque.why} → not read`);
   }

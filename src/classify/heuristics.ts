@@ -267,7 +267,7 @@ const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b
  * Verb senses. Starting, stopping or cancelling the caller's own recording, trace or search, and capturing or taking
  * a screenshot or snapshot, only read ("performance_start_trace", "stop_search", "Capture a heap snapshot").
  */
-const READ_JOB_VERBS = new Set(["start", "stop", "begin", "end", "cancel", "pause", "resume", "finish"]);
+const READ_JOB_VERBS = new Set(["start", "stop", "begin", "end", "cancel", "pause", "resume", "finish", "trigger"]);
 const CAPTURE_VERBS = new Set(["capture", "captures", "take", "takes", "record", "records"]);
 const READ_JOB_OBJECTS = new Set([
   "search",
@@ -285,6 +285,21 @@ const READ_JOB_OBJECTS = new Set([
   "heapsnapshot",
   "video",
   "coverage",
+  // MCP asks the user (elicitation) or the client's model (sampling): nothing outside the conversation changes.
+  "elicitation",
+  "sampling",
+]);
+/** Reconnecting or disconnecting the server's own client is session plumbing ("Close a MongoDB connection"). */
+const PLUMBING_VERBS = new Set(["disconnect", "reconnect"]);
+const PLUMBING_OBJECTS = new Set([
+  "connection",
+  "connections",
+  "session",
+  "client",
+  "clients",
+  "server",
+  "database",
+  "db",
 ]);
 const CAPTURE_OBJECTS = /\b(screenshots?|snapshots?|heap|image|screen|screencast|trace|video|recording|har)\b/;
 /** Verbs that by themselves mean evaluating code. */
@@ -469,8 +484,35 @@ const DESTRUCTIVE_PARAMS = new Set([
   "is_destroy",
   "delete_all",
 ]);
-const EDIT_IN_PLACE_VERBS = new Set(["write", "writes", "edit", "edits", "overwrite", "replace", "replaces"]);
-const EDIT_IN_PLACE_OBJECTS = new Set(["file", "files", "cell", "source", "content", "contents", "text", "comment"]);
+const EDIT_IN_PLACE_VERBS = new Set(["write", "writes", "edit", "edits", "overwrite", "replace", "replaces", "save"]);
+const EDIT_IN_PLACE_OBJECTS = new Set([
+  "file",
+  "files",
+  "cell",
+  "source",
+  "content",
+  "contents",
+  "text",
+  "comment",
+  "pdf",
+  "block",
+]);
+/** Parameters naming a local file to write: writing or editing there overwrites what the file held. */
+const PATH_PARAMS = new Set(["path", "file_path", "filepath", "output_path", "outputpath", "filename", "file"]);
+/** Removing a link, mapping or assignment ("remove_user_from_group", "delete_credential_list_mapping"). */
+const LINK_HEADS = new Set(["mapping", "mappings", "assignment", "assignments", "association", "associations"]);
+
+/** The association a remove/delete only breaks, if that is all it does. */
+function linkOnly(verb: string, objects: string[], tokens: string[]): string | undefined {
+  if (["remove", "unlink", "removes", "detach"].includes(verb)) {
+    const assoc = objects.find((o) => ASSOCIATION_OBJECTS.has(o));
+    if (assoc) return assoc;
+    if (tokens.includes("from") && objects.length >= 2) return "from";
+  }
+  const head = objects[objects.length - 1];
+  if (head && LINK_HEADS.has(head) && ["remove", "delete", "unlink", "detach"].includes(verb)) return head;
+  return undefined;
+}
 const VERSIONED_PHRASE = /\b(commit|repository|version history|keeps? (a )?history|versioned|revision)/;
 const STOP_TOKENS = new Set([
   "by",
@@ -833,6 +875,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       const job = name.tokens.find((x) => READ_JOB_OBJECTS.has(x))!;
       t.add("name.read_job", "name", `${verb} ${job}`, "read", 3, `'${verb}' of the caller's own ${job} only reads`);
       primary = "read";
+    } else if (primary === "write" && PLUMBING_VERBS.has(verb) && objects.every((o) => PLUMBING_OBJECTS.has(o))) {
+      t.add("name.plumbing", "name", verb, "read", 2, `'${verb}' of the server's own connection is session plumbing`);
+      primary = "read";
     } else if (primary === "write") {
       const launched = objects.find((o) => LAUNCH_OBJECTS.has(o));
       if (LAUNCH_NAME_VERBS.has(verb) && launched)
@@ -841,9 +886,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
         t.add("name.create_workload", "name", `${verb} ${objects.join(" ")}`, "execute", 3, "name creates a workload");
       else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
     } else if (primary === "destructive") {
-      const assoc = objects.find((o) => ASSOCIATION_OBJECTS.has(o));
+      const assoc = linkOnly(verb, objects, name.tokens);
       t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
-      if (assoc && ["remove", "unlink", "removes", "detach"].includes(verb))
+      if (assoc)
         t.note(
           "name.unlink_association",
           "name",
@@ -920,7 +965,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       const weak = WEAK_READ_VERBS.has(descVerb);
       t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
     } else if (descClass === "destructive") {
-      const assoc = objects.some((o) => ASSOCIATION_OBJECTS.has(o));
+      const assoc = objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens);
       t.add("desc.verb.write", "description", descVerb, "write", weight, why);
       if (!assoc) t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
     } else if (descClass === "execute" || descClass === "run") {
@@ -974,6 +1019,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       ? cmd
       : undefined;
   const subOps = nestedOperations(tool.inputSchema);
+  let routerReads = false;
   const multiOp =
     !!routerParam ||
     !!opsParam ||
@@ -986,6 +1032,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     let opRead = false;
     let opRun: string | undefined;
     let opOther = false;
+    let namedRead: string | undefined;
     for (const v of [...(opsParam?.enumValues ?? []), ...subOps]) {
       const w = splitName(v)[0];
       const cls = w ? VERBS.get(w) : undefined;
@@ -1003,6 +1050,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
         const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
         if (g === "destructive") opDestroy = true;
         else if (g === "write") opWrite = true;
+        else if (g === "read") namedRead = w;
       }
     }
     const quoted = desc.match(
@@ -1032,6 +1080,19 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       );
     else if (opRead && opsParam)
       t.add("ops.read_only", "parameter", opsParam.name, "read", 1, `'${opsParam.name}' operations are all reads`);
+    // A router whose description names only reading operations ("Includes operations for listing registries and
+    // retrieving their settings") leans read; what it hides still keeps the verdict unsure.
+    if (routerParam && namedRead && !opDestroy && !opWrite) {
+      routerReads = true;
+      t.add(
+        "ops.router_named_reads",
+        "description",
+        namedRead,
+        "read",
+        3,
+        `the operations named are reads ('${namedRead}')`,
+      );
+    }
     if (opRun)
       t.add("ops.launch", "parameter", opRun, "execute", 3, `the schema lists operation '${opRun}' (runs or deploys)`);
     if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
@@ -1110,7 +1171,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       "parameter",
       codeParam.name,
       "unsure",
-      0,
+      routerReads ? 0 : 1,
       `parameter '${codeParam.name}' selects a sub-command the definition does not list`,
     );
     codeParam = undefined;
@@ -1251,7 +1312,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   if (
     verb &&
     EDIT_IN_PLACE_VERBS.has(verb) &&
-    objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) &&
+    (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => PATH_PARAMS.has(p.key))) &&
     !VERSIONED_PHRASE.test(desc)
   )
     t.add(

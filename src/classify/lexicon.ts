@@ -424,7 +424,12 @@ export const GERUNDS: ReadonlyMap<string, VerbClass> = (() => {
   const m = new Map<string, VerbClass>();
   const add = (words: readonly string[], cls: VerbClass) => {
     for (const w of words) {
-      const g = w.endsWith("e") && !w.endsWith("ee") ? `${w.slice(0, -1)}ing` : `${w}ing`;
+      const g =
+        w.endsWith("e") && !w.endsWith("ee")
+          ? `${w.slice(0, -1)}ing`
+          : /^(set|get|run|stop)$/.test(w)
+            ? `${w}${w.slice(-1)}ing`
+            : `${w}ing`;
       if (!m.has(g)) m.set(g, cls);
     }
   };
@@ -432,7 +437,38 @@ export const GERUNDS: ReadonlyMap<string, VerbClass> = (() => {
     ["delete", "remove", "destroy", "drop", "purge", "erase", "wipe", "overwrite", "terminate", "cancel"],
     "destructive",
   );
-  add(["create", "update", "modify", "edit", "add", "insert", "write", "upload", "send", "post", "publish"], "write");
+  add(
+    [
+      "create",
+      "update",
+      "modify",
+      "edit",
+      "add",
+      "insert",
+      "write",
+      "upload",
+      "send",
+      "post",
+      "publish",
+      "set",
+      "configure",
+      "lock",
+      "unlock",
+      "assign",
+      "provision",
+      "deploy",
+      "execute",
+      "run",
+      "start",
+      "stop",
+      "restart",
+      "scale",
+      "import",
+      "ingest",
+    ],
+    "write",
+  );
+  add(["list", "get", "retrieve", "read", "fetch", "view", "show", "describe", "search", "check", "generate"], "read");
   return m;
 })();
 
