@@ -1,11 +1,19 @@
+import { hostname } from "node:os";
 import { mapLimit } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
-import type { Catalog } from "../store/db.js";
+import type { Catalog, Sqlite } from "../store/db.js";
 import { listServers, type ServerRow } from "../store/queries.js";
-import { closeCrawlRun, openCrawlRun, runSourceErrors, withoutClassification } from "../store/runs.js";
+import {
+  closeCrawlRun,
+  markCrawlRunsInterrupted,
+  openCrawlRun,
+  runningCrawlRuns,
+  runSourceErrors,
+  withoutClassification,
+} from "../store/runs.js";
 import { finishCrawl } from "./finish.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
@@ -66,6 +74,32 @@ export function entryOf(s: ServerRow): ServerEntry {
   };
 }
 
+/** Whether the process that opened a run may still be alive: yes for another host (we cannot see it), no for a row without an owner. */
+function ownerAlive(stats: unknown): boolean {
+  const owner = (stats as { owner?: { host?: unknown; pid?: unknown } } | null)?.owner;
+  if (!owner || typeof owner.pid !== "number") return false;
+  if (owner.host !== hostname()) return true;
+  if (owner.pid === process.pid) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Embedded runs left `running` by a process that is gone (killed with -9, power loss) are marked `interrupted` when
+ * the next crawl starts, so `running` means running. A run opened on another host is left alone (we cannot see its
+ * process); a reused pid can keep a dead run `running` until that process ends.
+ */
+function markDeadRunsInterrupted(sqlite: Sqlite): void {
+  const dead = runningCrawlRuns(sqlite, "embedded")
+    .filter((r) => !ownerAlive(r.stats))
+    .map((r) => r.id);
+  markCrawlRunsInterrupted(sqlite, dead, "the crawl process ended without finishing the run (killed or crashed)");
+}
+
 /**
  * The main job in embedded mode: discover servers from sources, probe each (bounded concurrency), ingest the
  * listings and record their changes, classify new definitions, then write policies and the site.
@@ -79,7 +113,8 @@ export async function runCrawl(
 ): Promise<CrawlSummary> {
   const t0 = Date.now();
   const { sqlite } = cat;
-  const runId = openCrawlRun(sqlite, "embedded");
+  markDeadRunsInterrupted(sqlite);
+  const runId = openCrawlRun(sqlite, "embedded", { owner: { host: hostname(), pid: process.pid } });
   const summary: CrawlSummary = {
     runId,
     sources: {},

@@ -35,6 +35,32 @@ export function closeCrawlRun(sqlite: Sqlite, runId: number, status: CrawlEnd, s
     .run();
 }
 
+/** Runs of this mode still marked running, with what they recorded when they opened (e.g. the owning process). */
+export function runningCrawlRuns(sqlite: Sqlite, mode: CrawlMode): { id: number; stats: unknown }[] {
+  return orm(sqlite)
+    .select({ id: crawlRuns.id, stats: crawlRuns.stats })
+    .from(crawlRuns)
+    .where(and(eq(crawlRuns.mode, mode), eq(crawlRuns.status, "running")))
+    .all();
+}
+
+/**
+ * Marks runs that are still `running` but whose process is gone as `interrupted` (finished_at: when this was found
+ * out), keeping what they had recorded. Only rows still running are touched.
+ */
+export function markCrawlRunsInterrupted(sqlite: Sqlite, ids: number[], reason: string): number {
+  if (ids.length === 0) return 0;
+  return orm(sqlite)
+    .update(crawlRuns)
+    .set({
+      status: "interrupted",
+      finishedAt: new Date().toISOString(),
+      stats: sql`json_set(${crawlRuns.stats}, '$.error', ${reason})`,
+    })
+    .where(and(inArray(crawlRuns.id, ids), eq(crawlRuns.status, "running")))
+    .run().changes;
+}
+
 /** One crawl run's row. */
 export function crawlRun(sqlite: Sqlite, runId: number): CrawlRunRow | undefined {
   return orm(sqlite).select().from(crawlRuns).where(eq(crawlRuns.id, runId)).get();

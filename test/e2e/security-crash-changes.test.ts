@@ -5,7 +5,8 @@
  *
  * Here a real crawl child (bin/mcp-census.js) probes a real package under bubblewrap, ingests its changed listing
  * into a real SQLite file, then hangs on a loopback LLM endpoint that never answers; the test kills it with SIGKILL
- * as soon as the endpoint is asked. The change events must be in the catalog after the next crawl.
+ * as soon as the endpoint is asked. The change events must be in the catalog after the next crawl, and the killed run
+ * is marked `interrupted` when the next crawl starts (item 11).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -178,6 +179,13 @@ describe("a crash between ingest and change recording (issue 17 item 5)", () => 
       expect(changes.map((c) => c.tool)).toEqual(["get_note", "refund_payment"]);
       expect(changes.find((c) => c.tool === "refund_payment")).toMatchObject({ kind: "tool_added", severity: "high" });
       expect(changes.find((c) => c.tool === "get_note")?.severity).toBe("high");
+      // The killed run does not stay `running` forever: the next crawl marks it interrupted (item 11).
+      const runs = cat.sqlite.prepare("SELECT status, finished_at FROM crawl_runs ORDER BY id").all() as {
+        status: string;
+        finished_at: string | null;
+      }[];
+      expect(runs.map((r) => r.status)).toEqual(["done", "interrupted", "done"]);
+      expect(runs[1]?.finished_at).toBeTruthy();
     } finally {
       cat.close();
     }
