@@ -5,82 +5,15 @@
  * the same generated tools in the same run, chunk by chunk alternating with this one, so machine noise hits both alike.
  * Usage: npx tsx scripts/bench-classifier.ts [--count 500000] [--chunk 5000] [--baseline /tmp/base]
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { classifyHeuristic } from "../src/classify/heuristics.js";
 import type { ToolInput } from "../src/core/types.js";
-
-interface Source {
-  names: string[];
-  descriptions: string[];
-  schemas: Array<Record<string, unknown>>;
-  annotations: Array<Record<string, unknown> | null>;
-}
+import { generate, loadSources, rng } from "./classifier-inputs.js";
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
   const v = i >= 0 ? Number(process.argv[i + 1]) : def;
   return Number.isFinite(v) && v > 0 ? v : def;
-}
-
-function loadSources(shared: string): Source {
-  const src: Source = { names: [], descriptions: [], schemas: [], annotations: [] };
-  const dev = join(shared, "dev-set/tools.jsonl");
-  for (const line of readFileSync(dev, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as { tool: string; description: string | null; params: string[]; annotations: null };
-    src.names.push(r.tool);
-    if (r.description) src.descriptions.push(r.description);
-    const properties: Record<string, unknown> = {};
-    for (const p of r.params) properties[p] = { type: "string" };
-    src.schemas.push({ type: "object", properties });
-    src.annotations.push(r.annotations);
-  }
-  const dir = join(shared, "fixtures/registries/docker-mcp-registry/servers");
-  if (existsSync(dir)) {
-    for (const s of readdirSync(dir)) {
-      const f = join(dir, s, "tools.json");
-      if (!existsSync(f)) continue;
-      const tools = JSON.parse(readFileSync(f, "utf8")) as Array<Record<string, unknown>>;
-      for (const t of tools) {
-        if (typeof t.name === "string") src.names.push(t.name);
-        if (typeof t.description === "string") src.descriptions.push(t.description);
-        if (t.inputSchema && typeof t.inputSchema === "object")
-          src.schemas.push(t.inputSchema as Record<string, unknown>);
-        src.annotations.push((t.annotations as Record<string, unknown>) ?? null);
-      }
-    }
-  }
-  return src;
-}
-
-// Deterministic PRNG so runs are comparable.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function generate(src: Source, n: number, rand: () => number, out: ToolInput[]): void {
-  out.length = 0;
-  const pick = <T>(a: T[]): T => a[Math.floor(rand() * a.length)]!;
-  for (let i = 0; i < n; i++) {
-    // Recombine: one tool's name with another's description and a third's schema, sometimes a new prefix or suffix,
-    // so the classifier cannot lean on cached strings.
-    const name = rand() < 0.3 ? `${pick(src.names)}_${Math.floor(rand() * 1000)}` : pick(src.names);
-    out.push({
-      server: `bench/server-${i % 997}`,
-      name,
-      description: rand() < 0.05 ? undefined : pick(src.descriptions),
-      inputSchema: pick(src.schemas),
-      annotations: rand() < 0.5 ? pick(src.annotations) : null,
-    });
-  }
 }
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
