@@ -1,4 +1,5 @@
 import type { Classification, ToolInput } from "../core/types.js";
+import { PhraseSet } from "./phrases.js";
 
 /** Flags kept apart from the access/risk decision: they warn about the definition itself. */
 export type Flag =
@@ -70,34 +71,22 @@ const SENSITIVE_GATE = [
   "wallet.dat",
 ];
 const IGNORE_GATE = ["ignore", "disregard", "forget", "override", "bypass"];
-const SHADOW_GATE = [
-  "must",
-  "should",
-  "always",
-  "never",
-  "instead",
-  "other server",
-  "other mcp",
-  "overrid",
-  "before ",
-  "after ",
-];
 
 const SCHEMA_TEXT_CAP = 20_000;
 
 /**
  * The prose of a schema (property names, descriptions, titles, defaults, enum and example strings), without its
  * JSON scaffolding: that is where instructions hide, and scanning only it is several times cheaper than JSON.
+ * `visit` receives each piece in order; the text is the pieces joined by line breaks, cut at SCHEMA_TEXT_CAP.
  */
-function schemaText(schema: unknown): string {
-  const parts: string[] = [];
+function schemaPieces(schema: unknown, visit: (piece: string) => void): void {
   let size = 0;
   const stack: unknown[] = [schema];
   let guard = 0;
   while (stack.length && size < SCHEMA_TEXT_CAP && guard++ < 5_000) {
     const node = stack.pop();
     if (typeof node === "string") {
-      parts.push(node);
+      visit(node);
       size += node.length + 1;
     } else if (Array.isArray(node)) {
       for (const v of node) stack.push(v);
@@ -105,7 +94,7 @@ function schemaText(schema: unknown): string {
       for (const [k, v] of Object.entries(node)) {
         if (k === "properties" && v && typeof v === "object") {
           for (const name of Object.keys(v)) {
-            parts.push(name);
+            visit(name);
             size += name.length + 1;
           }
         }
@@ -114,8 +103,21 @@ function schemaText(schema: unknown): string {
       }
     }
   }
+}
+
+function schemaText(schema: unknown): string {
+  const parts: string[] = [];
+  schemaPieces(schema, (p) => parts.push(p));
   return parts.join("\n").slice(0, SCHEMA_TEXT_CAP);
 }
+
+const SHADOW_WORDS = /must|should|always|never|instead|other server|other mcp|overrid|before |after /;
+
+/**
+ * One case-folding scan of the raw definition (name, titles, description, schema prose) tells whether any indicator
+ * below can match; nearly every definition holds none, and is done without lower-casing or joining anything.
+ */
+const FLAG_PHRASES = new PhraseSet([SHADOW_WORDS, SHADOW, FLAG_TRIGGER_PUNCT, FLAG_TRIGGER_WORDS], true);
 
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
@@ -127,16 +129,31 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
     if (ann.destructiveHint === false && ann.readOnlyHint !== true && classification.destructive)
       flags.add("annotation_contradiction");
   }
-
-  const schema = tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema);
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
+  const scan = FLAG_PHRASES.begin();
+  // The description alone first: shadowing is judged on it.
+  scan.more(`${tool.description ?? ""}`);
+  const shadowing = scan.may(SHADOW_WORDS) && scan.may(SHADOW);
+  scan.more(`${tool.name ?? ""}`);
+  scan.more(`${tool.title ?? ""}`);
+  scan.more(annTitle);
+  if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, (p) => scan.more(p));
+  // Every invisible character is at or above U+180E.
+  if (!shadowing && scan.highest < 0x180e && !scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS))
+    return [...flags];
+  return detectPoisoning(tool, annTitle, flags);
+}
+
+/** The full check, on the lower-cased text, for a definition the scan could not clear. */
+function detectPoisoning(tool: ToolInput, annTitle: string, flags: Set<string>): string[] {
+  const schema = tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema);
   const raw = `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${schema}`;
   // One lower-cased copy: case-insensitive regexes are markedly slower and this runs for every tool.
   const text = raw.toLowerCase();
   const desc = (tool.description ?? "").toLowerCase();
 
   if (INVISIBLE.test(raw)) flags.add("poisoning:invisible_unicode");
-  if (has(desc, SHADOW_GATE) && SHADOW.test(desc)) flags.add("shadowing");
+  if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");
   if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
   if (
     (has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||

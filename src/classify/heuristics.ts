@@ -15,6 +15,7 @@ import {
   type VerbClass,
   WEAK_READ_VERBS,
 } from "./lexicon.js";
+import { PhraseSet, type Scan } from "./phrases.js";
 import { CLASSIFIER_VERSION } from "./version.js";
 
 /** One input parameter as the heuristics see it. */
@@ -576,8 +577,9 @@ const TRIGGER_FAMILY: Record<string, string> = {
   "full replace": "replace",
 };
 
-function triggerFamilies(desc: string): Set<string> {
+function triggerFamilies(desc: string, scan: Scan): Set<string> {
   const out = new Set<string>();
+  if (!scan.may(TRIGGER_ANY)) return out;
   TRIGGER.lastIndex = 0;
   for (let m = TRIGGER.exec(desc); m !== null; m = TRIGGER.exec(desc)) {
     const w = m[0];
@@ -805,6 +807,40 @@ function nestedOperations(schema: unknown): string[] {
   return out.slice(0, 64);
 }
 
+/**
+ * Every phrase regex that reads the (lower-cased) description or its first sentence: one scan of the description
+ * tells which of them can match at all (see phrases.ts). A regex left out of this list still works; it just always runs.
+ */
+const TRIGGER_ANY = new RegExp(TRIGGER.source);
+const CRUD = /crud/;
+const DESC_PHRASES = new PhraseSet([
+  TRIGGER_ANY,
+  CRUD,
+  SQL_WORDS,
+  SQL_READONLY,
+  SQL_WRITE,
+  SAFE_QUERY_LANG,
+  EXEC_PHRASE,
+  BROWSER_JS,
+  AGENT_DELEGATION,
+  AUTONOMOUS_AGENT,
+  LAUNCH_OBJECTS_RE,
+  DESTRUCTIVE_PHRASE,
+  NEGATED_DESTRUCTIVE,
+  READONLY_PHRASE,
+  WAITS_FOR_JOB,
+  WHOLESALE_SECRETS,
+  MESSAGE_PHRASE,
+  MONEY_MOVE,
+  MONEY_WORDS,
+  APPLY_MANIFEST,
+  REPLACE_PHRASE,
+  ROUTER_PHRASE,
+  HARMLESS_PHRASE,
+  VERSIONED_PHRASE,
+  CAPTURE_OBJECTS,
+]);
+
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
   const features = extractFeatures(tool);
@@ -841,14 +877,24 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   const title = `${tool.title ?? ""} ${annTitle}`.trim().toLowerCase();
+  const ds = DESC_PHRASES.scan(desc);
   const first = firstSentence(desc);
-  const fam = triggerFamilies(desc);
+  const fs = ds.sub(first);
+  // Which trigger families the description holds, computed only when a rule asks: each rule first checks its own
+  // phrase (cheap when the scan rules it out), then the family, so the answer is the same as checking family first.
+  let famSet: Set<string> | undefined;
+  const fam = {
+    has: (f: string): boolean => {
+      famSet ??= triggerFamilies(desc, ds);
+      return famSet.has(f);
+    },
+  };
   const firstWords = descWords(first, 14);
   const objects = name.objects;
   const objSet = new Set(objects);
   const allNameTokens = new Set(name.tokens);
   // Running code is destructive with write access; browser JavaScript is not by itself.
-  const codeRun = !BROWSER_JS.test(first) && !BROWSER_JS.test(name.tokens.join(" "));
+  const codeRun = !fs.test(BROWSER_JS) && !BROWSER_JS.test(name.tokens.join(" "));
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
@@ -944,7 +990,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     }
     const base = w.replace(/s$/, "");
     if (
-      (CAPTURE_VERBS.has(w) && CAPTURE_OBJECTS.test(first)) ||
+      (CAPTURE_VERBS.has(w) && fs.test(CAPTURE_OBJECTS)) ||
       (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x)))
     ) {
       descVerb = w;
@@ -984,7 +1030,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
           why,
           codeRun && CODE_VERBS.has(descVerb),
         );
-    } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && LAUNCH_OBJECTS_RE.test(first)) {
+    } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
       t.add(
         "desc.launch",
         "description",
@@ -1014,8 +1060,8 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const cmd = params.find((p) => CODE_PARAMS.has(p.key));
   const routerParam =
     cmd &&
-    (ROUTER_PHRASE.test(desc) || ROUTER_PHRASE.test(cmd.description.toLowerCase())) &&
-    !(fam.has("exec") && EXEC_PHRASE.test(desc))
+    (ds.test(ROUTER_PHRASE) || ROUTER_PHRASE.test(cmd.description.toLowerCase())) &&
+    !(ds.test(EXEC_PHRASE) && fam.has("exec"))
       ? cmd
       : undefined;
   const subOps = nestedOperations(tool.inputSchema);
@@ -1025,7 +1071,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     !!opsParam ||
     subOps.length > 0 ||
     (verb !== undefined && MULTI_OP_VERBS.has(verb)) ||
-    fam.has("crud");
+    (ds.may(CRUD) && fam.has("crud"));
   if (multiOp) {
     let opWrite = false;
     let opDestroy = false;
@@ -1044,7 +1090,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       } else if (cls === "read") opRead = true;
       else opOther = true;
     }
-    if (fam.has("crud")) opDestroy = true;
+    if (ds.may(CRUD) && fam.has("crud")) opDestroy = true;
     for (const line of capabilityLines(desc)) {
       for (const w of line.split(/[^a-z]+/)) {
         const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
@@ -1138,13 +1184,13 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   let sqlHandled = false;
   if (
     (sqlParam || (hasQueryParam && queryNamed)) &&
-    (sqlParam || SQL_WORDS.test(desc) || SQL_WORDS.test(paramText) || SQL_WRITE.test(desc))
+    (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText) || ds.test(SQL_WRITE))
   ) {
     sqlHandled = true;
     const on: Where = sqlParam ? "parameter" : "description";
     const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
-    const readOnly = SQL_READONLY.test(desc) || SQL_READONLY.test(paramText);
-    const writes = SQL_WRITE.test(desc) || SQL_WRITE.test(paramText);
+    const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText);
+    const writes = ds.test(SQL_WRITE) || SQL_WRITE.test(paramText);
     const text = sqlParam?.name ?? "sql";
     if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
     else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
@@ -1152,7 +1198,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       t.add("sql.unrestricted", on, text, "execute", 4, `${what} with no read-only restriction`, true);
       t.add("sql.unrestricted.destructive", on, text, "destructive", 3, "arbitrary SQL can modify or drop data");
     }
-  } else if (hasQueryParam && SAFE_QUERY_LANG.test(desc)) {
+  } else if (hasQueryParam && ds.test(SAFE_QUERY_LANG)) {
     t.add(
       "query.safe_language",
       "description",
@@ -1163,7 +1209,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     );
   }
 
-  const execPhrase = fam.has("exec") && EXEC_PHRASE.test(desc);
+  const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
   let codeParam = params.find((p) => CODE_PARAMS.has(p.key));
   if (codeParam && codeParam === routerParam) {
     t.add(
@@ -1197,7 +1243,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
   }
   if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
-    const m = EXEC_PHRASE.exec(desc)?.[0] ?? "";
+    const m = ds.exec(EXEC_PHRASE)?.[0] ?? "";
     t.add(
       "desc.runs_code",
       "description",
@@ -1211,7 +1257,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const nested = nestedCode(tool.inputSchema);
   if (nested && !codeParam && !sqlHandled)
     t.add("param.nested_code", "parameter", nested, "execute", 3, `nested option '${nested}' runs code`, codeRun);
-  const applies = APPLY_MANIFEST.exec(desc)?.[0];
+  const applies = ds.exec(APPLY_MANIFEST)?.[0];
   if (applies)
     t.add(
       "desc.applies_manifest",
@@ -1221,7 +1267,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       4,
       `description says '${applies}' (launches whatever the manifest describes)`,
     );
-  if (fam.has("agent") && (AGENT_DELEGATION.test(desc) || AUTONOMOUS_AGENT.test(desc))) {
+  if ((ds.test(AGENT_DELEGATION) || ds.test(AUTONOMOUS_AGENT)) && fam.has("agent")) {
     t.add(
       "desc.delegates_agent",
       "description",
@@ -1290,17 +1336,17 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     );
 
   // --- description phrases ---------------------------------------------------------------------------------------
-  if (fam.has("destr") && DESTRUCTIVE_PHRASE.test(desc) && !NEGATED_DESTRUCTIVE.test(desc)) {
-    const m = DESTRUCTIVE_PHRASE.exec(desc)?.[0] ?? "";
+  if (ds.test(DESTRUCTIVE_PHRASE) && fam.has("destr") && !ds.test(NEGATED_DESTRUCTIVE)) {
+    const m = ds.exec(DESTRUCTIVE_PHRASE)?.[0] ?? "";
     t.add("desc.destructive_phrase", "description", m, "destructive", 2, `description says '${m}'`);
     if (primary === "read" || !primary)
       t.add("desc.destructive_phrase.notread", "description", m, "write", 1, `description says '${m}'`);
   }
-  if (fam.has("ro") && READONLY_PHRASE.test(desc)) {
-    const m = READONLY_PHRASE.exec(desc)?.[0] ?? "";
+  if (ds.test(READONLY_PHRASE) && fam.has("ro")) {
+    const m = ds.exec(READONLY_PHRASE)?.[0] ?? "";
     t.add("desc.read_only_phrase", "description", m, "read", 2, `description says '${m}'`);
   }
-  if (fam.has("wait") && WAITS_FOR_JOB.test(desc))
+  if (ds.test(WAITS_FOR_JOB) && fam.has("wait"))
     t.add(
       "desc.waits_for_job.notread",
       "description",
@@ -1313,7 +1359,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     verb &&
     EDIT_IN_PLACE_VERBS.has(verb) &&
     (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => PATH_PARAMS.has(p.key))) &&
-    !VERSIONED_PHRASE.test(desc)
+    !ds.test(VERSIONED_PHRASE)
   )
     t.add(
       "name.edit_in_place",
@@ -1325,7 +1371,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     );
   // Overwrite, replace and set-the-whole-thing semantics lose the old content: destructive.
   const replaceVerb = verb !== undefined && REPLACE_VERBS.has(verb);
-  const replaceDesc = fam.has("replace") ? REPLACE_PHRASE.exec(desc)?.[0] : undefined;
+  const replaceDesc = ds.may(REPLACE_PHRASE) && fam.has("replace") ? ds.exec(REPLACE_PHRASE)?.[0] : undefined;
   if (replaceVerb || replaceDesc)
     t.add(
       "replace_semantics",
@@ -1338,8 +1384,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
 
   // --- financial ----------------------------------------------------------------------------------------------------
   const moneyContext =
-    MONEY_WORDS.test(first) ||
-    params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency");
+    fs.test(MONEY_WORDS) || params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency");
   if (
     verb &&
     ["finalize", "finalise", "void", "capture"].includes(verb) &&
@@ -1371,13 +1416,13 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
     }
   }
-  if (primary !== "read" && t.hand.financial < 2 && fam.has("money") && MONEY_MOVE.test(desc)) {
-    const m = MONEY_MOVE.exec(desc)?.[0] ?? "";
+  if (primary !== "read" && t.hand.financial < 2 && ds.test(MONEY_MOVE) && fam.has("money")) {
+    const m = ds.exec(MONEY_MOVE)?.[0] ?? "";
     t.add("money.desc_moves", "description", m, "financial", 3, `description says it ${m}`);
     t.add("money.desc_moves.destructive", "description", m, "destructive", 3, `description says it ${m}`);
   }
   const amountParam = params.find((p) => p.key === "amount" || p.key.endsWith("_amount"));
-  if (amountParam && primary !== "read" && t.hand.financial === 0 && MONEY_WORDS.test(desc))
+  if (amountParam && primary !== "read" && t.hand.financial === 0 && ds.test(MONEY_WORDS))
     t.add(
       "money.amount_param",
       "parameter",
@@ -1427,7 +1472,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       );
   }
 
-  riskFeatures(t, { verb, primary, objects, objSet, tokens: name.tokens, desc, first });
+  riskFeatures(t, { verb, primary, objects, objSet, tokens: name.tokens, desc, first, ds, fs });
   return t.list;
 }
 
@@ -1439,6 +1484,9 @@ interface RiskCtx {
   tokens: string[];
   desc: string;
   first: string;
+  /** The description and its first sentence, scanned for phrases. */
+  ds: Scan;
+  fs: Scan;
 }
 
 /** Risk cues for a write verdict and for a read verdict, most telling first (the decision takes the first). */
@@ -1446,7 +1494,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   const verb = c.verb ?? "";
   // write
   const msgObj = c.objects.find((o) => MESSAGE_OBJECTS.has(o));
-  if (MESSAGE_VERBS.has(verb) || (verb === "post" && msgObj) || MESSAGE_PHRASE.test(c.first))
+  if (MESSAGE_VERBS.has(verb) || (verb === "post" && msgObj) || c.fs.test(MESSAGE_PHRASE))
     t.risk("risk.sends_message", "name", verb || "message", "high", "write", "sends messages to people");
   const perm = c.objects.find((o) => PERMISSION_OBJECTS.has(o));
   if (PERMISSION_VERBS.has(verb) || perm)
@@ -1456,7 +1504,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   if (
     HARMLESS_VERBS.has(verb) ||
     c.objects.some((o) => HARMLESS_OBJECTS.has(o)) ||
-    HARMLESS_PHRASE.test(c.first) ||
+    c.fs.test(HARMLESS_PHRASE) ||
     (c.primary === "read" && t.hand.write <= 2)
   )
     t.risk("risk.harmless_state", "name", verb, "low", "write", "harmless local or session state");
@@ -1464,7 +1512,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   const secretTok = c.tokens.find(
     (x) => x === "env" || x === "environment" || x === "cookies" || x === "kubeconfig" || x === "secrets",
   );
-  if (secretTok || WHOLESALE_SECRETS.test(c.desc))
+  if (secretTok || c.ds.test(WHOLESALE_SECRETS))
     t.risk(
       "risk.wholesale_secrets",
       secretTok ? "name" : "description",
