@@ -88,7 +88,7 @@ const SQL_WRITE =
 const SAFE_QUERY_LANG =
   /promql|logql|\bjql\b|\bcql\b|lucene|\bkql\b|traceql|elasticsearch|opensearch|graphite|jsonpath|\bjq\b|search syntax|full text search|metrics? quer|log quer/;
 const EXEC_PHRASE =
-  /\b(execut(e|es|ing)|run(s|ning)?|evaluat(e|es|ing)|eval)\b[^.]{0,40}\b(arbitrary|shell|bash|terminal|javascript|python|code|commands?|scripts?|programs?|cells?|notebook)\b|arbitrary (code|commands?|shell|scripts?|programs?)|shell commands?|terminal commands?|\bsubprocess\b|command[- ]line/;
+  /\b(execut(e|es|ing)|runs?|(?<!\b(a|an|the|any) )running|evaluat(e|es|ing)|eval)\b[^.]{0,40}\b(arbitrary|shell|bash|terminal|javascript|python|code|commands?|scripts?|programs?|cells?|notebook)\b|arbitrary (code|commands?|shell|scripts?|programs?)|shell commands?|terminal commands?|\bsubprocess\b|command[- ]line/;
 const BROWSER_JS = /\b(browser|page|console|dom|web ?page|playwright|puppeteer)\b/;
 const AGENT_DELEGATION =
   /\b(assistant|agent)\b[^.]{0,80}\b(may|can|will|to) (use|call|invoke|run) (its own |other )?(tools|actions)|delegat\w* (a |the )?(task|prompt)s? to/;
@@ -303,6 +303,68 @@ const PLUMBING_OBJECTS = new Set([
   "db",
 ]);
 const CAPTURE_OBJECTS = /\b(screenshots?|snapshots?|heap|image|screen|screencast|trace|video|recording|har)\b/;
+/** A script parameter under a qualifier ("initScript", "pre_script", "user_scripts"), not a "transcript". */
+const SCRIPT_PARAM =
+  /(^|_)scripts?$|^(init|pre|post|startup|setup|custom|user|inject|injected|page|browser)_?scripts?$/;
+/** "Select and run one of the following operations": the operations decide, not the opening verb. */
+const ROUTER_OPENING = /\bone of the (following|available)\b/;
+/** The author says the tool is for an application, not the model: what it does is internal plumbing (unsure). */
+const NOT_FOR_MODEL =
+  /\b(model|agent|assistant|llm|you) should (not|never) call (this|it)\b|\bdo not call this tool directly\b|\bnot (meant|intended) to be called by (the )?(model|agent|llm)\b/;
+/** Third-person writing verbs that, opening a later sentence, say the tool also changes something. */
+const LATER_WRITE = new Set([
+  "triggers",
+  "creates",
+  "updates",
+  "modifies",
+  "deletes",
+  "removes",
+  "writes",
+  "sends",
+  "starts",
+  "saves",
+  "stores",
+  "overwrites",
+  "changes",
+  "sets",
+  "posts",
+  "executes",
+  "runs",
+]);
+
+function laterWriteVerb(desc: string, first: string): string | undefined {
+  const rest = desc.slice(first.length, first.length + 600);
+  const m = /(?:^|[.!?]\s+|\n\s*)(?:it |this tool |also |then )*([a-z]+)\b/g;
+  for (let x = m.exec(rest); x !== null; x = m.exec(rest)) if (LATER_WRITE.has(x[1]!)) return x[1];
+  return undefined;
+}
+
+/** Write verbs that store what they are given. */
+const STORE_VERBS = new Set([
+  "create",
+  "add",
+  "update",
+  "edit",
+  "modify",
+  "set",
+  "put",
+  "save",
+  "write",
+  "insert",
+  "upsert",
+  "upload",
+  "post",
+  "publish",
+  "patch",
+  "replace",
+  "commit",
+  "push",
+  "store",
+  "append",
+  "register",
+  "define",
+  "import",
+]);
 /** Verbs that by themselves mean evaluating code. */
 const CODE_VERBS = new Set(["exec", "eval"]);
 /** Name verbs that launch a workload when their object is one ("trigger_pipeline", "apply_manifest"). */
@@ -839,6 +901,8 @@ const DESC_PHRASES = new PhraseSet([
   HARMLESS_PHRASE,
   VERSIONED_PHRASE,
   CAPTURE_OBJECTS,
+  ROUTER_OPENING,
+  NOT_FOR_MODEL,
 ]);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
@@ -971,7 +1035,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   let descVerb: string | undefined;
   let descClass: VerbClass | undefined;
   // "Select and run one of the following operations": the operations decide, not the opening verb.
-  const routerOpening = /\bone of the (following|available)\b/.test(first);
+  const routerOpening = fs.test(ROUTER_OPENING);
   for (let i = 0; i < (routerOpening ? 0 : firstWords.length); i++) {
     const w = firstWords[i]!;
     if (SKIP_DESC_WORDS.has(w)) continue;
@@ -1041,6 +1105,15 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       );
     } else t.add("desc.verb.write", "description", descVerb, "write", weight, why);
   }
+  // A later sentence that opens with a writing verb ("Triggers Okta to verify …", "Also creates …") is weak evidence
+  // against a read: enough to keep a read verdict unsure.
+  if (descClass === "read" || (!descClass && primary === "read")) {
+    const later = laterWriteVerb(desc, first);
+    if (later) t.add("desc.later_write", "description", later, "write", 1, `a later sentence says '${later}'`);
+  }
+  // "Open a new tab": opening a new page, tab or window changes the browser session.
+  if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
+    t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
   // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
   if (title) {
     const tv = splitName(title).find((w) => BASE_VERBS.has(w));
@@ -1158,7 +1231,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const readVerbStrong = primary === "read" && verb !== undefined && !WEAK_READ_VERBS.has(verb);
   const runsVerb =
     primary === "execute" || primary === "run" || name.secondary.some(([, c]) => c === "execute" || c === "run");
-  const writesStored = primary === "write" && !runsVerb && !LAUNCH_NAME_VERBS.has(verb ?? "");
+  // Code given to a storing verb is content ("create_script"); given to any other write verb it runs
+  // ("navigate_page" with an initScript).
+  const writesStored = primary === "write" && !runsVerb && STORE_VERBS.has(verb ?? "");
   const hasQueryParam = params.some(
     (p) =>
       p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
@@ -1210,7 +1285,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   }
 
   const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
-  let codeParam = params.find((p) => CODE_PARAMS.has(p.key));
+  let codeParam = params.find((p) => CODE_PARAMS.has(p.key) || SCRIPT_PARAM.test(p.key));
   if (codeParam && codeParam === routerParam) {
     t.add(
       "param.command_router",
@@ -1436,6 +1511,10 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const outProps = readParams(tool.outputSchema);
   const deletedOut = outProps.find((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key));
   if (deletedOut) t.add("output.deleted", "output", deletedOut.name, "destructive", 1, "output reports deleted items");
+
+  const internal = ds.exec(NOT_FOR_MODEL)?.[0];
+  if (internal)
+    t.add("desc.not_for_model", "description", internal, "unsure", 0, `description says '${internal}' (app plumbing)`);
 
   // --- annotations (author's claims: one signal among several) --------------------------------------------------
   const ro = ann?.readOnlyHint;

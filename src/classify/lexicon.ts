@@ -208,6 +208,7 @@ const WRITE_VERBS = [
   "navigate",
   "queue",
   "enqueue",
+  "reconnect",
   "goto",
   "click",
   "fill",
