@@ -7,6 +7,7 @@ import { type Classifier, createClassifier, PersistentLlmCache } from "../classi
 import type { LlmCache } from "../classify/llm-cache.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
+import { parseUntrustedJson } from "../core/json.js";
 import type { ToolInput } from "../core/types.js";
 import { openLlmCacheFile } from "../store/llm-cache.js";
 import { action, configFor } from "./common.js";
@@ -18,7 +19,7 @@ export type ParsedLine = { line: number; tool: ToolInput } | { line: number; err
 export function parseToolLine(text: string, line: number): ParsedLine {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseUntrustedJson(text);
   } catch (err) {
     return { line, error: `not valid JSON: ${oneLine(err).slice(0, 120)}` };
   }

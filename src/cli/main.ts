@@ -17,6 +17,17 @@ import { registerSite } from "./site.js";
 import { registerStats } from "./stats.js";
 import { registerWorker } from "./worker.js";
 
+// A reader that stops early (`mcp-census export | head`) closes the pipe: stop quietly, as Unix tools do, instead of
+// an unhandled EPIPE with a stack trace. Other output errors are one line and exit 1.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    if (stream === process.stdout)
+      process.stderr.write(`mcp-census: cannot write the output: ${err.code ?? err.message}\n`);
+    process.exit(1);
+  });
+}
+
 const program = new Command("mcp-census")
   .description(
     "A catalog of MCP servers and their tools: crawl registries, list each server's tools in a sandbox, classify\n" +

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "./errors.js";
+import { parseUntrustedJson } from "./json.js";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.js";
 import { PACKAGE_ROOT } from "./package-info.js";
 import { SEVERITIES } from "./vocabulary.js";
@@ -166,7 +167,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseUntrustedJson(text);
   } catch (err) {
     throw new AppError("config_invalid", `config file ${path} is not valid JSON: ${(err as Error).message}`);
   }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { AppError } from "../core/errors.js";
 import { canonicalJson } from "../core/hash.js";
+import { parseUntrustedJson } from "../core/json.js";
 import type { ProbeResult, RawTool, ServerEntry } from "../core/types.js";
 import { toolHash } from "../store/catalog.js";
 import type { Sqlite } from "../store/db.js";
@@ -38,7 +39,7 @@ export function readLock(path: string): Lock {
     throw new AppError("not_found", `no lock file at ${path}: run \`mcp-census pin <server…>\` first`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    parsed = parseUntrustedJson(readFileSync(path, "utf8"));
   } catch (err) {
     throw new AppError("bad_input", `lock file ${path} is not valid JSON: ${(err as Error).message}`);
   }

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
+import { parseUntrustedJson } from "../core/json.js";
 import { SEVERITIES, severitiesFrom } from "../core/vocabulary.js";
 import type { Sqlite } from "../store/db.js";
 import { type DueDelivery, webhookDeliveries } from "../store/webhooks.js";
@@ -49,7 +50,7 @@ export function loadWebhookConfig(path?: string, env: NodeJS.ProcessEnv = proces
       throw new AppError("config_invalid", `cannot read webhook config ${path}`, { cause: err });
     }
     try {
-      file = JSON.parse(text) as Record<string, unknown>;
+      file = parseUntrustedJson(text) as Record<string, unknown>;
     } catch (err) {
       throw new AppError("config_invalid", `webhook config ${path} is not valid JSON: ${(err as Error).message}`);
     }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { JsonTextError, parseUntrustedJson } from "../core/json.js";
 import type { ProbeTarget } from "../mcp/index.js";
 
 export type ClientId = "claude-desktop" | "claude-code" | "cursor" | "vscode" | "windsurf";
@@ -65,7 +66,12 @@ export function parseJsonc(text: string): unknown {
       i++;
     }
   }
-  return JSON.parse(out.replace(/,(\s*[}\]])/g, "$1"));
+  // Positions refer to the text without comments: the reason alone is reported.
+  try {
+    return parseUntrustedJson(out.replace(/,(\s*[}\]])/g, "$1"));
+  } catch (err) {
+    throw err instanceof JsonTextError ? new Error(err.reason) : err;
+  }
 }
 
 /** The client a file belongs to, from its path; undefined when the path does not say. */

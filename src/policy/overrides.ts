@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AppError } from "../core/errors.js";
+import { parseUntrustedJson } from "../core/json.js";
 import type { Category, Risk } from "../core/types.js";
 import { CategorySchema, RiskSchema } from "../core/vocabulary.js";
 import type { Action, RateLimit } from "./types.js";
@@ -55,7 +56,7 @@ export function loadOverrides(path: string): PolicyOverrides {
   }
   let data: unknown;
   try {
-    data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    data = /\.ya?ml$/i.test(path) ? parseYaml(text) : parseUntrustedJson(text);
   } catch (err) {
     const msg = (err as Error).message.split("\n")[0];
     throw new AppError(

@@ -1,4 +1,5 @@
 import { AppError } from "../core/errors.js";
+import { JsonTextError, parseUntrustedJson } from "../core/json.js";
 import { isRegistryVersionSpec } from "../core/npm-spec.js";
 import { type ServerEntry, ServerEntrySchema } from "../core/types.js";
 import type { EntryError, NormalisedEntry } from "./types.js";
@@ -57,19 +58,16 @@ export function errorRaw(value: unknown): string | undefined {
   return s.length > MAX_ERROR_RAW ? `${s.slice(0, MAX_ERROR_RAW)}…[truncated]` : s;
 }
 
-/** JSON.parse with a one-line error that says where: "<label>: invalid JSON at line N, column M: <reason>". */
+/**
+ * JSON.parse with a nesting limit and a one-line error that says where: "<label>: invalid JSON at line N, column M:
+ * <reason>" — never quoting the text (it may be any file a seed path or symlink points at).
+ */
 export function parseJsonText(text: string, label: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseUntrustedJson(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const m = /at position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : /end of JSON input/i.test(msg) ? text.length : 0;
-    const before = text.slice(0, pos);
-    const line = before.split("\n").length;
-    const column = pos - before.lastIndexOf("\n");
-    const reason = msg.replace(/\s*in JSON at position \d+.*$/, "").replace(/, ".*" is not valid JSON$/, "");
-    throw new AppError("bad_input", `${label}: invalid JSON at line ${line}, column ${column}: ${reason}`, {
+    if (!(err instanceof JsonTextError)) throw err;
+    throw new AppError("bad_input", `${label}: invalid JSON at line ${err.line}, column ${err.column}: ${err.reason}`, {
       cause: err,
     });
   }

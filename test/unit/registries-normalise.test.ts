@@ -32,7 +32,7 @@ describe("JSON and payload limits", () => {
       "f.json: invalid JSON at line 3, column 3: Expected ',' or '}' after property value",
     );
     expect(() => parseJsonText('{"a": [1, 2', "f.json")).toThrow(/line 1, column 12: Expected ',' or ']'/);
-    expect(() => parseJsonText('{"a":\n', "f.json")).toThrow(/line 2, column 1: Unexpected end of JSON input/);
+    expect(() => parseJsonText('{"a":\n', "f.json")).toThrow(/line 2, column 1: unexpected end of input/);
   });
   it("caps long strings in raw payloads, deep inside", () => {
     const raw = capRaw({ a: [{ b: "x".repeat(100_000) }], n: 1 }) as { a: { b: string }[]; n: number };
