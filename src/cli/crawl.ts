@@ -14,6 +14,7 @@ interface CrawlFlags {
   probe: boolean;
   outputs: boolean;
   only?: string[];
+  reprobe?: boolean;
   concurrency?: string;
   maxPages?: string;
   allowUnsandboxed?: boolean;
@@ -40,6 +41,10 @@ export function registerCrawl(program: Command): void {
     .option("--no-outputs", "do not write policies and the site after the crawl")
     .option("--base-url <url>", "absolute URL the site will be served from (default: config siteBaseUrl)")
     .option("--only <server...>", "probe only these servers (name or slug)")
+    .option(
+      "--reprobe",
+      "relaunch every server, even those whose last listing is still current (see reprobeAfterHours)",
+    )
     .option("--concurrency <n>", "servers probed at once")
     .option("--max-pages <n>", "page cap per source")
     .option("--no-llm", "heuristics only, even when an LLM is configured")
@@ -80,6 +85,7 @@ export function registerCrawl(program: Command): void {
               probe: flags.probe,
               outputs: flags.outputs,
               only: flags.only,
+              reprobe: flags.reprobe,
               maxPages: flags.maxPages ? Number(flags.maxPages) : undefined,
             },
             createProgress(process.stderr, g.quiet || wantsJson(cmd)),

@@ -53,6 +53,13 @@ export const ConfigSchema = z.object({
     .describe("Absolute URL the site is served from (canonical links, sitemap, feed); used by crawl and site"),
   concurrency: z.coerce.number().int().min(1).max(64).default(4).describe("Servers probed at once"),
   probeTimeoutMs: z.coerce.number().int().min(1000).default(60_000).describe("Wall-clock limit for one probe"),
+  reprobeAfterHours: z.coerce
+    .number()
+    .min(0)
+    .default(168)
+    .describe(
+      "A crawl reuses a server's last successful listing instead of relaunching it when its pinned package, launch and our probe are unchanged and the listing is younger than this (0: always probe; crawl --reprobe)",
+    ),
   installTimeoutMs: z.coerce.number().int().min(1000).default(300_000).describe("Limit for one package install"),
   allowInstallScripts: strictBoolean().default(false).describe("Run npm install scripts (off: such packages fail)"),
   allowUnsandboxed: strictBoolean()
@@ -124,6 +131,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   siteBaseUrl: "MCP_CENSUS_SITE_BASE_URL",
   concurrency: "MCP_CENSUS_CONCURRENCY",
   probeTimeoutMs: "MCP_CENSUS_PROBE_TIMEOUT_MS",
+  reprobeAfterHours: "MCP_CENSUS_REPROBE_AFTER_HOURS",
   installTimeoutMs: "MCP_CENSUS_INSTALL_TIMEOUT_MS",
   allowInstallScripts: "MCP_CENSUS_ALLOW_INSTALL_SCRIPTS",
   allowUnsandboxed: "MCP_CENSUS_ALLOW_UNSANDBOXED",

@@ -79,6 +79,25 @@ export function parseTarget(spec: string): ProbeTarget {
   return { kind: "package", pkg: { registryType: kind, identifier: rest } };
 }
 
+/**
+ * Revision of what a probe does to launch and list a server: bump it when launch behaviour changes (new retries,
+ * new runtimes), so listings made by an older probe are not reused as if this one had made them.
+ */
+export const PROBE_REVISION = 3;
+
+/**
+ * True when a package names one exact published version (npm semver, PyPI pin, OCI digest): launching it again
+ * runs the same code. A range, a tag or no version may resolve to something new at any time.
+ */
+export function isPinnedPackage(pkg: PackageSpec): boolean {
+  const v = pkg.version ?? "";
+  const rt = pkg.registryType.toLowerCase();
+  if (rt === "npm") return /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(v);
+  if (rt === "pypi") return /^\d+(?:\.\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)*$/.test(v);
+  if (rt === "oci") return /@sha256:[0-9a-f]{64}$/.test(pkg.identifier);
+  return false;
+}
+
 /** A command line built from a registry entry, with the environment and the placeholders it needed. */
 export interface BuiltCommand {
   runtimeArgs: string[];

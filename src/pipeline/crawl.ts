@@ -5,7 +5,7 @@ import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeOutcome, ServerEntry } from "../core/types.js";
 import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
 import type { Catalog, Sqlite } from "../store/db.js";
-import { listServers, type ServerRow } from "../store/queries.js";
+import { lastProbe, listServers, type ServerRow } from "../store/queries.js";
 import {
   closeCrawlRun,
   markCrawlRunsInterrupted,
@@ -21,8 +21,10 @@ import {
   ingestServer,
   internalErrorResult,
   itemsOf,
+  probeKey,
   probeOptionsFrom,
   probeStage,
+  reusableListing,
   storeClassifications,
   type ToolClassifier,
 } from "./stages.js";
@@ -37,6 +39,8 @@ export interface CrawlOptions {
   /** Write policies and the site after the crawl (default true). */
   outputs?: boolean;
   maxPages?: number;
+  /** Probe every server even when its last listing could be reused (see reusableListing). */
+  reprobe?: boolean;
 }
 
 export interface CrawlSummary {
@@ -44,6 +48,8 @@ export interface CrawlSummary {
   sources: Record<string, SourceCrawlStats>;
   servers: number;
   probed: number;
+  /** Servers not relaunched: their last listing stands (pinned package, same launch, same probe, recent). */
+  reused?: number;
   outcomes: Partial<Record<ProbeOutcome, number>>;
   tools: number;
   toolsChanged: number;
@@ -120,6 +126,7 @@ export async function runCrawl(
     sources: {},
     servers: 0,
     probed: 0,
+    reused: 0,
     outcomes: {},
     tools: 0,
     toolsChanged: 0,
@@ -157,11 +164,21 @@ export async function runCrawl(
 
     if (opts.probe !== false) {
       const probeOpts = probeOptionsFrom(config);
+      const maxAgeMs = opts.reprobe ? 0 : config.reprobeAfterHours * 3_600_000;
       progress.start("probing", servers.length);
       await mapLimit(servers, config.concurrency, async (server) => {
+        const entry = entryOf(server);
+        const last = maxAgeMs > 0 ? lastProbe(sqlite, server.id) : undefined;
+        const reuse = reusableListing(last, entry, probeKey(entry, probeOpts), maxAgeMs);
+        if (reuse && last) {
+          summary.reused = (summary.reused ?? 0) + 1;
+          summary.tools += last.toolCount;
+          progress.tick(true, `${server.name}: ${reuse}, ${last.toolCount} tools`);
+          return;
+        }
         let probed: Awaited<ReturnType<typeof probeStage>>;
         try {
-          probed = await probeStage(entryOf(server), probeOpts);
+          probed = await probeStage(entry, probeOpts);
         } catch (err) {
           // probe() resolves with an outcome for server misbehaviour; a throw here is our own bug, kept per server.
           probed = internalErrorResult(err);
@@ -215,7 +232,7 @@ export function formatSummary(s: CrawlSummary): string {
     .join(", ");
   const changed = s.toolsAdded + s.toolsRemoved + s.toolsChanged;
   const lines = [
-    `crawl #${s.runId}: ${s.servers} servers, ${s.probed} probed (${outcomes || "none"}), ${s.tools} tools listed`,
+    `crawl #${s.runId}: ${s.servers} servers, ${s.probed} probed (${outcomes || "none"})${s.reused ? `, ${s.reused} unchanged (last listing reused; --reprobe to relaunch)` : ""}, ${s.tools} tools listed`,
     `${changed} changed (${s.toolsAdded} added, ${s.toolsChanged} modified, ${s.toolsRemoved} removed), ${s.newVersions} new tool versions, ${s.classified} classified`,
   ];
   for (const e of s.sourceErrors.slice(0, 20)) lines.push(`  source ${e.source}: ${e.error.slice(0, 200)}`);

@@ -1,5 +1,7 @@
 import type { ResolvedConfig } from "../core/config.js";
 import { oneLine } from "../core/errors.js";
+import { contentHash } from "../core/hash.js";
+import { PACKAGE_VERSION } from "../core/package-info.js";
 import {
   type Classification,
   emptyProbeResult,
@@ -8,7 +10,7 @@ import {
   type ServerEntry,
 } from "../core/types.js";
 import { type ChangeEvent, recordChanges } from "../history/index.js";
-import { type ProbeOptions, probe, targetsForEntry } from "../mcp/index.js";
+import { isPinnedPackage, PROBE_REVISION, type ProbeOptions, probe, targetsForEntry } from "../mcp/index.js";
 import { type IngestResult, ingestProbe, saveClassification, toolHash } from "../store/catalog.js";
 import { type Sqlite, transaction } from "../store/db.js";
 
@@ -31,14 +33,62 @@ export function probeOptionsFrom(config: ResolvedConfig, signal?: AbortSignal): 
 }
 
 /**
+ * What a listing depends on besides the server's own code: the entry's launch choices as the registry gives them,
+ * the settings that change how we launch, and which probe made it. Two probes with the same key launch the same
+ * pinned package the same way.
+ */
+export function probeKey(entry: ServerEntry, opts: ProbeOptions): string {
+  return contentHash({
+    probe: `${PACKAGE_VERSION}/${PROBE_REVISION}`,
+    packages: entry.packages,
+    remotes: entry.remotes,
+    allowInstallScripts: opts.allowInstallScripts,
+    python: opts.python,
+    pypiIndexUrl: opts.pypiIndexUrl,
+    pypiFindLinks: opts.pypiFindLinks,
+  });
+}
+
+/** The last probe as the reuse decision needs it (a catalog row). */
+export interface LastProbe {
+  outcome: string;
+  startedAt: string;
+  transport: string;
+  launch: Record<string, unknown>;
+}
+
+/**
+ * Why the last listing may stand in for a new probe, or undefined when the server must be probed again. Only a
+ * successful stdio listing of pinned packages, made with the same key (same launch, same settings, same probe) within
+ * maxAgeMs: relaunching it would run the same code the same way. Remotes and unpinned packages can change at any
+ * time, and a failure may have been ours or the moment's, so those are always probed.
+ */
+export function reusableListing(
+  last: LastProbe | undefined,
+  entry: ServerEntry,
+  key: string,
+  maxAgeMs: number,
+  now = Date.now(),
+): string | undefined {
+  if (!last || maxAgeMs <= 0 || last.outcome !== "ok" || last.transport !== "stdio") return undefined;
+  if (last.launch.probeKey !== key) return undefined;
+  if (!entry.packages.length || !entry.packages.every(isPinnedPackage)) return undefined;
+  const age = now - Date.parse(last.startedAt);
+  if (!(age >= 0 && age < maxAgeMs)) return undefined;
+  return `unchanged since its listing ${Math.round(age / 60_000)} min ago (same pinned package, same launch, same probe)`;
+}
+
+/**
  * Probe stage: tries the entry's launch choices in preference order and returns the first result that is not
  * `unsupported_runtime` (or the last one). Pure of the catalog: workers on other machines run it.
  */
 export async function probeStage(entry: ServerEntry, opts: ProbeOptions): Promise<ProbeResult> {
   const targets = targetsForEntry(entry);
   let last: ProbeResult | undefined;
+  const key = probeKey(entry, opts);
   for (const target of targets) {
     last = await probe(target, opts);
+    last.launch.probeKey = key;
     if (last.outcome !== "unsupported_runtime") return last;
   }
   return (

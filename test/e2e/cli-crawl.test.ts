@@ -85,14 +85,53 @@ describe("mcp-census crawl, end to end on real servers", () => {
 
   it("a second crawl with nothing changed reports 0 changed and stores no new tool versions", async () => {
     const before = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
-    const r = await runCli(["crawl", "--base-url", "https://census.example/"], { env, timeoutMs: 180_000 });
+    // --reprobe: relaunch every server, as if its listing could not be reused.
+    const r = await runCli(["crawl", "--reprobe", "--base-url", "https://census.example/"], {
+      env,
+      timeoutMs: 180_000,
+    });
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 servers, 3 probed \(ok 3\), \d+ tools listed/);
     expect(r.stdout).toMatch(/\b0 changed\b/);
     // Nothing changed, so no page is rewritten (a crawl used to rewrite every page).
     expect(r.stdout).toMatch(/site: 0 pages written/);
     expect(r.stdout).toMatch(/\b0 new tool versions\b/);
     const after = JSON.parse((await runCli(["stats", "--json"], { env })).stdout).toolVersions;
     expect(after).toBe(before);
+  });
+
+  it("a crawl reuses unchanged pinned listings, and relaunches a server whose launch changed or whose listing is old", async () => {
+    const first = await runCli(["crawl", "--json", "--no-outputs"], { env, timeoutMs: 180_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const s1 = JSON.parse(first.stdout);
+    expect(s1.probed).toBe(0);
+    expect(s1.reused).toBe(3);
+    const stats = JSON.parse((await runCli(["stats", "--json"], { env })).stdout);
+    expect(s1.tools).toBe(stats.tools);
+
+    // One entry now declares an environment variable: its launch changed, so only it is relaunched.
+    const changed = join(tmp.dir, "seeds-changed");
+    mkdirSync(changed, { recursive: true });
+    const seed = structuredClone(SEED);
+    (seed[1]!.packages[0] as Record<string, unknown>).environmentVariables = [{ name: "MEMORY_FILE_PATH" }];
+    writeFileSync(join(changed, "servers.json"), JSON.stringify(seed, null, 2));
+    const second = await runCli(["crawl", "--json", "--no-outputs"], {
+      env: { ...env, MCP_CENSUS_SEEDS_DIR: changed },
+      timeoutMs: 180_000,
+    });
+    const s2 = JSON.parse(second.stdout);
+    expect(s2.probed).toBe(1);
+    expect(s2.reused).toBe(2);
+    expect(s2.outcomes).toEqual({ ok: 1 });
+
+    // A listing older than reprobeAfterHours is not reused.
+    const third = await runCli(["crawl", "--json", "--no-outputs"], {
+      env: { ...env, MCP_CENSUS_SEEDS_DIR: changed, MCP_CENSUS_REPROBE_AFTER_HOURS: "0.00001" },
+      timeoutMs: 180_000,
+    });
+    const s3 = JSON.parse(third.stdout);
+    expect(s3.probed).toBe(3);
+    expect(s3.reused ?? 0).toBe(0);
   });
 
   it("a seed file with invalid JSON gives one clear line, a non-zero exit, and leaves the catalog readable", async () => {
