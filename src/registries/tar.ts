@@ -1,12 +1,29 @@
 import { gunzipSync } from "node:zlib";
 import { AppError } from "../core/errors.js";
 
+/**
+ * Most bytes an archive may unpack to. The download is capped (64 MB), but gzip packs a gigabyte of zeros into a
+ * megabyte: without this cap a hostile archive fills memory before a single header is read.
+ */
+export const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
+
 /** The regular files of a .tar.gz, by path (ustar, GNU long names and pax paths), filtered to keep memory small. */
-export function readTarGz(data: Buffer, keep: (path: string) => boolean, label = "archive"): Map<string, Buffer> {
+export function readTarGz(
+  data: Buffer,
+  keep: (path: string) => boolean,
+  label = "archive",
+  maxUnpackedBytes = MAX_UNPACKED_BYTES,
+): Map<string, Buffer> {
   let tar: Buffer;
   try {
-    tar = gunzipSync(data);
+    // zlib stops as soon as the output would pass the cap (ERR_BUFFER_TOO_LARGE), without producing the rest.
+    tar = gunzipSync(data, { maxOutputLength: maxUnpackedBytes });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new AppError("bad_input", `${label}: unpacks to more than ${maxUnpackedBytes} bytes (a gzip bomb?)`, {
+        cause: err,
+      });
+    }
     throw new AppError("bad_input", `${label}: not a gzip archive: ${(err as Error).message}`, { cause: err });
   }
   const files = new Map<string, Buffer>();
