@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
@@ -8,8 +7,9 @@ import type { Sqlite } from "../store/db.js";
 import { currentCatalogStats } from "../store/stats.js";
 import { renderDocsPage } from "./docs-page.js";
 import { ApiError, statusFor } from "./errors.js";
-import { handleMcpHttp } from "./mcp-server.js";
-import { openApiDocument } from "./openapi.js";
+import { problem, type RateLimitConfig, rateLimiter, sendBody } from "./http.js";
+import { handleMcpHttp, type McpHttpOptions } from "./mcp-server.js";
+import { openApiDocument, ROUTES } from "./openapi.js";
 import {
   ChangesQuerySchema,
   EmptyQuerySchema,
@@ -34,7 +34,16 @@ export interface ApiConfig {
   corsOrigins?: string[];
   /** Version reported in the OpenAPI document. */
   version?: string;
+  /** Rate limiting per client address (default: 600 requests a minute, loopback clients not limited). */
+  rateLimit?: RateLimitConfig;
+  /** Time budget of one list query in milliseconds (default 2000); past it the answer is a 503. */
+  queryBudgetMs?: number;
+  /** Who may call /mcp: Origin and Host checks against DNS rebinding (see McpHttpOptions). */
+  mcp?: McpHttpOptions;
 }
+
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perMinute: 600, loopback: false };
+export const DEFAULT_QUERY_BUDGET_MS = 2000;
 
 /** What the app is made from: nothing is opened or read from the environment inside. */
 export interface AppDeps {
@@ -78,19 +87,9 @@ function pathParam(c: Context, name: string): string {
   return v;
 }
 
-/** A JSON answer with a strong ETag over its body; If-None-Match that matches gets a 304. */
+/** A JSON answer with an ETag over its body (304 on If-None-Match), compressed when the client accepts it. */
 function sendJson(c: Context, data: unknown): Response {
-  const body = JSON.stringify(data);
-  const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
-  const headers = { ETag: etag, "Cache-Control": "no-cache" };
-  const inm = c.req.header("if-none-match");
-  if (inm && (inm.trim() === "*" || inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))) {
-    return new Response(null, { status: 304, headers });
-  }
-  return new Response(body, {
-    status: 200,
-    headers: { ...headers, "Content-Type": "application/json; charset=utf-8" },
-  });
+  return sendBody(c, JSON.stringify(data), "application/json; charset=utf-8");
 }
 
 const CORS_ALLOW_HEADERS = "Content-Type, If-None-Match, Authorization, Mcp-Protocol-Version, Mcp-Session-Id";
@@ -138,22 +137,30 @@ export function createApp(deps: AppDeps): Hono {
     app.use("/mcp", corsMiddleware(origins));
   }
 
+  // Limits apply to the API and MCP endpoints; health checks stay free.
+  const rl = deps.config?.rateLimit ?? DEFAULT_RATE_LIMIT;
+  if (rl.perMinute > 0) {
+    app.use("/v1/*", rateLimiter(rl));
+    app.use("/mcp", rateLimiter(rl));
+  }
+  const budgetMs = deps.config?.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS;
+
   app.onError((err, c) => {
     const status = statusFor(err);
-    const code = err instanceof AppError ? err.code : "internal";
+    const code =
+      err instanceof ApiError ? (err.options.apiCode ?? err.code) : err instanceof AppError ? err.code : "internal";
     // Internal errors do not leak their text: it may hold paths or SQL.
     const message = status === 500 ? "internal error" : oneLine(err);
     if (status === 500)
       logger.error({ method: c.req.method, path: c.req.path }, `api: ${c.req.method} ${c.req.path}: ${oneLine(err)}`);
-    const parameter = err instanceof ApiError ? err.parameter : undefined;
-    return c.json({ error: { status, code, message, ...(parameter ? { parameter } : {}) } }, status);
+    const api = err instanceof ApiError ? err : undefined;
+    return problem(c, status, code, message, {
+      parameter: api?.parameter,
+      ...(api?.options.extra ? { extra: api.options.extra } : {}),
+      ...(api?.options.headers ? { headers: api.options.headers } : {}),
+    });
   });
-  app.notFound((c) =>
-    c.json(
-      { error: { status: 404, code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path}` } },
-      404,
-    ),
-  );
+  app.notFound((c) => problem(c, 404, "not_found", `no such endpoint: ${c.req.method} ${c.req.path}`));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
@@ -174,7 +181,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.html(docsHtml);
   });
 
-  app.get("/v1/servers", (c) => sendJson(c, listServerPage(sqlite, parseQuery(c, ServerListQuerySchema))));
+  app.get("/v1/servers", (c) => sendJson(c, listServerPage(sqlite, parseQuery(c, ServerListQuerySchema), budgetMs)));
   app.get("/v1/servers/:server", (c) => {
     parseQuery(c, EmptyQuerySchema);
     return sendJson(c, serverDetail(sqlite, pathParam(c, "server")));
@@ -184,15 +191,11 @@ export function createApp(deps: AppDeps): Hono {
     const server = requireServer(sqlite, pathParam(c, "server"));
     const { tools, unlisted } = policyInputs(sqlite, server);
     const p = buildPolicy(server, tools, { ...q, unlisted });
-    if (p.text !== null) {
-      const etag = `"${createHash("sha1").update(p.text).digest("base64url")}"`;
-      if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers: { ETag: etag } });
-      return c.text(p.text, 200, { ETag: etag, "Cache-Control": "no-cache" });
-    }
+    if (p.text !== null) return sendBody(c, p.text, "text/plain; charset=utf-8");
     return sendJson(c, p.json);
   });
 
-  app.get("/v1/tools", (c) => sendJson(c, listToolPage(sqlite, parseQuery(c, ToolListQuerySchema))));
+  app.get("/v1/tools", (c) => sendJson(c, listToolPage(sqlite, parseQuery(c, ToolListQuerySchema), budgetMs)));
   app.get("/v1/tools/:server/:tool", (c) => {
     parseQuery(c, EmptyQuerySchema);
     return sendJson(c, toolDetail(sqlite, pathParam(c, "server"), pathParam(c, "tool")));
@@ -204,14 +207,26 @@ export function createApp(deps: AppDeps): Hono {
     return sendJson(c, currentCatalogStats(sqlite));
   });
 
-  app.post("/mcp", (c) => handleMcpHttp(sqlite, c.req.raw));
-  app.on(["GET", "DELETE"], "/mcp", (c) =>
-    c.json(
-      { jsonrpc: "2.0", error: { code: -32000, message: "stateless server: only POST is supported" }, id: null },
-      405,
-      { Allow: "POST" },
-    ),
-  );
+  const mcpOptions = deps.config?.mcp ?? {};
+  app.post("/mcp", (c) => handleMcpHttp(sqlite, c.req.raw, { ...mcpOptions, queryBudgetMs: budgetMs }));
+
+  // A known path asked with a method it does not answer: 405 naming the ones it does; OPTIONS: 204 with Allow.
+  const allowOf = new Map<string, string>([["/mcp", "POST, OPTIONS"]]);
+  for (const r of ROUTES) allowOf.set(r.path.replace(/\{(\w+)\}/g, ":$1"), "GET, HEAD, OPTIONS");
+  for (const [path, allow] of allowOf) {
+    app.all(path, (c) => {
+      if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { Allow: allow } });
+      return problem(
+        c,
+        405,
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`,
+        {
+          headers: { Allow: allow },
+        },
+      );
+    });
+  }
 
   if (deps.dashboard) app.route("/", deps.dashboard);
   return app;

@@ -127,7 +127,7 @@ export const ROUTES: RouteDoc[] = [
     query: EmptyQuerySchema,
     pathParams: [],
     ok: { "application/json": { type: "object" } },
-    errors: [],
+    errors: [400],
     tag: "meta",
   },
   {
@@ -136,7 +136,7 @@ export const ROUTES: RouteDoc[] = [
     query: EmptyQuerySchema,
     pathParams: [],
     ok: { "text/html": { type: "string" } },
-    errors: [],
+    errors: [400],
     tag: "meta",
   },
 ];
@@ -164,9 +164,32 @@ const RISK = schemaOf(RiskSchema);
 const SERVER_REF = obj({ id: int, slug: str, name: str });
 
 const COMPONENTS: Record<string, Json> = {
-  Error: obj({
-    error: obj({ status: int, code: str, message: str, parameter: str }, ["status", "code", "message"]),
-  }),
+  Error: {
+    ...obj(
+      {
+        type: { ...str, description: "RFC 9457 problem type (about:blank: the status says it all)" },
+        title: str,
+        status: int,
+        detail: { ...str, description: "What went wrong, in one line" },
+        instance: str,
+        code: { ...str, description: "Stable error code (bad_input, not_found, rate_limited, query_timeout, …)" },
+        parameter: { ...str, description: "The query or path parameter at fault" },
+        suggestions: {
+          type: "array",
+          items: obj({ id: int, slug: str, name: str }),
+          description: "On a server not found: catalog servers with a similar name",
+        },
+        candidates: {
+          type: "array",
+          items: obj({ id: int, slug: str, name: str }),
+          description: "On an ambiguous server name: the servers it fits",
+        },
+        error: obj({ status: int, code: str, message: str, parameter: str }, ["status", "code", "message"]),
+      },
+      ["type", "title", "status", "detail", "code", "error"],
+    ),
+    description: "RFC 9457 problem details (application/problem+json), with the earlier `error` object kept",
+  },
   Classification: schemaOf(ClassificationSchema),
   ServerSummary: obj({
     id: int,
@@ -307,9 +330,10 @@ const COMPONENTS: Record<string, Json> = {
 const ERROR_TEXT: Record<number, string> = {
   304: "Not modified (If-None-Match matched the ETag)",
   400: "A parameter is invalid; `error.parameter` names it",
-  404: "What was asked for is not in the catalog; the message says what",
+  404: "What was asked for is not in the catalog; the message says what (and suggests similar server names)",
+  429: "Rate limited: too many requests from this client; Retry-After says when to try again",
   501: "Not available in this build",
-  503: "Not ready",
+  503: "Not ready, or (query_timeout) a query ran past its time budget; Retry-After says when to try again",
 };
 
 /** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
@@ -341,10 +365,27 @@ export function openApiDocument(version = PACKAGE_VERSION): Json {
         : Object.fromEntries(Object.entries(r.ok).map(([type, schema]) => [type, { schema }]));
     const responses: Record<string, Json> = { "200": { description: "OK", content } };
     if (r.path.startsWith("/v1/") && r.path !== "/v1/docs") responses["304"] = { description: ERROR_TEXT[304] };
-    for (const code of r.errors) {
+    // Every /v1 route is rate limited; list routes have a query time budget.
+    const codes = [...r.errors];
+    if (r.path.startsWith("/v1/")) codes.push(429);
+    if (r.path === "/v1/tools" || r.path === "/v1/servers") codes.push(503);
+    for (const code of codes) {
       responses[String(code)] = {
         description: ERROR_TEXT[code] ?? "Error",
-        content: { "application/json": { schema: ref(code === 503 ? "Health" : "Error") } },
+        content:
+          code === 503 && r.path === "/readyz"
+            ? { "application/json": { schema: ref("Health") } }
+            : { "application/problem+json": { schema: ref("Error") } },
+        ...(code === 429 || code === 503
+          ? { headers: { "Retry-After": { description: "Seconds to wait", schema: int } } }
+          : {}),
+      };
+    }
+    if (r.path.startsWith("/v1/")) {
+      responses["405"] = {
+        description: "Method not allowed: the Allow header lists the methods this path answers",
+        headers: { Allow: { schema: str } },
+        content: { "application/problem+json": { schema: ref("Error") } },
       };
     }
     paths[r.path] = {

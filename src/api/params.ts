@@ -22,6 +22,16 @@ export const ANNOTATIONS = [
 export const TOOL_SORTS = ["relevance", "server", "name", "risk"] as const;
 export const SERVER_SORTS = ["relevance", "name"] as const;
 
+/**
+ * A strict parameter object: an unknown parameter is refused with the same words over REST (a 400) and MCP (a tool
+ * error), rather than ignored.
+ */
+export function strictParams<S extends z.core.$ZodLooseShape>(shape: S) {
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === "unrecognized_keys" ? `${iss.keys.join(", ")}: unknown parameter` : undefined),
+  });
+}
+
 const text = (max: number, what: string) => z.string().min(1).max(max).describe(what);
 const q = z
   .string()
@@ -29,16 +39,22 @@ const q = z
   .describe(
     `Full-text search: whole words, all required; \`word*\` matches a prefix; any other syntax is plain text (at most ${MAX_QUERY_LENGTH} characters)`,
   );
-const limit = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_PAGE_SIZE)
-  .default(DEFAULT_PAGE_SIZE)
-  .describe(`Page size (1–${MAX_PAGE_SIZE})`);
+/**
+ * A page size from a query string: decimal digits only. `z.coerce.number()` took `0x10`, `1e2`, ` 20 ` and `20.0`
+ * as numbers; a query parameter that is not written as an integer is refused instead.
+ */
+const limit = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, "must be an integer written in decimal digits")
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+  .default(String(DEFAULT_PAGE_SIZE) as never)
+  .describe(`Page size (1–${MAX_PAGE_SIZE})`)
+  // Documented as what it is on the wire: an integer (the string schema above is how it is checked).
+  .meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, pattern: undefined });
 const cursor = z.string().min(1).max(1000).describe("Opaque cursor from the previous page's `nextCursor`");
 
-export const ServerListQuerySchema = z.strictObject({
+export const ServerListQuerySchema = strictParams({
   q: q.optional(),
   source: text(100, "Only servers listed by this source (e.g. official, seed, smithery)").optional(),
   transport: z.enum(["stdio", "streamable-http", "sse"]).describe("Only servers offering this transport").optional(),
@@ -65,7 +81,7 @@ export const ServerListQuerySchema = z.strictObject({
 });
 export type ServerListQuery = z.infer<typeof ServerListQuerySchema>;
 
-export const ToolListQuerySchema = z.strictObject({
+export const ToolListQuerySchema = strictParams({
   q: q.optional(),
   category: z.enum(CATEGORIES).describe("Tool category").optional(),
   risk: z.enum(RISKS).describe("Tool risk").optional(),
@@ -86,15 +102,15 @@ export const ToolListQuerySchema = z.strictObject({
 });
 export type ToolListQuery = z.infer<typeof ToolListQuerySchema>;
 
-export const ChangesQuerySchema = z.strictObject({
+export const ChangesQuerySchema = strictParams({
   server: text(300, "Only changes of this server (id, slug or name)").optional(),
   severity: z.enum(SEVERITIES).describe("Only changes of this severity").optional(),
   limit,
   cursor: cursor.optional(),
 });
-export const EmptyQuerySchema = z.strictObject({});
+export const EmptyQuerySchema = strictParams({});
 
-export const PolicyQuerySchema = z.strictObject({
+export const PolicyQuerySchema = strictParams({
   profile: z.enum(PROFILES).describe("Policy profile (default balanced)").optional(),
   format: z
     .enum(API_POLICY_FORMATS)

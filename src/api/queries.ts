@@ -8,6 +8,7 @@ import {
   hasChangesTable,
   latestProbe,
   lookupServer,
+  QueryBudgetExceeded,
   type ServerListRow,
   serverListRows,
   sourcesOf,
@@ -20,9 +21,11 @@ import {
   toolListRows,
   toolOutlines,
   versionRows,
+  withQueryBudget,
 } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import type { ServerRow, ToolRow } from "../store/queries.js";
+import { describeServers, resolveServer } from "../store/resolve.js";
 import { type CursorKey, decodeCursor, encodeCursor } from "./cursor.js";
 
 export { currentTools };
@@ -107,10 +110,34 @@ function tierCursor(cursor: string | undefined): TierCursor | null {
   return { tier, afterId };
 }
 
+/**
+ * Runs a list query within its time budget: past it, a 503 that says so (the catalog is fine, the query is too
+ * broad for now) with Retry-After, instead of a request that holds the only thread for seconds.
+ */
+function bounded<T>(sqlite: Sqlite, budgetMs: number | undefined, fn: () => T): T {
+  if (!budgetMs) return fn();
+  try {
+    return withQueryBudget(sqlite, budgetMs, fn);
+  } catch (err) {
+    if (!(err instanceof QueryBudgetExceeded)) throw err;
+    throw new ApiError(
+      "unsupported",
+      `query stopped after its ${budgetMs} ms budget: narrow it (longer words, fewer prefix terms, a filter)`,
+      undefined,
+      { status: 503, apiCode: "query_timeout", headers: { "Retry-After": "5" } },
+    );
+  }
+}
+
 /** Servers matching the filters, one page at a time, in a stable order (name, or search relevance tiers). */
-export function listServerPage(sqlite: Sqlite, q: ServerListQuery): Page<ServerSummary> {
-  const sort = q.sort ?? (q.q ? "relevance" : "name");
-  const match = q.q === undefined ? undefined : ftsQuery(q.q);
+export function listServerPage(sqlite: Sqlite, q: ServerListQuery, budgetMs?: number): Page<ServerSummary> {
+  return bounded(sqlite, budgetMs, () => serverPage(sqlite, q));
+}
+
+function serverPage(sqlite: Sqlite, q: ServerListQuery): Page<ServerSummary> {
+  // An empty or blank q is no filter, as if it were not given.
+  const match = ftsQuery(q.q);
+  const sort = q.sort ?? (match !== undefined ? "relevance" : "name");
   if (match === null) return { items: [], nextCursor: null };
   if (sort === "relevance" && match === undefined)
     throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
@@ -167,17 +194,61 @@ function toToolSummary(r: ToolListRow): ToolSummary {
   };
 }
 
-/** Resolves a server reference (id, slug or name) or answers 404 naming it. */
+/** How an answer names a server it suggests: enough to ask again by slug. */
+export interface ServerBrief {
+  id: number;
+  slug: string;
+  name: string;
+}
+const brief = (s: ServerRow): ServerBrief => ({ id: s.id, slug: s.slug, name: s.name });
+
+/**
+ * Finds the server a user means from what they have at hand (see resolveServer: slug, registry name, package with or
+ * without version, repository, a registry's key, a unique short name; case-insensitive), or an answer saying why not:
+ * `suggestions` for a miss, `candidates` when the name fits several servers. The exact slug or name is looked up
+ * first over a cached statement, so the common case costs what it did.
+ */
+export function findServer(
+  sqlite: Sqlite,
+  ref: string,
+): { server: ServerRow } | { server: null; message: string; suggestions: ServerBrief[]; candidates?: ServerBrief[] } {
+  const exact = lookupServer(sqlite, ref);
+  if (exact) return { server: exact };
+  const r = resolveServer(sqlite, ref);
+  if (r.kind === "found") return { server: r.server };
+  if (r.kind === "ambiguous") {
+    return {
+      server: null,
+      message: `server ${JSON.stringify(ref)} is ambiguous (${r.matchedBy}): it fits ${describeServers(r.candidates)}; ask by slug`,
+      suggestions: [],
+      candidates: r.candidates.map(brief),
+    };
+  }
+  const hint = r.suggestions.length ? `; did you mean ${describeServers(r.suggestions)}?` : "";
+  return {
+    server: null,
+    message: `server not found: ${JSON.stringify(ref)}${hint}`,
+    suggestions: r.suggestions.map(brief),
+  };
+}
+
+/** The server a reference names, or a 404 that says why, with suggestions (or the candidates of an ambiguous name). */
 export function requireServer(sqlite: Sqlite, ref: string, parameter = "server"): ServerRow {
-  const s = lookupServer(sqlite, ref);
-  if (!s) throw new ApiError("not_found", `server not found: ${JSON.stringify(ref)}`, parameter);
-  return s;
+  const f = findServer(sqlite, ref);
+  if (f.server) return f.server;
+  throw new ApiError("not_found", f.message, parameter, {
+    extra: { suggestions: f.suggestions, ...(f.candidates ? { candidates: f.candidates } : {}) },
+  });
 }
 
 /** Current tools matching the filters, one page at a time, in a stable order. */
-export function listToolPage(sqlite: Sqlite, q: ToolListQuery): Page<ToolSummary> {
-  const sort = q.sort ?? (q.q ? "relevance" : "server");
-  const match = q.q === undefined ? undefined : ftsQuery(q.q);
+export function listToolPage(sqlite: Sqlite, q: ToolListQuery, budgetMs?: number): Page<ToolSummary> {
+  return bounded(sqlite, budgetMs, () => toolPage(sqlite, q));
+}
+
+function toolPage(sqlite: Sqlite, q: ToolListQuery): Page<ToolSummary> {
+  const match = ftsQuery(q.q);
+  const sort = q.sort ?? (match !== undefined ? "relevance" : "server");
   if (match === null) return { items: [], nextCursor: null };
   if (sort === "relevance" && match === undefined)
     throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");

@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { createApp } from "../api/app.js";
+import { isLoopback } from "../api/http.js";
 import { AppError } from "../core/errors.js";
 import { action, catalogFor, configFor } from "./common.js";
 
@@ -23,7 +24,19 @@ export function registerServe(program: Command): void {
         const config = configFor(cmd);
         const catalog = catalogFor(config, { mustExist: true });
         const corsOrigins = opts.corsOrigin.includes("none") ? [] : opts.corsOrigin;
-        const app = createApp({ sqlite: catalog.sqlite, config: { corsOrigins } });
+        const app = createApp({
+          sqlite: catalog.sqlite,
+          config: {
+            corsOrigins,
+            rateLimit: { perMinute: config.apiRateLimit, loopback: config.apiRateLimitLoopback },
+            queryBudgetMs: config.apiQueryBudgetMs,
+            mcp: {
+              allowedOrigins: config.mcpAllowedOrigins,
+              // Bound to loopback: only loopback Host names reach /mcp (DNS rebinding).
+              loopbackOnly: ["localhost", "::1"].includes(opts.host) || isLoopback(opts.host),
+            },
+          },
+        });
         const server = serve({ fetch: app.fetch, port, hostname: opts.host }, (info) => {
           // The one line scripts wait for: it carries the real port when --port 0 was given.
           process.stdout.write(`mcp-census: serving ${config.dbPath} at http://${opts.host}:${info.port}/v1\n`);

@@ -105,6 +105,33 @@ export const ConfigSchema = z.object({
     .describe("URLs that receive signed POSTs for tool-definition changes (comma-separated)"),
   webhookSecret: z.string().optional().describe("HMAC-SHA256 key for webhook signatures (16+ characters)"),
   webhookMinSeverity: z.enum(SEVERITIES).default("high").describe("Lowest change severity sent to webhooks"),
+  apiRateLimit: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe("serve: requests a minute per client address on /v1 and /mcp (429 past it; 0 turns limiting off)"),
+  apiRateLimitLoopback: strictBoolean()
+    .default(false)
+    .describe("serve: limit loopback clients too (off: local tools and agents are not limited)"),
+  apiQueryBudgetMs: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(2000)
+    .describe("serve: time budget of one list or search query (503 past it)"),
+  mcpAllowedOrigins: z
+    .union([
+      z.array(z.string()),
+      z.string().transform((s) =>
+        s
+          .split(",")
+          .map((u) => u.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .default([])
+    .describe("serve: browser origins allowed to call /mcp besides loopback ones (comma-separated)"),
   redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
   queuePrefix: z.string().default("mcp-census").describe("BullMQ key prefix"),
   logLevel: z.enum(LOG_LEVELS).default("info").describe("Log verbosity"),
@@ -150,6 +177,10 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   webhookUrls: "MCP_CENSUS_WEBHOOK_URLS",
   webhookSecret: "MCP_CENSUS_WEBHOOK_SECRET",
   webhookMinSeverity: "MCP_CENSUS_WEBHOOK_MIN_SEVERITY",
+  apiRateLimit: "MCP_CENSUS_API_RATE_LIMIT",
+  apiRateLimitLoopback: "MCP_CENSUS_API_RATE_LIMIT_LOOPBACK",
+  apiQueryBudgetMs: "MCP_CENSUS_API_QUERY_BUDGET_MS",
+  mcpAllowedOrigins: "MCP_CENSUS_MCP_ALLOWED_ORIGINS",
   redisUrl: "REDIS_URL",
   queuePrefix: "MCP_CENSUS_QUEUE_PREFIX",
   logLevel: "MCP_CENSUS_LOG_LEVEL",

@@ -20,6 +20,48 @@ import {
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
+/** Thrown out of a list query that ran past its time budget (see withQueryBudget). */
+export class QueryBudgetExceeded extends Error {
+  constructor(readonly budgetMs: number) {
+    super(`query ran past its ${budgetMs} ms budget`);
+    this.name = "QueryBudgetExceeded";
+  }
+}
+
+/*
+ * A time budget for list queries. better-sqlite3 offers no progress handler or interrupt, so list queries call
+ * `qbudget()` for every row they consider (in the FTS subquery and in the outer WHERE); once the deadline has
+ * passed it throws, SQLite stops the statement and the error reaches the caller. The clock is read every 64 rows.
+ */
+let deadline = Number.POSITIVE_INFINITY;
+let budgetMs = 0;
+let calls = 0;
+const withBudgetFn = new WeakSet<Database.Database>();
+function ensureBudgetFunction(sqlite: Database.Database): void {
+  if (withBudgetFn.has(sqlite)) return;
+  sqlite.function("qbudget", { deterministic: false, directOnly: true }, () => {
+    if ((++calls & 63) === 0 && performance.now() > deadline) throw new QueryBudgetExceeded(budgetMs);
+    return 1;
+  });
+  withBudgetFn.add(sqlite);
+}
+
+/** Runs list queries with a time budget: past `ms`, they throw QueryBudgetExceeded instead of running on. */
+export function withQueryBudget<T>(sqlite: Database.Database, ms: number, fn: () => T): T {
+  ensureBudgetFunction(sqlite);
+  const outer = deadline;
+  const outerMs = budgetMs;
+  deadline = performance.now() + ms;
+  budgetMs = ms;
+  calls = 0;
+  try {
+    return fn();
+  } finally {
+    deadline = outer;
+    budgetMs = outerMs;
+  }
+}
+
 /** A prepared statement, cached per connection: the hot paths run the same few SQL texts again and again. */
 function prep(sqlite: Database.Database, sql: string): Database.Statement {
   let m = statements.get(sqlite);
@@ -70,7 +112,11 @@ function tieredSearch<T>(
 ): Tiered<T>[] {
   const startTier = cursor?.tier ?? 0;
   const afterId = cursor?.afterId ?? 0;
-  const st = prep(sqlite, sql(`(SELECT rowid AS fid FROM ${table} WHERE ${table} MATCH ? AND rowid > ?) f`));
+  ensureBudgetFunction(sqlite);
+  const st = prep(
+    sqlite,
+    sql(`(SELECT rowid AS fid FROM ${table} WHERE ${table} MATCH ? AND rowid > ? AND qbudget()) f`),
+  );
   const out: Tiered<T>[] = [];
   for (let tier = startTier; tier < 2 && out.length <= limit; tier++) {
     const expr = tier === 0 ? `{name title} : (${match})` : `(${match}) NOT ({name title} : (${match}))`;
@@ -115,7 +161,8 @@ export function serverListRows(
   order: ServerOrder,
   limit: number,
 ): Tiered<ServerListRow>[] {
-  const where: string[] = ["s.status != 'removed'"];
+  ensureBudgetFunction(sqlite);
+  const where: string[] = ["qbudget()", "s.status != 'removed'"];
   const args: unknown[] = [];
   if (f.source) {
     where.push(
@@ -170,7 +217,7 @@ export function serverListRows(
   const ftsArgs: unknown[] = [];
   let from = "servers s LEFT JOIN probes p ON p.id = s.last_probe_id";
   if (match) {
-    from = `(SELECT rowid AS fid FROM servers_fts WHERE servers_fts MATCH ?) f JOIN ${from.replace("servers s", "servers s ON s.id = f.fid")}`;
+    from = `(SELECT rowid AS fid FROM servers_fts WHERE servers_fts MATCH ? AND qbudget()) f JOIN ${from.replace("servers s", "servers s ON s.id = f.fid")}`;
     ftsArgs.push(match);
   }
   if (order.by === "name" && order.after) {
@@ -263,7 +310,8 @@ export function toolListRows(
   order: ToolOrder,
   limit: number,
 ): Tiered<ToolListRow>[] {
-  const where: string[] = ["t.removed_at IS NULL", "s.status != 'removed'"];
+  ensureBudgetFunction(sqlite);
+  const where: string[] = ["qbudget()", "t.removed_at IS NULL", "s.status != 'removed'"];
   const args: unknown[] = [];
   if (f.serverId !== undefined) {
     where.push("t.server_id = ?");
@@ -305,7 +353,7 @@ export function toolListRows(
   const ftsArgs: unknown[] = [];
   let from = "tools t";
   if (match) {
-    from = "(SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ?) f JOIN tools t ON t.id = f.fid";
+    from = "(SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND qbudget()) f JOIN tools t ON t.id = f.fid";
     ftsArgs.push(match);
   }
   from += ` JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}`;

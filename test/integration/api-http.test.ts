@@ -76,12 +76,13 @@ describe("paging", () => {
     expect(whole.length).toBeGreaterThan(5);
     const { items } = await walk("/v1/tools?q=file&limit=4");
     expect(items.map(toolKey)).toEqual(whole.map(toolKey));
-    // Relevance tiers: tools named for the word come first, description-only matches after, none lost or repeated.
+    // Relevance tiers: tools named for the word (or a word of its stem: files, filing) come first,
+    // description-only matches after, none lost or repeated.
     const named = whole.map((i) =>
       `${i.name} ${i.title ?? ""}`
         .toLowerCase()
         .split(/[^\p{L}\p{N}]+/u)
-        .includes("file"),
+        .some((w) => ["file", "files", "filed", "filing"].includes(w)),
     );
     expect(named[0]).toBe(true);
     expect(named.includes(false)).toBe(true);

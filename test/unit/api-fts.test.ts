@@ -44,6 +44,19 @@ describe("ftsQuery", () => {
     expect(ftsQuery("name:delete")).toBe('"name" "delete"');
   });
 
+  it("blank is no filter; OR in capitals separates alternatives; prefixes are capped in number and length", () => {
+    expect(ftsQuery(undefined)).toBeUndefined();
+    expect(ftsQuery("")).toBeUndefined();
+    expect(ftsQuery("   ")).toBeUndefined();
+    expect(ftsQuery("delete OR remove file")).toBe('("delete") OR ("remove" "file")');
+    expect(ftsQuery("OR delete OR")).toBe('"delete"');
+    expect(ftsQuery("or delete")).toBe('"or" "delete"');
+    expect(search("delete OR nothingatall").map((r) => r.name)).toEqual(["delete repository"]);
+    expect(() => ftsQuery("ab*")).toThrow(/at least 3 characters/);
+    expect(() => ftsQuery("abc* def* ghi* jkl*")).toThrow(/at most 3 prefix terms/);
+    expect(ftsQuery("abc* def* ghi*")).toBe('"abc"* "def"* "ghi"*');
+  });
+
   it("keeps non-Latin words and caps the number of terms", () => {
     expect(ftsQuery("Größe 東京")).toBe('"Größe" "東京"');
     expect(ftsQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))?.split(" ")).toHaveLength(12);

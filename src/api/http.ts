@@ -1,0 +1,189 @@
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+
+/*
+ * HTTP conventions shared by every answer: content coding, conditional requests, problem details, rate limits.
+ * Written over node:zlib rather than hono/compress: hono's middleware streams every body through CompressionStream
+ * (gzip/deflate only, no br) and re-reads the response; here the body is a string already in hand, compressed once
+ * synchronously at a fast level (measured in BENCHMARKS.md).
+ */
+
+/** Bodies shorter than this go out as they are: the coding would cost more than it saves. */
+const MIN_COMPRESS_BYTES = 1024;
+
+/** The content coding to use for an Accept-Encoding header: br, then gzip, when the client accepts them. */
+export function negotiateEncoding(accept: string | undefined): "br" | "gzip" | null {
+  if (!accept) return null;
+  const q = new Map<string, number>();
+  for (const part of accept.split(",")) {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    if (!name) continue;
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const v = qp ? Number(qp.slice(2)) : 1;
+    q.set(name, Number.isFinite(v) ? v : 0);
+  }
+  const star = q.get("*");
+  const ok = (c: string) => (q.has(c) ? (q.get(c) as number) > 0 : star !== undefined && star > 0);
+  if (ok("br")) return "br";
+  if (ok("gzip")) return "gzip";
+  return null;
+}
+
+/** A strong ETag over a body. */
+export function etagOf(body: string): string {
+  return `"${createHash("sha1").update(body).digest("base64url")}"`;
+}
+
+/**
+ * Whether If-None-Match matches: `*`, or any tag of the list by weak comparison (W/ and the coding suffix of a
+ * compressed variant are ignored), as RFC 9110 asks for If-None-Match.
+ */
+export function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === "*") return true;
+  const bare = etag.replace(/^W\//, "");
+  return header.split(",").some((t) => {
+    const tag = t.trim().replace(/^W\//, "");
+    return tag === bare || tag.replace(/-(?:br|gzip)"$/, '"') === bare;
+  });
+}
+
+/**
+ * A 200 answer with a body, an ETag, and (when the client accepts it and the body is worth it) br or gzip; a 304
+ * when If-None-Match matches. Every answer says `Vary: Accept-Encoding`, so caches keep the codings apart.
+ */
+export function sendBody(c: Context, body: string, contentType: string, extra: Record<string, string> = {}): Response {
+  const etag = etagOf(body);
+  const headers: Record<string, string> = { "Cache-Control": "no-cache", Vary: "Accept-Encoding", ...extra };
+  if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+    return new Response(null, { status: 304, headers: { ...headers, ETag: etag } });
+  }
+  const coding = body.length >= MIN_COMPRESS_BYTES ? negotiateEncoding(c.req.header("accept-encoding")) : null;
+  if (!coding)
+    return new Response(body, { status: 200, headers: { ...headers, ETag: etag, "Content-Type": contentType } });
+  const buf =
+    coding === "br"
+      ? brotliCompressSync(body, {
+          params: {
+            [zlib.BROTLI_PARAM_QUALITY]: 4,
+            [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+            [zlib.BROTLI_PARAM_SIZE_HINT]: Buffer.byteLength(body),
+          },
+        })
+      : gzipSync(body, { level: 6 });
+  return new Response(buf, {
+    status: 200,
+    headers: {
+      ...headers,
+      // A coded variant is a different representation: its strong ETag says which coding.
+      ETag: `${etag.slice(0, -1)}-${coding}"`,
+      "Content-Type": contentType,
+      "Content-Encoding": coding,
+    },
+  });
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+};
+
+/**
+ * An RFC 9457 problem details answer (application/problem+json) that keeps the API's earlier error fields:
+ * `error: {status, code, message, parameter?}` is still there, beside `type`, `title`, `status`, `detail`.
+ */
+export function problem(
+  c: Context,
+  status: number,
+  code: string,
+  message: string,
+  opts: { parameter?: string | undefined; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Response {
+  const body = {
+    type: "about:blank",
+    title: TITLES[status] ?? "Error",
+    status,
+    detail: message,
+    instance: c.req.path,
+    code,
+    ...(opts.parameter ? { parameter: opts.parameter } : {}),
+    ...(opts.extra ?? {}),
+    error: { status, code, message, ...(opts.parameter ? { parameter: opts.parameter } : {}) },
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/problem+json; charset=utf-8", ...(opts.headers ?? {}) },
+  });
+}
+
+/** Rate limiting per client address; see README "Rate limits". */
+export interface RateLimitConfig {
+  /** Requests per minute per client address (a token bucket of this size refilled over a minute); 0 turns it off. */
+  perMinute: number;
+  /** Whether loopback clients (127.0.0.0/8, ::1) are limited too. */
+  loopback: boolean;
+}
+
+/** Whether an address is the machine itself. */
+export function isLoopback(addr: string): boolean {
+  const a = addr.replace(/^::ffff:/i, "");
+  if (isIP(a) === 4) return a.startsWith("127.");
+  return a === "::1";
+}
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    // Not served by @hono/node-server (app.request in a test): one shared bucket.
+    return "unknown";
+  }
+}
+
+/**
+ * A token bucket per client address: `perMinute` requests at once, refilled at perMinute/60 per second. Every
+ * limited answer carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers); a refused one is
+ * a 429 problem with `Retry-After`.
+ */
+export function rateLimiter(cfg: RateLimitConfig): MiddlewareHandler {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const capacity = cfg.perMinute;
+  const perMs = cfg.perMinute / 60_000;
+  const policy = `"default";q=${capacity};w=60`;
+  return async (c, next) => {
+    const addr = clientAddress(c);
+    if (!cfg.loopback && isLoopback(addr)) return next();
+    const now = Date.now();
+    let b = buckets.get(addr);
+    if (!b) {
+      if (buckets.size >= 50_000) {
+        // Forget clients whose buckets are full again (idle for a minute or more) before growing further.
+        for (const [k, v] of buckets) if (v.tokens + (now - v.at) * perMs >= capacity) buckets.delete(k);
+      }
+      b = { tokens: capacity, at: now };
+      buckets.set(addr, b);
+    }
+    b.tokens = Math.min(capacity, b.tokens + (now - b.at) * perMs);
+    b.at = now;
+    if (b.tokens < 1) {
+      const wait = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+      return problem(c, 429, "rate_limited", `rate limit: at most ${capacity} requests a minute per client`, {
+        headers: { "Retry-After": String(wait), "RateLimit-Policy": policy, RateLimit: `"default";r=0;t=${wait}` },
+      });
+    }
+    b.tokens -= 1;
+    await next();
+    const reset = Math.ceil((capacity - b.tokens) / perMs / 1000);
+    c.res.headers.set("RateLimit-Policy", policy);
+    c.res.headers.set("RateLimit", `"default";r=${Math.floor(b.tokens)};t=${reset}`);
+    return undefined;
+  };
+}
