@@ -5,13 +5,15 @@
  * Any weight fitted from data is fitted without the server being scored (see `loso` below), with annotations as given
  * and with them removed. Output is Markdown and deterministic (no timings), so it can be pasted into BENCHMARKS.md.
  *
- * Usage: npx tsx scripts/eval-classifier.ts [--corpus eval/corpus] [--errors] [--why] [--json] [--servers]
+ * Usage: npx tsx scripts/eval-classifier.ts [--corpus eval/corpus] [--fit] [--errors] [--why] [--json] [--servers]
+ * (--fit: refit the access rules' weights for every fold without the scored server, see fit-weights.ts)
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type HeuristicModel, UNSURE_BELOW } from "../src/classify/features.js";
-import { classifyHeuristic } from "../src/classify/heuristics.js";
+import { classifyHeuristic, extractFeatures } from "../src/classify/heuristics.js";
 import type { Access, Classification, Risk, ToolInput } from "../src/core/types.js";
+import { type FitSample, fitWeights } from "./fit-weights.js";
 
 /** One labelled tool (dev set or new corpus). */
 export interface LabelRow {
@@ -258,6 +260,31 @@ export function calibrate(rows: LabelRow[], preds: Classification[], threshold: 
   return { bands, threshold, atOrAbove, errors, errorsBelow };
 }
 
+const HAND_WEIGHTS: HeuristicModel = { weights: {} };
+
+/** Fits weights per fold from features computed once per labelled row. */
+export function foldFitter(rows: LabelRow[]): (train: LabelRow[], heldOut: string) => HeuristicModel {
+  const samples = new Map<LabelRow, FitSample>();
+  for (const r of rows)
+    samples.set(r, {
+      server: r.server,
+      variants: r.annotations
+        ? [extractFeatures(toToolInput(r, true)), extractFeatures(toToolInput(r, false))]
+        : [extractFeatures(toToolInput(r, true))],
+      access: r.category,
+      destructive: r.destructive,
+    });
+  const byHeldOut = new Map<string, HeuristicModel>();
+  return (train, heldOut) => {
+    let m = byHeldOut.get(heldOut);
+    if (!m) {
+      m = fitWeights(train.map((r) => samples.get(r)!));
+      byHeldOut.set(heldOut, m);
+    }
+    return m;
+  };
+}
+
 /**
  * Leave-one-server-out predictions: for each server, fit on every other server and classify this one's tools.
  * Returns predictions in row order.
@@ -265,12 +292,18 @@ export function calibrate(rows: LabelRow[], preds: Classification[], threshold: 
 export function loso(
   rows: LabelRow[],
   withAnnotations: boolean,
-  fitWeights?: (train: LabelRow[]) => HeuristicModel | undefined,
+  fitWeights?: (train: LabelRow[], heldOut: string) => HeuristicModel,
 ): Classification[] {
   const servers = [...new Set(rows.map((r) => r.server))].sort();
   const preds = new Array<Classification>(rows.length);
   for (const s of servers) {
-    const model = fitWeights?.(rows.filter((r) => r.server !== s));
+    // Without a fit, the hand weights alone.
+    const model = fitWeights
+      ? fitWeights(
+          rows.filter((r) => r.server !== s),
+          s,
+        )
+      : HAND_WEIGHTS;
     rows.forEach((r, i) => {
       if (r.server === s) preds[i] = classifyHeuristic(toToolInput(r, withAnnotations), model);
     });
@@ -345,14 +378,14 @@ function main(): void {
   const args = process.argv.slice(2);
   const ci = args.indexOf("--corpus");
   const dir = resolve(ci >= 0 && args[ci + 1] ? args[ci + 1]! : "eval/corpus");
-  const fitWeights: ((train: LabelRow[]) => HeuristicModel | undefined) | undefined = undefined;
   const { rows, sources, invalid } = loadCorpus(dir);
+  const fitter = args.includes("--fit") ? foldFitter(rows) : undefined;
   if (rows.length === 0) {
     console.error(`no labelled tools under ${dir}`);
     process.exit(1);
   }
-  const withAnn = loso(rows, true, fitWeights);
-  const noAnn = loso(rows, false, fitWeights);
+  const withAnn = loso(rows, true, fitter);
+  const noAnn = loso(rows, false, fitter);
   const ma = score(rows, withAnn);
   const mr = score(rows, noAnn);
   const ca = calibrate(rows, withAnn, UNSURE_BELOW);
@@ -373,7 +406,7 @@ function main(): void {
   for (const [k, v] of bySource) console.log(`- ${k}: ${v.tools} tools, ${v.servers} servers`);
   if (invalid) console.log(`- ${invalid} rows without a usable label left out`);
   console.log(
-    `\nLeave-one-server-out${fitWeights ? ", weights refitted without the scored server" : ": hand weights, nothing fitted from data"}.\n`,
+    `\nLeave-one-server-out${fitter ? ", weights refitted without the scored server" : ": hand weights, nothing fitted from data"}.\n`,
   );
   for (const l of overallTable(ma, mr)) console.log(l);
   console.log("\nCalibration (access):\n");
