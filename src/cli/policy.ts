@@ -93,7 +93,7 @@ export function registerPolicy(program: Command): void {
     )
     .option(
       "--unattended",
-      "for clients run without a person (--dangerously-skip-permissions, --dangerously-bypass-approvals-and-sandbox, --approval-mode yolo): deny tools that need approval",
+      "for clients run without a person (--dangerously-skip-permissions, --dangerously-bypass-approvals-and-sandbox, --approval-mode yolo): deny tools that need approval or are rate-limited (clients ask for those)",
     )
     .option("--overrides <file>", "your overrides (JSON or YAML): per tool, by category or by risk")
     .option("-o, --out <file>", "write to a file instead of stdout")

@@ -155,12 +155,16 @@ export function decidePolicy(
     if (seen.has(t.name)) continue;
     seen.add(t.name);
     let d = decideTool(t, profile, opts.overrides, keys);
-    if (opts.unattended && d.action === "approve")
+    // Unattended: nobody approves, so what would ask is denied: approval tools, and rate-limited tools too (every
+    // client format asks for those, since no client counts calls; under a YOLO mode they would run unlimited).
+    if (opts.unattended && (d.action === "approve" || d.action === "limit")) {
+      const { limit: _limit, ...rest } = d;
       d = {
-        ...d,
+        ...rest,
         action: "deny",
-        reason: `${d.reason}; denied because the client runs unattended (nobody to approve)`,
+        reason: `${d.reason}; denied because the client runs unattended (nobody to approve${d.action === "limit" ? ", and clients cannot count calls" : ""})`,
       };
+    }
     decisions.push(d);
   }
   decisions.sort((a, b) => (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));

@@ -69,8 +69,8 @@ export interface PolicyDecision {
   unlisted?: string;
   /**
    * For clients run without a person (Claude Code `--dangerously-skip-permissions`, Codex
-   * `--dangerously-bypass-approvals-and-sandbox`, Gemini `--approval-mode yolo`): tools that need approval are
-   * denied, since nobody is there to approve them.
+   * `--dangerously-bypass-approvals-and-sandbox`, Gemini `--approval-mode yolo`): tools that need approval, and
+   * rate-limited tools (which client formats turn into asking), are denied, since nobody is there to approve them.
    */
   unattended?: boolean;
 }

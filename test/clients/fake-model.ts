@@ -10,6 +10,8 @@ export interface FakeModel {
   offered: string[][];
   /** Results the client sent back for the tools it was asked to call, by tool name (or call id). */
   results: Record<string, string>[];
+  /** Every request's method and path, in order (to see what a client asked for). */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startFakeModel(
 ): Promise<FakeModel> {
   const offered: string[][] = [];
   const results: Record<string, string>[] = [];
+  const requests: string[] = [];
   let n = 0;
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -51,6 +54,7 @@ export async function startFakeModel(
         // not JSON: answer as for an empty request
       }
       const url = req.url ?? "";
+      requests.push(`${req.method} ${url}`);
       if (url.includes("/v1/messages")) return anthropic(body, res, url);
       if (url.includes("/responses")) return openai(body, res);
       if (url.includes(":streamGenerateContent") || url.includes(":generateContent")) return gemini(body, res, url);
@@ -255,6 +259,7 @@ export async function startFakeModel(
     url: `http://127.0.0.1:${port}`,
     offered,
     results,
+    requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -289,17 +289,27 @@ describe("every format has its documented shape", () => {
     for (const f of POLICY_FORMATS.filter((x) => x !== "claude-code")) expect(renderPolicy(u, f), f).toMatch(/ENOENT/);
   });
 
-  it("unattended: approval tools are denied, not asked", () => {
+  it("unattended: approval and rate-limited tools are denied, not asked", () => {
     const tools = [
       { name: "refund", classification: cls("Financial", "critical") },
+      { name: "update_item", classification: cls("Write", "medium") },
       { name: "list_items", classification: cls("Read", "low") },
     ];
+    expect(decidePolicy({ name: "s", slug: "s" }, tools).tools.find((t) => t.tool === "update_item")?.action).toBe(
+      "limit",
+    );
     const u = decidePolicy({ name: "s", slug: "s" }, tools, { unattended: true });
     expect(u.tools.find((t) => t.tool === "refund")).toMatchObject({
       action: "deny",
       reason: expect.stringMatching(/unattended/),
     });
-    expect(JSON.parse(renderPolicy(u, "claude-code")).permissions.deny).toEqual(["mcp__s__refund"]);
+    const limited = u.tools.find((t) => t.tool === "update_item")!;
+    expect(limited).toMatchObject({ action: "deny", reason: expect.stringMatching(/cannot count calls/) });
+    expect(limited.limit).toBeUndefined();
+    expect(JSON.parse(renderPolicy(u, "claude-code")).permissions.deny).toEqual([
+      "mcp__s__refund",
+      "mcp__s__update_item",
+    ]);
   });
 });
 
