@@ -91,7 +91,9 @@ function schemaPieces(schema: unknown, visit: (piece: string) => void): void {
     } else if (Array.isArray(node)) {
       for (const v of node) stack.push(v);
     } else if (node && typeof node === "object") {
-      for (const [k, v] of Object.entries(node)) {
+      const o = node as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const v = o[k];
         if (k === "properties" && v && typeof v === "object") {
           for (const name of Object.keys(v)) {
             visit(name);
@@ -138,22 +140,21 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
   scan.more(`${tool.title ?? ""}`);
   scan.more(annTitle);
   if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, (p) => scan.more(p));
+  // Each check below runs only when the scan could not rule it out; the order of the flags is the order of the checks.
+  let raw: string | undefined;
+  const rawText = (): string => {
+    raw ??= `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema)}`;
+    return raw;
+  };
   // Every invisible character is at or above U+180E.
-  if (!shadowing && scan.highest < 0x180e && !scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS))
-    return [...flags];
-  return detectPoisoning(tool, annTitle, flags);
-}
-
-/** The full check, on the lower-cased text, for a definition the scan could not clear. */
-function detectPoisoning(tool: ToolInput, annTitle: string, flags: Set<string>): string[] {
-  const schema = tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema);
-  const raw = `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${schema}`;
-  // One lower-cased copy: case-insensitive regexes are markedly slower and this runs for every tool.
-  const text = raw.toLowerCase();
-  const desc = (tool.description ?? "").toLowerCase();
-
-  if (INVISIBLE.test(raw)) flags.add("poisoning:invisible_unicode");
-  if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");
+  if (scan.highest >= 0x180e && INVISIBLE.test(rawText())) flags.add("poisoning:invisible_unicode");
+  if (shadowing) {
+    const desc = (tool.description ?? "").toLowerCase();
+    if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");
+  }
+  if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return [...flags];
+  // One lower-cased copy: case-insensitive regexes are markedly slower.
+  const text = rawText().toLowerCase();
   if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
   if (
     (has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||

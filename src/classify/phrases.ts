@@ -139,17 +139,12 @@ function parse(src: string): Node {
   return i >= src.length ? root : { k: "set", chars: null };
 }
 
-/** Literals this long are rare enough in prose; past it, a smaller automaton matters more than a longer literal. */
-const RARE_ENOUGH = 7;
-
-/** Better gates have longer literals (rarer) up to RARE_ENOUGH, then fewer characters in all. */
+/** Better gates have longer literals (rarer), then fewer of them. */
 function better(a: string[], b: string[] | null): boolean {
   if (!b) return true;
-  const ma = Math.min(RARE_ENOUGH, ...a.map((x) => x.length));
-  const mb = Math.min(RARE_ENOUGH, ...b.map((x) => x.length));
-  if (ma !== mb) return ma > mb;
-  const total = (l: string[]) => l.reduce((n, x) => n + x.length, 0);
-  return total(a) < total(b);
+  const ma = Math.min(...a.map((x) => x.length));
+  const mb = Math.min(...b.map((x) => x.length));
+  return ma > mb || (ma === mb && a.length < b.length);
 }
 
 const MAX_LANGUAGE = 48;
@@ -350,7 +345,6 @@ export class PhraseSet {
         }
       }
     }
-    this.delta = delta;
     this.outStart = new Int32Array(n + 1);
     const flat: number[] = [];
     for (let s = 0; s < n; s++) {
@@ -358,6 +352,13 @@ export class PhraseSet {
       flat.push(...out[s]!);
     }
     this.outStart[n] = flat.length;
+    // The scan's table: the next state's row offset (state × width), bit-inverted when that state ends a literal, so
+    // the common step is two array reads and a sign test.
+    for (let j = 0; j < delta.length; j++) {
+      const t = delta[j]!;
+      delta[j] = this.outStart[t] !== this.outStart[t + 1] ? ~(t * width) : t * width;
+    }
+    this.delta = delta;
     this.outIds = Int32Array.from(flat);
     this.stamp = new Uint32Array(literals.length);
     this.endAt = new Int32Array(literals.length);
@@ -389,10 +390,15 @@ export class PhraseSet {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c > highest) highest = c;
-      s = delta[s * width + classOf[c]!]!;
-      const o = outStart[s]!;
-      const e = outStart[s + 1]!;
-      for (let j = o; j < e; j++) {
+      const v = delta[s + classOf[c]!]!;
+      if (v >= 0) {
+        s = v;
+        continue;
+      }
+      s = ~v;
+      const state = (s / width) | 0;
+      const e = outStart[state + 1]!;
+      for (let j = outStart[state]!; j < e; j++) {
         const id = outIds[j]!;
         if (stamp[id] !== gen) {
           stamp[id] = gen;
