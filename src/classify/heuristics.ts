@@ -64,16 +64,31 @@ export function readParams(schema: unknown): ParamInfo[] {
   const props = (schema as { properties?: unknown }).properties;
   if (!props || typeof props !== "object" || Array.isArray(props)) return [];
   const out: ParamInfo[] = [];
-  for (const [name, raw] of Object.entries(props as Record<string, unknown>)) {
+  const all = props as Record<string, unknown>;
+  for (const name of Object.keys(all)) {
+    const raw = all[name];
     const p = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
     const type = typeof p.type === "string" ? p.type : Array.isArray(p.type) ? p.type.join("|") : "";
     let enumValues: string[] = [];
     const en = Array.isArray(p.enum) ? p.enum : (p.items as { enum?: unknown } | undefined)?.enum;
     if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
     const description = typeof p.description === "string" ? p.description.slice(0, 500) : "";
-    out.push({ name, key: name.toLowerCase().replace(/[^a-z0-9]+/g, "_"), type, enumValues, description });
+    out.push({ name, key: paramKey(name), type, enumValues, description });
   }
   return out;
+}
+
+/** A parameter name lower-cased with each run of other characters folded to "_"; most names need no folding. */
+function paramKey(name: string): string {
+  const lower = name.toLowerCase();
+  let prevUnderscore = false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) prevUnderscore = false;
+    else if (c === 95 && !prevUnderscore) prevUnderscore = true;
+    else return lower.replace(/[^a-z0-9]+/g, "_");
+  }
+  return lower;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -800,11 +815,19 @@ function firstSentence(desc: string): string {
   return (m ? desc.slice(0, m.index) : desc).slice(0, 240);
 }
 
+/** The first `limit` words of a lower-cased text (runs of a-z, 0-9, ' and -). */
 function descWords(text: string, limit: number): string[] {
   const out: string[] = [];
-  for (const w of text.split(/[^a-z0-9'-]+/)) {
-    if (w) out.push(w);
-    if (out.length >= limit) break;
+  let start = -1;
+  for (let i = 0; i <= text.length && out.length < limit; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    const word = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39 || c === 45;
+    if (word) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      out.push(text.slice(start, i));
+      start = -1;
+    }
   }
   return out;
 }
@@ -935,7 +958,8 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const t = new Evidence();
   const name = parseName(tool.name ?? "");
   const params = readParams(tool.inputSchema);
-  const paramKeys = new Set(params.map((p) => p.key));
+  const paramKeys = new Set<string>();
+  for (const p of params) paramKeys.add(p.key);
   const rawDesc = (tool.description ?? "").slice(0, 4000);
   const desc = rawDesc.toLowerCase();
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
@@ -1249,23 +1273,28 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     primary === "run" ||
     name.verb === "query" ||
     !verb;
-  const paramText =
-    params.length > 0
-      ? params
-          .map((p) => p.description)
-          .join(" ")
-          .toLowerCase()
-      : "";
+  // The parameters' descriptions, lower-cased, for the few rules that read them (built on first use).
+  let paramTextCache: string | undefined;
+  const paramText = (): string => {
+    paramTextCache ??=
+      params.length > 0
+        ? params
+            .map((p) => p.description)
+            .join(" ")
+            .toLowerCase()
+        : "";
+    return paramTextCache;
+  };
   let sqlHandled = false;
   if (
     (sqlParam || (hasQueryParam && queryNamed)) &&
-    (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText) || ds.test(SQL_WRITE))
+    (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText()) || ds.test(SQL_WRITE))
   ) {
     sqlHandled = true;
     const on: Where = sqlParam ? "parameter" : "description";
     const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
-    const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText);
-    const writes = ds.test(SQL_WRITE) || SQL_WRITE.test(paramText);
+    const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText());
+    const writes = ds.test(SQL_WRITE) || SQL_WRITE.test(paramText());
     const text = sqlParam?.name ?? "sql";
     if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
     else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);

@@ -256,7 +256,8 @@ export function requiredLiterals(re: RegExp): Literals {
  * reads a text once; `test`/`exec` then answer exactly as `re.test(text)`/`re.exec(text)`.
  */
 export class PhraseSet {
-  private readonly gates = new Map<RegExp, Int32Array>();
+  /** Each gated regex's index; the automaton reports regexes, not literals. */
+  private readonly gates = new Map<RegExp, number>();
   private readonly spansLines = new Set<RegExp>();
   private readonly width: number;
   private readonly classOf: Uint16Array;
@@ -276,20 +277,22 @@ export class PhraseSet {
    */
   constructor(regexes: readonly RegExp[], foldCase = false) {
     const ids = new Map<string, number>();
+    const regexesOf: number[][] = [];
     for (const re of regexes) {
       const lits = requiredLiterals(re);
       if (!lits) continue;
       if (lits.some((l) => l.includes("\n") || l.includes("\r"))) this.spansLines.add(re);
-      const mine: number[] = [];
+      const index = this.gates.size;
+      this.gates.set(re, index);
       for (const l of lits) {
         let id = ids.get(l);
         if (id === undefined) {
           id = ids.size;
           ids.set(l, id);
+          regexesOf.push([]);
         }
-        mine.push(id);
+        regexesOf[id]!.push(index);
       }
-      this.gates.set(re, Int32Array.from(mine));
     }
     const literals = [...ids.keys()];
     // Alphabet: the characters the literals use; every other character is class 0.
@@ -320,7 +323,7 @@ export class PhraseSet {
         }
         s = t;
       }
-      out[s]!.push(id);
+      out[s]!.push(...regexesOf[id]!);
     });
     // Failure links, breadth first, folded into a dense transition table.
     const n = next.length;
@@ -334,7 +337,7 @@ export class PhraseSet {
     }
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi]!;
-      out[s]!.push(...out[fail[s]!]!);
+      out[s] = [...new Set([...out[s]!, ...out[fail[s]!]!])];
       for (let k = 0; k < width; k++) {
         const t = next[s]!.get(k);
         if (t === undefined) delta[s * width + k] = delta[fail[s]! * width + k]!;
@@ -360,13 +363,13 @@ export class PhraseSet {
     }
     this.delta = delta;
     this.outIds = Int32Array.from(flat);
-    this.stamp = new Uint32Array(literals.length);
-    this.endAt = new Int32Array(literals.length);
+    this.stamp = new Uint32Array(this.gates.size);
+    this.endAt = new Int32Array(this.gates.size);
   }
 
   /**
-   * Reads `text` once and records, for each literal, where its first occurrence ends. The result is valid until the
-   * next scan of this set. `highest` is the largest character code seen.
+   * Reads `text` once and records, for each regex, where the first occurrence of one of its literals ends. The result
+   * is valid until the next scan of this set. `highest` is the largest character code seen.
    */
   scan(text: string): Scan {
     const gen = ++this.gen;
@@ -422,17 +425,13 @@ export class PhraseSet {
 
   /** Whether one of `re`'s literals ended at or before `limit` in the scan `gen`; undefined when `re` has no gate. */
   mayMatch(re: RegExp, gen: number, limit: number): boolean | undefined {
-    const ids = this.gates.get(re);
-    if (!ids) {
+    const index = this.gates.get(re);
+    if (index === undefined) {
       this.ungated++;
       return undefined;
     }
     if (gen !== this.gen) throw new Error("PhraseSet: scan used after the next scan of the same set");
-    for (let j = 0; j < ids.length; j++) {
-      const id = ids[j]!;
-      if (this.stamp[id] === gen && this.endAt[id]! <= limit) return true;
-    }
-    return false;
+    return this.stamp[index] === gen && this.endAt[index]! <= limit;
   }
 }
 
