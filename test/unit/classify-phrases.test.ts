@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "../../scripts/eval-classifier.js";
@@ -99,5 +100,18 @@ describe("phrase gates", () => {
       expect(scan.highest).toBe(highest);
     }
     expect(() => set.scan("x").test(/not registered/)).not.toThrow();
+  });
+});
+
+describe("the heuristics' phrase set", () => {
+  it("holds every regex the heuristics check through a description scan (others would run ungated, only slower)", () => {
+    const src = readFileSync(join(import.meta.dirname, "../../src/classify/heuristics.ts"), "utf8");
+    const list = /const DESC_PHRASES = new PhraseSet\(\[([^\]]*)\]\)/.exec(src)?.[1] ?? "";
+    const registered = new Set(list.split(",").map((x) => x.trim()));
+    const used = new Set(
+      [...src.matchAll(/\b(?:ds|fs|c\.ds|c\.fs)\.(?:test|exec|may)\(([A-Z_]+)\)/g)].map((m) => m[1]!),
+    );
+    expect(used.size).toBeGreaterThan(20);
+    for (const name of used) expect(registered.has(name), `${name} is not in DESC_PHRASES`).toBe(true);
   });
 });
