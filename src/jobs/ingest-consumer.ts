@@ -6,13 +6,20 @@ import type { Redis } from "ioredis";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
-import { type CrawlSummary, entryOf } from "../pipeline/crawl.js";
-import { type FinishResult, finishCrawl } from "../pipeline/finish.js";
-import { classifyStage, ingestServer, itemsOf, storeClassifications, type ToolClassifier } from "../pipeline/stages.js";
-import { crawlSource, createAdapter } from "../registries/index.js";
+import {
+  type CrawlSummary,
+  completeServer,
+  discover,
+  endRun,
+  entryOf,
+  failRun,
+  startRun as openRun,
+  serversToProbe,
+  storeProbe as storeProbeResult,
+} from "../pipeline/run.js";
+import type { ToolClassifier } from "../pipeline/stages.js";
 import { type Sqlite, writeTransaction } from "../store/db.js";
-import { listServers } from "../store/queries.js";
-import { closeCrawlRun, openCrawlRun, probeIsStored, runSourceErrors, withoutClassification } from "../store/runs.js";
+import { probeIsStored } from "../store/runs.js";
 import { ids, runKeyFrom } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
 import { activeRuns, type RunState, runState } from "./run-state.js";
@@ -108,29 +115,23 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     let runId = info?.runId;
     const startedAt = new Date().toISOString();
     if (!runId) {
-      runId = openCrawlRun(sqlite, "distributed", { runKey }, startedAt);
+      runId = openRun(sqlite, "distributed", { runKey }, startedAt);
       await st.init(runId, { ...d, runKey, startedAt, t0: Date.now() });
       info = await st.get();
     }
-    const sources = d.sources ?? [{ id: "seed", path: o.config.seedsDir }];
-    for (const s of sources) {
-      const adapter = createAdapter(s.id, { baseUrl: s.baseUrl, path: s.path });
-      log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
-      const stats = await crawlSource(sqlite, adapter, { runId, maxPages: d.maxPages, incremental: s.incremental });
-      await st.set({ [`source:${s.id}`]: JSON.stringify(stats) });
-      // As in the embedded crawl: bad local input stops the run before any server is touched.
-      const error = (stats as { error?: { code?: string; message?: string } }).error;
-      if (error?.code === "bad_input") {
-        closeCrawlRun(sqlite, runId, "failed", { runKey, error: error.message });
-        await st.finish("failed", { error: error.message ?? "bad input", code: "bad_input" });
-        throw new UnrecoverableError(error.message ?? "bad input");
-      }
+    try {
+      await discover(sqlite, o.config, runId, d, {
+        log,
+        onSource: (id, stats) => st.set({ [`source:${id}`]: JSON.stringify(stats) }),
+      });
+    } catch (err) {
+      // Bad local input stops the run before any server is touched; anything else is retried by the queue.
+      if (!(err instanceof AppError && err.code === "bad_input")) throw err;
+      failRun(sqlite, runId, { runKey }, err);
+      await st.finish("failed", { error: err.message, code: "bad_input" });
+      throw new UnrecoverableError(err.message);
     }
-    let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
-    if (d.only?.length) {
-      const want = new Set(d.only);
-      servers = servers.filter((s) => want.has(s.name) || want.has(s.slug));
-    }
+    const servers = serversToProbe(sqlite, d.only);
     const toProbe = d.probe === false ? [] : servers;
     // Total first: a probe finishing before the last one is enqueued must already see it.
     await st.set({ "n:servers": servers.length, total: toProbe.length, status: "probing" });
@@ -155,24 +156,17 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     // The Redis side (next job, done mark) happens before COMMIT: if the process dies in between, the job is
     // re-run and re-does both; if it dies after COMMIT the re-run sees the probe stored and stops.
     return writeTransaction(sqlite, async () => {
-      // A listing that cannot be stored is this server's outcome, never the run's.
-      // The listing and its change events commit together (classification comes later and may never finish).
-      const { ingest, result, changes } = ingestServer(sqlite, serverId, probed);
-      const ok = result.outcome === "ok";
-      const stats: ServerStats = {
-        outcome: result.outcome,
-        tools: ok ? result.tools.length : 0,
-        added: ingest.added.length,
-        removed: ingest.removed.length,
-        changed: ingest.changed.length,
-        newVersions: ingest.newVersions,
-        changes: changes.length,
-      };
-      if (!ok) {
-        await serverDone(st, serverId, stats, { server, outcome: result.outcome, error: result.error ?? "" });
+      const {
+        ingest,
+        result,
+        tally: stats,
+        failure,
+        todo,
+      } = storeProbeResult(sqlite, { id: serverId, name: server }, probed, classifier.version);
+      if (failure) {
+        await serverDone(st, serverId, stats, failure);
         return result.outcome;
       }
-      const todo = withoutClassification(sqlite, itemsOf(server, result), classifier.version);
       if (todo.length) {
         await queues.classify.add(
           "classify",
@@ -191,7 +185,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     const st = state(d.runKey);
     if (await st.isDone(d.serverId)) return "already done";
     return writeTransaction(sqlite, async () => {
-      storeClassifications(sqlite, d.results);
+      completeServer(sqlite, d.results);
       await serverDone(st, d.serverId, { ...d.stats, classified: d.results.length });
       return "ok";
     });
@@ -218,46 +212,27 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     if (info.status === "done") return info.summary;
     await st.set({ status: "finishing" });
     const opts = info.options as { outputs?: boolean; t0?: number };
-    // The same end-of-run steps as the embedded crawl.
-    let fin: FinishResult;
+    // The same end-of-run steps as the embedded crawl; the figures are the counters the jobs kept in Redis.
+    let summary: CrawlSummary;
     try {
-      fin = await finishCrawl(sqlite, o.config, classifier, { outputs: opts.outputs });
+      summary = await endRun(
+        sqlite,
+        o.config,
+        classifier,
+        info.runId ?? 0,
+        { outputs: opts.outputs, t0: opts.t0, extraStats: { runKey: d.runKey } },
+        async () => {
+          const fresh = (await st.get())!;
+          const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
+          const sources: CrawlSummary["sources"] = {};
+          for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
+          return { counters: fresh.counters, failures: await st.failures(), sources };
+        },
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === "config_invalid") throw new UnrecoverableError(err.message);
       throw err;
     }
-    if (fin.classified) await st.add("classified", fin.classified);
-    const { webhooks, policies, site } = fin;
-    const fresh = (await st.get())!;
-    const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
-    const sources: CrawlSummary["sources"] = {};
-    for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
-    const c = fresh.counters;
-    const outcomes: CrawlSummary["outcomes"] = {};
-    for (const [k, v] of Object.entries(c))
-      if (k.startsWith("outcome.")) outcomes[k.slice(8) as keyof typeof outcomes] = v;
-    const sourceErrors = runSourceErrors(sqlite, fresh.runId ?? 0);
-    const summary: CrawlSummary = {
-      runId: fresh.runId ?? 0,
-      sources,
-      servers: c.servers ?? 0,
-      probed: c.probed ?? 0,
-      outcomes,
-      tools: c.tools ?? 0,
-      toolsChanged: c.changed ?? 0,
-      toolsAdded: c.added ?? 0,
-      toolsRemoved: c.removed ?? 0,
-      newVersions: c.newVersions ?? 0,
-      classified: c.classified ?? 0,
-      changes: c.changes ?? 0,
-      failures: await st.failures(),
-      sourceErrors,
-      ...(webhooks ? { webhooks } : {}),
-      ...(policies ? { policies } : {}),
-      ...(site ? { site } : {}),
-      durationMs: opts.t0 ? Date.now() - opts.t0 : 0,
-    };
-    closeCrawlRun(sqlite, fresh.runId ?? 0, "done", { ...summary, runKey: d.runKey });
     await st.finish("done", { summary: JSON.stringify(summary) });
     log(`run ${d.runKey}: done`);
     return summary;

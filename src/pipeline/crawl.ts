@@ -1,114 +1,42 @@
-import { hostname } from "node:os";
 import { mapLimit } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
-import { AppError, oneLine } from "../core/errors.js";
-import type { ProbeOutcome, ServerEntry } from "../core/types.js";
-import { crawlSource, createAdapter, type SourceCrawlStats } from "../registries/index.js";
-import type { Catalog, Sqlite } from "../store/db.js";
-import { lastProbe, listServers, type ServerRow } from "../store/queries.js";
-import {
-  closeCrawlRun,
-  markCrawlRunsInterrupted,
-  openCrawlRun,
-  runningCrawlRuns,
-  runSourceErrors,
-  withoutClassification,
-} from "../store/runs.js";
-import { finishCrawl } from "./finish.js";
+import { oneLine } from "../core/errors.js";
+import type { Catalog } from "../store/db.js";
+import { lastProbe } from "../store/queries.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
+  type CrawlOptions,
+  type CrawlSummary,
+  completeServer,
+  countServer,
+  discover,
+  endRun,
+  entryOf,
+  failRun,
+  type RunCounters,
+  type ServerFailure,
+  serversToProbe,
+  startRun,
+  storeProbe,
+  summaryOf,
+} from "./run.js";
+import {
   classifyStage,
-  ingestServer,
   internalErrorResult,
-  itemsOf,
   probeKey,
   probeOptionsFrom,
   probeStage,
   reusableListing,
-  storeClassifications,
   type ToolClassifier,
 } from "./stages.js";
 
-export interface CrawlOptions {
-  /** Sources to discover from; default: the bundled seed registry. */
-  sources?: { id: string; baseUrl?: string; path?: string; apiKey?: string; incremental?: boolean }[];
-  /** Connect to servers and list their tools (default true). */
-  probe?: boolean;
-  /** Only probe servers whose name or slug is in this list. */
-  only?: string[];
-  /** Write policies and the site after the crawl (default true). */
-  outputs?: boolean;
-  maxPages?: number;
-  /** Probe every server even when its last listing could be reused (see reusableListing). */
-  reprobe?: boolean;
-}
-
-export interface CrawlSummary {
-  runId: number;
-  sources: Record<string, SourceCrawlStats>;
-  servers: number;
-  probed: number;
-  /** Servers not relaunched: their last listing stands (pinned package, same launch, same probe, recent). */
-  reused?: number;
-  outcomes: Partial<Record<ProbeOutcome, number>>;
-  tools: number;
-  toolsChanged: number;
-  toolsAdded: number;
-  toolsRemoved: number;
-  newVersions: number;
-  classified: number;
-  changes: number;
-  failures: { server: string; outcome: string; error: string }[];
-  /** Entries or pages a source could not use (reason per item), as stored in source_errors. */
-  sourceErrors: { source: string; error: string }[];
-  policies?: { servers: number; files: number };
-  webhooks?: { delivered: number; failed: number; pending: number };
-  site?: { pagesWritten: number; pagesUnchanged: number; pagesDeleted: number };
-  durationMs: number;
-}
-
-/** Rebuilds a ServerEntry from a catalog row (the probe stage's input). */
-export function entryOf(s: ServerRow): ServerEntry {
-  return {
-    name: s.name,
-    title: s.title ?? undefined,
-    description: s.description ?? undefined,
-    version: s.version ?? undefined,
-    repository: s.repositoryUrl ? { url: s.repositoryUrl } : undefined,
-    packages: s.packages as ServerEntry["packages"],
-    remotes: s.remotes as ServerEntry["remotes"],
-  };
-}
-
-/** Whether the process that opened a run may still be alive: yes for another host (we cannot see it), no for a row without an owner. */
-function ownerAlive(stats: unknown): boolean {
-  const owner = (stats as { owner?: { host?: unknown; pid?: unknown } } | null)?.owner;
-  if (!owner || typeof owner.pid !== "number") return false;
-  if (owner.host !== hostname()) return true;
-  if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export type { CrawlOptions, CrawlSummary } from "./run.js";
+export { entryOf } from "./run.js";
 
 /**
- * Embedded runs left `running` by a process that is gone (killed with -9, power loss) are marked `interrupted` when
- * the next crawl starts, so `running` means running. A run opened on another host is left alone (we cannot see its
- * process); a reused pid can keep a dead run `running` until that process ends.
- */
-function markDeadRunsInterrupted(sqlite: Sqlite): void {
-  const dead = runningCrawlRuns(sqlite, "embedded")
-    .filter((r) => !ownerAlive(r.stats))
-    .map((r) => r.id);
-  markCrawlRunsInterrupted(sqlite, dead, "the crawl process ended without finishing the run (killed or crashed)");
-}
-
-/**
- * The main job in embedded mode: discover servers from sources, probe each (bounded concurrency), ingest the
- * listings and record their changes, classify new definitions, then write policies and the site.
+ * The embedded runner of the crawl's orchestration (pipeline/run.ts): discover servers from sources, probe each
+ * (bounded concurrency), store the listings with their change events, classify new definitions, then write policies
+ * and the site — all in this process.
  */
 export async function runCrawl(
   cat: Catalog,
@@ -119,48 +47,14 @@ export async function runCrawl(
 ): Promise<CrawlSummary> {
   const t0 = Date.now();
   const { sqlite } = cat;
-  markDeadRunsInterrupted(sqlite);
-  const runId = openCrawlRun(sqlite, "embedded", { owner: { host: hostname(), pid: process.pid } });
-  const summary: CrawlSummary = {
-    runId,
-    sources: {},
-    servers: 0,
-    probed: 0,
-    reused: 0,
-    outcomes: {},
-    tools: 0,
-    toolsChanged: 0,
-    toolsAdded: 0,
-    toolsRemoved: 0,
-    newVersions: 0,
-    classified: 0,
-    changes: 0,
-    failures: [],
-    sourceErrors: [],
-    durationMs: 0,
-  };
+  const runId = startRun(sqlite, "embedded");
+  const counters: RunCounters = {};
+  const failures: ServerFailure[] = [];
+  let sources: CrawlSummary["sources"] = {};
   try {
-    const sources = opts.sources ?? [{ id: "seed", path: config.seedsDir }];
-    for (const s of sources) {
-      const adapter = createAdapter(s.id, { baseUrl: s.baseUrl, path: s.path, apiKey: s.apiKey });
-      progress.log(`discovering servers from ${s.id}${s.baseUrl ? ` at ${s.baseUrl}` : ""}`);
-      const stats = await crawlSource(sqlite, adapter, {
-        runId,
-        maxPages: opts.maxPages,
-        incremental: s.incremental,
-      });
-      summary.sources[s.id] = stats;
-      // Bad local input (a broken seed file) stops the run before any server is touched; a remote source's
-      // failure is recorded and the other sources and servers still go on.
-      if (stats.error?.code === "bad_input") throw new AppError("bad_input", stats.error.message);
-    }
-    summary.sourceErrors = runSourceErrors(sqlite, runId);
-    let servers = listServers(sqlite).filter((s) => s.status === "active" || s.status === "deprecated");
-    if (opts.only?.length) {
-      const want = new Set(opts.only);
-      servers = servers.filter((s) => want.has(s.name) || want.has(s.slug));
-    }
-    summary.servers = servers.length;
+    sources = await discover(sqlite, config, runId, opts, { log: (line) => progress.log(line) });
+    const servers = serversToProbe(sqlite, opts.only);
+    counters.servers = servers.length;
 
     if (opts.probe !== false) {
       const probeOpts = probeOptionsFrom(config);
@@ -171,8 +65,8 @@ export async function runCrawl(
         const last = maxAgeMs > 0 ? lastProbe(sqlite, server.id) : undefined;
         const reuse = reusableListing(last, entry, probeKey(entry, probeOpts), maxAgeMs);
         if (reuse && last) {
-          summary.reused = (summary.reused ?? 0) + 1;
-          summary.tools += last.toolCount;
+          counters.reused = (counters.reused ?? 0) + 1;
+          counters.tools = (counters.tools ?? 0) + last.toolCount;
           progress.tick(true, `${server.name}: ${reuse}, ${last.toolCount} tools`);
           return;
         }
@@ -183,24 +77,15 @@ export async function runCrawl(
           // probe() resolves with an outcome for server misbehaviour; a throw here is our own bug, kept per server.
           probed = internalErrorResult(err);
         }
-        // A listing that cannot be stored is this server's outcome, never the crawl's.
-        const { ingest, result, changes } = ingestServer(sqlite, server.id, probed);
-        summary.probed++;
-        summary.changes += changes.length;
-        summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
-        if (result.outcome === "ok") {
-          const todo = withoutClassification(sqlite, itemsOf(server.name, result), classifier.version);
-          const done = await classifyStage(todo, classifier);
-          storeClassifications(sqlite, done);
-          summary.classified += done.length;
-          summary.tools += result.tools.length;
-          summary.toolsAdded += ingest.added.length;
-          summary.toolsRemoved += ingest.removed.length;
-          summary.toolsChanged += ingest.changed.length;
-          summary.newVersions += ingest.newVersions;
-        } else {
-          summary.failures.push({ server: server.name, outcome: result.outcome, error: result.error ?? "" });
+        const stored = storeProbe(sqlite, server, probed, classifier.version);
+        const { result, tally } = stored;
+        if (stored.failure) failures.push(stored.failure);
+        else {
+          const done = await classifyStage(stored.todo, classifier);
+          tally.classified = done.length;
+          completeServer(sqlite, done);
         }
+        countServer(counters, tally);
         const note =
           result.outcome === "ok"
             ? `${server.name}: ok, ${result.tools.length} tools (${Math.round(result.durationMs)} ms)`
@@ -210,16 +95,13 @@ export async function runCrawl(
       progress.finish();
     }
 
-    const fin = await finishCrawl(sqlite, config, classifier, { outputs: opts.outputs });
-    summary.classified += fin.classified;
-    if (fin.webhooks) summary.webhooks = fin.webhooks;
-    if (fin.policies) summary.policies = fin.policies;
-    if (fin.site) summary.site = fin.site;
-    summary.durationMs = Date.now() - t0;
-    closeCrawlRun(sqlite, runId, "done", { ...summary });
-    return summary;
+    return await endRun(sqlite, config, classifier, runId, { outputs: opts.outputs, t0 }, async () => ({
+      counters,
+      failures,
+      sources,
+    }));
   } catch (err) {
-    closeCrawlRun(sqlite, runId, "failed", { ...summary, error: oneLine(err) });
+    failRun(sqlite, runId, summaryOf({ runId, counters, failures, sources, durationMs: Date.now() - t0 }), err);
     throw err;
   }
 }

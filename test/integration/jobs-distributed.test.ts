@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/core/config.js";
 import { createCatalogClassifier } from "../../src/pipeline/classifier.js";
-import { runCrawl } from "../../src/pipeline/crawl.js";
+import { formatSummary, runCrawl } from "../../src/pipeline/crawl.js";
 import { exportLines } from "../../src/pipeline/export.js";
 import { createProgress } from "../../src/pipeline/progress.js";
 import { openCatalog } from "../../src/store/db.js";
@@ -104,7 +104,7 @@ describe("distributed crawl", () => {
       { env: {}, cwd: tmp },
     );
     const cat = openCatalog(config.dbPath);
-    await runCrawl(
+    const embSummary = await runCrawl(
       cat,
       config,
       createCatalogClassifier(cat.sqlite, config, { llm: false }),
@@ -123,6 +123,9 @@ describe("distributed crawl", () => {
     expect(r.stdout).toMatch(/10 servers, 10 probed \(ok 10\), 30 tools listed/);
     const distributed = checkCatalog(join(d.dir, "catalog.db"), 10);
     expect(distributed).toEqual(embedded);
+    // One orchestration, two runners: the same report, run number and time apart.
+    const report = (text: string) => text.replace(/crawl #\d+/, "crawl #N").replace(/done in [\d.]+ s/, "done in T s");
+    expect(report(r.stdout).trim()).toContain(report(formatSummary(embSummary)));
 
     // Both worker processes did probe work.
     const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
