@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/config.js";
-import { AppError, exitCodeFor, oneLine } from "../core/errors.js";
+import { AppError, exitCodeFor, oneLine, storageError } from "../core/errors.js";
 import { configureLogger, type LogFormat, type LogLevel } from "../core/log.js";
 import { forTerminal } from "../core/terminal.js";
 import { type Catalog, openCatalog } from "../store/db.js";
@@ -36,7 +36,18 @@ export function catalogFor(config: ResolvedConfig, opts: { readonly?: boolean; m
   if (opts.mustExist && !existsSync(config.dbPath)) {
     throw new AppError("not_found", `no catalog at ${config.dbPath}: run \`mcp-census crawl\` first (or pass --db)`);
   }
+  openedCatalog = config.dbPath;
   return openCatalog(config.dbPath, { readonly: opts.readonly });
+}
+
+/** The catalog file this command opened: what a SQLite "disk full" is about. */
+let openedCatalog: string | undefined;
+
+/** A disk failure as a storage error naming its file: an fs error carries its path, SQLite's is the catalog's. */
+function withFile(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const sqlite = typeof code === "string" && code.startsWith("SQLITE_");
+  return storageError(err, sqlite ? openedCatalog : undefined) ?? err;
 }
 
 /** Whether the command was asked for JSON output. */
@@ -49,7 +60,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   return async (...args: A) => {
     try {
       await fn(...args);
-    } catch (err) {
+    } catch (caught) {
+      const err = withFile(caught);
       process.stderr.write(`mcp-census: ${forTerminal(oneLine(err))}\n`);
       if (process.env.MCP_CENSUS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
       process.exitCode = exitCodeFor(err);

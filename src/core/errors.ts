@@ -62,6 +62,31 @@ export const statusFor = (err: unknown): ErrorMeaning["http"] => meaningOf(err).
 /** Whether a queue should retry the work that threw this. */
 export const isRetryable = (err: unknown): boolean => meaningOf(err).retryable;
 
+/** Error codes of a full or failing disk (Node's fs and SQLite's), with what to tell the user. */
+const DISK_FAILURES: [RegExp, string][] = [
+  [/^(ENOSPC|SQLITE_FULL)$/, "no space left on the device"],
+  [/^EDQUOT$/, "disk quota exceeded"],
+  [/^EFBIG$/, "file too large for the file system"],
+  [/^(EROFS|SQLITE_READONLY.*)$/, "read-only file system"],
+  [/^(EIO|SQLITE_IOERR.*)$/, "input/output error"],
+];
+
+/**
+ * A disk-level failure (full, quota, read-only, I/O error) of writing `file` as a storage error (exit 4) that names
+ * the file; undefined for anything else. `file` defaults to the path the error itself carries (fs errors do).
+ */
+export function storageError(err: unknown, file?: string): AppError | undefined {
+  if (err instanceof AppError) return undefined;
+  const e = err as { code?: unknown; path?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  const what = code ? DISK_FAILURES.find(([re]) => re.test(code))?.[1] : undefined;
+  if (!code || !what) return undefined;
+  const where = file ?? (typeof e?.path === "string" ? e.path : undefined);
+  return new AppError("io_error", `${where ? `cannot write ${where}` : "cannot write"}: ${what} (${code})`, {
+    cause: err,
+  });
+}
+
 /** One line describing an error, without a stack trace. */
 export function oneLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

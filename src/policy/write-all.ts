@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AppError } from "../core/errors.js";
+import { AppError, storageError } from "../core/errors.js";
 import type { Sqlite } from "../store/db.js";
 import { listServers, serverTools } from "../store/queries.js";
 import { decidePolicy } from "./decide.js";
@@ -20,8 +20,14 @@ function writeIfChanged(path: string, text: string): boolean {
     // missing: write it
   }
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    // Nothing half-written stays behind; a full disk is a storage error naming the policy file.
+    rmSync(tmp, { force: true });
+    throw storageError(err, path) ?? err;
+  }
   return true;
 }
 

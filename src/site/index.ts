@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import { storageError } from "../core/errors.js";
 import { renderAtom } from "../history/atom.js";
 import type { ChangeEvent } from "../history/events.js";
 import { listChanges } from "../history/index.js";
@@ -198,7 +199,8 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
   const maxShardBytes = opts.search?.maxShardBytes ?? 160_000;
   const maxPostings = opts.search?.maxPostings ?? 1500;
   mkdirSync(root, { recursive: true });
-  const state = new SiteState<ServerMeta, ToolSummary>(opts.statePath ?? `${root}.state.db`);
+  const statePath = opts.statePath ?? `${root}.state.db`;
+  const state = new SiteState<ServerMeta, ToolSummary>(statePath);
   const res: BuildSiteResult = {
     pagesWritten: 0,
     pagesUnchanged: 0,
@@ -481,10 +483,18 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     state.setMeta("version", version);
     state.commit();
     return res;
-  } catch (err) {
+  } catch (caught) {
+    // A full disk: fs errors name their file; a SQLite one here is the build manifest's (the catalog is only read).
+    const sqlite = String((caught as { code?: unknown } | null)?.code ?? "").startsWith("SQLITE_");
+    const err = storageError(caught, sqlite ? statePath : undefined) ?? caught;
     // Files already written are recorded; what failed (or may not have landed) is not, so the next build writes it.
-    for (const p of await sink.settle()) state.forgetFile(p);
-    state.commit();
+    const unsure = await sink.settle();
+    try {
+      for (const p of unsure) state.forgetFile(p);
+      state.commit();
+    } catch {
+      // The manifest cannot be saved either (same full disk): left as it was, the next build rewrites what differs.
+    }
     throw err;
   } finally {
     await sink.close();

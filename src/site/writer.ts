@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { AppError } from "../core/errors.js";
 
 /** Bytes per batch handed to the writer thread, and batches in flight before the renderer waits. */
 const BATCH_BYTES = 1 << 20;
@@ -124,7 +125,10 @@ export class FileSink {
   private check(): void {
     if (this.fatal) throw this.fatal;
     const f = this.failures[0];
-    if (f) throw new Error(`could not write ${f.path}: ${f.reason}`);
+    if (f) {
+      // A storage error (exit 4) naming the file on disk; the page there keeps its previous content.
+      throw new AppError("io_error", `cannot write ${join(this.root, f.path)}: ${f.reason}`);
+    }
   }
 
   /**

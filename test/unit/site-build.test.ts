@@ -151,7 +151,9 @@ describe("buildSite on a real catalog", () => {
     writeFileSync(join(dir, "tools", files.slug), "in the way");
     const err = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(new RegExp(`^could not write /tools/${files.slug}/[^ ]+: ENOTDIR`));
+    // A storage error (exit 4) naming the file on disk.
+    expect(err).toMatchObject({ code: "io_error" });
+    expect((err as Error).message).toMatch(new RegExp(`^cannot write ${dir}/tools/${files.slug}/[^ ]+: ENOTDIR`));
     // Neither the failed files nor the server's fingerprint were kept: the next (incremental) build renders the
     // server again and writes them.
     rmSync(join(dir, "tools", files.slug));
