@@ -295,10 +295,10 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
         write(f.path, f.content, r.id);
         keep.add(f.path);
       }
-      const postings = serverPostings(r.meta, r.tools);
-      if (!force) for (const [t] of postings) touchedTokens.add(t);
+      const search = serverPostings(r.meta, r.tools);
+      if (!force) for (const [t] of search.postings) touchedTokens.add(t);
       // Before any wait: a write failure reported later must be able to mark this server stale.
-      state.putServer(r.meta, fp, r.tools, postings);
+      state.putServer(r.meta, fp, r.tools, search);
       await prune(r.id, keep);
       res.serversRendered++;
       await sink.room();

@@ -57,8 +57,15 @@ const DESCRIPTION_TERMS = 8;
 /** Characters of description shown under a result. */
 const SNIPPET = 90;
 
-/** One posting: a token, the rank key its documents are ordered by, and the document (JSON). */
-export type Posting = [token: string, rank: string, doc: string];
+/**
+ * A server's search entries: its documents (JSON, the server first, then its tools) and the postings pointing at them
+ * by index. A document is stored once however many of its tokens are indexed (it used to be copied into every
+ * posting: about 20 copies of 200 bytes per tool in the build state).
+ */
+export interface ServerSearch {
+  docs: string[];
+  postings: [token: string, rank: string, doc: number][];
+}
 
 /**
  * Sort key of a document within a token: servers first, then shorter names, then by name and slugs. Stored beside
@@ -73,24 +80,24 @@ const snippet = (s: string | null | undefined) => {
   return t.length > SNIPPET ? `${t.slice(0, SNIPPET).trimEnd()}…` : t;
 };
 
-function push(out: Posting[], d: SearchDoc, nameText: string, description: string): void {
-  const doc = JSON.stringify(d);
+function push(out: ServerSearch, d: SearchDoc, nameText: string, description: string): void {
+  const doc = out.docs.push(JSON.stringify(d)) - 1;
   const rank = rankKey(d);
   const name = tokenize(nameText);
-  for (const tok of name) out.push([tok, rank, doc]);
+  for (const tok of name) out.postings.push([tok, rank, doc]);
   let n = 0;
   for (const tok of WORDS.terms(description, true)) {
     if (n >= DESCRIPTION_TERMS) break;
     if (name.includes(tok)) continue;
-    out.push([tok, rank, doc]);
+    out.postings.push([tok, rank, doc]);
     n++;
   }
-  if (d[8] === 1) out.push(["flagged", rank, doc]);
+  if (d[8] === 1) out.postings.push(["flagged", rank, doc]);
 }
 
-/** The postings of one server and its tools. */
-export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): Posting[] {
-  const out: Posting[] = [];
+/** The search documents and postings of one server and its tools. */
+export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): ServerSearch {
+  const out: ServerSearch = { docs: [], postings: [] };
   push(
     out,
     [1, meta.title || meta.name, meta.slug, "", "", "", meta.title ? meta.name : "", snippet(meta.d), 0],

@@ -1,8 +1,14 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 
-/** A search posting: token, rank key within the token, and the document. */
-export type Posting = [token: string, rank: string, doc: string];
+/**
+ * A server's search entries: documents (JSON) and postings [token, rank key within the token, index into docs].
+ * Each document is stored once, however many tokens point to it.
+ */
+export interface ServerSearchRows {
+  docs: string[];
+  postings: [token: string, rank: string, doc: number][];
+}
 
 const INDEXES = `
   CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
@@ -11,7 +17,7 @@ const INDEXES = `
 `;
 
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 5;
+const STATE_SCHEMA = 6;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -37,6 +43,7 @@ export class SiteState<
       this.db.exec(`
         DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS servers; DROP TABLE IF EXISTS tools;
         DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys; DROP TABLE IF EXISTS server_tools;
+        DROP TABLE IF EXISTS search_docs;
         PRAGMA user_version = ${STATE_SCHEMA};
       `);
     }
@@ -47,8 +54,10 @@ export class SiteState<
       CREATE TABLE IF NOT EXISTS server_tools (id INTEGER PRIMARY KEY, tools TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, ch TEXT NOT NULL,
         PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL,
-        PRIMARY KEY (token, rk, server_id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS search_docs (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL, PRIMARY KEY (token, rk, server_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, owner INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
       CREATE TABLE IF NOT EXISTS page_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
@@ -72,12 +81,18 @@ export class SiteState<
       toolsOf: db.prepare("SELECT tools FROM server_tools WHERE id = ?").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
-      putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, doc) VALUES (?, ?, ?, ?)"),
+      delDocs: db.prepare("DELETE FROM search_docs WHERE server_id = ?"),
+      putDoc: db.prepare("INSERT INTO search_docs (server_id, idx, doc) VALUES (?, ?, ?)"),
+      putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, idx) VALUES (?, ?, ?, ?)"),
       firstToken: db
         .prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1")
         .pluck(),
       nextToken: db.prepare("SELECT token FROM postings WHERE token > ? AND token < ? ORDER BY token LIMIT 1").pluck(),
-      bestDocs: db.prepare("SELECT doc FROM postings WHERE token = ? ORDER BY rk LIMIT ?").pluck(),
+      bestDocs: db
+        .prepare(
+          "SELECT d.doc FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.token = ? ORDER BY p.rk LIMIT ?",
+        )
+        .pluck(),
       getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
       putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
     };
@@ -105,7 +120,7 @@ export class SiteState<
   /** Forgets all derived data but keeps the file list, so a full build still deletes stale files. */
   resetDerived(): void {
     this.db.exec(
-      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM tools; DELETE FROM postings; DELETE FROM page_keys;",
+      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM tools; DELETE FROM postings; DELETE FROM search_docs; DELETE FROM page_keys;",
     );
   }
   fingerprints(): Map<number, string> {
@@ -135,8 +150,8 @@ export class SiteState<
     this.db.exec(`
       DROP INDEX IF EXISTS postings_server; DROP INDEX IF EXISTS tools_ch;
       DROP TABLE IF EXISTS postings_load;
-      CREATE TEMP TABLE postings_load (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, doc TEXT NOT NULL);`);
-    this.load = this.db.prepare("INSERT INTO postings_load (token, rk, server_id, doc) VALUES (?, ?, ?, ?)");
+      CREATE TEMP TABLE postings_load (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, idx INTEGER NOT NULL);`);
+    this.load = this.db.prepare("INSERT INTO postings_load (token, rk, server_id, idx) VALUES (?, ?, ?, ?)");
   }
   private load: Database.Statement | undefined;
   endBulk(): void {
@@ -144,14 +159,14 @@ export class SiteState<
     this.load = undefined;
     // Postings are stored in (token, rank) order, so a token's best documents sit together on disk: loaded sorted.
     this.db.exec(`
-      INSERT OR IGNORE INTO postings SELECT token, rk, server_id, doc FROM postings_load ORDER BY token, rk, server_id;
+      INSERT OR IGNORE INTO postings SELECT token, rk, server_id, idx FROM postings_load ORDER BY token, rk, server_id;
       DROP TABLE postings_load;`);
     this.db.exec(INDEXES);
   }
   private bulk = false;
 
   /** Replaces everything stored for one server (in bulk mode there is nothing to replace). */
-  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], postings: Posting[]): void {
+  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows): void {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
     const toolsJson = JSON.stringify(tools);
@@ -159,15 +174,20 @@ export class SiteState<
     s.putServerTools.run(meta.id, toolsJson);
     if (!this.bulk) s.delTools.run(meta.id);
     for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, t.ch);
-    if (!this.bulk) s.delPostings.run(meta.id);
+    if (!this.bulk) {
+      s.delPostings.run(meta.id);
+      s.delDocs.run(meta.id);
+    }
+    for (const [i, doc] of search.docs.entries()) s.putDoc.run(meta.id, i, doc);
     const put = this.load ?? s.putPosting;
-    for (const [tok, rk, doc] of postings) put.run(tok, rk, meta.id, doc);
+    for (const [tok, rk, doc] of search.postings) put.run(tok, rk, meta.id, doc);
   }
   deleteServer(id: number): void {
     this.stmts.delServer.run(id);
     this.stmts.delServerTools.run(id);
     this.stmts.delTools.run(id);
     this.stmts.delPostings.run(id);
+    this.stmts.delDocs.run(id);
   }
   /** A server's tool summaries, in page order (one row, one parse). */
   toolsOf(id: number): ToolSummary[] {
@@ -197,7 +217,7 @@ export class SiteState<
   tokenSizes(from = "", to = "\uffff"): { token: string; n: number; bytes: number }[] {
     return this.db
       .prepare(
-        "SELECT token, count(*) AS n, sum(length(doc)) AS bytes FROM postings WHERE token >= ? AND token < ? GROUP BY token ORDER BY token",
+        "SELECT p.token, count(*) AS n, sum(length(d.doc)) AS bytes FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.token >= ? AND p.token < ? GROUP BY p.token ORDER BY p.token",
       )
       .all(from, to) as never;
   }
