@@ -23,6 +23,11 @@ export interface ProbeLimits {
   release(): Promise<void>;
   /** Why a cgroup was not used, for the record. */
   reason?: string;
+  /**
+   * What actually holds, for the record: memory for all processes together or per process only; processes counted
+   * for the whole probe, per user, or not at all (RLIMIT_NPROC never applies to root).
+   */
+  enforced: { memory: "whole-probe" | "per-process"; processes: "whole-probe" | "per-user" | "none" };
 }
 
 const ROOT = "/sys/fs/cgroup";
@@ -88,6 +93,30 @@ async function emptyAndRemove(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the shared parent folder once no probe uses it. rmdir fails on a folder that still has children (another
+ * probe, another process), which is exactly when it must stay; a probe that raced it and lost its parent retries.
+ */
+function removeParentIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still used, or already gone
+  }
+}
+
+/** mkdir for a probe's cgroup; the parent may vanish between its creation and ours (see removeParentIfEmpty). */
+function makeCgroup(dir: string): void {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if (i >= 2 || (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+}
+
 /** The shell wrapper that moves itself into the given cgroup.procs files, then execs the command. */
 function joinWrapper(procsFiles: string[], file: string, args: string[]): { file: string; args: string[] } {
   return {
@@ -110,12 +139,9 @@ function v2Usable(): boolean {
   try {
     const controllers = readFileSync(join(ROOT, "cgroup.controllers"), "utf8");
     if (!/\bmemory\b/.test(controllers) || !/\bpids\b/.test(controllers)) return false;
-    const parent = join(ROOT, "mcp-census");
-    mkdirSync(parent, { recursive: true });
     const enabled = readFileSync(join(ROOT, "cgroup.subtree_control"), "utf8");
     if (!/\bmemory\b/.test(enabled) || !/\bpids\b/.test(enabled))
       write(join(ROOT, "cgroup.subtree_control"), "+memory +pids");
-    write(join(parent, "cgroup.subtree_control"), "+memory +pids");
     v2Checked = true;
   } catch {
     v2Checked = false;
@@ -125,18 +151,25 @@ function v2Usable(): boolean {
 
 function tryV2(memoryMb: number, maxProcesses: number): ProbeLimits | undefined {
   if (!v2Usable()) return undefined;
-  const dir = join(ROOT, "mcp-census", `probe-${process.pid}-${++counter}`);
+  // One parent per process: its subtree_control is ours to set, and it goes when our last probe does.
+  const parent = join(ROOT, `mcp-census-${process.pid}`);
+  const dir = join(parent, `probe-${++counter}`);
   try {
+    if (!existsSync(parent)) {
+      mkdirSync(parent, { recursive: true });
+      write(join(parent, "cgroup.subtree_control"), "+memory +pids");
+    }
     mkdirSync(dir);
     write(join(dir, "memory.max"), String(memoryMb * 1024 * 1024));
     if (existsSync(join(dir, "memory.swap.max"))) write(join(dir, "memory.swap.max"), "0");
     write(join(dir, "pids.max"), String(maxProcesses));
   } catch {
-    void emptyAndRemove(dir);
+    void emptyAndRemove(dir).then(() => removeParentIfEmpty(parent));
     return undefined;
   }
   return {
     kind: "cgroup-v2",
+    enforced: { memory: "whole-probe", processes: "whole-probe" },
     memoryMb,
     maxProcesses,
     prlimitArgs: [],
@@ -153,7 +186,10 @@ function tryV2(memoryMb: number, maxProcesses: number): ProbeLimits | undefined 
         return undefined;
       }
     },
-    release: () => emptyAndRemove(dir),
+    release: async () => {
+      await emptyAndRemove(dir);
+      removeParentIfEmpty(parent);
+    },
   };
 }
 
@@ -164,9 +200,13 @@ function tryV1(memoryMb: number, maxProcesses: number): ProbeLimits | undefined 
   const name = `probe-${process.pid}-${++counter}`;
   const memDir = join(mem, "mcp-census", name);
   const pidsDir = join(pids, "mcp-census", name);
+  const parents = () => {
+    removeParentIfEmpty(join(mem, "mcp-census"));
+    removeParentIfEmpty(join(pids, "mcp-census"));
+  };
   try {
-    mkdirSync(memDir, { recursive: true });
-    mkdirSync(pidsDir, { recursive: true });
+    makeCgroup(memDir);
+    makeCgroup(pidsDir);
     const bytes = String(memoryMb * 1024 * 1024);
     write(join(memDir, "memory.limit_in_bytes"), bytes);
     // Swap counts too where the kernel accounts it, so the limit cannot be dodged by swapping out.
@@ -179,12 +219,12 @@ function tryV1(memoryMb: number, maxProcesses: number): ProbeLimits | undefined 
     }
     write(join(pidsDir, "pids.max"), String(maxProcesses));
   } catch {
-    void emptyAndRemove(memDir);
-    void emptyAndRemove(pidsDir);
+    void Promise.all([emptyAndRemove(memDir), emptyAndRemove(pidsDir)]).then(parents);
     return undefined;
   }
   return {
     kind: "cgroup-v1",
+    enforced: { memory: "whole-probe", processes: "whole-probe" },
     memoryMb,
     maxProcesses,
     prlimitArgs: [],
@@ -202,6 +242,7 @@ function tryV1(memoryMb: number, maxProcesses: number): ProbeLimits | undefined 
     },
     release: async () => {
       await Promise.all([emptyAndRemove(memDir), emptyAndRemove(pidsDir)]);
+      parents();
     },
   };
 }
@@ -210,8 +251,13 @@ function tryV1(memoryMb: number, maxProcesses: number): ProbeLimits | undefined 
 export function createProbeLimits(memoryMb: number, maxProcesses: number, useCgroup = true): ProbeLimits {
   const viaCgroup = useCgroup ? (tryV2(memoryMb, maxProcesses) ?? tryV1(memoryMb, maxProcesses)) : undefined;
   if (viaCgroup) return viaCgroup;
+  // The kernel never applies RLIMIT_NPROC to root's processes (and the sandbox keeps root's real uid), so as root
+  // --nproc limits nothing: the record says so instead of claiming a cap.
+  const root = process.getuid?.() === 0;
+  const why = useCgroup ? "no writable cgroup with memory and pids controllers" : "cgroups turned off";
   return {
     kind: "prlimit",
+    enforced: { memory: "per-process", processes: root ? "none" : "per-user" },
     memoryMb,
     maxProcesses,
     prlimitArgs: [`--nproc=${maxProcesses}`],
@@ -219,6 +265,8 @@ export function createProbeLimits(memoryMb: number, maxProcesses: number, useCgr
     peakMemoryMb: () => undefined,
     memoryLimitHit: () => undefined,
     release: async () => {},
-    reason: useCgroup ? "no writable cgroup with memory and pids controllers" : "cgroups turned off",
+    reason: root
+      ? `${why}; memory is capped per process only, and the process count not at all (RLIMIT_NPROC does not apply to root)`
+      : `${why}; memory is capped per process only, processes per user (all of this user's processes count)`,
   };
 }

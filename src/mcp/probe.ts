@@ -136,6 +136,7 @@ async function runAttempt(
       kind: limits.kind,
       memoryMb: limits.memoryMb,
       maxProcesses: limits.maxProcesses,
+      enforced: limits.enforced,
       ...(limits.reason ? { reason: limits.reason } : {}),
     },
   };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -160,13 +160,24 @@ describe("working folder and limits", () => {
     // Without a cgroup the fixture fills both 160 MB children and starts all twenty sleepers (so the checks below
     // can fail)...
     const free = await asks("fork", { memoryLimitMb: 256, maxProcesses: 40, useCgroups: false, timeoutMs: 40_000 });
-    expect((free.launch.limits as Record<string, unknown>).kind).toBe("prlimit");
+    const freeLimits = free.launch.limits as Record<string, unknown>;
+    expect(freeLimits.kind).toBe("prlimit");
     expect(counts(free)).toEqual({ full: 2, hogs: 2, sleepers: 20, refused: 0 });
+    // The record does not claim a process cap prlimit cannot give: RLIMIT_NPROC never applies to root.
+    const root = process.getuid?.() === 0;
+    expect(freeLimits.enforced).toEqual({ memory: "per-process", processes: root ? "none" : "per-user" });
+    expect(String(freeLimits.reason)).toMatch(root ? /not at all \(RLIMIT_NPROC does not apply to root\)/ : /per user/);
     const r = await asks("fork", { memoryLimitMb: 256, maxProcesses: 40, timeoutMs: 40_000 });
     const limits = r.launch.limits as Record<string, unknown>;
     expect(limits).toMatchObject({ memoryMb: 256, maxProcesses: 40 });
     if (limits.kind === "prlimit") return; // no writable cgroup on this machine: only per-process caps applied
     expect(["cgroup-v2", "cgroup-v1"]).toContain(limits.kind);
+    expect(limits.enforced).toEqual({ memory: "whole-probe", processes: "whole-probe" });
+    // Nothing of this process's cgroups is left behind (other sessions' probes may share the v1 parent folder).
+    const left = ["/sys/fs/cgroup/memory/mcp-census", "/sys/fs/cgroup/pids/mcp-census", "/sys/fs/cgroup"].flatMap(
+      (d) => (existsSync(d) ? readdirSync(d) : []),
+    );
+    expect(left.filter((d) => d.startsWith(`probe-${process.pid}-`) || d === `mcp-census-${process.pid}`)).toEqual([]);
     // ...with one, 320 MB of children cannot both fill within 256 MB, and a dozen tasks per node leave no room
     // for twenty more processes.
     expect(limits.peakMemoryMb as number).toBeLessThanOrEqual(256);
