@@ -28,7 +28,9 @@ export function targetsForLock(name: string, server: LockServer, exactVersion: b
   const fromEntry = targetsForEntry(entryForVerify(server, exactVersion));
   if (fromEntry.length === 0 && name.startsWith("local:")) {
     const [command, ...args] = splitCommandLine(name.slice("local:".length));
-    if (command) return [{ kind: "command", command, args, cwd: process.cwd() }];
+    // No cwd: relative paths still resolve from here, but the server starts in an empty scratch folder, never in
+    // the user's (where it could read a .env and publish it in a description), as for `probe --command`.
+    if (command) return [{ kind: "command", command, args }];
   }
   return fromEntry;
 }
