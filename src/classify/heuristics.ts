@@ -305,6 +305,8 @@ const READ_JOB_OBJECTS = new Set([
   "elicitation",
   "sampling",
 ]);
+/** Selecting which page, tab or frame later calls act on is session plumbing ("Select a page as a context"). */
+const SESSION_OBJECTS = new Set(["page", "tab", "frame", "context", "window"]);
 /** Reconnecting or disconnecting the server's own client is session plumbing ("Close a MongoDB connection"). */
 const PLUMBING_VERBS = new Set(["disconnect", "reconnect"]);
 const PLUMBING_OBJECTS = new Set([
@@ -321,6 +323,8 @@ const CAPTURE_OBJECTS = /\b(screenshots?|snapshots?|heap|image|screen|screencast
 /** A script parameter under a qualifier ("initScript", "pre_script", "user_scripts"), not a "transcript". */
 const SCRIPT_PARAM =
   /(^|_)scripts?$|^(init|pre|post|startup|setup|custom|user|inject|injected|page|browser)_?scripts?$/;
+/** The description says a stored status moves ("`validationStatus` becomes VERIFIED"): the tool changes state. */
+const STATE_CHANGE = /(status|state)\W{0,3} (becomes|transitions|changes to|is (set|updated|changed) to)\b/;
 /** "Select and run one of the following operations": the operations decide, not the opening verb. */
 const ROUTER_OPENING = /\bone of the (following|available)\b/;
 /** The author says the tool is for an application, not the model: what it does is internal plumbing (unsure). */
@@ -926,6 +930,7 @@ const DESC_PHRASES = new PhraseSet([
   CAPTURE_OBJECTS,
   ROUTER_OPENING,
   NOT_FOR_MODEL,
+  STATE_CHANGE,
 ]);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
@@ -1007,7 +1012,11 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       weakNameVerb = true;
     } else if (primary === "write" && READ_JOB_VERBS.has(verb) && name.tokens.some((x) => READ_JOB_OBJECTS.has(x))) {
       const job = name.tokens.find((x) => READ_JOB_OBJECTS.has(x))!;
-      t.add("name.read_job", "name", `${verb} ${job}`, "read", 3, `'${verb}' of the caller's own ${job} only reads`);
+      // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
+      t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
+      primary = "read";
+    } else if (primary === "write" && verb === "select" && objects.length === 1 && SESSION_OBJECTS.has(objects[0]!)) {
+      t.add("name.select_session", "name", `select ${objects[0]}`, "read", 3, `selecting a ${objects[0]} is plumbing`);
       primary = "read";
     } else if (primary === "write" && PLUMBING_VERBS.has(verb) && objects.every((o) => PLUMBING_OBJECTS.has(o))) {
       t.add("name.plumbing", "name", verb, "read", 2, `'${verb}' of the server's own connection is session plumbing`);
@@ -1058,6 +1067,7 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   // --- description: opening verb ------------------------------------------------------------------------------
   let descVerb: string | undefined;
   let descClass: VerbClass | undefined;
+  let descSense = false;
   // "Select and run one of the following operations": the operations decide, not the opening verb.
   const routerOpening = fs.test(ROUTER_OPENING);
   for (let i = 0; i < (routerOpening ? 0 : firstWords.length); i++) {
@@ -1079,10 +1089,12 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     const base = w.replace(/s$/, "");
     if (
       (CAPTURE_VERBS.has(w) && fs.test(CAPTURE_OBJECTS)) ||
-      (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x)))
+      (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
+      (base === "select" && firstWords.slice(i + 1, i + 4).some((x) => SESSION_OBJECTS.has(x)))
     ) {
       descVerb = w;
       descClass = "read";
+      descSense = true;
       break;
     }
     const cls = VERBS.get(w);
@@ -1095,7 +1107,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   if (descVerb && descClass) {
     const weight = verb && !weakNameVerb ? 2 : 3;
     const why = `description opens with '${descVerb}'`;
-    if (descClass === "read") {
+    if (descClass === "read" && descSense)
+      t.add("desc.verb.read_sense", "description", descVerb, "read", 3, `${why}: a capture or the caller's own job`);
+    else if (descClass === "read") {
       const weak = WEAK_READ_VERBS.has(descVerb);
       t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
     } else if (descClass === "destructive") {
@@ -1135,6 +1149,8 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     const later = laterWriteVerb(desc, first);
     if (later) t.add("desc.later_write", "description", later, "write", 1, `a later sentence says '${later}'`);
   }
+  const moved = ds.exec(STATE_CHANGE)?.[0];
+  if (moved) t.add("desc.state_change", "description", moved, "write", 2, `description says '${moved}'`);
   // "Open a new tab": opening a new page, tab or window changes the browser session.
   if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
     t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
