@@ -1,15 +1,27 @@
 // Codex CLI as the oracle: the generated codex config, under the name the user gave the server, loaded by the real
-// client offline (CODEX_HOME in a temp folder, a loopback fake OpenAI Responses API). What is checked: the file
-// loads as a whole new config and merged into an existing server table with an env sub-table (the two cases that
-// failed before), `codex mcp get <name> --json` shows the policy's tool filter, and the model is offered exactly the
-// tools the policy enables. Not checked here: what Codex does when the model calls a tool (this fake model's calls
-// come back as "unsupported call" from Codex 0.171, so approval prompts are not exercised).
+// client offline (CODEX_HOME in a temp folder, a loopback fake OpenAI Responses API that calls every tool on the
+// first turn, a real fixture MCP server that records the calls that reach it). What is checked: the file loads as a
+// whole new config and merged into an existing server table with an env sub-table (the two cases that failed
+// before), `codex mcp get <name> --json` shows the policy's tool filter, the model is offered exactly the tools the
+// policy enables, and when the model calls every tool: allowed tools reach the server, approval tools are refused
+// (`codex exec` runs with approval "never", so a tool that would ask is refused), disabled tools are unknown.
+// Codex calls an MCP tool by its name inside the `mcp__<server>` namespace it offers it in; the fake model answers so.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PolicyDecision, renderPolicy } from "../../src/policy/index.js";
 import { type FakeModel, startFakeModel } from "./fake-model.js";
-import { BIN, cleanEnv, ensureClients, FIXTURE, fixturePolicy, run, TOOL_NAMES, tempHome } from "./harness.js";
+import {
+  BIN,
+  cleanEnv,
+  ensureClients,
+  FIXTURE,
+  fixturePolicy,
+  readCalls,
+  run,
+  TOOL_NAMES,
+  tempHome,
+} from "./harness.js";
 
 let model: FakeModel;
 const NAME = "fs";
@@ -60,7 +72,7 @@ function mergeInto(existing: string, policy: string): string {
   return at >= 0 ? `${merged}\n${policy.slice(at + 1)}` : merged;
 }
 
-async function codex(decision: PolicyDecision, mode: "new" | "merge") {
+async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { bypass?: boolean } = {}) {
   const { home, calls } = tempHome("census-codex-");
   const codexHome = join(home, ".codex");
   mkdirSync(codexHome, { recursive: true });
@@ -76,33 +88,72 @@ async function codex(decision: PolicyDecision, mode: "new" | "merge") {
   const before = model.offered.length;
   const r = await run(
     BIN("codex"),
-    // required: wait for the server before the first turn, so its tools are in the first request.
-    ["exec", "--skip-git-repo-check", "-c", `mcp_servers.${NAME}.required=true`, "call every tool"],
+    [
+      "exec",
+      "--skip-git-repo-check",
+      ...(opts.bypass ? ["--dangerously-bypass-approvals-and-sandbox"] : []),
+      // required: wait for the server before the first turn, so its tools are in the first request.
+      "-c",
+      `mcp_servers.${NAME}.required=true`,
+      "call every tool",
+    ],
     { cwd: home, env, timeoutMs: 150_000 },
   );
   expect(r.code, r.stderr.slice(-1500)).toBe(0);
   expect(model.offered.length, "the fake model was never offered the server's tools").toBeGreaterThan(before);
   const offered = model.offered[model.offered.length - 1]!.filter((t) => t.startsWith(`mcp__${NAME}__`)).sort();
+  // What Codex sent back for each call, by tool (the fake model names call ids call_<n>_<tool>).
+  const results = Object.fromEntries(
+    Object.entries(model.results[model.results.length - 1] ?? {}).map(([id, out]) => [
+      id.replace(/^call_\d+_/, ""),
+      out,
+    ]),
+  );
   return {
     get: JSON.parse(get.stdout) as { name: string; enabled_tools: string[]; disabled_tools: string[] },
     offered,
+    results,
+    ...readCalls(calls),
   };
 }
 
-describe("Codex loads the codex policy under the user's name (--as fs) and offers only the tools it enables", () => {
+const mcp = (t: string) => `mcp__${NAME}__${t}`;
+/** Codex exec refuses a call that would ask (its approval policy there is "never"). */
+const ASKS = /requires approval, but approval policy is never/;
+/** A tool the policy disabled is not known to Codex when the model calls it. */
+const UNKNOWN = /unsupported call/;
+
+describe("Codex enforces the codex policy under the user's name (--as fs)", () => {
   it("balanced, as a new server table and merged into an existing one with an env table", async () => {
     for (const mode of ["new", "merge"] as const) {
       const r = await codex(fixturePolicy(NAME, "balanced"), mode);
       expect(r.get.name).toBe(NAME);
       expect(r.get.enabled_tools).toEqual(["read_file", "run_command", "write_file"]);
       expect(r.get.disabled_tools).toEqual(["delete_file", "mystery"]);
-      expect(r.offered, mode).toEqual(["mcp__fs__read_file", "mcp__fs__run_command", "mcp__fs__write_file"]);
+      expect(r.offered, mode).toEqual([mcp("read_file"), mcp("run_command"), mcp("write_file")]);
+      // The allowed read runs without asking (approval_mode "approve"; Codex's default would ask for it) ...
+      expect(r.called, mode).toEqual(["read_file"]);
+      // ... the limited write and the execution ask (refused: nobody to ask), the rest is unknown.
+      expect(r.results[mcp("write_file")], mode).toMatch(ASKS);
+      expect(r.results[mcp("run_command")], mode).toMatch(ASKS);
+      expect(r.results[mcp("delete_file")], mode).toMatch(UNKNOWN);
+      expect(r.results[mcp("mystery")], mode).toMatch(UNKNOWN);
     }
-  }, 400_000);
+  }, 200_000);
 
-  it("strict: only the low-risk read is offered", async () => {
+  it("strict: only the low-risk read is offered and runs", async () => {
     const r = await codex(fixturePolicy(NAME, "strict"), "merge");
     expect(r.get.enabled_tools).toEqual(["read_file"]);
-    expect(r.offered).toEqual(["mcp__fs__read_file"]);
+    expect(r.offered).toEqual([mcp("read_file")]);
+    expect(r.called).toEqual(["read_file"]);
+  }, 150_000);
+
+  it("--dangerously-bypass-approvals-and-sandbox runs approval tools unless the policy is --unattended", async () => {
+    // Under bypass Codex asks nobody: "prompt" tools run (the limit the README states); disabled tools still do not.
+    const bypass = await codex(fixturePolicy(NAME, "balanced"), "new", { bypass: true });
+    expect(bypass.called).toEqual(["read_file", "run_command", "write_file"]);
+    const unattended = await codex(fixturePolicy(NAME, "balanced", { unattended: true }), "new", { bypass: true });
+    expect(unattended.offered).toEqual([mcp("read_file")]);
+    expect(unattended.called).toEqual(["read_file"]);
   }, 200_000);
 });

@@ -183,12 +183,14 @@ export async function startFakeModel(
       });
     } else if (mine.length > 0) {
       offered.push(tools);
+      // A tool in a namespace is called by its own name with the namespace beside it (Codex answers "unsupported
+      // call" to the flat `mcp__<server>__<tool>`); a name in no offered namespace is called as it is.
       for (const name of mine)
         output.push({
           type: "function_call",
           id: `fc_${++n}`,
           call_id: `call_${n}_${name}`,
-          name,
+          ...split(name),
           arguments: "{}",
           status: "completed",
         });

@@ -146,7 +146,13 @@ describe("every format has its documented shape", () => {
       refund: { approval_mode: "prompt" },
       dump_env: { approval_mode: "prompt" },
       create_item: { approval_mode: "prompt" },
+      // allowed: runs without asking (Codex's default asks for any tool not annotated read-only)
+      list_items: { approval_mode: "approve" },
+      "with.dot": { approval_mode: "approve" },
     });
+    // denied tools get no table that could approve them
+    expect(server.tools).not.toHaveProperty("delete_item");
+    expect(server.tools).not.toHaveProperty("mystery");
     expect(text).not.toMatch(/^# injected/m);
   });
 

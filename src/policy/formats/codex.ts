@@ -18,18 +18,24 @@ function policyLines(decision: PolicyDecision): string[] {
   ];
 }
 
-/** `[mcp_servers.<name>.tools.<tool>]` tables: a person approves each call of a limited or approval tool. */
+/**
+ * `[mcp_servers.<name>.tools.<tool>]` tables: a person approves each call of a limited or approval tool ("prompt"), and
+ * an allowed tool runs without asking ("approve"). Without one, Codex's default ("auto") asks for every tool whose MCP
+ * annotations do not say it is read-only and harmless, whatever the policy decided.
+ */
 function approvalTables(decision: PolicyDecision, table: string): string[] {
   const out: string[] = [];
-  for (const t of namesWith(decision, "limit", "approve"))
-    out.push("", `[${table}.tools.${tomlKey(t)}]`, `approval_mode = "prompt"`);
+  for (const t of decision.tools) {
+    const mode = t.action === "allow" ? "approve" : t.action === "limit" || t.action === "approve" ? "prompt" : null;
+    if (mode) out.push("", `[${table}.tools.${tomlKey(t.tool)}]`, `approval_mode = "${mode}"`);
+  }
   return out;
 }
 
 /**
  * Codex `~/.codex/config.toml`. The whole policy is one complete `[mcp_servers.<name>]` table (how to start the server
  * when the catalog knows it, `enabled_tools` as a default-deny allowlist, `disabled_tools`, env placeholders) and
- * `approval_mode = "prompt"` per tool that needs a person; the header says which lines to merge into an existing
+ * `approval_mode` per tool ("prompt" where a person approves, "approve" where the policy allows); the header says which lines to merge into an existing
  * table instead, so the file never repeats `[mcp_servers.<name>]`. Codex cannot rate-limit: limited tools ask.
  * A tool's snippet is never an allowlist (a one-tool `enabled_tools` would switch the other tools off).
  */
@@ -51,7 +57,7 @@ export function renderCodex(decision: PolicyDecision, scope: RenderScope = "serv
     head.push(
       `# New to Codex: add this file's tables to ~/.codex/config.toml as they are (or run \`codex mcp add ${commentText(name)} -- ...\``,
       `# and then merge). Already configured: do not add a second [${table}]; put these lines into that table, above`,
-      `# its sub-tables ([${table}.env] and others)${namesWith(decision, "limit", "approve").length ? `, and add the [${table}.tools.*] tables below` : ""}:`,
+      `# its sub-tables ([${table}.env] and others)${namesWith(decision, "allow", "limit", "approve").length ? `, and add the [${table}.tools.*] tables below` : ""}:`,
       ...policy.map((l) => `#   ${l}`),
       `[${table}]`,
       ...launch.lines,
@@ -75,7 +81,11 @@ function codexToolSnippet(decision: PolicyDecision, table: string): string {
   const lines = [`# ${commentText(t.tool)}: ${t.action} (${commentText(t.reason)})`];
   switch (t.action) {
     case "allow":
-      lines.push(`# Nothing to add; if [${table}] has enabled_tools, keep ${commentText(tomlString(t.tool))} in it.`);
+      lines.push(
+        `# Keep it in enabled_tools (if any) and let it run without asking:`,
+        `[${table}.tools.${tomlKey(t.tool)}]`,
+        `approval_mode = "approve"`,
+      );
       break;
     case "limit":
     case "approve":
