@@ -119,7 +119,23 @@ const SHADOW_WORDS = /must|should|always|never|instead|other server|other mcp|ov
  * One case-folding scan of the raw definition (name, titles, description, schema prose) tells whether any indicator
  * below can match; nearly every definition holds none, and is done without lower-casing or joining anything.
  */
-const FLAG_PHRASES = new PhraseSet([SHADOW_WORDS, SHADOW, FLAG_TRIGGER_PUNCT, FLAG_TRIGGER_WORDS], true);
+const FLAG_PHRASES = new PhraseSet(
+  [
+    SHADOW_WORDS,
+    SHADOW,
+    FLAG_TRIGGER_PUNCT,
+    FLAG_TRIGGER_WORDS,
+    HIDDEN_BLOCK,
+    DONT_TELL,
+    IGNORE,
+    SENSITIVE_FILE,
+    STRONG_SECRET,
+    PASS_IN_PARAM,
+    SEND_TO_URL,
+    MD_IMAGE_DATA,
+  ],
+  true,
+);
 
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
@@ -153,19 +169,23 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
     if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");
   }
   if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return [...flags];
-  // One lower-cased copy: case-insensitive regexes are markedly slower.
+  // One lower-cased copy: case-insensitive regexes are markedly slower. Each regex below also runs only when the scan
+  // saw one of its literals.
   const text = rawText().toLowerCase();
   if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
   if (
-    (has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||
-    (text.includes("user") && DONT_TELL.test(text))
+    (scan.may(HIDDEN_BLOCK) && has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||
+    (scan.may(DONT_TELL) && text.includes("user") && DONT_TELL.test(text))
   )
     flags.add("poisoning:hidden_instructions");
-  if (has(text, IGNORE_GATE) && IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
-  const sensitiveFile = has(text, SENSITIVE_GATE) && SENSITIVE_FILE.test(text);
+  if (scan.may(IGNORE) && has(text, IGNORE_GATE) && IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
+  const sensitiveFile = scan.may(SENSITIVE_FILE) && has(text, SENSITIVE_GATE) && SENSITIVE_FILE.test(text);
   if (sensitiveFile) flags.add("poisoning:sensitive_file");
-  if ((sensitiveFile || STRONG_SECRET.test(text)) && has(text, ["param", "argument", "field", " arg"])) {
-    const m = PASS_IN_PARAM.exec(text);
+  if (
+    (sensitiveFile || (scan.may(STRONG_SECRET) && STRONG_SECRET.test(text))) &&
+    has(text, ["param", "argument", "field", " arg"])
+  ) {
+    const m = scan.may(PASS_IN_PARAM) ? PASS_IN_PARAM.exec(text) : null;
     const around = m ? text.slice(Math.max(0, m.index - 120), m.index + m[0].length + 120) : "";
     if (m && (STRONG_SECRET.test(around) || (sensitiveFile && SECRET_OBJECT.test(around))))
       flags.add("poisoning:secret_in_parameter");
@@ -174,8 +194,8 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
     const urls = text.match(URL) ?? [];
     if (
       urls.some((u) => EXFIL_HOSTS.test(u) || URL_TEMPLATE.test(u)) ||
-      SEND_TO_URL.test(text) ||
-      MD_IMAGE_DATA.test(text)
+      (scan.may(SEND_TO_URL) && SEND_TO_URL.test(text)) ||
+      (scan.may(MD_IMAGE_DATA) && MD_IMAGE_DATA.test(text))
     )
       flags.add("poisoning:exfiltration_url");
   }
