@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import OpenAI, { APIConnectionTimeoutError, APIError } from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
+import { AppError } from "../core/errors.js";
 import { contentHash } from "../core/hash.js";
 import type { ToolInput } from "../core/types.js";
 import { AccessSchema, RiskSchema } from "../core/vocabulary.js";
@@ -81,18 +82,18 @@ export type LlmOutcome =
   | { ok: true; answer: LlmAnswer; tokens: number }
   | { ok: false; reason: string; tokens: number; status?: number; retryAfterMs?: number };
 
-/** The endpoint is unavailable (429 or 5xx after the allowed attempts); thrown only when the caller asks to. */
-export class LlmUnavailableError extends Error {
+/**
+ * The endpoint is unavailable (429 or 5xx after the allowed attempts); thrown only when the caller asks to. Its code
+ * is rate_limited for a 429 (a queue waits instead of failing the job), unavailable otherwise; both are retryable.
+ */
+export class LlmUnavailableError extends AppError {
   constructor(
     readonly status: number,
     readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
   ) {
-    super(`LLM answered HTTP ${status}`);
+    super(status === 429 ? "rate_limited" : "unavailable", `LLM answered HTTP ${status}`, options);
     this.name = "LlmUnavailableError";
-  }
-  /** Queue code for a rate limit, so workers wait instead of failing the job. */
-  get code(): string | undefined {
-    return this.status === 429 ? "rate_limited" : undefined;
   }
 }
 

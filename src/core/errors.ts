@@ -9,6 +9,12 @@ export const ERROR_CODES = [
   "network",
   "unsupported",
   "internal",
+  "rate_limited",
+  "unavailable",
+  "blocked",
+  "too_large",
+  "protocol",
+  "install_failed",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -32,6 +38,18 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMeaning>> = {
   network: { exit: 1, http: 500, retryable: true },
   unsupported: { exit: 1, http: 501, retryable: false },
   internal: { exit: 1, http: 500, retryable: true },
+  /** An upstream (the LLM endpoint, a registry) said 429: wait and try again. */
+  rate_limited: { exit: 1, http: 503, retryable: true },
+  /** An upstream answered 5xx or timed out after the allowed attempts. */
+  unavailable: { exit: 1, http: 503, retryable: true },
+  /** The SSRF guard refused a destination (private address, bad scheme, a redirect there): never retried. */
+  blocked: { exit: 2, http: 400, retryable: false },
+  /** A response or listing was larger than our limit. */
+  too_large: { exit: 1, http: 500, retryable: false },
+  /** An MCP server broke the protocol (an error answer, a malformed or endless listing, a closed connection). */
+  protocol: { exit: 1, http: 500, retryable: false },
+  /** A package could not be resolved or installed: the package's outcome, tried again on the next crawl. */
+  install_failed: { exit: 1, http: 500, retryable: false },
 };
 
 /** An error with a stable code and a one-line message fit to show a user; `cause` keeps what went wrong below. */

@@ -4,7 +4,7 @@ import type { Queue } from "bullmq";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ResolvedConfig } from "../core/config.js";
-import { AppError, oneLine } from "../core/errors.js";
+import { AppError, isRetryable, oneLine } from "../core/errors.js";
 import type { ProbeResult } from "../core/types.js";
 import {
   type CrawlSummary,
@@ -125,11 +125,12 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         onSource: (id, stats) => st.set({ [`source:${id}`]: JSON.stringify(stats) }),
       });
     } catch (err) {
-      // Bad local input stops the run before any server is touched; anything else is retried by the queue.
-      if (!(err instanceof AppError && err.code === "bad_input")) throw err;
+      // Bad local input stops the run before any server is touched (not retryable: the job fails for good, see
+      // the worker below); anything the error table calls retryable is retried by the queue.
+      if (isRetryable(err)) throw err;
       failRun(sqlite, runId, { runKey }, err);
-      await st.finish("failed", { error: err.message, code: "bad_input" });
-      throw new UnrecoverableError(err.message);
+      await st.finish("failed", { error: oneLine(err), code: err instanceof AppError ? err.code : "internal" });
+      throw err;
     }
     const servers = serversToProbe(sqlite, d.only);
     const toProbe = d.probe === false ? [] : servers;
@@ -213,49 +214,53 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
     await st.set({ status: "finishing" });
     const opts = info.options as { outputs?: boolean; t0?: number };
     // The same end-of-run steps as the embedded crawl; the figures are the counters the jobs kept in Redis.
-    let summary: CrawlSummary;
-    try {
-      summary = await endRun(
-        sqlite,
-        o.config,
-        classifier,
-        info.runId ?? 0,
-        { outputs: opts.outputs, t0: opts.t0, extraStats: { runKey: d.runKey } },
-        async () => {
-          const fresh = (await st.get())!;
-          const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
-          const sources: CrawlSummary["sources"] = {};
-          for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
-          return { counters: fresh.counters, failures: await st.failures(), sources };
-        },
-      );
-    } catch (err) {
-      if (err instanceof AppError && err.code === "config_invalid") throw new UnrecoverableError(err.message);
-      throw err;
-    }
+    const summary = await endRun(
+      sqlite,
+      o.config,
+      classifier,
+      info.runId ?? 0,
+      { outputs: opts.outputs, t0: opts.t0, extraStats: { runKey: d.runKey } },
+      async () => {
+        const fresh = (await st.get())!;
+        const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
+        const sources: CrawlSummary["sources"] = {};
+        for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
+        return { counters: fresh.counters, failures: await st.failures(), sources };
+      },
+    );
     await st.finish("done", { summary: JSON.stringify(summary) });
     log(`run ${d.runKey}: done`);
     return summary;
   }
 
+  async function handle(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case INGEST.crawl:
+        return startRun(job);
+      case INGEST.probed: {
+        const d = validate(ProbedJobSchema, job.data, "probed");
+        return storeProbe(d.runKey, d.serverId, d.server, d.result as unknown as ProbeResult);
+      }
+      case INGEST.classified:
+        return storeClassified(job);
+      case INGEST.stageFailed:
+        return storeStageFailure(job);
+      case INGEST.finish:
+        return finishRun(job);
+      default:
+        throw new UnrecoverableError(`unknown ingest job "${job.name}"`);
+    }
+  }
+
   const worker = new Worker(
     "ingest",
     async (job: Job) => {
-      switch (job.name) {
-        case INGEST.crawl:
-          return startRun(job);
-        case INGEST.probed: {
-          const d = validate(ProbedJobSchema, job.data, "probed");
-          return storeProbe(d.runKey, d.serverId, d.server, d.result as unknown as ProbeResult);
-        }
-        case INGEST.classified:
-          return storeClassified(job);
-        case INGEST.stageFailed:
-          return storeStageFailure(job);
-        case INGEST.finish:
-          return finishRun(job);
-        default:
-          throw new UnrecoverableError(`unknown ingest job "${job.name}"`);
+      try {
+        return await handle(job);
+      } catch (err) {
+        // The error table says whether trying again can succeed; a job that cannot is failed for good now.
+        if (!isRetryable(err)) throw new UnrecoverableError(oneLine(err));
+        throw err;
       }
     },
     {

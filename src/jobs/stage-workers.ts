@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { type Job, type Queue, Worker } from "bullmq";
+import { type Job, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { oneLine } from "../core/errors.js";
+import { isRetryable, oneLine } from "../core/errors.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
 import { classifyStage, internalErrorResult, type ToolClassifier } from "../pipeline/stages.js";
 import { ids } from "./ids.js";
@@ -87,8 +87,9 @@ export function startStageWorkers(o: StageWorkersOptions): StageWorkers {
         try {
           result = await o.probe(data.entry);
         } catch (err) {
-          // Retry our own transient failures; on the last attempt the error becomes the stored outcome.
-          if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+          // Retry what the error table calls retryable; on the last attempt, or for an error no retry can fix, the
+          // error becomes the stored outcome.
+          if (isRetryable(err) && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
           result = internalErrorResult(err);
         }
         await o.ingestQueue.add(
@@ -126,8 +127,10 @@ export function startStageWorkers(o: StageWorkersOptions): StageWorkers {
             await w.rateLimit(wait);
             throw Worker.RateLimitError();
           }
-          if (job.attemptsMade + 1 < (job.opts.attempts ?? 1) || !classifier.lenient) throw err;
-          // Last attempt and the LLM is still down: keep the heuristic fallback rather than nothing.
+          const retry = isRetryable(err);
+          if (retry && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+          if (!classifier.lenient) throw retry ? err : new UnrecoverableError(oneLine(err));
+          // Last attempt (or an error no retry can fix) and the LLM still fails: keep the heuristic fallback.
           results = await classifyStage(data.items, classifier.lenient);
         }
         await o.ingestQueue.add(

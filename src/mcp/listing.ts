@@ -1,5 +1,6 @@
 import { validateToolName } from "@modelcontextprotocol/sdk/shared/toolNameValidation.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { AppError } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import type { ProbeResult, RawPrompt, RawResource, RawTool } from "../core/types.js";
 import { ConnectionClosedError, RpcError, type RpcSession } from "./rpc-session.js";
@@ -17,7 +18,12 @@ export const LISTING_LIMITS = {
 export const CLIENT_INFO = { name: "mcp-census", version: PACKAGE_VERSION };
 
 /** Listing stopped early in a way the caller should report as a protocol error (the partial listing is kept). */
-export class ListingError extends Error {}
+export class ListingError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("protocol", message, options);
+    this.name = "ListingError";
+  }
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === "object" && !Array.isArray(v);

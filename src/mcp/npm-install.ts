@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { AppError } from "../core/errors.js";
 import { isRegistryVersionSpec } from "../core/npm-spec.js";
 
 /** An npm package ready to run: where it is, what to run, and which directory the sandbox must show. */
@@ -21,8 +22,13 @@ export interface InstalledPackage {
   warnings: string[];
 }
 
-/** Install or lookup failed; `reason` is one line for the probe result. */
-export class InstallError extends Error {}
+/** Install or lookup failed; the message is one line for the probe result. */
+export class InstallError extends AppError {
+  constructor(message: string, options?: { cause?: unknown; code?: "install_failed" | "unsupported" }) {
+    super(options?.code ?? "install_failed", message, options);
+    this.name = "InstallError";
+  }
+}
 
 const MARKER = ".mcp-census-installed";
 const latestCache = new Map<string, string>();

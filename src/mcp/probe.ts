@@ -428,7 +428,7 @@ function classifyStdioFailure(
       out.error = `no complete answer within the time limit (stuck in ${stage})`;
     }
   } else if (err instanceof RpcError) {
-    const answer = `server answered ${out.protocolVersion ? "a list request" : "initialize"} with error ${err.code}: ${err.message}`;
+    const answer = `server answered ${out.protocolVersion ? "a list request" : "initialize"} with error ${err.rpcCode}: ${err.message}`;
     // "fetch failed", "ECONNREFUSED …:5432": a server that lists from a backend it cannot reach, not a protocol fault.
     const service = serviceNeeded(err.message);
     out.outcome = service ? "needs_service" : "protocol_error";

@@ -37,7 +37,12 @@ export interface PyPIInstallOptions {
 }
 
 /** No interpreter (or uv) to make environments with: the runtime is missing here, not the package at fault. */
-export class PythonMissingError extends InstallError {}
+export class PythonMissingError extends InstallError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: "unsupported" });
+    this.name = "PythonMissingError";
+  }
+}
 
 const MARKER = ".mcp-census-installed";
 const inflight = new Map<string, Promise<InstalledPyPackage>>();

@@ -1,19 +1,26 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { AppError } from "../core/errors.js";
 
-/** A JSON-RPC error answer from the server (as opposed to a transport failure). */
-export class RpcError extends Error {
+/** A JSON-RPC error answer from the server (as opposed to a transport failure); `rpcCode` is the answer's code. */
+export class RpcError extends AppError {
   constructor(
-    readonly code: number,
+    readonly rpcCode: number,
     message: string,
     readonly data?: unknown,
   ) {
-    super(message);
+    super("protocol", message);
+    this.name = "RpcError";
   }
 }
 
 /** The connection ended (process exit, stream closed) while a request was waiting. */
-export class ConnectionClosedError extends Error {}
+export class ConnectionClosedError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("protocol", message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
 
 interface Pending {
   resolve: (v: unknown) => void;

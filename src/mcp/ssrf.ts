@@ -3,6 +3,7 @@ import http from "node:http";
 import https from "node:https";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { Readable } from "node:stream";
+import { AppError } from "../core/errors.js";
 
 /** Ranges a remote probe must not reach unless private networks are allowed (RFC 6890 special-purpose and friends). */
 const BLOCKED = new BlockList();
@@ -51,13 +52,20 @@ export function isPrivateAddress(address: string): boolean {
   return true; // not an IP at all: refuse rather than guess
 }
 
-/** Raised when a destination is refused; `code` lets callers tell it from ordinary network failures. */
-export class BlockedDestinationError extends Error {
-  readonly code = "EBLOCKED";
+/** Raised when a destination is refused; its code (blocked) tells it from ordinary network failures. */
+export class BlockedDestinationError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("blocked", message, options);
+    this.name = "BlockedDestinationError";
+  }
 }
 
-export class ResponseTooLargeError extends Error {
-  readonly code = "ETOOLARGE";
+/** A response body larger than the limit. */
+export class ResponseTooLargeError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("too_large", message, options);
+    this.name = "ResponseTooLargeError";
+  }
 }
 
 export interface GuardedFetchOptions {

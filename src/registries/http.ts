@@ -48,12 +48,15 @@ interface HostState {
   waiters: (() => void)[];
 }
 
-class RetryableError extends Error {
+/** One attempt failed in a way a later attempt can fix (network error, timeout, 408/429/5xx); retried here. */
+class RetryableError extends AppError {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super("network", message, options);
+    this.name = "RetryableError";
   }
 }
 
@@ -132,12 +135,16 @@ export class HttpClient {
       } catch (err) {
         if (!(err instanceof RetryableError)) throw err;
         if (attempt >= this.o.maxRetries) {
-          throw new AppError("network", `GET ${url}: ${err.message} (gave up after ${attempt + 1} attempts)`);
+          throw new AppError(err.code, `GET ${url}: ${err.message} (gave up after ${attempt + 1} attempts)`, {
+            cause: err,
+          });
         }
         let delay = this.backoff(attempt);
         if (err.retryAfterMs !== undefined) {
           if (err.retryAfterMs > this.o.maxRetryAfterMs) {
-            throw new AppError("network", `GET ${url}: ${err.message}; Retry-After exceeds our limit, try later`);
+            throw new AppError(err.code, `GET ${url}: ${err.message}; Retry-After exceeds our limit, try later`, {
+              cause: err,
+            });
           }
           delay = err.retryAfterMs;
           // Every request to this host waits, not just this one: the limit is the host's.
@@ -172,7 +179,7 @@ export class HttpClient {
         res = await fetch(url, { headers, signal: ac.signal, redirect: "follow" });
       } catch (err) {
         const why = ac.signal.aborted ? `timed out after ${this.o.timeoutMs} ms` : `network error: ${cause(err)}`;
-        throw new RetryableError(why);
+        throw new RetryableError(why, undefined, { cause: err });
       }
       const contentType = res.headers.get("content-type") ?? "";
       if (res.status === 304) {
@@ -191,7 +198,9 @@ export class HttpClient {
       }
       const body = await this.readCapped(res, url, ac).catch((err) => {
         if (err instanceof AppError) throw err;
-        throw new RetryableError(ac.signal.aborted ? `timed out after ${this.o.timeoutMs} ms` : cause(err));
+        throw new RetryableError(ac.signal.aborted ? `timed out after ${this.o.timeoutMs} ms` : cause(err), undefined, {
+          cause: err,
+        });
       });
       return {
         status: res.status,
