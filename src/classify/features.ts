@@ -4,6 +4,25 @@ import type { Access, Risk } from "../core/types.js";
  * Evidence as data. The heuristics read a tool's name, title, description, parameters, output schema and annotations
  * and record what they found as features; the verdict, its confidence and the signals shown to people are all
  * computed from the features (decide and renderSignal below), never from the wording of a message.
+ *
+ * How to add a feature (a rule):
+ * 1. In extractFeatures (heuristics.ts), where the evidence is read, call
+ *    `t.add(id, on, text, to, weight, why)` — id a new stable dotted name ("param.sql.unrestricted": the key a fitted
+ *    weight uses), `on` where it fired, `text` what it fired on, `to` what it points to, a hand weight, and `why` in
+ *    words a person can check (it becomes the signal). `t.note(...)` records a zero-weight explanation,
+ *    `t.risk(...)` a risk level for one access. Never branch on another feature's `why`; read `t.hand` totals or the
+ *    parsed name/parameters instead. Words go in lexicon.ts (general vocabulary, never names of tools or servers).
+ * 2. A phrase over the description is a regex on the lower-cased text, checked through the description scan:
+ *    `ds.test(RE)` / `ds.exec(RE)` on the description, `fs.test(RE)` on its first sentence, and RE added to the
+ *    DESC_PHRASES list in heuristics.ts. The scan (phrases.ts) runs RE only when a literal every match must contain
+ *    (derived from RE's source, nothing to write by hand) occurs, so rules stay cheap however many there are; the
+ *    answer is exactly `RE.test(desc)`. A regex not in the list still works, only slower (a test checks the list).
+ *    Other texts (a parameter's description, the name) use RE.test directly.
+ * 3. Nothing here changes: decide() sums weights per target; a new target would be the only reason to touch it.
+ * 4. Check: `npx vitest run test/unit/classify-*.test.ts` (a rule meant to move verdicts updates the recorded corpus
+ *    verdicts with `-u` on classify-corpus-verdicts.test.ts; the file's diff shows which tools moved),
+ *    `npx tsx scripts/eval-classifier.ts` (leave-one-server-out accuracy), and
+ *    `npx tsx scripts/bench-classifier.ts --baseline <tree before>` (speed, side by side).
  */
 
 /**
