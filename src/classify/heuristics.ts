@@ -325,6 +325,22 @@ const SCRIPT_PARAM =
   /(^|_)scripts?$|^(init|pre|post|startup|setup|custom|user|inject|injected|page|browser)_?scripts?$/;
 /** The description says a stored status moves ("`validationStatus` becomes VERIFIED"): the tool changes state. */
 const STATE_CHANGE = /(status|state)\W{0,3} (becomes|transitions|changes to|is (set|updated|changed) to)\b/;
+const SWITCH_VERBS = new Set(["activate", "deactivate", "suspend", "unsuspend", "reactivate"]);
+const SIGN_IN_OBJECTS = new Set(["user", "users", "application", "applications", "app", "apps", "account", "accounts"]);
+/** Code that runs in the server's own process, whatever language: RCE, not a browser page's sandbox. */
+const SERVER_PROCESS_CODE = /\b(rce|remote code execution|server process|node(\.js)? process|host process)\b/;
+const CALLBACK_METHOD = /\bwhen calling\b|\bcallback\b|\bwebhook\b|\bwe (should|will) use\b/;
+const REFUSAL = /\b(rejects?|refuses?|must not|not allowed|disallow\w*|forbid\w*|blocks?|prohibit\w*)\b/;
+
+/** The text without its sentences that refuse something ("Rejects writes and DDL"). */
+function withoutRefusals(text: string): string {
+  if (!REFUSAL.test(text)) return text;
+  return text
+    .split(/(?<=[.!?\n])\s+/)
+    .filter((x) => !REFUSAL.test(x))
+    .join(" ");
+}
+
 /** "Select and run one of the following operations": the operations decide, not the opening verb. */
 const ROUTER_OPENING = /\bone of the (following|available)\b/;
 /** The author says the tool is for an application, not the model: what it does is internal plumbing (unsure). */
@@ -931,6 +947,7 @@ const DESC_PHRASES = new PhraseSet([
   ROUTER_OPENING,
   NOT_FOR_MODEL,
   STATE_CHANGE,
+  SERVER_PROCESS_CODE,
 ]);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
@@ -987,7 +1004,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const objSet = new Set(objects);
   const allNameTokens = new Set(name.tokens);
   // Running code is destructive with write access; browser JavaScript is not by itself.
-  const codeRun = !fs.test(BROWSER_JS) && !BROWSER_JS.test(name.tokens.join(" "));
+  // Running code is destructive with write access; browser JavaScript is not by itself, unless it runs in the
+  // server's own process ("executes arbitrary JavaScript in the Playwright server process and is RCE-equivalent").
+  const codeRun = (!fs.test(BROWSER_JS) && !BROWSER_JS.test(name.tokens.join(" "))) || ds.test(SERVER_PROCESS_CODE);
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
@@ -1042,6 +1061,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
       else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
     } else if (primary === "execute") {
       t.add("name.verb.execute", "name", verb, "execute", 3, `name verb '${verb}'`, codeRun && CODE_VERBS.has(verb));
+      // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
+      const tool = objects.find((o) => o === "tool" || o === "tools");
+      if (tool) t.add("name.dispatches_tools", "name", `${verb} ${tool}`, "destructive", 2, "runs any tool by name");
     }
   } else {
     const info = name.tokens.find((x) => INFO_NOUNS.has(x));
@@ -1310,7 +1332,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
     const on: Where = sqlParam ? "parameter" : "description";
     const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
     const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText());
-    const writes = ds.test(SQL_WRITE) || SQL_WRITE.test(paramText());
+    // "Rejects writes, schema/admin operations" names writes only to refuse them.
+    const writes =
+      (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText()));
     const text = sqlParam?.name ?? "sql";
     if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
     else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
@@ -1376,7 +1400,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   }
   const nested = nestedCode(tool.inputSchema);
   if (nested && !codeParam && !sqlHandled)
-    t.add("param.nested_code", "parameter", nested, "execute", 3, `nested option '${nested}' runs code`, codeRun);
+    // An option below the top level runs code where the tool works (a page it scrapes, a viewer): execute, not
+    // by itself the shell/OS/SQL access that makes a tool destructive.
+    t.add("param.nested_code", "parameter", nested, "execute", 3, `nested option '${nested}' runs code`);
   const applies = ds.exec(APPLY_MANIFEST)?.[0];
   if (applies)
     t.add(
@@ -1407,7 +1433,9 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   }
 
   const method = params.find((p) => p.key === "method" || p.key === "http_method" || p.key === "verb");
-  if (method) {
+  // "The HTTP method we should use when calling the status_callback URL" is how the service calls back, not a
+  // pass-through of the caller's request.
+  if (method && !CALLBACK_METHOD.test(method.description.toLowerCase())) {
     const en = method.enumValues.map((v) => v.toUpperCase());
     const passThrough = params.some((p) =>
       ["url", "endpoint", "path", "body", "headers", "uri", "route", "data", "payload"].includes(p.key),
@@ -1621,15 +1649,17 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   if (MESSAGE_VERBS.has(verb) || (verb === "post" && msgObj) || c.fs.test(MESSAGE_PHRASE))
     t.risk("risk.sends_message", "name", verb || "message", "high", "write", "sends messages to people");
   const perm = c.objects.find((o) => PERMISSION_OBJECTS.has(o));
-  if (PERMISSION_VERBS.has(verb) || perm)
-    t.risk("risk.permissions", "name", perm ?? verb, "high", "write", "changes permissions, access or secrets");
+  // Activating, deactivating or suspending a user, app or account decides who can sign in.
+  const gate = SWITCH_VERBS.has(verb) ? c.objects.find((o) => SIGN_IN_OBJECTS.has(o)) : undefined;
+  if (PERMISSION_VERBS.has(verb) || perm || gate)
+    t.risk("risk.permissions", "name", perm ?? gate ?? verb, "high", "write", "changes permissions, access or secrets");
   if ((verb === "install" || verb === "installs") && !c.objSet.has("directory"))
     t.risk("risk.installs", "name", verb, "high", "write", "installs third-party code");
   if (
     HARMLESS_VERBS.has(verb) ||
     c.objects.some((o) => HARMLESS_OBJECTS.has(o)) ||
     c.fs.test(HARMLESS_PHRASE) ||
-    (c.primary === "read" && t.hand.write <= 2)
+    (c.primary === "read" && t.hand.write <= 2 && t.hand.execute <= 0)
   )
     t.risk("risk.harmless_state", "name", verb, "low", "write", "harmless local or session state");
   // read

@@ -375,6 +375,7 @@ const DESTRUCTIVE_VERBS = [
   "del",
   "trash",
   "unlink",
+  "cleanup",
 ] as const;
 
 const EXECUTE_VERBS = ["execute", "exec", "eval", "evaluate", "launch", "deploy", "spawn", "shell", "invoke"] as const;
