@@ -171,9 +171,13 @@ describe("npm packages and their launch line", () => {
   });
 
   it("says which runtime is missing for PyPI, OCI and mcpb packages", async () => {
-    const pypi = await probe({ kind: "package", pkg: { registryType: "pypi", identifier: "mcp-server-fetch" } }, base);
+    // PyPI packages launch (test/integration/probe-pypi.test.ts) when there is a Python to make environments with.
+    const pypi = await probe(
+      { kind: "package", pkg: { registryType: "pypi", identifier: "mcp-server-fetch", version: "1.0" } },
+      { ...base, python: "/nonexistent/python3" },
+    );
     expect(pypi.outcome).toBe("unsupported_runtime");
-    expect(pypi.error).toMatch(/uvx|pipx/);
+    expect(pypi.error).toMatch(/cannot run \/nonexistent\/python3/);
     const oci = await probe({ kind: "package", pkg: { registryType: "oci", identifier: "ghcr.io/acme/mcp:1" } }, base);
     expect(oci.outcome).toBe("unsupported_runtime");
     expect(oci.error).toMatch(/docker|podman/);
