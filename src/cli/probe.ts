@@ -64,7 +64,7 @@ export function registerProbe(program: Command): void {
     .command("probe [target] [args...]")
     .description(
       "connect to one server and print its tools. TARGET is a catalog server (name or slug), npm:<package>[@version],\n" +
-        "pypi:<package>[@version],\n" +
+        "pypi:<package>[@version], github:<owner>/<repo>[@ref], git:<https or file URL>[#ref],\n" +
         "or an http(s) URL of a remote server; or use --command for a local command as in a client's config.\n" +
         "Arguments after `--` are passed to the server instead of the registry's package arguments",
     )
@@ -104,7 +104,7 @@ export function registerProbe(program: Command): void {
           ...(extraArgs.length ? { args: extraArgs } : {}),
         };
         const cat =
-          flags.store || (targetArg && !/^(npm:|pypi:|oci:|https?:\/\/)/.test(targetArg))
+          flags.store || (targetArg && !/^(npm:|pypi:|oci:|git:|github:|https?:\/\/)/.test(targetArg))
             ? catalogFor(config)
             : undefined;
         try {
@@ -119,7 +119,7 @@ export function registerProbe(program: Command): void {
             label = `local:${flags.command}`;
             // No cwd: relative paths are read from here, but the server starts in an empty scratch folder.
             result = await probe({ kind: "command", command, args }, opts);
-          } else if (/^(npm:|pypi:|oci:|https?:\/\/)/.test(targetArg as string)) {
+          } else if (/^(npm:|pypi:|oci:|git:|github:|https?:\/\/)/.test(targetArg as string)) {
             const target = parseTarget(targetArg as string);
             label = targetArg as string;
             entry = entryForTarget(target, label);

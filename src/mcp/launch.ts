@@ -1,5 +1,6 @@
 import { AppError } from "../core/errors.js";
 import type { Argument, EnvVar, PackageSpec, RemoteSpec, ServerEntry } from "../core/types.js";
+import { githubSource, gitSource } from "./git-install.js";
 
 /** One way to reach a server. */
 export type ProbeTarget =
@@ -47,11 +48,11 @@ export function parseTarget(spec: string): ProbeTarget {
     }
     return { kind: "remote", remote: { type: /\/sse\/?$/.test(s) ? "sse" : "streamable-http", url: s } };
   }
-  const m = /^(npm|pypi|oci|mcpb):(.+)$/i.exec(s);
+  const m = /^(npm|pypi|oci|mcpb|git|github):(.+)$/i.exec(s);
   if (!m) {
     throw new AppError(
       "bad_input",
-      `unknown target "${s.slice(0, 100)}": use npm:<package>[@version], pypi:, oci: or a URL`,
+      `unknown target "${s.slice(0, 100)}": use npm:<package>[@version], pypi:, git:, github:, oci: or a URL`,
     );
   }
   const kind = m[1]!.toLowerCase();
@@ -75,6 +76,18 @@ export function parseTarget(spec: string): ProbeTarget {
       throw new AppError("bad_input", `not a valid PyPI project name: ${rest.slice(0, 100)}`);
     }
     return { kind: "package", pkg: { registryType: "pypi", identifier, ...(version ? { version } : {}) } };
+  }
+  if (kind === "git" || kind === "github") {
+    let src: { url: string; ref?: string };
+    try {
+      src = kind === "git" ? gitSource(rest) : githubSource(rest);
+    } catch (err) {
+      throw new AppError("bad_input", (err as Error).message);
+    }
+    return {
+      kind: "package",
+      pkg: { registryType: "git", identifier: src.url, ...(src.ref ? { version: src.ref } : {}) },
+    };
   }
   return { kind: "package", pkg: { registryType: kind, identifier: rest } };
 }

@@ -216,7 +216,12 @@ function hasInstallScripts(pkg: PackageJson): boolean {
  * What to run from an installed package. Install scripts never ran (installs always skip them): most servers list
  * without them, and the probe builds them in the sandbox only when a launch shows a native build is missing.
  */
-function describe(name: string, packageDir: string, rootDir: string, fromCache: boolean): InstalledPackage {
+export function describeInstalled(
+  name: string,
+  packageDir: string,
+  rootDir: string,
+  fromCache: boolean,
+): InstalledPackage {
   const pkg = readPackageJson(packageDir);
   if (!pkg) throw new InstallError(`${name} has no readable package.json after install`);
   const scripts = hasInstallScripts(pkg);
@@ -253,7 +258,7 @@ export function findInstalled(
     const pkg = readPackageJson(dir);
     if (!pkg) continue;
     if (version && version !== "latest" && EXACT_VERSION.test(version) && pkg.version !== version) continue;
-    return describe(name, dir, resolve(nm), true);
+    return describeInstalled(name, dir, resolve(nm), true);
   }
   return undefined;
 }
@@ -297,7 +302,7 @@ export async function installNpmPackage(
   if (running) return running;
   const work = (async () => {
     const pkgDir = join(dir, "node_modules", name);
-    if (existsSync(join(dir, MARKER))) return describe(name, pkgDir, dir, true);
+    if (existsSync(join(dir, MARKER))) return describeInstalled(name, pkgDir, dir, true);
     const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(tmp, { recursive: true });
     await writeFile(join(tmp, "package.json"), '{"private":true}\n');
@@ -323,7 +328,7 @@ export async function installNpmPackage(
     }
     // Check before moving into the cache so an unusable package is not cached as usable.
     try {
-      describe(name, join(tmp, "node_modules", name), tmp, false);
+      describeInstalled(name, join(tmp, "node_modules", name), tmp, false);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       // No bin, or a bin pointing nowhere: a published version never changes, so neither will this.
@@ -338,7 +343,7 @@ export async function installNpmPackage(
       // Another process won the race; its copy is as good as ours.
       await rm(tmp, { recursive: true, force: true });
     }
-    return describe(name, pkgDir, dir, false);
+    return describeInstalled(name, pkgDir, dir, false);
   })();
   inflight.set(key, work);
   try {

@@ -6,6 +6,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { oneLine } from "../core/errors.js";
 import { emptyProbeResult, type PackageSpec, type ProbeResult } from "../core/types.js";
 import { type Diagnosis, diagnose, listeningOn, placeholderForName, serviceNeeded, stdioSwitch } from "./diagnose.js";
+import { installGitPackage } from "./git-install.js";
 import { buildCommand, nodeFlagsFrom, PLACEHOLDER_SECRET, type ProbeTarget } from "./launch.js";
 import { createProbeLimits } from "./limits.js";
 import { ListingError, runListing } from "./listing.js";
@@ -651,6 +652,66 @@ async function probePyPI(
   );
 }
 
+/**
+ * A git repository holding an npm package: one commit cloned, dependencies installed with scripts off, its build
+ * script run in the sandbox, then its bin launched in the sandbox like an npm package's.
+ */
+async function probeGit(
+  pkg: PackageSpec,
+  out: ProbeResult,
+  opts: ProbeOptions,
+  startClock: () => AbortSignal,
+): Promise<void> {
+  const ti = performance.now();
+  let installed: Awaited<ReturnType<typeof installGitPackage>>;
+  try {
+    installed = await installGitPackage(
+      { url: pkg.identifier, ...(pkg.version ? { ref: pkg.version } : {}) },
+      {
+        cacheDir: opts.cacheDir,
+        timeoutMs: opts.installTimeoutMs,
+        allowPrivateNetwork: opts.allowPrivateNetwork,
+        signal: opts.signal,
+      },
+    );
+  } catch (err) {
+    out.outcome = "install_failed";
+    out.error = err instanceof InstallError ? err.message : `install failed: ${oneLine(err)}`;
+    out.timings.installMs = Math.round(performance.now() - ti);
+    return;
+  }
+  out.timings.installMs = Math.round(performance.now() - ti);
+  const built = buildCommand(pkg);
+  out.placeholders = built.placeholders.filter((n) => !(opts.env && n in opts.env));
+  const args = [installed.binPath, ...(opts.args ?? built.packageArgs)];
+  const { env, record } = withUserEnv(built.env, built.envForRecord, opts.env);
+  await probeStdio(
+    {
+      command: process.execPath,
+      args,
+      env,
+      cwd: installed.rootDir,
+      visible: [installed.rootDir],
+      subcommandAt: 1,
+      record: {
+        repository: pkg.identifier,
+        ...(pkg.version ? { ref: pkg.version } : {}),
+        commit: installed.commit,
+        package: `${installed.name}@${installed.version}`,
+        bin: installed.binName,
+        build: installed.built ? "ran in the sandbox" : "none",
+        ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
+        command: ["node", ...args],
+        env: record,
+        fromCache: installed.fromCache,
+      },
+    },
+    out,
+    opts,
+    startClock(),
+  );
+}
+
 /** The installed package a missing native file belongs to (…/node_modules/<name>/build/…). */
 export function packageOfNativeError(stderr: string): string | undefined {
   const m =
@@ -823,6 +884,7 @@ async function probePackage(
   if (rt === "npm") return probeNpm(pkg, out, opts, startClock);
   if (rt === "oci") return probeOci(pkg, out, opts, startClock);
   if (rt === "pypi") return probePyPI(pkg, out, opts, startClock);
+  if (rt === "git") return probeGit(pkg, out, opts, startClock);
   out.outcome = "unsupported_runtime";
   if (rt === "mcpb") {
     out.error = `mcpb bundle ${pkg.identifier}: bundles are not supported yet`;
