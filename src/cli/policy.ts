@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import {
+  CURSOR_HOOK,
   decidePolicy,
   launchSpec,
   loadOverrides,
@@ -13,6 +14,7 @@ import {
   type Profile,
   parseFormat,
   parseServerName,
+  renderCursorHook,
   renderCursorMany,
   renderPolicy,
   whyNotListed,
@@ -83,10 +85,14 @@ export function registerPolicy(program: Command): void {
     .description("the recommended policy for a server (by slug or name), or for every server with --all")
     .argument(
       "[servers...]",
-      "server: registry name, slug, npm/PyPI package (version optional), repository URL, or a unique part of a name (several only with --format cursor)",
+      "server: registry name, slug, npm/PyPI package (version optional), repository URL, or a unique part of a name (several only with --format cursor or cursor-hook)",
     )
     .option("-p, --profile <profile>", `balanced | strict | permissive`, "balanced")
-    .option("-f, --format <format>", POLICY_FORMATS.join(" | "), "policy.json")
+    .option(
+      "-f, --format <format>",
+      `${POLICY_FORMATS.join(" | ")} | ${CURSOR_HOOK} (a Cursor beforeMCPExecution hook script that can refuse calls)`,
+      "policy.json",
+    )
     .option(
       "--as <name>",
       "the name the server has in your client (its key in the client's config; default: its short name, e.g. filesystem): every format uses it",
@@ -101,9 +107,13 @@ export function registerPolicy(program: Command): void {
     .action(
       action((refs: string[], opts: PolicyOptions, cmd: Command) => {
         const profile = parseProfile(opts.profile);
-        const format = parseFormat(opts.format);
+        // cursor-hook: a script, not a policy file; CLI only, for one or several servers like cursor.
+        const hook = opts.format === CURSOR_HOOK;
+        const format = hook ? "cursor" : parseFormat(opts.format);
         const overrides = opts.overrides ? loadOverrides(opts.overrides) : undefined;
         const config = configFor(cmd);
+        if (opts.all && hook)
+          throw new AppError("bad_input", "--all writes the policy formats; name the servers for --format cursor-hook");
         if (opts.all) {
           const catalog = catalogFor(config, { readonly: true });
           try {
@@ -122,7 +132,7 @@ export function registerPolicy(program: Command): void {
         if (refs.length > 1 && format !== "cursor")
           throw new AppError(
             "bad_input",
-            "several servers go into one file only with --format cursor (one merged allowlist); name one server",
+            "several servers go into one file only with --format cursor or cursor-hook (one merged allowlist or hook); name one server",
           );
         if (refs.length > 1 && opts.as) throw new AppError("bad_input", "--as names one server: name one server");
         const name = opts.as !== undefined ? parseServerName(opts.as) : undefined;
@@ -149,9 +159,11 @@ export function registerPolicy(program: Command): void {
           }
           const text = wantsJson(cmd)
             ? `${JSON.stringify(decisions.length > 1 ? decisions : decision, null, 2)}\n`
-            : format === "cursor"
-              ? renderCursorMany(decisions)
-              : renderPolicy(decision, format);
+            : hook
+              ? renderCursorHook(decisions)
+              : format === "cursor"
+                ? renderCursorMany(decisions)
+                : renderPolicy(decision, format);
           if (opts.out) {
             try {
               writeFileSync(opts.out, text);

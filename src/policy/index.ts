@@ -1,6 +1,7 @@
 export type { Category, Risk } from "../core/types.js";
 export { decidePolicy, decideTool, SAFE_TOOL_NAME, whyNotListed } from "./decide.js";
 export { CURSOR_NOTE, renderCursorMany } from "./formats/cursor.js";
+export { CURSOR_HOOK, renderCursorHook } from "./formats/cursor-hook.js";
 export { APPROVAL_CONDITION, policyJsonObject } from "./formats/policy-json.js";
 export { VSCODE_NOTE } from "./formats/vscode.js";
 export { codexLaunchLines, type InstallClient, installSnippet, launchSpec } from "./install.js";
