@@ -171,6 +171,8 @@ export async function deliverWebhooks(
             "x-mcp-census-event": "tool.changed",
           },
         });
+        // Safe to ignore: the body is discarded unread; a failed cancel means the stream already ended or errored, and
+        // the status is all a delivery needs.
         await res.body?.cancel().catch(() => {});
         if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
       } catch (err) {

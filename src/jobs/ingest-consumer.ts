@@ -354,7 +354,10 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       clearInterval(timer);
       clearInterval(renew);
       await worker.close(force);
-      await redis.eval(RELEASE_OWNER, 1, ownerKey, me).catch(() => {});
+      // If Redis cannot be reached the writer role lapses by itself (OWNER_TTL_MS); say so rather than hide it.
+      await redis
+        .eval(RELEASE_OWNER, 1, ownerKey, me)
+        .catch((err) => log(`ingest: could not release the writer role (it expires by itself): ${oneLine(err)}`));
     },
   };
 }

@@ -391,6 +391,8 @@ async function probeStdio(
       cur = next.launch;
     }
   } finally {
+    // Safe to ignore: removing the unsandboxed run's temporary home (force: a missing one is no error); a leftover
+    // in the temp folder holds only placeholder values and is not reused.
     if (!sandbox.ok) await rm(scratch, { recursive: true, force: true }).catch(() => {});
   }
   out.warnings = [...warnings, ...out.warnings.filter((w) => !warnings.includes(w))];

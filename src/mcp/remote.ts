@@ -170,6 +170,7 @@ export async function probeRemote(remote: RemoteSpec, out: ProbeResult, opts: Re
     } finally {
       if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
         await Promise.race([
+          // Safe to ignore: a courtesy DELETE so the server can free the session; the listing is already decided.
           transport.terminateSession().catch(() => {}),
           new Promise((r) => setTimeout(r, 1000).unref()),
         ]);

@@ -82,6 +82,8 @@ export class RpcSession {
               id: id as string | number,
               error: { code: -32601, message: "mcp-census only lists; it offers no client features" },
             };
+      // Safe to ignore: a courtesy answer to the server's own request; if the connection is gone, the request we
+      // are waiting on fails through onclose, which is what reports it.
       this.transport.send(reply as JSONRPCMessage).catch(() => {});
       return;
     }
@@ -138,6 +140,8 @@ export class RpcSession {
 
   async close(): Promise<void> {
     this.failAll(new ConnectionClosedError("closed by client"));
+    // Safe to ignore: closing after the work is done (or failed); pending requests were failed just above, and a
+    // transport that cannot close cleanly has its process killed by the caller.
     await this.transport.close().catch(() => {});
   }
 }

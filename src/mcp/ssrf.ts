@@ -199,6 +199,7 @@ export function createGuardedFetch(opts: GuardedFetchOptions): typeof fetch {
       const res = await requestOnce(url, reqInit, hopOpts);
       const location = res.headers.get("location");
       if ([301, 302, 303, 307, 308].includes(res.status) && location) {
+        // Safe to ignore: a redirect's body is discarded unread; a failed cancel means the stream already ended.
         await res.body?.cancel().catch(() => {});
         const next = new URL(location, url);
         // Credentials stay with the origin that was given them.

@@ -188,6 +188,8 @@ export class HttpClient {
         return { status: 304, notModified: true, url, contentType };
       }
       if (res.status === 429 || res.status === 408 || res.status >= 500) {
+        // Safe to ignore (here and below): the body is discarded unread; a failed cancel means the stream already
+        // ended or errored, and the status decides what happens next.
         await res.body?.cancel().catch(() => {});
         throw new RetryableError(`HTTP ${res.status}`, res.status === 429 ? retryAfter(res) : undefined);
       }
