@@ -6,6 +6,7 @@ import { type IngestConsumer, ingestOwner, startIngestConsumer } from "../jobs/i
 import { enqueueCrawl } from "../jobs/producers.js";
 import { formatProgress, watchRun } from "../jobs/progress.js";
 import { closeQueues, createRedis, openQueues } from "../jobs/queues.js";
+import { redisEpoch } from "../jobs/run-state.js";
 import type { CrawlJob } from "../jobs/schemas.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
 import { formatSummary } from "../pipeline/crawl.js";
@@ -93,6 +94,8 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
     if ((await queues.probe.getWorkersCount()) === 0) {
       say("no probe workers are connected yet: start `mcp-census worker` on any machine (the run waits for them)");
     }
+    // Read before the run exists: if Redis loses its data later, the marker is gone and the watch below stops.
+    const epoch = await redisEpoch(redis, config.queuePrefix);
     const runKey = await enqueueCrawl(queues.ingest, crawlJobFrom(config, flags));
     say(`crawl run ${runKey} enqueued`);
     const tty = !!process.stderr.isTTY;
@@ -113,7 +116,13 @@ export async function runDistributedCrawl(cmd: Command, config: ResolvedConfig, 
       },
       500,
       stopWatching.signal,
-    );
+      epoch,
+    ).catch(async (err: unknown) => {
+      // This process writes the catalog: its row for the lost run must not stay `running`.
+      await ingest?.checkRedisData().catch(() => false);
+      if (tty && !quiet) process.stderr.write("\n");
+      throw err;
+    });
     if (tty && !quiet) process.stderr.write("\n");
     if (wantsJson(cmd)) process.stdout.write(`${JSON.stringify({ runKey, ...summary }, null, 2)}\n`);
     else if (!g.quiet) process.stdout.write(`${forTerminal(formatSummary(summary))}\n`);

@@ -19,10 +19,10 @@ import {
 } from "../pipeline/run.js";
 import type { ToolClassifier } from "../pipeline/stages.js";
 import { type Sqlite, writeTransaction } from "../store/db.js";
-import { probeIsStored } from "../store/runs.js";
+import { failRunningCrawlRuns, probeIsStored, runningCrawlRuns } from "../store/runs.js";
 import { ids, runKeyFrom } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
-import { activeRuns, type RunState, runState } from "./run-state.js";
+import { activeRuns, type RunState, redisEpoch, redisLostMessage, runState, sameRedisEpoch } from "./run-state.js";
 import {
   ClassifiedJobSchema,
   type CrawlJob,
@@ -51,6 +51,11 @@ export interface IngestConsumerOptions {
 
 export interface IngestConsumer {
   worker: Worker;
+  /**
+   * Checks that Redis still holds its data; when it lost it, the catalog's distributed runs still `running` whose
+   * state is gone are marked failed (they can never finish). Returns whether data was lost. The sweep calls it too.
+   */
+  checkRedisData(): Promise<boolean>;
   close(force?: boolean): Promise<void>;
 }
 
@@ -90,6 +95,19 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
   renew.unref();
 
   const state = (runKey: string) => runState(redis, prefix, runKey);
+  let epoch = await redisEpoch(redis, prefix);
+
+  async function checkRedisData(): Promise<boolean> {
+    if (await sameRedisEpoch(redis, prefix, epoch)) return false;
+    for (const run of runningCrawlRuns(sqlite, "distributed")) {
+      const runKey = (run.stats as { runKey?: unknown } | null)?.runKey;
+      if (typeof runKey === "string" && (await state(runKey).get())) continue;
+      const reason = redisLostMessage(typeof runKey === "string" ? runKey : `#${run.id}`);
+      if (failRunningCrawlRuns(sqlite, [run.id], reason)) log(`ingest: ${reason}`);
+    }
+    epoch = await redisEpoch(redis, prefix);
+    return true;
+  }
 
   async function serverDone(
     st: RunState,
@@ -276,13 +294,21 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
   worker.on("failed", (job, err) => {
     if (job) log(`ingest: job ${job.id} failed (attempt ${job.attemptsMade}): ${oneLine(err)}`);
   });
-  worker.on("error", (err) => log(`ingest: ${oneLine(err)}`));
+  // While Redis restarts the worker's connection fails every attempt: the same line at most every 5 s.
+  let lastError = { line: "", at: 0 };
+  worker.on("error", (err) => {
+    const line = `ingest: ${oneLine(err)}`;
+    if (line === lastError.line && Date.now() - lastError.at < 5_000) return;
+    lastError = { line, at: Date.now() };
+    log(line);
+  });
 
   // Failed stage jobs become stored outcomes, so a run always completes. State-based (scan the failed sets), not
   // event-based: nothing is missed while this process was down.
   const lastFailed: Partial<Record<QueueName, number>> = {};
   let sweeping = false;
   async function sweep(): Promise<void> {
+    await checkRedisData();
     const runs = new Set(await activeRuns(redis, prefix));
     if (runs.size === 0) return;
     for (const q of ["probe", "classify", "ingest"] as const) {
@@ -350,6 +376,7 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
 
   return {
     worker,
+    checkRedisData,
     async close(force = false) {
       clearInterval(timer);
       clearInterval(renew);

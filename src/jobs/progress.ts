@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { AppError } from "../core/errors.js";
 import type { CrawlSummary } from "../pipeline/crawl.js";
 import type { QueueName } from "./queues.js";
-import { type RunInfo, runState } from "./run-state.js";
+import { type RunInfo, redisLostMessage, runState, sameRedisEpoch } from "./run-state.js";
 
 export interface QueueCounts {
   waiting: number;
@@ -51,7 +51,8 @@ export function formatProgress(
 
 /**
  * Polls a run until its ingest consumer marks it done; calls `onTick` with the state and queue counts each
- * interval. Resolves with the run's summary; rejects when the run failed.
+ * interval. Resolves with the run's summary; rejects when the run failed, and when Redis lost its data (the `epoch`
+ * read before the run was enqueued is gone, or the run's state vanished): such a run can never finish.
  */
 export async function watchRun(
   redis: Redis,
@@ -61,11 +62,19 @@ export async function watchRun(
   onTick: (info: RunInfo | undefined, counts: Record<QueueName, QueueCounts>) => void,
   intervalMs = 500,
   signal?: AbortSignal,
+  epoch?: string,
 ): Promise<CrawlSummary> {
   const st = runState(redis, prefix, runKey);
+  let seen = false;
   for (;;) {
     if (signal?.aborted) throw new AppError("internal", "stopped watching the run (it continues on the workers)");
-    const [info, counts] = await Promise.all([st.get(), queueCounts(queues)]);
+    const [info, counts, intact] = await Promise.all([
+      st.get(),
+      queueCounts(queues),
+      epoch === undefined ? true : sameRedisEpoch(redis, prefix, epoch),
+    ]);
+    if (!intact || (seen && !info)) throw new AppError("network", redisLostMessage(runKey));
+    seen ||= !!info;
     onTick(info, counts);
     if (info?.status === "done") return info.summary as CrawlSummary;
     if (info?.status === "failed")

@@ -79,20 +79,29 @@ export function createRedis(url: string, name = "mcp-census", onError?: (err: Er
     retryStrategy: (times) => Math.min(100 * times, 2_000),
   });
   let last = 0;
-  r.on("error", (err: Error) => {
-    // Reconnects are automatic; say so at most every 5 s instead of once per attempt.
+  const report = (err: Error) => {
+    // Reconnects are automatic; say so (one line, by the caller) at most every 5 s instead of once per attempt.
     if (Date.now() - last < 5_000) return;
     last = Date.now();
     onError?.(err);
-  });
+  };
+  r.on("error", report);
+  REPORTERS.set(r, report);
   return r;
 }
+
+/** Each connection's throttled error reporter: its queues re-emit the connection's errors through it. */
+const REPORTERS = new WeakMap<Redis, (err: Error) => void>();
 
 /** The queues of one deployment (same Redis, same prefix). */
 export function openQueues(connection: Redis, prefix: string): Record<QueueName, Queue> {
   const out = {} as Record<QueueName, Queue>;
+  // A queue re-emits its connection's errors; with no listener BullMQ prints each one as a multi-line trace
+  // (ECONNREFUSED every 100 ms while Redis restarts). They go to the connection's one-line, throttled reporter.
+  const report = REPORTERS.get(connection) ?? (() => {});
   for (const name of QUEUE_NAMES) {
     out[name] = new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS[name] });
+    out[name].on("error", report);
   }
   return out;
 }

@@ -117,6 +117,27 @@ export function runState(redis: Redis, prefix: string, runKey: string) {
 }
 export type RunState = ReturnType<typeof runState>;
 
+/**
+ * A marker of this Redis's data: set once (NX) and kept forever. When it is missing or different, Redis lost its data
+ * since (restarted without persistence, flushed, failed over to an empty replica): every queue and run state of
+ * before is gone, and a run in progress can never finish.
+ */
+export async function redisEpoch(redis: Redis, prefix: string): Promise<string> {
+  const key = `${prefix}:epoch`;
+  await redis.set(key, `${Date.now()}-${Math.random().toString(36).slice(2)}`, "NX");
+  return (await redis.get(key)) ?? "";
+}
+
+/** Whether Redis still holds the data of the epoch read earlier (see redisEpoch). */
+export async function sameRedisEpoch(redis: Redis, prefix: string, epoch: string): Promise<boolean> {
+  return (await redis.get(`${prefix}:epoch`)) === epoch;
+}
+
+/** The one line said when a run cannot finish because Redis lost its data. */
+export function redisLostMessage(runKey: string): string {
+  return `crawl run ${runKey} cannot finish: Redis lost its data (restarted without persistence?), with the run's queues and state; start the crawl again (and run Redis with AOF persistence)`;
+}
+
 /** Run keys of runs not finished yet. */
 export async function activeRuns(redis: Redis, prefix: string): Promise<string[]> {
   return redis.zrange(`${prefix}:runs:active`, "0", "-1");

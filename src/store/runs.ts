@@ -49,11 +49,23 @@ export function runningCrawlRuns(sqlite: Sqlite, mode: CrawlMode): { id: number;
  * out), keeping what they had recorded. Only rows still running are touched.
  */
 export function markCrawlRunsInterrupted(sqlite: Sqlite, ids: number[], reason: string): number {
+  return endRunningCrawlRuns(sqlite, ids, "interrupted", reason);
+}
+
+/**
+ * Ends runs that are still `running` and can never finish (their state is gone) as `failed` with the reason in their
+ * stats, keeping what they had recorded. Only rows still running are touched.
+ */
+export function failRunningCrawlRuns(sqlite: Sqlite, ids: number[], reason: string): number {
+  return endRunningCrawlRuns(sqlite, ids, "failed", reason);
+}
+
+function endRunningCrawlRuns(sqlite: Sqlite, ids: number[], status: "interrupted" | "failed", reason: string): number {
   if (ids.length === 0) return 0;
   return orm(sqlite)
     .update(crawlRuns)
     .set({
-      status: "interrupted",
+      status,
       finishedAt: new Date().toISOString(),
       stats: sql`json_set(${crawlRuns.stats}, '$.error', ${reason})`,
     })
