@@ -165,9 +165,11 @@ function sampleTargets(db: string, n: number) {
   );
   const tools: string[] = [];
   const servers: string[] = [];
+  const toolRefs: { server: string; tool: string }[] = [];
   for (let i = 0; i < n; i++) {
     const r = tool.get(1 + Math.floor(Math.random() * max)) as { slug: string; name: string } | undefined;
     if (!r) continue;
+    toolRefs.push({ server: r.slug, tool: r.name });
     tools.push(`/v1/tools/${encodeURIComponent(r.slug)}/${encodeURIComponent(r.name)}`);
     servers.push(`/v1/servers/${encodeURIComponent(r.slug)}`);
   }
@@ -176,13 +178,15 @@ function sampleTargets(db: string, n: number) {
     sqlite.prepare("SELECT name FROM tools WHERE id % 997 = 0 LIMIT 2000").all() as { name: string }[]
   ).map((r) => r.name.split(/[_\-.]/).filter((w) => w.length >= 3));
   const searches: string[] = [];
+  const searchWords: string[] = [];
   for (const words of names) {
     if (words.length === 0) continue;
     const q = words.slice(0, 1 + Math.floor(Math.random() * Math.min(2, words.length))).join(" ");
+    searchWords.push(q);
     searches.push(`/v1/tools?q=${encodeURIComponent(q)}&limit=20`);
   }
   sqlite.close();
-  return { tools, servers, searches };
+  return { tools, servers, searches, toolRefs, searchWords };
 }
 
 async function main(): Promise<void> {
@@ -214,62 +218,133 @@ async function main(): Promise<void> {
   const hono = await startChild("hono", db);
   const bare = await startChild("bare", db);
   const base = baseline ? await startChild("hono", db, baseline) : undefined;
-  type Kind = "hono" | "bare" | "base";
-  const kinds: Kind[] = base ? ["hono", "base", "bare"] : ["hono", "bare"];
   const rows: string[] = [];
   const baseRows: string[] = [];
+  const mcpRows: string[] = [];
   const raw: Record<string, unknown> = {};
+  type Req = { method?: string; path: string; headers?: Record<string, string>; body?: string };
+  type Arm = { label: string; port: number; next: () => Req };
+  const cycle = (reqs: Req[]) => {
+    let i = 0;
+    return () => reqs[i++ % reqs.length] as Req;
+  };
+  const get = (paths: string[]) => paths.map((path) => ({ path }));
+  const mcpCall = (name: string, args: Record<string, unknown>, id: number): Req => ({
+    method: "POST",
+    path: "/mcp",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
+  });
+  const checkCalls = targets.toolRefs.map((r, i) => mcpCall("check_tool", { server: r.server, tool: r.tool }, i + 1));
+  const searchCalls = targets.searchWords.map((q, i) => mcpCall("search_tools", { q, limit: 20 }, i + 1));
+  // Summaries per arm: req/s the mean of the slices, p50/p99 their median (worst slice kept), errors summed.
+  const summarise = (scenario: string, label: string, r: AutocannonResult[]) => {
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+    const o = {
+      reqPerSec: r.reduce((n, x) => n + x.requests.average, 0) / r.length,
+      p50: med(r.map((x) => x.latency.p50)),
+      p99: med(r.map((x) => x.latency.p99)),
+      worstP99: Math.max(...r.map((x) => x.latency.p99)),
+      sliceReqPerSec: r.map((x) => x.requests.average),
+      "2xx": r.reduce((n, x) => n + x["2xx"], 0),
+      bad: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
+    };
+    raw[`${scenario} / ${label}`] = o;
+    process.stderr.write(`${scenario} ${label}: ${JSON.stringify(o)}\n`);
+    return o;
+  };
+  /** Loads the arms in alternating slices (a, b, c, a, b, c, …) after a warm-up, so all see the same neighbours. */
+  const runArms = async (scenario: string, arms: Arm[]) => {
+    const slices = arms.map(() => [] as AutocannonResult[]);
+    const opts = (arm: Arm, d: number) => ({
+      url: `http://127.0.0.1:${arm.port}`,
+      connections,
+      duration: d,
+      requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...arm.next() }) }],
+    });
+    for (const arm of arms) await autocannon(opts(arm, 2));
+    for (let round = 0; round < rounds; round++) {
+      for (const [k, arm] of arms.entries()) {
+        slices[k]!.push(await autocannon(opts(arm, Math.max(1, Math.round(duration / rounds)))));
+      }
+    }
+    return arms.map((arm, k) => summarise(scenario, arm.label, slices[k]!));
+  };
   try {
     for (const [scenario, paths] of [
       ["tool detail", targets.tools],
       ["server detail", targets.servers],
       ["search", targets.searches],
     ] as const) {
-      // Alternating slices (app, bare, app, bare, …) so both see the same neighbours on a shared machine.
-      const slices: Record<Kind, AutocannonResult[]> = { hono: [], bare: [], base: [] };
-      const ports = { hono: hono.port, bare: bare.port, base: base?.port ?? 0 };
-      let i = 0;
-      const opts = (port: number, d: number) => ({
-        url: `http://127.0.0.1:${port}`,
-        connections,
-        duration: d,
-        requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
-      });
-      for (const kind of kinds) await autocannon(opts(ports[kind], 2)); // warm-up: JIT, page cache
-      for (let round = 0; round < rounds; round++) {
-        for (const kind of kinds) {
-          slices[kind].push(await autocannon(opts(ports[kind], Math.max(1, Math.round(duration / rounds)))));
-        }
-      }
-      const sum = (kind: Kind) => {
-        const r = slices[kind];
-        const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-        const out = {
-          reqPerSec: r.reduce((n, x) => n + x.requests.average, 0) / r.length,
-          p50: med(r.map((x) => x.latency.p50)),
-          p99: med(r.map((x) => x.latency.p99)),
-          worstP99: Math.max(...r.map((x) => x.latency.p99)),
-          sliceReqPerSec: r.map((x) => x.requests.average),
-          "2xx": r.reduce((n, x) => n + x["2xx"], 0),
-          bad: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
-        };
-        raw[`${scenario} / ${kind}`] = out;
-        process.stderr.write(`${scenario} ${kind}: ${JSON.stringify(out)}\n`);
-        return out;
-      };
-      const h = sum("hono");
-      const b = sum("bare");
-      if (base) {
-        const o = sum("base");
+      const arms: Arm[] = [
+        { label: "app", port: hono.port, next: cycle(get(paths)) },
+        { label: "bare", port: bare.port, next: cycle(get(paths)) },
+        ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(paths)) }] : []),
+      ];
+      const [h, b, o] = await runArms(scenario, arms);
+      if (!h || !b) continue;
+      if (o) {
         baseRows.push(
           `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} / ${h.p99} | ${o.reqPerSec.toFixed(0)} | ${o.p50} / ${o.p99} | ${((100 * h.reqPerSec) / o.reqPerSec).toFixed(0)}% | ${b.reqPerSec.toFixed(0)} |`,
         );
       }
-      const target = scenario === "search" ? 50 : 20;
       rows.push(
-        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | p99 < ${target} ms: ${h.p99 < target ? "yes" : "no"} | ${h.bad} / ${b.bad} |`,
+        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | ${h.bad} / ${b.bad} |`,
       );
     }
+    // MCP tool calls against the REST requests that answer the same question, on the same app process.
+    for (const [scenario, calls, restPaths] of [
+      ["MCP check_tool vs REST tool detail", checkCalls, targets.tools],
+      ["MCP search_tools vs REST search", searchCalls, targets.searches],
+    ] as const) {
+      const arms: Arm[] = [
+        { label: "mcp", port: hono.port, next: cycle(calls) },
+        { label: "rest", port: hono.port, next: cycle(get(restPaths)) },
+        ...(base ? [{ label: "baseline mcp", port: base.port, next: cycle(calls) }] : []),
+      ];
+      const [m, r, o] = await runArms(scenario, arms);
+      if (!m || !r) continue;
+      mcpRows.push(
+        `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${((100 * m.reqPerSec) / r.reqPerSec).toFixed(0)}% | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
+      );
+    }
+    // List pages in the orders and filters that sorted or scanned the whole catalog before.
+    const listPaths = [
+      "/v1/tools?sort=name&limit=50",
+      "/v1/tools?sort=risk&limit=50",
+      "/v1/tools?flag=poisoning&limit=50",
+      "/v1/tools?flag=annotation_contradiction&limit=50",
+      "/v1/tools?category=Destructive&sort=name&limit=50",
+    ];
+    const listArms: Arm[] = [
+      { label: "app", port: hono.port, next: cycle(get(listPaths)) },
+      ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(listPaths)) }] : []),
+    ];
+    const [lh, lo] = await runArms("list pages (sort=name/risk, flag=, category+name)", listArms);
+    if (lh) {
+      mcpRows.push(
+        `| list pages: ${listPaths.map((p) => p.replace("/v1/tools?", "").replace("&limit=50", "")).join(", ")} | ${lh.reqPerSec.toFixed(0)} | ${lh.p50} / ${lh.p99} | — | — | — | ${lo ? `${lo.reqPerSec.toFixed(0)} (${lo.p50} / ${lo.p99})` : "—"} | ${lh.bad} / ${lo?.bad ?? 0} |`,
+      );
+    }
+    // Statistics: sequential requests, one at a time (the baseline's cost is per call; 50 connections would only queue).
+    const statsLatency = async (port: number, n: number) => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const r = await fetch(`http://127.0.0.1:${port}/v1/stats`);
+        await r.text();
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((x, y) => x - y);
+      return { n, p50: ms[Math.floor(n / 2)] as number, p99: ms[Math.min(n - 1, Math.floor(n * 0.99))] as number };
+    };
+    const sApp = await statsLatency(hono.port, 200);
+    const sBase = base ? await statsLatency(base.port, 2) : undefined;
+    raw["stats / app"] = sApp;
+    if (sBase) raw["stats / baseline"] = sBase;
+    mcpRows.push(
+      `| /v1/stats, sequential (ms per request) | — | ${sApp.p50.toFixed(2)} / ${sApp.p99.toFixed(2)} (n=${sApp.n}) | — | — | — | ${sBase ? `${sBase.p50.toFixed(0)} / ${sBase.p99.toFixed(0)} (n=${sBase.n})` : "—"} | — |`,
+    );
   } finally {
     hono.child.kill("SIGTERM");
     bare.child.kill("SIGTERM");
@@ -282,15 +357,21 @@ async function main(): Promise<void> {
     `Command: \`${cmd}\``,
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
-    `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, app, …) after a 2 s warm-up; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline, app, …; MCP, REST, baseline MCP, …) after a 2 s warm-up per arm; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
-    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | target | errors (app / bare) |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | errors (app / bare) |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
+    "",
+    "MCP tool calls and the REST requests answering the same question, on the same app process (alternating slices), and list pages:",
+    "",
+    "| scenario | MCP (or app) req/s | p50 / p99 ms | REST req/s | p50 / p99 ms | MCP / REST | baseline req/s (p50 / p99 ms) | errors |",
+    "|---|---|---|---|---|---|---|---|",
+    ...mcpRows,
     "",
     ...(base
       ? [
-          `Against the baseline checkout ${baseline} (same slices, alternating app, baseline, bare):`,
+          `Against the baseline checkout ${baseline} (same slices, alternating app, bare, baseline):`,
           "",
           "| scenario | app req/s | app p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | app / baseline | bare req/s |",
           "|---|---|---|---|---|---|---|",

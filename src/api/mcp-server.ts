@@ -1,13 +1,14 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { CallToolResult, JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import { ClassificationSchema } from "../core/vocabulary.js";
 import { decidePolicy, PROFILES, type Profile } from "../policy/index.js";
-import { toolByRef } from "../store/api.js";
+import { toolForCheck } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { isLoopback } from "./http.js";
@@ -285,7 +286,7 @@ export function createCatalogMcpServer(
           return notInCatalog(a.server, a.tool, a.profile, why, found.candidates ?? found.suggestions);
         }
         const s = found.server;
-        const t = toolByRef(sqlite, s.id, a.tool);
+        const t = toolForCheck(sqlite, s.id, a.tool);
         if (!t) {
           const unlisted = unlistedReason(sqlite, s.id);
           const reason = unlisted === null ? "tool not in the catalog" : `server not listed: ${unlisted}`;
@@ -359,10 +360,6 @@ export interface McpHttpOptions {
   queryBudgetMs?: number;
 }
 
-/** Servers kept between requests, per catalog: building one (tools, zod schemas) cost most of a small request. */
-const pools = new WeakMap<Sqlite, McpServer[]>();
-const MAX_IDLE_SERVERS = 64;
-
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 
 function hostOk(host: string | null): boolean {
@@ -371,11 +368,73 @@ function hostOk(host: string | null): boolean {
   return LOOPBACK_NAMES.includes(name) || (name.startsWith("[") ? isLoopback(name.slice(1, -1)) : isLoopback(name));
 }
 
+type Id = string | number;
+
 /**
- * Answers one Streamable HTTP request statelessly with JSON responses. The transport is new per request (the SDK
- * requires it in stateless mode, so request ids of different clients never collide); the McpServer behind it is
- * taken from a pool and returned after the answer, so its tools and schemas are built once, not per request.
- * Origin (and, on a loopback bind, Host) are checked by the SDK's DNS rebinding protection.
+ * One McpServer for every HTTP request. The SDK's stateless Streamable HTTP transport must be new per request, and a
+ * server connects to one transport at a time; building and connecting a server per request cost most of a small
+ * call. So the server is connected once to this hub, and each request's SDK transport hands its messages to the
+ * hub, which gives every request a hub-wide id (two clients may both send id 1 at once) and routes the answer, and
+ * any notification related to the request, back to that request's transport under the client's own id.
+ */
+class McpHub implements Transport {
+  onmessage?: Transport["onmessage"];
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private next = 0;
+  private readonly pending = new Map<Id, { transport: Transport; id: Id }>();
+
+  async start(): Promise<void> {}
+  async close(): Promise<void> {
+    this.onclose?.();
+  }
+
+  /** Takes the messages of one request's transport. */
+  attach(transport: WebStandardStreamableHTTPServerTransport): void {
+    transport.onmessage = (message, extra) => {
+      if ("id" in message && message.id !== undefined && "method" in message) {
+        const hubId = `h${++this.next}`;
+        this.pending.set(hubId, { transport, id: message.id });
+        this.onmessage?.({ ...message, id: hubId } as JSONRPCMessage, extra);
+      } else this.onmessage?.(message, extra);
+    };
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const isResponse = "id" in message && message.id !== undefined && !("method" in message);
+    const hubId = isResponse ? (message as { id: Id }).id : options?.relatedRequestId;
+    const to = hubId === undefined ? undefined : this.pending.get(hubId);
+    // A notification related to no request has nowhere to go in stateless mode (the SDK would drop it too).
+    if (!to) return;
+    if (isResponse) this.pending.delete(hubId as Id);
+    const out = isResponse ? ({ ...message, id: to.id } as JSONRPCMessage) : message;
+    try {
+      await to.transport.send(out, { ...options, relatedRequestId: to.id });
+    } catch (err) {
+      // The client went away before its answer: nothing to deliver.
+      this.onerror?.(err as Error);
+    }
+  }
+}
+
+const hubs = new WeakMap<Sqlite, Promise<McpHub>>();
+
+function hubFor(sqlite: Sqlite, queryBudgetMs: number | undefined): Promise<McpHub> {
+  let h = hubs.get(sqlite);
+  if (!h) {
+    const hub = new McpHub();
+    h = createCatalogMcpServer(sqlite, { queryBudgetMs })
+      .connect(hub)
+      .then(() => hub);
+    hubs.set(sqlite, h);
+  }
+  return h;
+}
+
+/**
+ * Answers one Streamable HTTP request statelessly with JSON responses: a new SDK transport per request (as the SDK
+ * requires in stateless mode) in front of the one catalog MCP server (see McpHub). Origin (and, on a loopback bind,
+ * Host) are checked by the SDK's DNS rebinding protection.
  */
 export async function handleMcpHttp(sqlite: Sqlite, req: Request, opts: McpHttpOptions = {}): Promise<Response> {
   const host = req.headers.get("host");
@@ -389,19 +448,8 @@ export async function handleMcpHttp(sqlite: Sqlite, req: Request, opts: McpHttpO
     // The SDK compares the Host header exactly; on a loopback bind only loopback names pass.
     ...(opts.loopbackOnly ? { allowedHosts: host && hostOk(host) ? [host] : ["localhost"] } : {}),
   });
-  let pool = pools.get(sqlite);
-  if (!pool) {
-    pool = [];
-    pools.set(sqlite, pool);
-  }
-  const server = pool.pop() ?? createCatalogMcpServer(sqlite, { queryBudgetMs: opts.queryBudgetMs });
-  await server.connect(transport);
-  try {
-    return await transport.handleRequest(req);
-  } finally {
-    await server.close();
-    if (pool.length < MAX_IDLE_SERVERS) pool.push(server);
-  }
+  (await hubFor(sqlite, opts.queryBudgetMs)).attach(transport);
+  return transport.handleRequest(req);
 }
 
 /** Serves the catalog MCP server over this process's stdin/stdout until the client goes away (`mcp-census mcp`). */

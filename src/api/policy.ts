@@ -28,7 +28,7 @@ export interface BuiltPolicy {
  */
 export function buildPolicy(
   server: ServerRow,
-  tools: ToolRow[],
+  tools: Pick<ToolRow, "name" | "classification">[],
   opts: { profile?: string | undefined; format?: string | undefined; unlisted?: string | null },
 ): BuiltPolicy {
   if (opts.profile !== undefined && !PROFILES.includes(opts.profile as Profile)) {

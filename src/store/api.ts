@@ -317,12 +317,15 @@ export function toolListRows(
     where.push("t.server_id = ?");
     args.push(f.serverId);
   }
+  // Ordered by name or risk, the ordered index is read and category/risk are checked per row (`+` keeps SQLite from
+  // choosing the category/risk index and then sorting all its rows: 0.9 s for category=Destructive&sort=name at 500k).
+  const ordered = order.by === "name" || order.by === "risk" ? "+" : "";
   if (f.category) {
-    where.push("t.category = ?");
+    where.push(`${ordered}t.category = ?`);
     args.push(f.category);
   }
   if (f.risk) {
-    where.push("t.risk = ?");
+    where.push(`${ordered}t.risk = ?`);
     args.push(f.risk);
   }
   if (f.annotation === "any") where.push("t.annotations IS NOT NULL AND t.annotations NOT IN ('{}', 'null')");
@@ -443,12 +446,45 @@ export function sourcesOf(
 
 /** One tool of a server by name or slug (current or removed); an exact name wins over a slug. */
 export function toolByRef(sqlite: Database.Database, serverId: number, ref: string): ToolRow | undefined {
-  const r = prep(
+  // Two index lookups (exact name, then slug) instead of an OR with a sort: the hot path of tool detail.
+  const r = (prep(
     sqlite,
-    `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN}
-       WHERE t.server_id = ? AND (t.name = ? OR t.slug = ?) ORDER BY t.name = ? DESC LIMIT 1`,
-  ).get(serverId, ref, ref, ref) as Record<string, unknown> | undefined;
+    `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.name = ?`,
+  ).get(serverId, ref) ??
+    prep(sqlite, `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.slug = ?`).get(
+      serverId,
+      ref,
+    )) as Record<string, unknown> | undefined;
   return r ? toToolRow(r) : undefined;
+}
+
+/** What check_tool needs of a tool: no definition or schemas (the largest columns, parsed only to be dropped). */
+export type ToolCheckRow = Pick<ToolRow, "name" | "slug" | "annotations" | "hash" | "removedAt" | "classification">;
+
+/** One tool of a server by exact name, else by slug (current or removed), as check_tool reads it. */
+export function toolForCheck(sqlite: Database.Database, serverId: number, ref: string): ToolCheckRow | undefined {
+  const cols = `t.name, t.slug, t.annotations, t.hash, t.removed_at,
+    c.access AS c_access, c.destructive AS c_destructive, c.financial AS c_financial, c.category AS c_category,
+    c.risk AS c_risk, c.confidence AS c_confidence, c.signals AS c_signals, c.flags AS c_flags, c.source AS c_source,
+    c.classifier_version AS c_version`;
+  const r = (prep(
+    sqlite,
+    `SELECT ${cols} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.name = ?`,
+  ).get(serverId, ref) ??
+    prep(sqlite, `SELECT ${cols} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.slug = ?`).get(
+      serverId,
+      ref,
+    )) as Record<string, unknown> | undefined;
+  if (!r) return undefined;
+  const row = toToolRow({ ...r, raw: null, input_schema: null, output_schema: null });
+  return {
+    name: row.name,
+    slug: row.slug,
+    annotations: row.annotations,
+    hash: row.hash,
+    removedAt: row.removedAt,
+    classification: row.classification,
+  };
 }
 
 /** Every stored version of one tool, oldest first, with its definition as stored (JSON text). */

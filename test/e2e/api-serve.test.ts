@@ -323,6 +323,26 @@ describe("serve: MCP", () => {
     }
   }, 60_000);
 
+  it("one server behind every request: concurrent clients using the same request id each get their own answer", async () => {
+    const tools = ["read_file", "write_file", "list_directory", "move_file", "search_files", "get_file_info"];
+    const answers = await Promise.all(
+      tools.map((tool) =>
+        fetch(`${base}/mcp`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/call",
+            params: { name: "check_tool", arguments: { server: "server-filesystem", tool } },
+          }),
+        }).then((r) => r.json()),
+      ),
+    );
+    expect(answers.map((a) => a.id)).toEqual(tools.map(() => 1));
+    expect(answers.map((a) => a.result.structuredContent.tool)).toEqual(tools);
+  });
+
   it("refuses a foreign Origin and, on a loopback bind, a foreign Host (DNS rebinding)", async () => {
     const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
     const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
