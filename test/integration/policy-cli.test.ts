@@ -112,6 +112,13 @@ describe("mcp-census policy", { timeout: 300_000 }, () => {
     expect(p.allow.length).toBeGreaterThan(0);
     expect(p.deny.length).toBeGreaterThan(0);
     expect([...p.allow, ...p.ask, ...p.deny].every((n: string) => n.startsWith("mcp__fs__"))).toBe(true);
+    // The Cursor hook script carries the same name, and its table is the policy's.
+    const hook = cli("policy", "Server-Filesystem", "--as", "fs", "--format", "cursor-hook", "--profile", "strict");
+    expect(hook.code, hook.err).toBe(0);
+    expect(hook.out).toMatch(/^#!\/usr\/bin\/env node\n/);
+    const table = JSON.parse(JSON.parse(/const POLICY = JSON\.parse\((".*")\);/.exec(hook.out)![1]!));
+    expect(Object.keys(table)).toEqual(["fs"]);
+    expect(table.fs.allow.map((t: string) => `mcp__fs__${t}`)).toEqual(p.allow);
     const bad = cli("policy", "server-filesystem", "--as", "my server");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/server name "my server" cannot be used/);
