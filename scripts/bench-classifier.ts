@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   let reads = 0;
   let peakRss = before.rss;
+  // RSS every 100,000 tools: flat memory means this series stops growing once the first chunks are done.
+  const rssSeries: string[] = [];
   const wallStart = process.hrtime.bigint();
   while (done < count) {
     const n = Math.min(chunk, count - done);
@@ -76,7 +78,11 @@ async function main(): Promise<void> {
     classifyNs += process.hrtime.bigint() - t0;
     if (baseline) runLane(baseline, buf);
     done += n;
-    if (done % 100_000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if (done % 100_000 === 0) {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      rssSeries.push(`${done / 1000}k ${(m.rss / 1024 / 1024).toFixed(0)}`);
+    }
   }
   const wallNs = process.hrtime.bigint() - wallStart;
   const cpu = process.cpuUsage(cpu0);
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
       `${baseline.label}: ${(baseline.cpuUs / 1e6).toFixed(2)} s CPU → ${Math.round(done / (baseline.cpuUs / 1e6)).toLocaleString("en-US")} tools/s on one core, same tools (${baseline.reads} read); this classifier ${(classifyCpuUs / 1e6).toFixed(2)} s (${(baseline.cpuUs / classifyCpuUs).toFixed(2)}× the baseline's speed)`,
     );
   console.log(`after: rss ${mb(after.rss)}, heap used ${mb(after.heapUsed)}; peak rss ${mb(peakRss)}`);
+  console.log(`rss (MB) over the run: ${rssSeries.join(", ")}`);
 }
 
 await main();
