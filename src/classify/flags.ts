@@ -1,5 +1,5 @@
 import type { Classification, ToolInput } from "../core/types.js";
-import { PhraseSet } from "./phrases.js";
+import { type Parts, PhraseSet } from "./phrases.js";
 
 /** Flags kept apart from the access/risk decision: they warn about the definition itself. */
 export type Flag =
@@ -119,26 +119,38 @@ const SHADOW_WORDS = /must|should|always|never|instead|other server|other mcp|ov
  * One case-folding scan of the raw definition (name, titles, description, schema prose) tells whether any indicator
  * below can match; nearly every definition holds none, and is done without lower-casing or joining anything.
  */
-const FLAG_PHRASES = new PhraseSet(
-  [
-    SHADOW_WORDS,
-    SHADOW,
-    FLAG_TRIGGER_PUNCT,
-    FLAG_TRIGGER_WORDS,
-    HIDDEN_BLOCK,
-    DONT_TELL,
-    IGNORE,
-    SENSITIVE_FILE,
-    STRONG_SECRET,
-    PASS_IN_PARAM,
-    SEND_TO_URL,
-    MD_IMAGE_DATA,
-  ],
-  true,
-);
+/** The regexes the definition scan gates (the heuristics' shared scan includes them too). */
+export const FLAG_REGEXES: readonly RegExp[] = [
+  SHADOW_WORDS,
+  SHADOW,
+  FLAG_TRIGGER_PUNCT,
+  FLAG_TRIGGER_WORDS,
+  HIDDEN_BLOCK,
+  DONT_TELL,
+  IGNORE,
+  SENSITIVE_FILE,
+  STRONG_SECRET,
+  PASS_IN_PARAM,
+  SEND_TO_URL,
+  MD_IMAGE_DATA,
+];
+const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true);
 
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
+  return detectFlagsIn(tool, classification, FLAG_PHRASES.begin(), false);
+}
+
+/**
+ * detectFlags on a scan of a set that holds FLAG_REGEXES (case-folding); `descriptionRead` when the tool's whole
+ * description is already its only part (the heuristics scanned it).
+ */
+export function detectFlagsIn(
+  tool: ToolInput,
+  classification: Pick<Classification, "access" | "destructive">,
+  scan: Parts,
+  descriptionRead: boolean,
+): string[] {
   const flags = new Set<string>();
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   if (ann) {
@@ -148,9 +160,8 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
       flags.add("annotation_contradiction");
   }
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
-  const scan = FLAG_PHRASES.begin();
   // The description alone first: shadowing is judged on it.
-  scan.more(`${tool.description ?? ""}`);
+  if (!descriptionRead) scan.more(`${tool.description ?? ""}`);
   const shadowing = scan.may(SHADOW_WORDS) && scan.may(SHADOW);
   scan.more(`${tool.name ?? ""}`);
   scan.more(`${tool.title ?? ""}`);

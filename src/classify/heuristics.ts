@@ -1,7 +1,7 @@
 import type { Access, Classification, Risk, ToolInput } from "../core/types.js";
 import { deriveCategory } from "../core/vocabulary.js";
 import { decide, type Feature, type HeuristicModel, renderSignal, type Target, type Where } from "./features.js";
-import { detectFlags } from "./flags.js";
+import { detectFlagsIn, FLAG_REGEXES } from "./flags.js";
 import {
   ASSOCIATION_OBJECTS,
   BASE_VERBS,
@@ -15,7 +15,7 @@ import {
   type VerbClass,
   WEAK_READ_VERBS,
 } from "./lexicon.js";
-import { PhraseSet, type Scan } from "./phrases.js";
+import { type Parts, PhraseSet, type Scan } from "./phrases.js";
 import { CLASSIFIER_VERSION } from "./version.js";
 
 /** One input parameter as the heuristics see it. */
@@ -918,7 +918,7 @@ function nestedOperations(schema: unknown): string[] {
  */
 const TRIGGER_ANY = new RegExp(TRIGGER.source);
 const CRUD = /crud/;
-const DESC_PHRASES = new PhraseSet([
+const DESC_PHRASES: RegExp[] = [
   TRIGGER_ANY,
   CRUD,
   SQL_WORDS,
@@ -948,11 +948,17 @@ const DESC_PHRASES = new PhraseSet([
   NOT_FOR_MODEL,
   STATE_CHANGE,
   SERVER_PROCESS_CODE,
-]);
+];
+/**
+ * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
+ * schema prose, the poisoning flags.
+ */
+const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
-  const features = extractFeatures(tool);
+  const scan = PHRASES.begin();
+  const features = extract(tool, scan);
   const v = decide(features, model);
   const signals: string[] = [];
   for (const f of features) signals.push(renderSignal(f));
@@ -969,7 +975,7 @@ export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Clas
     source: "heuristic",
     classifierVersion: CLASSIFIER_VERSION,
   };
-  const flags = detectFlags(tool, classification);
+  const flags = detectFlagsIn(tool, classification, scan, true);
   if (v.unsure) flags.push("unsure");
   classification.flags = flags;
   return classification;
@@ -977,6 +983,11 @@ export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Clas
 
 /** Reads a tool's name, title, description, parameters, output schema and annotations into features. */
 export function extractFeatures(tool: ToolInput): Feature[] {
+  return extract(tool, PHRASES.begin());
+}
+
+/** extractFeatures on a fresh scan, whose first part becomes the tool's whole raw description. */
+function extract(tool: ToolInput, scan: Parts): Feature[] {
   const t = new Evidence();
   const name = parseName(tool.name ?? "");
   const params = readParams(tool.inputSchema);
@@ -987,7 +998,10 @@ export function extractFeatures(tool: ToolInput): Feature[] {
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   const title = `${tool.title ?? ""} ${annTitle}`.trim().toLowerCase();
-  const ds = DESC_PHRASES.scan(desc);
+  // The scan reads the raw description (case-folded); its positions are the lower-cased copy's while lower-casing
+  // keeps the length, which it nearly always does (else every phrase regex simply runs).
+  scan.more(`${tool.description ?? ""}`);
+  const ds = desc.length === rawDesc.length ? scan.view(desc, desc.length) : PHRASES.plain(desc);
   const first = firstSentence(desc);
   const fs = ds.sub(first);
   // Which trigger families the description holds, computed only when a rule asks: each rule first checks its own

@@ -281,6 +281,8 @@ export class PhraseSet {
     for (const re of regexes) {
       const lits = requiredLiterals(re);
       if (!lits) continue;
+      // A case-folding scan reads raw text: only ASCII literals are sure to appear there as they do lower-cased.
+      if (foldCase && lits.some((l) => /[^\x00-\x7f]/.test(l))) continue;
       if (lits.some((l) => l.includes("\n") || l.includes("\r"))) this.spansLines.add(re);
       const index = this.gates.size;
       this.gates.set(re, index);
@@ -302,7 +304,6 @@ export class PhraseSet {
       for (const ch of l) if (this.classOf[ch.charCodeAt(0)] === 0) this.classOf[ch.charCodeAt(0)] = width++;
     this.width = width;
     if (foldCase) {
-      if (literals.some((l) => /[^\x00-\x7f]/.test(l))) throw new Error("PhraseSet: foldCase needs ASCII literals");
       for (let c = 65; c <= 90; c++) this.classOf[c] = this.classOf[c + 32]!;
       this.classOf[0x212a] = this.classOf[107]!; // KELVIN SIGN → k
       this.classOf[0x130] = this.classOf[105]!; // İ → i̇
@@ -385,8 +386,11 @@ export class PhraseSet {
     return new Parts(this, ++this.gen);
   }
 
-  /** Reads `text` into scan `gen`; returns the highest character code seen (at least `highest`). */
-  read(text: string, gen: number, highest: number): number {
+  /**
+   * Reads `text` into scan `gen` as if it started at `offset`; returns the highest character code seen (at least
+   * `highest`).
+   */
+  read(text: string, gen: number, highest: number, offset = 0): number {
     if (gen !== this.gen) throw new Error("PhraseSet: scan used after the next scan of the same set");
     const { delta, classOf, outStart, outIds, stamp, endAt, width } = this;
     let s = 0;
@@ -405,7 +409,7 @@ export class PhraseSet {
         const id = outIds[j]!;
         if (stamp[id] !== gen) {
           stamp[id] = gen;
-          endAt[id] = i + 1;
+          endAt[id] = offset + i + 1;
         }
       }
     }
@@ -472,13 +476,24 @@ export class Scan {
 export class Parts {
   /** The highest character code seen so far. */
   highest = 0;
+  /** Where the next part starts: the parts so far, each followed by a line break. */
+  private length = 0;
   constructor(
     private readonly set: PhraseSet,
     private readonly gen: number,
   ) {}
 
   more(part: string): void {
-    this.highest = this.set.read(part, this.gen, this.highest);
+    this.highest = this.set.read(part, this.gen, this.highest, this.length);
+    this.length += part.length + 1;
+  }
+
+  /**
+   * Questions about `text`, which must be (a lower-cased copy of the same length of) the start of the first part, up
+   * to `limit`: a regex runs only when one of its literals occurred there.
+   */
+  view(text: string, limit: number): Scan {
+    return new Scan(this.set, text, this.gen, limit, this.highest);
   }
 
   /** False when no literal of `re` occurred in any part (so `re` cannot match their line-joined text). */

@@ -106,7 +106,7 @@ describe("phrase gates", () => {
 describe("the heuristics' phrase set", () => {
   it("holds every regex the heuristics check through a description scan (others would run ungated, only slower)", () => {
     const src = readFileSync(join(import.meta.dirname, "../../src/classify/heuristics.ts"), "utf8");
-    const list = /const DESC_PHRASES = new PhraseSet\(\[([^\]]*)\]\)/.exec(src)?.[1] ?? "";
+    const list = /const DESC_PHRASES: RegExp\[\] = \[([^\]]*)\]/.exec(src)?.[1] ?? "";
     const registered = new Set(list.split(",").map((x) => x.trim()));
     const used = new Set(
       [...src.matchAll(/\b(?:ds|fs|c\.ds|c\.fs)\.(?:test|exec|may)\(([A-Z_]+)\)/g)].map((m) => m[1]!),
