@@ -1,3 +1,4 @@
+import { logger } from "../core/log.js";
 import type { Classification, ToolInput } from "../core/types.js";
 import { deriveCategory, reconcileRisk } from "../core/vocabulary.js";
 import { detectFlags } from "./flags.js";
@@ -23,6 +24,8 @@ export interface ClassifierLlmOptions {
   /** Tokens per run (usage.total_tokens) before falling back to heuristics. */
   tokenBudget: number;
   timeoutMs: number;
+  /** Wall-clock time the LLM may take, from its first request (0 or unset: no limit); then heuristics, unsure. */
+  timeBudgetMs?: number;
   maxAttempts?: number;
   retryBaseMs?: number;
   maxRetryDelayMs?: number;
@@ -122,6 +125,20 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     return { ...h, signals: [...h.signals, `LLM not used: ${reason} → heuristics decided`] };
   };
 
+  // Once the time budget is spent, every tool the LLM was wanted for keeps the heuristics' verdict, flagged unsure
+  // (policies then ask before each call: fail closed), and the run is told once, in one line.
+  let warnedOutOfTime = false;
+  const outOfTime = (h: Classification): Classification => {
+    if (!warnedOutOfTime) {
+      warnedOutOfTime = true;
+      logger.warn(
+        `LLM time budget of ${Math.round((llm?.timeBudgetMs ?? 0) / 1000)} s used up: the remaining unsure tools keep the heuristics' verdict, flagged unsure (llmTimeBudgetMs, MCP_CENSUS_LLM_TIME_BUDGET_MS)`,
+      );
+    }
+    const c = fallback(h, "LLM time budget used up");
+    return c.flags.includes("unsure") ? c : { ...c, flags: [...c.flags, "unsure"] };
+  };
+
   async function classify(tool: ToolInput): Promise<Classification> {
     st.classified++;
     const h = classifyHeuristic(tool);
@@ -146,10 +163,12 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
       return fromLlmAnswer(tool, cached, h, "llm-cache", llm.model);
     }
     if (!llm.hasBudget()) return fallback(h, "token budget exhausted");
+    if (llm.timeLeft() <= 0) return outOfTime(h);
     const before = llm.requests;
     const out = await llm.classify(tool, h.signals);
     st.llmRequests += llm.requests - before;
     st.tokens += out.tokens;
+    if (!out.ok && out.outOfTime) return outOfTime(h);
     if (!out.ok) {
       const unavailable = out.status !== undefined && (out.status === 429 || out.status >= 500);
       if (unavailable && opts.onUnavailable === "throw") throw new LlmUnavailableError(out.status!, out.retryAfterMs);

@@ -75,12 +75,18 @@ export interface LlmSettings {
   retryBaseMs?: number;
   /** Longest wait honoured, including Retry-After (default 20 s). */
   maxRetryDelayMs?: number;
+  /**
+   * Wall-clock time this client may spend on the endpoint, counted from its first request (undefined or 0: no limit).
+   * A hanging endpoint otherwise costs attempts × timeout for every tool; once spent, no request is made and one in
+   * flight is cut at the deadline.
+   */
+  timeBudgetMs?: number;
 }
 
 /** Outcome of one LLM classification: an answer, or the reason the heuristics must decide. */
 export type LlmOutcome =
   | { ok: true; answer: LlmAnswer; tokens: number }
-  | { ok: false; reason: string; tokens: number; status?: number; retryAfterMs?: number };
+  | { ok: false; reason: string; tokens: number; status?: number; retryAfterMs?: number; outOfTime?: boolean };
 
 /**
  * The endpoint is unavailable (429 or 5xx after the allowed attempts); thrown only when the caller asks to. Its code
@@ -169,7 +175,7 @@ export class LlmClient {
   requests = 0;
 
   constructor(settings: LlmSettings) {
-    this.s = { maxAttempts: 3, retryBaseMs: 500, maxRetryDelayMs: 20_000, ...settings };
+    this.s = { maxAttempts: 3, retryBaseMs: 500, maxRetryDelayMs: 20_000, timeBudgetMs: 0, ...settings };
     this.model = settings.model;
     // Retries are ours: the SDK's own would not count against the budget nor respect our attempt bound.
     this.client = new OpenAI({
@@ -185,6 +191,20 @@ export class LlmClient {
     return this.tokensUsed < this.s.tokenBudget;
   }
 
+  /** When the time budget runs out (set by the first request), or undefined before it / without a budget. */
+  private deadline: number | undefined;
+
+  /** Milliseconds left of the time budget (Infinity without one). */
+  timeLeft(): number {
+    if (!this.s.timeBudgetMs) return Number.POSITIVE_INFINITY;
+    return this.deadline === undefined ? this.s.timeBudgetMs : Math.max(0, this.deadline - Date.now());
+  }
+
+  /** The time budget, in ms (0: none). */
+  get timeBudgetMs(): number {
+    return this.s.timeBudgetMs;
+  }
+
   /** Asks the model to classify one tool; never throws. */
   /** `evidence`: the heuristics' features, rendered, sent after the definition as hints. */
   async classify(tool: ToolInput, evidence: readonly string[] = []): Promise<LlmOutcome> {
@@ -194,18 +214,25 @@ export class LlmClient {
     let lastWait: number | undefined;
     for (let attempt = 1; attempt <= this.s.maxAttempts; attempt++) {
       if (!this.hasBudget()) return { ok: false, reason: "token budget exhausted", tokens };
+      const left = this.timeLeft();
+      if (left <= 0) return { ok: false, reason: "LLM time budget used up", tokens, outOfTime: true };
+      if (this.s.timeBudgetMs && this.deadline === undefined) this.deadline = Date.now() + this.s.timeBudgetMs;
       let wait: number | undefined;
       try {
         this.requests++;
-        const res = await this.client.chat.completions.create({
-          model: this.model,
-          temperature: 0,
-          messages: [
-            { role: "system", content: SYSTEM_PROMPT },
-            { role: "user", content: buildUserMessage(tool, undefined, evidence) },
-          ],
-          response_format: { type: "json_schema", json_schema: LLM_JSON_SCHEMA },
-        });
+        const res = await this.client.chat.completions.create(
+          {
+            model: this.model,
+            temperature: 0,
+            messages: [
+              { role: "system", content: SYSTEM_PROMPT },
+              { role: "user", content: buildUserMessage(tool, undefined, evidence) },
+            ],
+            response_format: { type: "json_schema", json_schema: LLM_JSON_SCHEMA },
+          },
+          // A request in flight when the time budget ends is cut there.
+          { timeout: Math.max(1, Math.min(this.s.timeoutMs, left)) },
+        );
         const used = res.usage?.total_tokens ?? 0;
         tokens += used;
         this.tokensUsed += used;
@@ -251,6 +278,7 @@ export class LlmClient {
       if (attempt < this.s.maxAttempts) {
         const backoff = this.s.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
         const delay = wait ?? backoff;
+        if (delay >= this.timeLeft()) return { ok: false, reason: "LLM time budget used up", tokens, outOfTime: true };
         if (delay > this.s.maxRetryDelayMs) {
           return {
             ok: false,
@@ -269,6 +297,7 @@ export class LlmClient {
       tokens,
       status: lastStatus,
       retryAfterMs: lastWait,
+      ...(this.timeLeft() <= 0 ? { outOfTime: true } : {}),
     };
   }
 }

@@ -150,6 +150,7 @@ export function registerClassify(program: Command): void {
                 threshold: config.llmThreshold,
                 tokenBudget: config.llmTokenBudget,
                 timeoutMs: config.llmTimeoutMs,
+                timeBudgetMs: config.llmTimeBudgetMs,
               }
             : undefined,
           cache: cache.cache,

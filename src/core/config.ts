@@ -91,6 +91,12 @@ export const ConfigSchema = z.object({
   llmThreshold: z.coerce.number().min(0).max(1).default(0.6).describe("Ask the LLM below this heuristic confidence"),
   llmTokenBudget: z.coerce.number().int().min(0).default(200_000).describe("Tokens per run before falling back"),
   llmTimeoutMs: z.coerce.number().int().min(100).default(30_000).describe("Timeout for one LLM request"),
+  llmTimeBudgetMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600_000)
+    .describe("Wall-clock time a run may spend on the LLM from its first request (0: no limit); then heuristics"),
   webhookUrls: z
     .union([
       z.array(z.string()),
@@ -174,6 +180,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   llmThreshold: "MCP_CENSUS_LLM_THRESHOLD",
   llmTokenBudget: "MCP_CENSUS_LLM_TOKEN_BUDGET",
   llmTimeoutMs: "MCP_CENSUS_LLM_TIMEOUT_MS",
+  llmTimeBudgetMs: "MCP_CENSUS_LLM_TIME_BUDGET_MS",
   webhookUrls: "MCP_CENSUS_WEBHOOK_URLS",
   webhookSecret: "MCP_CENSUS_WEBHOOK_SECRET",
   webhookMinSeverity: "MCP_CENSUS_WEBHOOK_MIN_SEVERITY",

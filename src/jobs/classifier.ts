@@ -19,7 +19,8 @@ export function workerClassifier(
   const useLlm = !!llm;
   // One request per tool: waiting out a 429 is the queue's job (it pauses every worker, not one slot).
   const cache = new MemoryLlmCache();
-  const settings = llm ? { ...llm, maxAttempts: 1 } : undefined;
+  // No time budget: a worker outlives runs (one attempt per tool, and the queue's retries, bound a hanging LLM).
+  const settings = llm ? { ...llm, maxAttempts: 1, timeBudgetMs: 0 } : undefined;
   const strict = createClassifier({ cache, llm: settings, onUnavailable: "throw" });
   const inner = createClassifier({ cache, llm: settings });
   return {

@@ -60,7 +60,7 @@ export async function runWorkerProcess(config: ResolvedConfig, o: WorkerProcessO
         sqlite: cat.sqlite,
         config,
         // The writer classifies like the embedded crawl (LLM answers cached in the catalog) for the end-of-run catch-up.
-        classifier: createCatalogClassifier(cat.sqlite, config, { llm: o.llm }),
+        classifier: createCatalogClassifier(cat.sqlite, config, { llm: o.llm, timeBudget: false }),
         queues,
         tuning: o.tuning,
         log,

@@ -13,6 +13,7 @@ export function llmOptionsFrom(config: ResolvedConfig) {
     threshold: config.llmThreshold,
     tokenBudget: config.llmTokenBudget,
     timeoutMs: config.llmTimeoutMs,
+    timeBudgetMs: config.llmTimeBudgetMs,
   };
 }
 
@@ -20,9 +21,11 @@ export function llmOptionsFrom(config: ResolvedConfig) {
 export function createCatalogClassifier(
   sqlite: Sqlite,
   config: ResolvedConfig,
-  opts: { llm?: boolean; forceLlm?: boolean } = {},
+  opts: { llm?: boolean; forceLlm?: boolean; timeBudget?: boolean } = {},
 ): Classifier & { version: string } {
-  const llm = opts.llm === false ? undefined : llmOptionsFrom(config);
+  const options = opts.llm === false ? undefined : llmOptionsFrom(config);
+  // The time budget is per run: a process that outlives runs (a worker hosting the ingest consumer) has none.
+  const llm = options && opts.timeBudget === false ? { ...options, timeBudgetMs: 0 } : options;
   const c = createClassifier({
     llm,
     cache: llm ? new PersistentLlmCache(llmCacheTable(sqlite)) : undefined,

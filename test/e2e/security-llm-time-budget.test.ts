@@ -1,0 +1,125 @@
+/**
+ * Issue 17 item 11: a hanging LLM endpoint cost 3 attempts × 30 s for every unsure tool, with no overall budget.
+ * Now the LLM has a time budget per run (llmTimeBudgetMs): once it is spent, the remaining tools keep the heuristics'
+ * verdict flagged unsure (policies ask before each call), with one warning line.
+ *
+ * Real parts: the real CLI crawling a real package under bubblewrap, a loopback endpoint that accepts requests and
+ * never answers, a real SQLite catalog.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCatalog } from "../../src/store/db.js";
+import { ROOT, runCli } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const TOOLS = ["sync_items", "process_queue", "handle_event", "manage_entries", "run_task", "update_state"];
+
+let t: ReturnType<typeof tempDir>;
+let llm: Server;
+let llmUrl: string;
+let requests = 0;
+
+beforeAll(async () => {
+  t = tempDir("mcp-census-llmbudget-");
+  const dir = join(t.dir, "node_modules", "vague-tools-mcp");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({
+      name: "vague-tools-mcp",
+      version: "1.0.0",
+      type: "module",
+      bin: { "vague-tools-mcp": "index.js" },
+    }),
+  );
+  writeFileSync(
+    join(dir, "index.js"),
+    `import { createInterface } from "node:readline";
+const names = ${JSON.stringify(TOOLS)};
+const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n");
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const msg = JSON.parse(line);
+  if (msg.id === undefined) return;
+  if (msg.method === "initialize")
+    send({ id: msg.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "x", version: "1.0.0" } } });
+  else if (msg.method === "tools/list")
+    send({ id: msg.id, result: { tools: names.map((name) => ({ name, description: "Handles it.", inputSchema: { type: "object", properties: { target: { type: "string" } } } })) } });
+  else send({ id: msg.id, error: { code: -32601, message: "no" } });
+});
+`,
+  );
+  mkdirSync(join(t.dir, "seeds"));
+  writeFileSync(
+    join(t.dir, "seeds", "servers.json"),
+    JSON.stringify([
+      {
+        name: "io.github.example/vague-tools",
+        description: "vague-tools-mcp for the test",
+        version: "1.0.0",
+        packages: [
+          { registryType: "npm", identifier: "vague-tools-mcp", version: "1.0.0", transport: { type: "stdio" } },
+        ],
+      },
+    ]),
+  );
+  // An LLM endpoint that accepts every request and never answers.
+  llm = createServer((req) => {
+    requests++;
+    req.resume();
+  });
+  await new Promise<void>((r) => llm.listen(0, "127.0.0.1", r));
+  llmUrl = `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`;
+});
+afterAll(async () => {
+  llm.closeAllConnections();
+  await new Promise<void>((r) => llm.close(() => r()));
+  t.cleanup();
+});
+
+describe("an overall LLM time budget (issue 17 item 11)", () => {
+  it("a hanging endpoint costs the budget, not 3 × 30 s per tool; the rest stay heuristic and unsure", async () => {
+    const t0 = Date.now();
+    const r = await runCli(["crawl", "--no-outputs"], {
+      cwd: t.dir,
+      timeoutMs: 150_000,
+      env: {
+        MCP_CENSUS_DATA_DIR: join(t.dir, "data"),
+        MCP_CENSUS_SEEDS_DIR: join(t.dir, "seeds"),
+        MCP_CENSUS_RESOLVE_FROM: `${join(t.dir, "node_modules")},${join(ROOT, "node_modules")}`,
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_BASE_URL: llmUrl,
+        MCP_CENSUS_LLM_THRESHOLD: "1",
+        MCP_CENSUS_LLM_TIME_BUDGET_MS: "3000",
+      },
+    });
+    const elapsed = Date.now() - t0;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 probed \(ok 1\), 6 tools listed/);
+    // One request, cut at the deadline; none after it (3 × 30 s per tool before).
+    expect(requests).toBe(1);
+    expect(elapsed).toBeLessThan(60_000);
+    const warnings = r.stderr.split("\n").filter((l) => /LLM time budget/.test(l));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /LLM time budget of 3 s used up: the remaining unsure tools keep the heuristics' verdict, flagged unsure/,
+    );
+
+    const cat = openCatalog(join(t.dir, "data", "catalog.db"), { readonly: true });
+    try {
+      const rows = cat.sqlite
+        .prepare("SELECT c.source, c.flags, c.signals FROM tools t JOIN classifications c ON c.hash = t.hash")
+        .all() as { source: string; flags: string; signals: string }[];
+      expect(rows).toHaveLength(TOOLS.length);
+      for (const row of rows) {
+        expect(row.source).toBe("heuristic");
+        expect(JSON.parse(row.flags)).toContain("unsure");
+        expect(row.signals).toMatch(/LLM not used: LLM time budget used up/);
+      }
+    } finally {
+      cat.close();
+    }
+  }, 180_000);
+});
