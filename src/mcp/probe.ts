@@ -217,12 +217,25 @@ function placeholderEnv(names: string[], scratch: string): Record<string, string
   return Object.fromEntries(names.map((n) => [n, placeholderForName(n, scratch, PLACEHOLDER_SECRET)]));
 }
 
+/**
+ * Services a probe can start, throwaway and empty, inside the server's own sandbox (same loopback, nothing persisted):
+ * the shell line that starts one in the background and waits until it answers.
+ */
+function throwawayService(service: string): string | undefined {
+  if (service !== "redis") return undefined;
+  if (!existsSync("/usr/bin/redis-server")) return undefined;
+  const wait = existsSync("/usr/bin/redis-cli")
+    ? "i=0; while [ $i -lt 50 ] && ! redis-cli -p 6379 ping >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done"
+    : "sleep 0.5";
+  return `redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir /tmp --logfile '' >/dev/null 2>&1; ${wait}`;
+}
+
 /** The next launch to try given what the last one said, or undefined when it said nothing we can act on. */
 function nextLaunch(
   cur: StdioLaunch,
   said: AttemptText,
   d: Diagnosis,
-  tried: { switches: string[][]; args: Set<string>; lastEnv: string[] },
+  tried: { switches: string[][]; args: Set<string>; lastEnv: string[]; sandboxed: boolean },
   scratch: string,
 ): { launch: StdioLaunch; added: Record<string, unknown> } | undefined {
   if (said.listening) {
@@ -235,6 +248,22 @@ function nextLaunch(
     };
   }
   if (d.needsNode) return undefined;
+  // A server that waits for a service we can start throwaway inside its sandbox: start it there, once.
+  const start = d.service ? throwawayService(d.service) : undefined;
+  if (start && tried.sandboxed && !tried.args.has(`service ${d.service}`)) {
+    tried.args.add(`service ${d.service}`);
+    // sh -c '<start>; exec "$@"' <name> <command> <args…>: the server's own arguments start at index 4.
+    return {
+      launch: {
+        ...cur,
+        command: "/bin/sh",
+        args: ["-c", `${start}; exec "$@"`, "mcp-census-service", cur.command, ...cur.args],
+        ...(cur.subcommandAt !== undefined ? { subcommandAt: cur.subcommandAt + 4 } : {}),
+        record: { ...cur.record, services: [`${d.service} (throwaway, empty, inside the sandbox)`] },
+      },
+      added: { service: d.service, because: d.evidence ?? "" },
+    };
+  }
   const newEnv = d.env.filter((n) => !(n in cur.env));
   // A placeholder refused with a list of allowed values: use the first one for the placeholders just given.
   if (d.valueChoices && !tried.args.has(`choices ${d.valueChoices.join(",")}`)) {
@@ -366,7 +395,8 @@ async function probeStdio(
   if (!sandbox.ok) warnings.push(`ran without a sandbox: ${sandbox.reason}`);
   const placeholders = new Set(out.placeholders);
   const attempts: Record<string, unknown>[] = [];
-  const tried = { switches: [] as string[][], args: new Set<string>(), lastEnv: [] as string[] };
+  // Throwaway services start only inside a sandbox (never on the host's own ports).
+  const tried = { switches: [] as string[][], args: new Set<string>(), lastEnv: [] as string[], sandboxed: sandbox.ok };
   let cur = launch;
   try {
     for (let i = 0; ; i++) {

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -94,10 +95,35 @@ describe("outcomes name the real cause", () => {
     expect(r.launch.needs).toEqual({ env: ["GIZMO_SERVER_URL"] });
   });
 
-  it("needs_service for a server waiting on Redis, without waiting out the time limit", async () => {
+  it("a server waiting on Redis gets a throwaway one inside its sandbox, and lists", async () => {
     const r = await asks("redis");
+    expect(r.outcome, r.error).toBe("ok");
+    expect(description(r)).toContain("redis=PONG");
+    expect(r.launch.attempts).toEqual([
+      {
+        outcome: "needs_service",
+        service: "redis",
+        because: "[Redis Error] Error: connect ECONNREFUSED 127.0.0.1:6379",
+      },
+    ]);
+    expect(r.launch.services).toEqual(["redis (throwaway, empty, inside the sandbox)"]);
+    expect(r.durationMs).toBeLessThan(base.timeoutMs / 2);
+  });
+
+  it("unsandboxed, no service is started on the host: needs_service, without waiting out the time limit", async () => {
+    const hostRedis = await new Promise<boolean>((done) => {
+      const s = connect(6379, "127.0.0.1");
+      s.on("connect", () => {
+        s.destroy();
+        done(true);
+      });
+      s.on("error", () => done(false));
+    });
+    const r = await asks("redis", { forceUnsandboxed: true, allowUnsandboxed: true });
+    if (hostRedis) return; // this machine runs its own Redis on the default port: the fixture would reach it
     expect(r.outcome).toBe("needs_service");
     expect(r.error).toMatch(/redis/);
+    expect(r.launch.services).toBeUndefined();
     expect(r.durationMs).toBeLessThan(base.timeoutMs / 2);
   });
 
