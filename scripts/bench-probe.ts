@@ -1,10 +1,13 @@
 /**
  * Probe benchmark: the devDependency MCP servers with a warm install cache, one at a time and 4 at a time,
- * sandboxed vs unsandboxed side by side, against a bare SDK client and (when installed) the MCP Inspector CLI.
- * Usage: npx tsx scripts/bench-probe.ts [--runs 5]
+ * sandboxed vs unsandboxed side by side, against a bare SDK client and (when installed) the MCP Inspector CLI; then
+ * per server cold (empty install and npm caches: download, install, launch, list) and warm (same caches again),
+ * `probe npm:<pkg>@<ver>` against the Inspector CLI running `npx -y <pkg>@<ver>` — how a person lists a published
+ * server with it — interleaved in the same run.
+ * Usage: npx tsx scripts/bench-probe.ts [--runs 5] [--cold-runs 2] [--only-cold]
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -19,6 +22,8 @@ const SERVERS = [
 const nodeModules = resolve("node_modules");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const coldArg = process.argv.indexOf("--cold-runs");
+const COLD_RUNS = coldArg > 0 ? Number(process.argv[coldArg + 1]) : 2;
 
 const opts: ProbeOptions = {
   cacheDir: join(tmpdir(), "mcp-census-bench-cache"),
@@ -84,7 +89,82 @@ function timeInspector(bin: string, pkg: string): number {
   return Math.round(performance.now() - t);
 }
 
+/** A fresh HOME with an empty npm cache (the machine's ~/.npmrc copied so registry settings hold). */
+function freshHome(): string {
+  const home = mkdtempSync(join(tmpdir(), "mcp-census-bench-home-"));
+  const rc = join(process.env.HOME ?? "/root", ".npmrc");
+  if (existsSync(rc)) copyFileSync(rc, join(home, ".npmrc"));
+  return home;
+}
+
+/** Our probe of npm:<pkg>@<ver>, sandboxed, with the given install cache and npm cache (HOME). */
+async function timeOurs(spec: string, cacheDir: string, home: string): Promise<number> {
+  const saved = { HOME: process.env.HOME, cache: process.env.npm_config_cache };
+  process.env.HOME = home;
+  process.env.npm_config_cache = join(home, ".npm");
+  try {
+    const at = spec.lastIndexOf("@");
+    const t = performance.now();
+    const r = await probe(
+      { kind: "package", pkg: { registryType: "npm", identifier: spec.slice(0, at), version: spec.slice(at + 1) } },
+      { ...opts, cacheDir, resolveFrom: [], allowUnsandboxed: false },
+    );
+    if (r.outcome !== "ok") throw new Error(`${spec}: ${r.outcome} ${r.error ?? ""}`);
+    return Math.round(performance.now() - t);
+  } finally {
+    process.env.HOME = saved.HOME;
+    if (saved.cache === undefined) delete process.env.npm_config_cache;
+    else process.env.npm_config_cache = saved.cache;
+  }
+}
+
+/** The Inspector CLI listing tools of `npx -y <pkg>@<ver>` with HOME (so npx's cache) at the given folder. */
+function timeInspectorNpx(bin: string, spec: string, home: string): number {
+  const t = performance.now();
+  const r = spawnSync(bin, ["--cli", "npx", "-y", spec, "--method", "tools/list"], {
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 300_000,
+    env: { ...process.env, HOME: home, npm_config_cache: join(home, ".npm") },
+  });
+  if (r.status !== 0) throw new Error(`inspector failed on ${spec}: ${r.stderr?.toString().slice(-300)}`);
+  return Math.round(performance.now() - t);
+}
+
+/** Cold and warm per server, ours against the Inspector CLI, interleaved. */
+function coldWarm(inspector: string | undefined): Promise<void> {
+  return (async () => {
+    console.log(
+      `\nCold (empty caches: download + install + launch + list) and warm (same caches again), ${COLD_RUNS} rounds, median ms:\n`,
+    );
+    console.log("| server | probe cold | Inspector CLI + npx cold | probe warm | Inspector CLI + npx warm |");
+    console.log("|---|---|---|---|---|");
+    for (const pkg of SERVERS) {
+      const version = JSON.parse(readFileSync(join(nodeModules, pkg, "package.json"), "utf8")).version as string;
+      const spec = `${pkg}@${version}`;
+      const cells: Record<string, number[]> = { oc: [], ic: [], ow: [], iw: [] };
+      for (let i = 0; i < COLD_RUNS; i++) {
+        const ourHome = freshHome();
+        const ourCache = mkdtempSync(join(tmpdir(), "mcp-census-bench-install-"));
+        const inspHome = freshHome();
+        try {
+          cells.oc!.push(await timeOurs(spec, ourCache, ourHome));
+          if (inspector) cells.ic!.push(timeInspectorNpx(inspector, spec, inspHome));
+          cells.ow!.push(await timeOurs(spec, ourCache, ourHome));
+          if (inspector) cells.iw!.push(timeInspectorNpx(inspector, spec, inspHome));
+        } finally {
+          for (const d of [ourHome, ourCache, inspHome]) rmSync(d, { recursive: true, force: true });
+        }
+      }
+      const m = (k: string) => (cells[k]!.length ? String(median(cells[k]!)) : "not measured");
+      console.log(
+        `| ${pkg.replace("@modelcontextprotocol/", "")} ${version} | ${m("oc")} | ${m("ic")} | ${m("ow")} | ${m("iw")} |`,
+      );
+    }
+  })();
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--only-cold")) return coldWarm(inspectorCli());
   console.log(`node ${process.version}, ${RUNS} runs per cell, warm cache (resolveFrom ${nodeModules})\n`);
   // One untimed pass warms the page cache and the module cache.
   for (const pkg of SERVERS) await timeProbe(pkg, false);
@@ -144,6 +224,7 @@ async function main(): Promise<void> {
   for (const [pkg, ms] of perServer) console.log(`| ${pkg.replace("@modelcontextprotocol/", "")} | ${median(ms)} |`);
   if (!inspector)
     console.log("\nMCP Inspector CLI: not installed (node_modules/.bin/mcp-inspector missing), not measured.");
+  await coldWarm(inspector);
 }
 
 main().catch((err) => {
