@@ -183,7 +183,8 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     confidence = UNSURE_BELOW - 0.1;
     notes.push(`${opaque.why} → unsure`);
   }
-  confidence = Math.round(Math.min(0.97, Math.max(0.05, confidence)) * 100) / 100;
+  // Rounded down, so a verdict just below the threshold never rounds up onto it.
+  confidence = Math.floor(Math.min(0.97, Math.max(0.05, confidence)) * 100 + 1e-9) / 100;
 
   let risk: Risk;
   if (isDestructive || isFinancial) risk = "critical";

@@ -305,6 +305,8 @@ const READ_JOB_OBJECTS = new Set([
   "elicitation",
   "sampling",
 ]);
+const ENDING_VERBS = new Set(["stop", "close", "end", "quit", "exit"]);
+const OWN_SESSION_OBJECTS = new Set(["session", "page", "tab", "browser", "forward", "interact", "connection"]);
 /** Selecting which page, tab or frame later calls act on is session plumbing ("Select a page as a context"). */
 const SESSION_OBJECTS = new Set(["page", "tab", "frame", "context", "window"]);
 /** Reconnecting or disconnecting the server's own client is session plumbing ("Close a MongoDB connection"). */
@@ -1048,6 +1050,12 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
       t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
       primary = "read";
+    } else if (primary === "write" && ENDING_VERBS.has(verb) && name.tokens.some((x) => OWN_SESSION_OBJECTS.has(x))) {
+      // Closing or stopping the agent's own page, session or port-forward is plumbing by one reading of the rules
+      // and a write by another: the verdict stays write, and unsure.
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+      const own = name.tokens.find((x) => OWN_SESSION_OBJECTS.has(x))!;
+      t.add("name.ends_own_session", "name", `${verb} ${own}`, "unsure", 0, `'${verb}' of the agent's own ${own}`);
     } else if (primary === "write" && verb === "select" && objects.length === 1 && SESSION_OBJECTS.has(objects[0]!)) {
       t.add("name.select_session", "name", `select ${objects[0]}`, "read", 3, `selecting a ${objects[0]} is plumbing`);
       primary = "read";
