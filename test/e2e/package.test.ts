@@ -84,6 +84,13 @@ describe("the npm package", () => {
     expect(paths).not.toContain("dist/src/site/render-worker.mjs");
   });
 
+  it("installs production dependencies only: no type packages or build tools", () => {
+    const modules = join(tmp.dir, "prefix", "lib", "node_modules", "mcp-census", "node_modules");
+    expect(existsSync(join(modules, "semver"))).toBe(true);
+    for (const dev of ["@types/semver", "@types/node", "typescript", "tsx", "vitest"])
+      expect(existsSync(join(modules, dev)), dev).toBe(false);
+  });
+
   it("prints package.json's version", async () => {
     const r = await mcpCensus(["--version"]);
     expect(r.stderr).toBe("");

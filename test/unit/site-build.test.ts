@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { fpOf, planPages } from "../../src/site/global-pages.js";
@@ -222,20 +223,25 @@ describe("buildSite on a real catalog", () => {
   it("shows hostile names and descriptions as text, with a strict CSP and no inline script", () => {
     const files = findServer(cat.sqlite, "io.github.acme/files")!;
     const evil = serverTools(cat.sqlite, files.id).find((t) => t.description === HOSTILE_DESCRIPTION)!;
-    const page = read(`tools/${files.slug}/${evil.slug}/index.html`);
-    expect(page).toContain("&lt;img src=x onerror=alert(1)&gt;");
-    expect(page).not.toContain("<img src=x");
-    expect(page).not.toContain("<script>alert");
-    expect(page).toContain("evil&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
-    expect(page).toMatch(
-      /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;self&#39;/,
+    const $ = cheerio.load(read(`tools/${files.slug}/${evil.slug}/index.html`));
+    // the markup arrives as text, and no element was made from it
+    expect($("main").text()).toContain("<img src=x onerror=alert(1)>");
+    expect($("main").text()).toContain('evil"><script>alert(2)</script>');
+    expect($("img[onerror]")).toHaveLength(0);
+    expect($('img[src="x"]')).toHaveLength(0);
+    expect($("meta[http-equiv='Content-Security-Policy']").attr("content")).toMatch(
+      /^default-src 'none'; script-src 'self'/,
     );
     // every <script> element loads a file; none has a body
-    for (const m of page.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
-      expect(m[1]).toMatch(/src="\/assets\/[a-z-]+\.js"/);
-      expect(m[2]).toBe("");
+    const scripts = $("script").toArray();
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const el of scripts) {
+      expect($(el).attr("src")).toMatch(/^\/assets\/[a-z-]+\.js$/);
+      expect($(el).html()).toBe("");
     }
-    expect(read(`servers/${files.slug}/index.html`)).not.toContain("<img src=x");
+    const server = cheerio.load(read(`servers/${files.slug}/index.html`));
+    expect(server("img[onerror]")).toHaveLength(0);
+    expect(server('img[src="x"]')).toHaveLength(0);
   });
 
   it("says the same thing in the badge, the text, the JSON mirror and the policy rule", () => {
@@ -247,8 +253,9 @@ describe("buildSite on a real catalog", () => {
     const data = JSON.parse(read(`tools/${files.slug}/${del.slug}/index.json`));
     expect(data.classification.risk).toBe(c.risk);
     expect(data.classification.category).toBe(c.category);
-    expect(page).toContain(`<span class="badge risk-${c.risk}">`);
-    expect(page).toContain(`<span class="badge cat">${c.category}</span>`);
+    const $ = cheerio.load(page);
+    expect($(`span.badge.risk-${c.risk}`).length).toBeGreaterThan(0);
+    expect($("span.badge.cat").first().text()).toBe(c.category);
     const decision = decidePolicy(files, tools, { profile: "balanced" });
     const d = decision.tools.find((x) => x.tool === "delete_file")!;
     expect(data.policy.action).toBe(d.action);
@@ -257,7 +264,7 @@ describe("buildSite on a real catalog", () => {
     const server = JSON.parse(read(`servers/${files.slug}/index.json`));
     expect(server.policy["claude-code"]).toBe(renderPolicy(decision, "claude-code"));
     // the author declared delete_file read-only and not destructive: both contradictions are highlighted
-    expect(page).toMatch(/<tr class="contradiction"><td><code>readOnlyHint<\/code>/);
+    expect($("tr.contradiction > td:first-child > code").first().text()).toBe("readOnlyHint");
     expect(data.parameters.map((p: { name: string }) => p.name)).toEqual(["path", "recursive"]);
     const read_ = JSON.parse(read(`tools/${files.slug}/read-file/index.json`));
     expect(read_.parameters.find((p: { name: string }) => p.name === "encoding")).toMatchObject({
@@ -289,18 +296,21 @@ describe("buildSite on a real catalog", () => {
     const gh = findServer(cat.sqlite, "io.github.modelcontextprotocol/server-github")!;
     const decision = decidePolicy(gh, serverTools(cat.sqlite, gh.id), { profile: "balanced" });
     expect(decision.serverKey).toBe("github");
-    const page = read(`servers/${gh.slug}/index.html`);
-    const config = page.match(/<pre id="client-config" tabindex="0"><code>([\s\S]*?)<\/code><\/pre>/)?.[1];
-    expect(config, "client config block").toBeDefined();
-    const unescaped = config!
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&amp;/g, "&");
-    expect(Object.keys(JSON.parse(unescaped).mcpServers)).toEqual(["github"]);
+    const $ = cheerio.load(read(`servers/${gh.slug}/index.html`));
+    const config = $("pre#client-config > code");
+    expect(config, "client config block").toHaveLength(1);
+    expect(Object.keys(JSON.parse(config.text()).mcpServers)).toEqual(["github"]);
     expect(JSON.parse(read(`servers/${gh.slug}/index.json`)).policy["claude-code"]).toContain('"mcp__github__');
-    expect(page).toContain(`Named <code>github</code> here and in every policy on this page`);
-    expect(page).toContain(`<code>mcp-census policy ${gh.slug} --as &lt;your-name&gt;</code>`);
+    const named = $("p")
+      .toArray()
+      .find((p) => $(p).text().includes("here and in every policy on this page"));
+    expect(named && $(named).text()).toContain("Named github here and in every policy on this page");
+    expect(named && $(named).find("code").first().text()).toBe("github");
+    expect(
+      $("code")
+        .toArray()
+        .map((e) => $(e).text()),
+    ).toContain(`mcp-census policy ${gh.slug} --as <your-name>`);
   });
 
   it("server page counts tools, estimates tokens and lists registries", () => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordChanges } from "../../src/history/index.js";
 import { buildSite } from "../../src/site/index.js";
@@ -68,16 +69,16 @@ describe("site history and Atom feeds", () => {
   it("shows each version's dates, the escaped readable diff and the change event on the tool page and mirror", async () => {
     const r = await buildSite(cat.sqlite, out, opts);
     expect(r.serversRendered).toBe(1);
-    const page = read(`tools/${slug}/read-file/index.html`);
-    const hist = page.slice(page.indexOf('id="hist-h"'), page.indexOf('id="src-h"'));
-    expect(hist).toContain("seen 2026-03-01 to 2026-03-01");
-    expect(hist).toContain("first seen 2026-03-02 (current)");
-    // the new description is an added line, the old one a removed line, both as text
-    expect(hist).toMatch(
-      /<ins>[^<]*Read a file\. &lt;script&gt;alert\(&quot;feed&quot;\)&lt;\/script&gt; &amp; \]\]&gt;/,
-    );
-    expect(hist).toMatch(/<del>[^<]*Read the complete contents of a file/);
-    expect(hist).not.toContain("<script>");
+    const $ = cheerio.load(read(`tools/${slug}/read-file/index.html`));
+    const hist = $('section[aria-labelledby="hist-h"]');
+    const versions = hist.find("ol.history > li");
+    expect(versions).toHaveLength(2);
+    expect(versions.eq(0).text()).toContain("seen 2026-03-01 to 2026-03-01");
+    expect(versions.eq(1).text()).toContain("first seen 2026-03-02 (current)");
+    // the new description is an added line, the old one a removed line, both as text (the hostile markup is text)
+    expect(hist.find("ins").text()).toContain('Read a file. <script>alert("feed")</script> & ]]>');
+    expect(hist.find("del").text()).toContain("Read the complete contents of a file");
+    expect(hist.find("script")).toHaveLength(0);
     const json = JSON.parse(read(`tools/${slug}/read-file/index.json`));
     expect(json.history).toHaveLength(2);
     expect(json.history[0].diff).toEqual([]);
@@ -86,8 +87,9 @@ describe("site history and Atom feeds", () => {
     const ev = json.changes[0];
     expect(ev.at).toBe("2026-03-02T10:00:00.000Z");
     expect(typeof ev.reason).toBe("string");
-    expect(hist).toContain(`<td>${ev.kind.replace(/_/g, " ")}</td>`);
-    expect(hist).toContain(ev.severity);
+    const row = hist.find("table tbody tr").first().find("td");
+    expect(row.eq(1).text()).toBe(ev.kind.replace(/_/g, " "));
+    expect(row.eq(2).find(`span.badge.sev-${ev.severity}`).text()).toBe(ev.severity);
     // an unchanged tool has one version, no diff, no events
     const other = JSON.parse(read(`tools/${slug}/delete-file/index.json`));
     expect(other.history).toHaveLength(1);
@@ -96,7 +98,8 @@ describe("site history and Atom feeds", () => {
     const recent = JSON.parse(read("browse/recent/index.json")).items;
     expect(recent).toHaveLength(1);
     expect(recent[0]).toMatchObject({ tool: "read_file", kind: ev.kind, severity: ev.severity, reason: ev.reason });
-    expect(read("browse/recent/index.html")).toContain(`<span class="badge sev-${ev.severity}">`);
+    const recentPage = cheerio.load(read("browse/recent/index.html"));
+    expect(recentPage(`table tbody tr span.badge.sev-${ev.severity}`).text()).toBe(ev.severity);
   });
 
   it("writes well-formed catalog and server feeds with an entry for the change, hostile text escaped", () => {
@@ -116,16 +119,16 @@ describe("site history and Atom feeds", () => {
     assertWellFormedXml(empty);
     expect(empty).not.toContain("<entry>");
     // announced in the head and linked visibly
-    const home = read("index.html");
-    expect(home).toContain(
-      '<link rel="alternate" type="application/atom+xml" title="Changes in the catalog" href="/feed.xml">',
-    );
-    expect(home).toContain('<a href="/feed.xml" type="application/atom+xml">');
-    const server = read(`servers/${slug}/index.html`);
-    expect(server).toContain(
-      `type="application/atom+xml" title="Changes of io.github.acme/files" href="/servers/${slug}/feed.xml">`,
-    );
-    expect(server).toContain(`<a href="/servers/${slug}/feed.xml" type="application/atom+xml">`);
+    const home = cheerio.load(read("index.html"));
+    const homeFeed = home('head link[rel="alternate"][type="application/atom+xml"]');
+    expect(homeFeed.attr("href")).toBe("/feed.xml");
+    expect(homeFeed.attr("title")).toBe("Changes in the catalog");
+    expect(home('body a[type="application/atom+xml"]').attr("href")).toBe("/feed.xml");
+    const server = cheerio.load(read(`servers/${slug}/index.html`));
+    const serverFeed = server('head link[rel="alternate"][type="application/atom+xml"]');
+    expect(serverFeed.attr("href")).toBe(`/servers/${slug}/feed.xml`);
+    expect(serverFeed.attr("title")).toBe("Changes of io.github.acme/files");
+    expect(server('body a[type="application/atom+xml"]').attr("href")).toBe(`/servers/${slug}/feed.xml`);
     // the sitemap lists only HTML pages
     expect(read("sitemaps/start.xml")).not.toContain("feed.xml");
   });
