@@ -1,8 +1,11 @@
 import type Database from "better-sqlite3";
+import { and, asc, eq, isNull, lt, ne, notExists, sql } from "drizzle-orm";
 import { contentHash } from "../core/hash.js";
 import { wellFormedDeep } from "../core/text.js";
 import type { Classification, ProbeResult, RawPrompt, RawResource, RawTool, ServerEntry } from "../core/types.js";
+import { orm, transaction } from "./db.js";
 import { canonicalKeys, slugify } from "./keys.js";
+import { classifications, serverItems, servers, sources, tools } from "./schema.js";
 
 /** Text fields are capped in the store: descriptions are hostile input. */
 export const MAX_TEXT = 64 * 1024;
@@ -24,7 +27,11 @@ export interface SourceEntryInput {
   reportedTools?: RawTool[];
 }
 
-/** Prepared statements of the source-merge path, cached per connection: preparing them per entry dominated crawls. */
+/**
+ * Prepared statements of the source-merge path, cached per connection: a hot path, measured by
+ * scripts/bench-registry-crawl.ts (25,000 servers: preparing per entry dominated the crawl). The rest of this file
+ * reads and writes through drizzle's query builder, except ingestProbe (bench-distributed's writer ceiling).
+ */
 function mergeStatements(sqlite: Database.Database) {
   let st = MERGE_STATEMENTS.get(sqlite);
   if (!st) {
@@ -182,18 +189,23 @@ function insertServer(st: MergeStatements, e: ServerEntry, status: string, now: 
  * that no source lists any more are marked removed too.
  */
 export function markUnseen(sqlite: Database.Database, sourceId: string, crawlStartedAt: string): number {
-  return sqlite.transaction(() => {
-    const r = sqlite
-      .prepare("UPDATE sources SET status = 'removed' WHERE source_id = ? AND last_seen < ? AND status != 'removed'")
-      .run(sourceId, crawlStartedAt);
-    sqlite
-      .prepare(
-        `UPDATE servers SET status = 'removed' WHERE status != 'removed'
-         AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.server_id = servers.id AND s.status != 'removed')`,
-      )
+  const db = orm(sqlite);
+  return transaction(sqlite, () => {
+    const r = db
+      .update(sources)
+      .set({ status: "removed" })
+      .where(and(eq(sources.sourceId, sourceId), lt(sources.lastSeen, crawlStartedAt), ne(sources.status, "removed")))
+      .run();
+    const listed = db
+      .select({ one: sql`1` })
+      .from(sources)
+      .where(and(eq(sources.serverId, servers.id), ne(sources.status, "removed")));
+    db.update(servers)
+      .set({ status: "removed" })
+      .where(and(ne(servers.status, "removed"), notExists(listed)))
       .run();
     return r.changes;
-  })();
+  });
 }
 
 /** One tool whose presence or definition moved in a probe; hashes name tool_versions rows. */
@@ -347,42 +359,44 @@ function replaceItems(
   kind: string,
   items: (RawPrompt | RawResource)[] | undefined,
 ): void {
-  sqlite.prepare("DELETE FROM server_items WHERE server_id = ? AND kind = ?").run(serverId, kind);
-  const ins = sqlite.prepare(
-    "INSERT OR IGNORE INTO server_items (server_id, kind, name, description, raw, hash) VALUES (?, ?, ?, ?, ?, ?)",
-  );
+  const db = orm(sqlite);
+  db.delete(serverItems)
+    .where(and(eq(serverItems.serverId, serverId), eq(serverItems.kind, kind)))
+    .run();
+  const rows: (typeof serverItems.$inferInsert)[] = [];
   for (const it of items ?? []) {
     const name = (it as RawResource).uri ?? (it as RawResource).uriTemplate ?? it.name;
     if (typeof name !== "string") continue;
-    ins.run(serverId, kind, name, cap(it.description), JSON.stringify(it), contentHash(it));
+    rows.push({ serverId, kind, name, description: cap(it.description), raw: it, hash: contentHash(it) });
   }
+  // One statement per 100 items keeps under SQLite's parameter limit; a repeated name keeps its first item.
+  for (let i = 0; i < rows.length; i += 100)
+    db.insert(serverItems)
+      .values(rows.slice(i, i + 100))
+      .onConflictDoNothing()
+      .run();
 }
 
 /** Stores a classification for a definition hash (idempotent per classifier version). */
 export function saveClassification(sqlite: Database.Database, hash: string, c: Classification): void {
-  sqlite
-    .prepare(
-      `INSERT INTO classifications (hash, classifier_version, access, destructive, financial, category, risk, confidence, signals, flags, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (hash, classifier_version) DO UPDATE SET access = excluded.access, destructive = excluded.destructive,
-         financial = excluded.financial, category = excluded.category, risk = excluded.risk, confidence = excluded.confidence,
-         signals = excluded.signals, flags = excluded.flags, source = excluded.source`,
-    )
-    .run(
-      hash,
-      c.classifierVersion,
-      c.access,
-      c.destructive ? 1 : 0,
-      c.financial ? 1 : 0,
-      c.category,
-      c.risk,
-      c.confidence,
-      JSON.stringify(c.signals),
-      JSON.stringify(c.flags),
-      c.source,
-    );
+  const db = orm(sqlite);
+  const row = {
+    access: c.access,
+    destructive: c.destructive,
+    financial: c.financial,
+    category: c.category,
+    risk: c.risk,
+    confidence: c.confidence,
+    signals: c.signals,
+    flags: c.flags,
+    source: c.source,
+  };
+  db.insert(classifications)
+    .values({ hash, classifierVersion: c.classifierVersion, ...row })
+    .onConflictDoUpdate({ target: [classifications.hash, classifications.classifierVersion], set: row })
+    .run();
   // The newest classification is the current one: copy its category and risk onto the tools it describes.
-  sqlite.prepare("UPDATE tools SET category = ?, risk = ? WHERE hash = ?").run(c.category, c.risk, hash);
+  db.update(tools).set({ category: c.category, risk: c.risk }).where(eq(tools.hash, hash)).run();
 }
 
 /** Current tool definitions (optionally of one server) that have no classification for this classifier version. */
@@ -391,13 +405,24 @@ export function unclassifiedTools(
   classifierVersion: string,
   serverId?: number,
 ): { hash: string; server: string; raw: RawTool }[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT t.hash AS hash, s.name AS server, t.raw AS raw FROM tools t JOIN servers s ON s.id = t.server_id
-       WHERE t.removed_at IS NULL AND (? IS NULL OR t.server_id = ?)
-       AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.hash = t.hash AND c.classifier_version = ?)
-       GROUP BY t.hash ORDER BY t.id`,
+  const db = orm(sqlite);
+  const classified = db
+    .select({ one: sql`1` })
+    .from(classifications)
+    .where(and(eq(classifications.hash, tools.hash), eq(classifications.classifierVersion, classifierVersion)));
+  const rows = db
+    .select({ hash: tools.hash, server: servers.name, raw: tools.raw })
+    .from(tools)
+    .innerJoin(servers, eq(servers.id, tools.serverId))
+    .where(
+      and(
+        isNull(tools.removedAt),
+        serverId === undefined ? undefined : eq(tools.serverId, serverId),
+        notExists(classified),
+      ),
     )
-    .all(serverId ?? null, serverId ?? null, classifierVersion) as { hash: string; server: string; raw: string }[];
-  return rows.map((r) => ({ hash: r.hash, server: r.server, raw: JSON.parse(r.raw) as RawTool }));
+    .groupBy(tools.hash)
+    .orderBy(asc(tools.id))
+    .all();
+  return rows as { hash: string; server: string; raw: RawTool }[];
 }

@@ -1,5 +1,8 @@
 import type Database from "better-sqlite3";
+import { and, asc, desc, eq, getTableColumns, ne, or } from "drizzle-orm";
 import type { Classification, ProbeOutcome, RawTool } from "../core/types.js";
+import { orm } from "./db.js";
+import { probes, servers, sources, toolVersions as toolVersionsTable } from "./schema.js";
 
 /** A server row as read back from the catalog. */
 export interface ServerRow {
@@ -141,20 +144,52 @@ export function toToolRow(r: Record<string, unknown>): ToolRow {
   };
 }
 
+/** The columns of a ServerRow (every servers column but the revision counter). */
+const serverColumns = {
+  id: servers.id,
+  slug: servers.slug,
+  name: servers.name,
+  title: servers.title,
+  description: servers.description,
+  version: servers.version,
+  repositoryUrl: servers.repositoryUrl,
+  websiteUrl: servers.websiteUrl,
+  packages: servers.packages,
+  remotes: servers.remotes,
+  status: servers.status,
+  firstSeen: servers.firstSeen,
+  lastSeen: servers.lastSeen,
+  lastProbeId: servers.lastProbeId,
+  lastOkProbeAt: servers.lastOkProbeAt,
+};
+
 /** Finds a server by slug, exact name, or numeric id. */
 export function findServer(sqlite: Database.Database, ref: string): ServerRow | undefined {
-  const r =
-    (sqlite.prepare("SELECT * FROM servers WHERE slug = ? OR name = ?").get(ref, ref) as Record<string, unknown>) ??
-    (/^\d+$/.test(ref) ? (sqlite.prepare("SELECT * FROM servers WHERE id = ?").get(Number(ref)) as never) : undefined);
-  return r ? toServerRow(r) : undefined;
+  const db = orm(sqlite);
+  return (
+    db
+      .select(serverColumns)
+      .from(servers)
+      .where(or(eq(servers.slug, ref), eq(servers.name, ref)))
+      .get() ??
+    (/^\d+$/.test(ref)
+      ? db
+          .select(serverColumns)
+          .from(servers)
+          .where(eq(servers.id, Number(ref)))
+          .get()
+      : undefined)
+  );
 }
 
 /** All servers in a stable order (by name). */
 export function listServers(sqlite: Database.Database, opts: { includeRemoved?: boolean } = {}): ServerRow[] {
-  const rows = sqlite
-    .prepare(`SELECT * FROM servers ${opts.includeRemoved ? "" : "WHERE status != 'removed'"} ORDER BY name`)
-    .all() as Record<string, unknown>[];
-  return rows.map(toServerRow);
+  return orm(sqlite)
+    .select(serverColumns)
+    .from(servers)
+    .where(opts.includeRemoved ? undefined : ne(servers.status, "removed"))
+    .orderBy(asc(servers.name))
+    .all();
 }
 
 /** A server's current tools (not removed) with classifications, by name. */
@@ -192,8 +227,15 @@ export function toProbeRow(r: Record<string, unknown>): ProbeRow {
 
 /** The latest probe of a server. */
 export function lastProbe(sqlite: Database.Database, serverId: number): ProbeRow | undefined {
-  const r = sqlite.prepare("SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1").get(serverId);
-  return r ? toProbeRow(r as Record<string, unknown>) : undefined;
+  const { instructions: _, ...columns } = getTableColumns(probes);
+  const r = orm(sqlite)
+    .select(columns)
+    .from(probes)
+    .where(eq(probes.serverId, serverId))
+    .orderBy(desc(probes.id))
+    .limit(1)
+    .get();
+  return r as ProbeRow | undefined;
 }
 
 /** Which sources list a server, with first/last seen and status. */
@@ -201,12 +243,18 @@ export function serverSources(
   sqlite: Database.Database,
   serverId: number,
 ): { sourceId: string; sourceKey: string; status: string; firstSeen: string; lastSeen: string }[] {
-  return sqlite
-    .prepare(
-      `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, last_seen AS lastSeen
-       FROM sources WHERE server_id = ? ORDER BY source_id, source_key`,
-    )
-    .all(serverId) as never;
+  return orm(sqlite)
+    .select({
+      sourceId: sources.sourceId,
+      sourceKey: sources.sourceKey,
+      status: sources.status,
+      firstSeen: sources.firstSeen,
+      lastSeen: sources.lastSeen,
+    })
+    .from(sources)
+    .where(eq(sources.serverId, serverId))
+    .orderBy(asc(sources.sourceId), asc(sources.sourceKey))
+    .all();
 }
 
 /** Every stored version of one tool, oldest first. */
@@ -215,13 +263,18 @@ export function toolVersions(
   serverId: number,
   toolName: string,
 ): { hash: string; raw: RawTool; firstSeen: string; lastSeen: string }[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
-       WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
-    )
-    .all(serverId, toolName) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
-  return rows.map((r) => ({ ...r, raw: JSON.parse(r.raw) as RawTool }));
+  const rows = orm(sqlite)
+    .select({
+      hash: toolVersionsTable.hash,
+      raw: toolVersionsTable.raw,
+      firstSeen: toolVersionsTable.firstSeen,
+      lastSeen: toolVersionsTable.lastSeen,
+    })
+    .from(toolVersionsTable)
+    .where(and(eq(toolVersionsTable.serverId, serverId), eq(toolVersionsTable.toolName, toolName)))
+    .orderBy(asc(toolVersionsTable.firstSeen), asc(toolVersionsTable.id))
+    .all();
+  return rows as { hash: string; raw: RawTool; firstSeen: string; lastSeen: string }[];
 }
 
 /** Catalog totals: servers, tools by category and risk, probe outcomes (of each server's latest probe). */
