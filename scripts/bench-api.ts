@@ -308,24 +308,6 @@ async function main(): Promise<void> {
         `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${((100 * m.reqPerSec) / r.reqPerSec).toFixed(0)}% | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
       );
     }
-    // List pages in the orders and filters that sorted or scanned the whole catalog before.
-    const listPaths = [
-      "/v1/tools?sort=name&limit=50",
-      "/v1/tools?sort=risk&limit=50",
-      "/v1/tools?flag=poisoning&limit=50",
-      "/v1/tools?flag=annotation_contradiction&limit=50",
-      "/v1/tools?category=Destructive&sort=name&limit=50",
-    ];
-    const listArms: Arm[] = [
-      { label: "app", port: hono.port, next: cycle(get(listPaths)) },
-      ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(listPaths)) }] : []),
-    ];
-    const [lh, lo] = await runArms("list pages (sort=name/risk, flag=, category+name)", listArms);
-    if (lh) {
-      mcpRows.push(
-        `| list pages: ${listPaths.map((p) => p.replace("/v1/tools?", "").replace("&limit=50", "")).join(", ")} | ${lh.reqPerSec.toFixed(0)} | ${lh.p50} / ${lh.p99} | — | — | — | ${lo ? `${lo.reqPerSec.toFixed(0)} (${lo.p50} / ${lo.p99})` : "—"} | ${lh.bad} / ${lo?.bad ?? 0} |`,
-      );
-    }
     // Statistics: sequential requests, one at a time (the baseline's cost is per call; 50 connections would only queue).
     const statsLatency = async (port: number, n: number) => {
       const ms: number[] = [];
@@ -345,6 +327,25 @@ async function main(): Promise<void> {
     mcpRows.push(
       `| /v1/stats, sequential (ms per request) | — | ${sApp.p50.toFixed(2)} / ${sApp.p99.toFixed(2)} (n=${sApp.n}) | — | — | — | ${sBase ? `${sBase.p50.toFixed(0)} / ${sBase.p99.toFixed(0)} (n=${sBase.n})` : "—"} | — |`,
     );
+    // List pages in the orders and filters that sorted or scanned the whole catalog before. Last: a baseline that
+    // cannot keep up keeps working through its queue after the slice ends.
+    const listPaths = [
+      "/v1/tools?sort=name&limit=50",
+      "/v1/tools?sort=risk&limit=50",
+      "/v1/tools?flag=poisoning&limit=50",
+      "/v1/tools?flag=annotation_contradiction&limit=50",
+      "/v1/tools?category=Destructive&sort=name&limit=50",
+    ];
+    const listArms: Arm[] = [
+      { label: "app", port: hono.port, next: cycle(get(listPaths)) },
+      ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(listPaths)) }] : []),
+    ];
+    const [lh, lo] = await runArms("list pages (sort=name/risk, flag=, category+name)", listArms);
+    if (lh) {
+      mcpRows.push(
+        `| list pages: ${listPaths.map((p) => p.replace("/v1/tools?", "").replace("&limit=50", "")).join(", ")} | ${lh.reqPerSec.toFixed(0)} | ${lh.p50} / ${lh.p99} | — | — | — | ${lo ? `${lo.reqPerSec.toFixed(0)} (${lo.p50} / ${lo.p99})` : "—"} | ${lh.bad} / ${lo?.bad ?? 0} |`,
+      );
+    }
   } finally {
     hono.child.kill("SIGTERM");
     bare.child.kill("SIGTERM");

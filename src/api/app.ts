@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { AppError, oneLine } from "../core/errors.js";
@@ -124,6 +125,20 @@ function corsMiddleware(origins: string[]): MiddlewareHandler {
   };
 }
 
+const MAX_MCP_BODY = 1_000_000;
+
+/** A request body from node's stream, or undefined when it is longer than `max` bytes. */
+async function readBody(incoming: IncomingMessage, max: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    if (n > max) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Creates the HTTP app (JSON under /v1, health, docs, and the MCP endpoint at /mcp) over an open catalog. */
 export function createApp(deps: AppDeps): Hono {
   const { sqlite } = deps;
@@ -208,7 +223,25 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   const mcpOptions = deps.config?.mcp ?? {};
-  app.post("/mcp", (c) => handleMcpHttp(sqlite, c.req.raw, { ...mcpOptions, queryBudgetMs: budgetMs }));
+  app.post("/mcp", async (c) => {
+    // Served by node: read the body from the socket and hand it to the SDK parsed, so the web Request hono made
+    // never has to build its body stream (a fifth of a small MCP call). Invalid JSON is handed on as null: the SDK
+    // answers it as the parse error it is.
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    let parsedBody: unknown;
+    if (incoming) {
+      const text = await readBody(incoming, MAX_MCP_BODY);
+      if (text === undefined) {
+        return problem(c, 413, "too_large", `request body over ${MAX_MCP_BODY} bytes`);
+      }
+      try {
+        parsedBody = JSON.parse(text);
+      } catch {
+        parsedBody = null;
+      }
+    }
+    return handleMcpHttp(sqlite, c.req.raw, { ...mcpOptions, queryBudgetMs: budgetMs }, parsedBody);
+  });
 
   // A known path asked with a method it does not answer: 405 naming the ones it does; OPTIONS: 204 with Allow.
   const allowOf = new Map<string, string>([["/mcp", "POST, OPTIONS"]]);

@@ -90,6 +90,7 @@ const TITLES: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
+  413: "Content Too Large",
   429: "Too Many Requests",
   500: "Internal Server Error",
   501: "Not Implemented",

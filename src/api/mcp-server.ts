@@ -436,7 +436,12 @@ function hubFor(sqlite: Sqlite, queryBudgetMs: number | undefined): Promise<McpH
  * requires in stateless mode) in front of the one catalog MCP server (see McpHub). Origin (and, on a loopback bind,
  * Host) are checked by the SDK's DNS rebinding protection.
  */
-export async function handleMcpHttp(sqlite: Sqlite, req: Request, opts: McpHttpOptions = {}): Promise<Response> {
+export async function handleMcpHttp(
+  sqlite: Sqlite,
+  req: Request,
+  opts: McpHttpOptions = {},
+  parsedBody?: unknown,
+): Promise<Response> {
   const host = req.headers.get("host");
   const port = host?.match(/:(\d+)$/)?.[1];
   const own = port ? LOOPBACK_NAMES.map((n) => `http://${n}:${port}`) : LOOPBACK_NAMES.map((n) => `http://${n}`);
@@ -449,7 +454,7 @@ export async function handleMcpHttp(sqlite: Sqlite, req: Request, opts: McpHttpO
     ...(opts.loopbackOnly ? { allowedHosts: host && hostOk(host) ? [host] : ["localhost"] } : {}),
   });
   (await hubFor(sqlite, opts.queryBudgetMs)).attach(transport);
-  return transport.handleRequest(req);
+  return transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
 }
 
 /** Serves the catalog MCP server over this process's stdin/stdout until the client goes away (`mcp-census mcp`). */

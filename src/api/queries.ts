@@ -370,7 +370,11 @@ export function toolDetail(sqlite: Sqlite, serverRef: string, toolRef: string) {
     firstSeen: t.firstSeen,
     lastSeen: t.lastSeen,
     removedAt: t.removedAt,
-    tokenCost: tokenCost(t.raw),
+    // The stored text of the current version is JSON.stringify of the definition: its length, not a re-serialisation.
+    tokenCost: (() => {
+      const cur = versions.find((v) => v.hash === t.hash);
+      return cur ? Math.ceil(cur.raw.length / 4) : tokenCost(t.raw);
+    })(),
     classification: t.classification,
     history,
     changes,

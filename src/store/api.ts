@@ -359,7 +359,7 @@ export function toolListRows(
     from = "(SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND qbudget()) f JOIN tools t ON t.id = f.fid";
     ftsArgs.push(match);
   }
-  from += ` JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}`;
+  from += " JOIN servers s ON s.id = t.server_id";
   const keyCols: Record<ToolSort, { select: string[]; order: string[] }> = {
     server: { select: ["t.server_id", "t.name"], order: ["t.server_id", "t.name", "t.id"] },
     name: { select: ["t.name"], order: ["t.name", "t.id"] },
@@ -371,10 +371,15 @@ export function toolListRows(
     where.push(`(${k.order.join(", ")}) > (${k.order.map(() => "?").join(", ")})`);
     args.push(...order.after);
   }
+  // The page's ids first (filters and order on the tools' own columns and indexes), then the columns and the
+  // current classification for those rows only: a filter that keeps a thousand rows sorted them with every
+  // row's classification looked up and its JSON columns read.
   const rows = prep(
     sqlite,
     `${select}${k.select.map((e, i) => `, ${e} AS k${i}`).join("")}
-       FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${k.order.join(", ")} LIMIT ?`,
+       FROM (SELECT t.id AS pid FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${k.order.join(", ")} LIMIT ?) page
+       JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
+       ORDER BY ${k.order.join(", ")}`,
   ).all(...ftsArgs, ...args, limit + 1) as Record<string, unknown>[];
   return rows.map((r) => ({ ...toToolListRow(r, k.select.length), tier: 0 }));
 }

@@ -343,6 +343,15 @@ describe("serve: MCP", () => {
     expect(answers.map((a) => a.result.structuredContent.tool)).toEqual(tools);
   });
 
+  it("a body that is not JSON is the SDK's JSON-RPC parse error; an oversized one is refused", async () => {
+    const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
+    const bad = await fetch(`${base}/mcp`, { method: "POST", headers, body: "{not json" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe(-32700);
+    const big = await fetch(`${base}/mcp`, { method: "POST", headers, body: `"${"x".repeat(1_100_000)}"` });
+    expect(big.status).toBe(413);
+  });
+
   it("refuses a foreign Origin and, on a loopback bind, a foreign Host (DNS rebinding)", async () => {
     const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
     const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
