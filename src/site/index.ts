@@ -321,7 +321,11 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       for (const [id] of dirty) {
         const bundle = loadServerBundle<ChangeEvent>(sqlite, id, stmts);
         if (!bundle) continue;
-        const { files, meta, tools } = renderServerPages(ctx, bundle, policy?.(bundle.server, bundle.tools));
+        const { files, meta, tools } = renderServerPages(
+          ctx,
+          bundle,
+          policy?.(bundle.server, bundle.tools, bundle.probe),
+        );
         await handle({ id, files, meta, tools });
       }
     }

@@ -7,8 +7,9 @@ import {
   renderPolicy,
   ruleForTool,
   type ToolDecision,
+  whyNotListed,
 } from "../policy/index.js";
-import type { ServerRow, ToolRow } from "../store/queries.js";
+import type { ProbeRow, ServerRow, ToolRow } from "../store/queries.js";
 
 /** The policy views a server's pages show: all read from one decision made by src/policy. */
 export interface ServerPolicy {
@@ -21,7 +22,15 @@ export interface ServerPolicy {
   decision(toolName: string): Pick<ToolDecision, "action" | "reason"> | undefined;
 }
 
-export type PolicyProvider = (server: ServerRow, tools: ToolRow[]) => ServerPolicy;
+/**
+ * The policy views of one server. `probe` is its newest probe: a server with no tools whose tools could not be listed
+ * gets the deny-all policy that says why (as from the CLI and the API), not an empty one that looks harmless.
+ */
+export type PolicyProvider = (
+  server: ServerRow,
+  tools: ToolRow[],
+  probe?: Pick<ProbeRow, "startedAt" | "outcome" | "error">,
+) => ServerPolicy;
 
 /**
  * Tool names every format writes the same way as the placeholder: plain in JSON, TOML and YAML (keys and values),
@@ -36,8 +45,12 @@ const PLACEHOLDER = "mcp_census_placeholder_tool_7f3a";
  * rendered once per server and format with a placeholder name and the name put in (pages show 7 rules per tool).
  */
 export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
-  return (server, tools) => {
-    const decision: PolicyDecision = decidePolicy(server, tools, { profile });
+  return (server, tools, probe) => {
+    const unlisted = tools.length === 0 ? whyNotListed(probe) : null;
+    const decision: PolicyDecision = decidePolicy(server, tools, {
+      profile,
+      ...(unlisted !== null ? { unlisted } : {}),
+    });
     const byTool = new Map(decision.tools.map((t) => [t.tool, t]));
     const templates = new Map<string, string>();
     const sigs = new Map<string, string>();

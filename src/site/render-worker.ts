@@ -31,7 +31,7 @@ parentPort?.on("message", (ids: number[]) => {
   const out: Rendered[] = ids.map((id) => {
     const b = loadServerBundle<ChangeEvent>(db, id, stmts);
     if (!b) return { id, missing: true, files: [], tools: [] };
-    const r = renderServerPages(ctx, b, policy?.(b.server, b.tools));
+    const r = renderServerPages(ctx, b, policy?.(b.server, b.tools, b.probe));
     return { id, files: r.files, meta: r.meta, tools: r.tools };
   });
   parentPort?.postMessage(out);

@@ -313,6 +313,20 @@ describe("buildSite on a real catalog", () => {
     ).toContain(`mcp-census policy ${gh.slug} --as <your-name>`);
   });
 
+  it("a server whose tools could not be listed gets the deny-all policy that says why, not an empty one", () => {
+    const gh = findServer(cat.sqlite, "io.github.modelcontextprotocol/server-github")!;
+    const failed = policyProvider()(gh, [], { startedAt: "2026-03-01T10:00:00.000Z", outcome: "timeout", error: "x" });
+    const cc = JSON.parse(failed.full.find((p) => p.format === "claude-code")!.text);
+    expect(cc.permissions.deny).toEqual(["mcp__github"]);
+    expect(failed.full.find((p) => p.format === "policy.json")!.text).toMatch(/could not be listed \(the last probe/);
+    expect(
+      JSON.parse(policyProvider()(gh, []).full.find((p) => p.format === "claude-code")!.text).permissions.deny,
+    ).toEqual(["mcp__github"]);
+    // Listed with no tools (a probe that ended ok): nothing to deny, and nothing claims it was not listed.
+    const empty = policyProvider()(gh, [], { startedAt: "2026-03-01T10:00:00.000Z", outcome: "ok", error: null });
+    expect(JSON.parse(empty.full.find((p) => p.format === "claude-code")!.text).permissions.deny).toEqual([]);
+  });
+
   it("server page counts tools, estimates tokens and lists registries", () => {
     const files = findServer(cat.sqlite, "io.github.acme/files")!;
     const tools = serverTools(cat.sqlite, files.id);
