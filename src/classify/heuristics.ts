@@ -431,7 +431,9 @@ const LIGHT_VERBS = new Set([
   "carries",
 ]);
 const LIGHT_READ_NOUNS =
-  /^(search|searches|query|queries|lookup|analysis|analyses|scan|check|inspection|calculation|inference|prediction|evaluation|review|audit)$/;
+  /^(search|searches|query|queries|lookup|analysis|analyses|scan|check|inspection|calculation|inference|prediction|evaluation|review|audit|research)$/;
+/** On a reading tool, a parameter that filters by a state ("in_trash", "include_deleted") deletes nothing. */
+const STATE_FILTER_PARAM = /^(in|is|include|including|show|with|only|exclude|filter)_/;
 const MONEY_VERBS = new Set([
   "pay",
   "pays",
@@ -782,6 +784,9 @@ function parseName(name: string): NameParse {
     }
   }
   if (idx < 0) return { tokens, verbIndex: -1, objects: tokens.filter((t) => !STOP_TOKENS.has(t)), secondary: [] };
+  // "post" as an HTTP method after a prefix, before the operation's own verb ("API-post-search"), is the transport,
+  // not what the tool does: the next verb decides.
+  if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length && BASE_VERBS.has(tokens[idx + 1]!)) idx++;
   const verb = tokens[idx]!;
   const objects: string[] = [];
   const secondary: Array<[string, VerbClass]> = [];
@@ -1480,8 +1485,9 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   }
   for (const p of params) {
     if (
-      DESTRUCTIVE_PARAMS.has(p.key) ||
-      (DESTRUCTIVE_PARAM_GATE.test(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))
+      (DESTRUCTIVE_PARAMS.has(p.key) ||
+        (DESTRUCTIVE_PARAM_GATE.test(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
+      !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
     ) {
       t.add(
         "param.destructive_switch",

@@ -109,6 +109,7 @@ const READ_VERBS = [
   "help",
   "wait",
   "connect",
+  "autocomplete",
 ] as const;
 
 /** Read verbs that often hide a side effect; they count less than a plain read verb. */
