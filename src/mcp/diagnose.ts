@@ -30,7 +30,7 @@ const NOT_ENV =
 
 /** Words that make a line about configuration rather than, say, a stack frame. */
 const ENV_CONTEXT =
-  /environment|env(?:ironment)?[ _-]?var|\benv\b|\bset\b|missing|required|not (?:set|defined|configured|provided|found)|must|provide|please|no .*(?:key|token)|\bundefined\b|invalid|configure|export /i;
+  /environment|env(?:ironment)?[ _-]?var|\benv\b|\bset\b|missing|required|not (?:set|defined|configured|provided|found)|must|\bprovide[ds]?\b|please|\bpass\b|no .*(?:key|token)|\bundefined\b|invalid|configure|export /i;
 
 const ENV_NAME = /(?:process\.env\.|\$\{?)?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b/g;
 

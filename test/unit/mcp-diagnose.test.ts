@@ -30,6 +30,10 @@ describe("environment variables a server asks for", () => {
       ["BRAVE_API_KEY"],
     ],
     ["\u001b[31mMissing required environment variable: ACME_TOKEN\u001b[39m", ["ACME_TOKEN"]],
+    [
+      "Error: No access token was provided.\nRun `acme-mcp auth login` interactively first, or pass `--access-token` / `ACME_ACCESS_TOKEN`.",
+      ["ACME_ACCESS_TOKEN"],
+    ],
   ])("%s", (text, names) => {
     expect(envNamesAsked(text).names).toEqual(names);
   });
@@ -39,6 +43,8 @@ describe("environment variables a server asks for", () => {
     expect(envNamesAsked("    at Object.<anonymous> (SOME_FILE_NAME required)").names).toEqual([]);
     expect(envNamesAsked('Invalid agent provider "MCP_CENSUS_PLACEHOLDER_NOT_A_REAL_KEY".').names).toEqual([]);
     expect(envNamesAsked("Loaded MAX_RESULTS from defaults").names).toEqual([]);
+    // A usage listing's line about a "Provider" is not a request to provide it.
+    expect(envNamesAsked("  EMBEDDED_AGENT_PROVIDER Provider override: openai, anthropic").names).toEqual([]);
   });
 });
 
