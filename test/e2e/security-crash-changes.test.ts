@@ -191,3 +191,78 @@ describe("a crash between ingest and change recording (issue 17 item 5)", () => 
     }
   }, 360_000);
 });
+
+describe("the same crash in a distributed crawl (issue 17 item 5)", () => {
+  it("kill -9 of the catalog writer while the classify job waits: the change events are stored", async () => {
+    const { startRedis, spawnWorker, startCli, stopWorker, until } = await import("../fixtures/jobs/harness.js");
+    const redis = await startRedis();
+    const base = join(t.dir, "distributed");
+    const nm = join(base, "node_modules");
+    const pkg = join(nm, "drift-crash-mcp");
+    writeServer(pkg, V1);
+    const seeds = join(base, "seeds");
+    mkdirSync(seeds, { recursive: true });
+    writeFileSync(
+      join(seeds, "servers.json"),
+      JSON.stringify([
+        {
+          name: "io.github.example/drift-crash",
+          description: "drift-crash-mcp for the test",
+          version: "1.0.0",
+          packages: [
+            { registryType: "npm", identifier: "drift-crash-mcp", version: "1.0.0", transport: { type: "stdio" } },
+          ],
+        },
+      ]),
+    );
+    const env = {
+      REDIS_URL: redis.url,
+      MCP_CENSUS_QUEUE_PREFIX: "t-crash",
+      MCP_CENSUS_DATA_DIR: join(base, "data"),
+      MCP_CENSUS_SEEDS_DIR: seeds,
+      MCP_CENSUS_RESOLVE_FROM: `${nm},${join(ROOT, "node_modules")}`,
+      OPENAI_API_KEY: "",
+    };
+    const fast = ["--lock-duration", "2000", "--stalled-interval", "1000", "--no-llm"];
+    const db = join(base, "data", "catalog.db");
+    const query = <T>(sql: string): T[] => {
+      const c = openCatalog(db, { readonly: true });
+      try {
+        return c.sqlite.prepare(sql).all() as T[];
+      } finally {
+        c.close();
+      }
+    };
+    const workers: Awaited<ReturnType<typeof spawnWorker>>[] = [];
+    try {
+      // Baseline: a complete run with probe and classify workers.
+      workers.push(
+        spawnWorker({ ...env, MCP_CENSUS_DATA_DIR: join(base, "w1") }, [...fast, "--queues", "probe,classify"]),
+      );
+      const first = await startCli(["crawl", "--distributed", "--no-outputs"], env, 120_000).done;
+      expect(first.code, first.stderr).toBe(0);
+      await stopWorker(workers.pop()!);
+
+      // The rug pull, probed by a worker; no classify worker, so the run waits on classification when it is killed.
+      writeServer(pkg, V2);
+      workers.push(spawnWorker({ ...env, MCP_CENSUS_DATA_DIR: join(base, "w2") }, [...fast, "--queues", "probe"]));
+      const cli = startCli(["crawl", "--distributed", "--no-outputs"], env, 120_000);
+      await until(
+        () => query<{ n: number }>("SELECT count(*) AS n FROM tools WHERE name = 'refund_payment'")[0]?.n === 1,
+        60_000,
+        100,
+      );
+      cli.proc.kill("SIGKILL");
+      await cli.done;
+
+      const changes = query<{ tool: string; kind: string; severity: string }>(
+        "SELECT tool_name AS tool, kind, severity FROM changes ORDER BY tool_name",
+      );
+      expect(changes.map((c) => c.tool)).toEqual(["get_note", "refund_payment"]);
+      expect(changes.find((c) => c.tool === "refund_payment")).toMatchObject({ kind: "tool_added", severity: "high" });
+    } finally {
+      await Promise.all(workers.map((w) => stopWorker(w, 2_000)));
+      await redis.stop();
+    }
+  }, 300_000);
+});
