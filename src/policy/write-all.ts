@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from "node:path";
 import { AppError, storageError } from "../core/errors.js";
 import type { Sqlite } from "../store/db.js";
-import { listServers, serverTools } from "../store/queries.js";
-import { decidePolicy } from "./decide.js";
+import { lastProbe, listServers, serverTools } from "../store/queries.js";
+import { decidePolicy, whyNotListed } from "./decide.js";
+import { launchSpec } from "./install.js";
 import type { PolicyOverrides } from "./overrides.js";
 import { FORMAT_EXT, renderPolicy } from "./render.js";
 import { POLICY_FORMATS, type PolicyFormat, type Profile } from "./types.js";
@@ -69,7 +70,16 @@ export function writeAllPolicies(
   let written = 0;
   for (const s of servers) {
     slugs.add(s.slug);
-    const decision = decidePolicy(s, serverTools(sqlite, s.id), { profile: opts.profile, overrides: opts.overrides });
+    // As `policy <server>` decides it: a server whose tools could not be listed is denied whole, with the reason.
+    const tools = serverTools(sqlite, s.id);
+    const unlisted = tools.length === 0 ? whyNotListed(lastProbe(sqlite, s.id)) : null;
+    const launch = launchSpec(s);
+    const decision = decidePolicy(s, tools, {
+      profile: opts.profile,
+      overrides: opts.overrides,
+      ...(unlisted !== null ? { unlisted } : {}),
+      ...(launch ? { launch } : {}),
+    });
     for (const f of formats) {
       files++;
       if (writeIfChanged(join(root, policyPath(f, s.slug)), renderPolicy(decision, f))) written++;
