@@ -267,7 +267,7 @@ const LAUNCH_OBJECTS_RE =
 /** Verbs whose effect is to replace existing content wholesale. */
 const REPLACE_VERBS = new Set(["replace", "overwrite", "upsert", "restore", "reset", "cleanup", "clear"]);
 const REPLACE_PHRASE =
-  /\breplaces? (the )?(entire|whole|all|existing|current|an existing)\b|\bcompletely (replace|overwrite)|\b(and|or) replaces?\b|\bfull(y)? (update|replace)|\bfull replacement\b|\breplaces? (it|them) entirely\b/;
+  /\breplaces? (the )?(entire|whole|all|existing|current|an existing)\b|\bcompletely (replace|overwrite)|\b(and|or) replaces?\b|\bfull(y)? (update|replace)|\bfull replacement\b|\breplaces? (it|them) entirely\b|\bupdates? (all|every|many|multiple) (the )?(documents|rows|records)\b/;
 /** Descriptions that hand a task to another agent that acts on its own. */
 const AUTONOMOUS_AGENT =
   /\bautonomous(ly)?\b[^.]{0,60}\bagent\b|\bagent\b[^.]{0,60}\bautonomous(ly)?\b|\bcomputer[- ]use agent\b/;
@@ -640,7 +640,7 @@ type Bucket = "read" | "write" | "execute";
  * descriptions trigger none, which keeps the classifier above 50,000 tools/s.
  */
 const TRIGGER =
-  /fully|full update|full replace|exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace/g;
+  /fully|full update|full replace|exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace|update/g;
 const TRIGGER_FAMILY: Record<string, string> = {
   exec: "exec",
   run: "exec",
@@ -676,6 +676,7 @@ const TRIGGER_FAMILY: Record<string, string> = {
   fully: "replace",
   "full update": "replace",
   "full replace": "replace",
+  update: "replace",
 };
 
 function triggerFamilies(desc: string, scan: Scan): Set<string> {
@@ -1560,7 +1561,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
 
   // --- financial ----------------------------------------------------------------------------------------------------
   const moneyContext =
-    fs.test(MONEY_WORDS) || params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency");
+    fs.test(MONEY_WORDS) ||
+    params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency" || p.key === "price");
   if (
     verb &&
     ["finalize", "finalise", "void", "capture"].includes(verb) &&

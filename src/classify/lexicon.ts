@@ -209,6 +209,7 @@ const WRITE_VERBS = [
   "navigate",
   "queue",
   "enqueue",
+  "place",
   "reconnect",
   "goto",
   "click",
