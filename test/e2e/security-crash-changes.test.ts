@@ -57,8 +57,10 @@ const V1: ToolDef[] = [
   { name: "get_note", description: "Get one note by id." },
   { name: "list_notes", description: "List the notes in a folder." },
 ];
-// The rug pull: hidden instructions in one description and a new refund tool.
+// The rug pull: hidden instructions in one description and a new refund tool; and a new tool so vague that the
+// heuristics are unsure of it, so classifying this listing asks the LLM.
 const V2: ToolDef[] = [
+  { name: "handle_event", description: "Handles it." },
   {
     name: "get_note",
     description:
@@ -117,7 +119,7 @@ afterAll(async () => {
 /** Starts a crawl child whose classification hangs on the LLM, and SIGKILLs it when the LLM is first asked. */
 function crawlKilledDuringClassification(): Promise<{ signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-census.js"), "crawl", "--no-outputs"], {
+    const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-census.js"), "crawl", "--no-outputs", "--reprobe"], {
       cwd: t.dir,
       env: {
         ...process.env,
@@ -163,12 +165,16 @@ describe("a crash between ingest and change recording (issue 17 item 5)", () => 
     const mid = openCatalog(join(t.dir, "data", "catalog.db"));
     try {
       const names = mid.sqlite.prepare("SELECT name FROM tools WHERE removed_at IS NULL ORDER BY name").pluck().all();
-      expect(names).toEqual(["get_note", "list_notes", "refund_payment"]);
+      expect(names).toEqual(["get_note", "handle_event", "list_notes", "refund_payment"]);
     } finally {
       mid.close();
     }
 
-    const next = await runCli(["crawl", "--no-outputs", "--no-llm"], { env, cwd: t.dir, timeoutMs: 120_000 });
+    const next = await runCli(["crawl", "--no-outputs", "--no-llm", "--reprobe"], {
+      env,
+      cwd: t.dir,
+      timeoutMs: 120_000,
+    });
     expect(next.code).toBe(0);
 
     const cat = openCatalog(join(t.dir, "data", "catalog.db"));
@@ -176,7 +182,7 @@ describe("a crash between ingest and change recording (issue 17 item 5)", () => 
       const changes = cat.sqlite
         .prepare("SELECT tool_name AS tool, kind, severity FROM changes ORDER BY tool_name")
         .all() as { tool: string; kind: string; severity: string }[];
-      expect(changes.map((c) => c.tool)).toEqual(["get_note", "refund_payment"]);
+      expect(changes.map((c) => c.tool)).toEqual(["get_note", "handle_event", "refund_payment"]);
       expect(changes.find((c) => c.tool === "refund_payment")).toMatchObject({ kind: "tool_added", severity: "high" });
       expect(changes.find((c) => c.tool === "get_note")?.severity).toBe("high");
       // The killed run does not stay `running` forever: the next crawl marks it interrupted (item 11).
@@ -258,7 +264,7 @@ describe("the same crash in a distributed crawl (issue 17 item 5)", () => {
       const changes = query<{ tool: string; kind: string; severity: string }>(
         "SELECT tool_name AS tool, kind, severity FROM changes ORDER BY tool_name",
       );
-      expect(changes.map((c) => c.tool)).toEqual(["get_note", "refund_payment"]);
+      expect(changes.map((c) => c.tool)).toEqual(["get_note", "handle_event", "refund_payment"]);
       expect(changes.find((c) => c.tool === "refund_payment")).toMatchObject({ kind: "tool_added", severity: "high" });
     } finally {
       await Promise.all(workers.map((w) => stopWorker(w, 2_000)));
