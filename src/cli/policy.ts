@@ -3,13 +3,9 @@ import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import {
   CURSOR_HOOK,
-  decidePolicy,
-  launchSpec,
   loadOverrides,
   nameWarnings,
   POLICY_FORMATS,
-  type PolicyDecision,
-  type PolicyOverrides,
   PROFILES,
   type Profile,
   parseFormat,
@@ -17,10 +13,9 @@ import {
   renderCursorHook,
   renderCursorMany,
   renderPolicy,
-  whyNotListed,
+  serverDecision,
   writeAllPolicies,
 } from "../policy/index.js";
-import { lastProbe, type ServerRow, serverTools } from "../store/queries.js";
 import { describeServers, resolveServer } from "../store/resolve.js";
 import { action, catalogFor, configFor, wantsJson } from "./common.js";
 
@@ -32,28 +27,6 @@ interface PolicyOptions {
   all?: boolean;
   as?: string;
   unattended?: boolean;
-}
-
-/**
- * The decision for one catalog server under the name the user gave it. A server with no tools on record whose last
- * probe failed gets a deny-all policy that says why, not an empty one that looks harmless.
- */
-export function serverDecision(
-  sqlite: Parameters<typeof resolveServer>[0],
-  server: ServerRow,
-  opts: { profile: Profile; overrides?: PolicyOverrides; name?: string; unattended?: boolean },
-): PolicyDecision {
-  const tools = serverTools(sqlite, server.id);
-  const unlisted = tools.length === 0 ? (whyNotListed(lastProbe(sqlite, server.id)) ?? undefined) : undefined;
-  const launch = launchSpec(server);
-  return decidePolicy(server, tools, {
-    profile: opts.profile,
-    overrides: opts.overrides,
-    ...(opts.name ? { serverKey: opts.name } : {}),
-    ...(launch ? { launch } : {}),
-    ...(unlisted !== undefined ? { unlisted } : {}),
-    ...(opts.unattended ? { unattended: true } : {}),
-  });
 }
 
 /** Checks a user-given profile name. */

@@ -26,4 +26,4 @@ export {
   type RenderScope,
   type ToolDecision,
 } from "./types.js";
-export { policyPath, writeAllPolicies } from "./write-all.js";
+export { policyPath, serverDecision, writeAllPolicies } from "./write-all.js";

@@ -2,12 +2,35 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from "node:path";
 import { AppError, storageError } from "../core/errors.js";
 import type { Sqlite } from "../store/db.js";
-import { lastProbe, listServers, serverTools } from "../store/queries.js";
+import { lastProbe, listServers, type ServerRow, serverTools } from "../store/queries.js";
 import { decidePolicy, whyNotListed } from "./decide.js";
 import { launchSpec } from "./install.js";
 import type { PolicyOverrides } from "./overrides.js";
 import { FORMAT_EXT, renderPolicy } from "./render.js";
-import { POLICY_FORMATS, type PolicyFormat, type Profile } from "./types.js";
+import { POLICY_FORMATS, type PolicyDecision, type PolicyFormat, type Profile } from "./types.js";
+
+/**
+ * The decision for one catalog server, from its stored tools, under the name the user gave it (default: its short
+ * name). A server with no tools on record whose tools could not be listed (never probed, or its last probe failed)
+ * gets a deny-all policy that says why, not an empty one that looks harmless. Used by `policy <server>` and `--all`.
+ */
+export function serverDecision(
+  sqlite: Sqlite,
+  server: ServerRow,
+  opts: { profile?: Profile; overrides?: PolicyOverrides; name?: string; unattended?: boolean },
+): PolicyDecision {
+  const tools = serverTools(sqlite, server.id);
+  const unlisted = tools.length === 0 ? whyNotListed(lastProbe(sqlite, server.id)) : null;
+  const launch = launchSpec(server);
+  return decidePolicy(server, tools, {
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.overrides ? { overrides: opts.overrides } : {}),
+    ...(opts.name ? { serverKey: opts.name } : {}),
+    ...(launch ? { launch } : {}),
+    ...(unlisted !== null ? { unlisted } : {}),
+    ...(opts.unattended ? { unattended: true } : {}),
+  });
+}
 
 /** Where a format's file for a server goes, relative to `<outDir>/policies`. */
 export function policyPath(format: PolicyFormat, slug: string): string {
@@ -70,16 +93,7 @@ export function writeAllPolicies(
   let written = 0;
   for (const s of servers) {
     slugs.add(s.slug);
-    // As `policy <server>` decides it: a server whose tools could not be listed is denied whole, with the reason.
-    const tools = serverTools(sqlite, s.id);
-    const unlisted = tools.length === 0 ? whyNotListed(lastProbe(sqlite, s.id)) : null;
-    const launch = launchSpec(s);
-    const decision = decidePolicy(s, tools, {
-      profile: opts.profile,
-      overrides: opts.overrides,
-      ...(unlisted !== null ? { unlisted } : {}),
-      ...(launch ? { launch } : {}),
-    });
+    const decision = serverDecision(sqlite, s, opts);
     for (const f of formats) {
       files++;
       if (writeIfChanged(join(root, policyPath(f, s.slug)), renderPolicy(decision, f))) written++;
