@@ -349,7 +349,8 @@ export function toolDetail(sqlite: Sqlite, serverRef: string, toolRef: string) {
   const versions = versionRows(sqlite, s.id, t.name);
   let prev: RawTool | null = null;
   const history = versions.map((v) => {
-    const definition = JSON.parse(v.raw) as RawTool;
+    // The current version's definition is the tool's own, already parsed: the largest blob is parsed once.
+    const definition = v.hash === t.hash ? (t.raw as RawTool) : (JSON.parse(v.raw) as RawTool);
     const diff = prev ? renderToolDiff(prev, definition) : [];
     prev = definition;
     return { hash: v.hash, firstSeen: v.firstSeen, lastSeen: v.lastSeen, current: v.hash === t.hash, definition, diff };
