@@ -8,7 +8,7 @@ import type { Sqlite } from "../store/db.js";
 import { currentCatalogStats } from "../store/stats.js";
 import { renderDocsPage } from "./docs-page.js";
 import { ApiError, statusFor } from "./errors.js";
-import { problem, type RateLimitConfig, rateLimiter, sendBody } from "./http.js";
+import { addHeaders, applyHeadersLate, problem, type RateLimitConfig, rateLimiter, sendBody } from "./http.js";
 import { handleMcpHttp, type McpHttpOptions } from "./mcp-server.js";
 import { openApiDocument, ROUTES } from "./openapi.js";
 import {
@@ -115,12 +115,15 @@ function corsMiddleware(origins: string[]): MiddlewareHandler {
       }
       return new Response(null, { status: 204, headers });
     }
-    await next();
     if (allow) {
-      c.res.headers.set("Access-Control-Allow-Origin", allow);
-      c.res.headers.set("Access-Control-Expose-Headers", "ETag, Mcp-Session-Id");
+      addHeaders(c, {
+        "Access-Control-Allow-Origin": allow,
+        "Access-Control-Expose-Headers": "ETag, Mcp-Session-Id, RateLimit, RateLimit-Policy, Retry-After",
+      });
     }
-    if (!any) c.res.headers.append("Vary", "Origin");
+    if (!any) addHeaders(c, { Vary: "Origin" });
+    await next();
+    applyHeadersLate(c);
     return undefined;
   };
 }

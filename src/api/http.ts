@@ -11,6 +11,36 @@ import type { Context, MiddlewareHandler } from "hono";
  * synchronously at a fast level (measured in BENCHMARKS.md).
  */
 
+/**
+ * Headers middlewares want on the answer (CORS, rate limit), handed to the code that builds the Response instead of
+ * set on `c.res` afterwards: touching `c.res.headers` turns @hono/node-server's light response into a full web
+ * Response whose body is then streamed (a third of a small answer's cost). Answers built elsewhere (the MCP SDK's,
+ * hono's own) get them the slow way, after the handler.
+ */
+export function addHeaders(c: Context, headers: Record<string, string>): void {
+  const cur = (c.get("extraHeaders" as never) as Record<string, string> | undefined) ?? {};
+  for (const [k, v] of Object.entries(headers)) cur[k] = k === "Vary" && cur[k] ? `${cur[k]}, ${v}` : v;
+  c.set("extraHeaders" as never, cur as never);
+}
+
+/** The headers added for this answer, marking them as applied (so no middleware sets them again). */
+function takeHeaders(c: Context): Record<string, string> {
+  const h = (c.get("extraHeaders" as never) as Record<string, string> | undefined) ?? {};
+  c.set("extraHeadersApplied" as never, true as never);
+  return h;
+}
+
+/** After the handler: applies added headers the slow way when the answer was not built by sendBody/problem. */
+export function applyHeadersLate(c: Context): void {
+  if (c.get("extraHeadersApplied" as never)) return;
+  const h = (c.get("extraHeaders" as never) as Record<string, string> | undefined) ?? {};
+  for (const [k, v] of Object.entries(h)) {
+    if (k === "Vary") c.res.headers.append(k, v);
+    else c.res.headers.set(k, v);
+  }
+  c.set("extraHeadersApplied" as never, true as never);
+}
+
 /** Bodies shorter than this go out as they are: the coding would cost more than it saves. */
 const MIN_COMPRESS_BYTES = 1024;
 
@@ -57,7 +87,13 @@ export function ifNoneMatch(header: string | undefined, etag: string): boolean {
  */
 export function sendBody(c: Context, body: string, contentType: string, extra: Record<string, string> = {}): Response {
   const etag = etagOf(body);
-  const headers: Record<string, string> = { "Cache-Control": "no-cache", Vary: "Accept-Encoding", ...extra };
+  const added = takeHeaders(c);
+  const headers: Record<string, string> = {
+    "Cache-Control": "no-cache",
+    ...added,
+    Vary: added.Vary ? `${added.Vary}, Accept-Encoding` : "Accept-Encoding",
+    ...extra,
+  };
   if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers: { ...headers, ETag: etag } });
   }
@@ -121,7 +157,7 @@ export function problem(
   };
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "Content-Type": "application/problem+json; charset=utf-8", ...(opts.headers ?? {}) },
+    headers: { ...takeHeaders(c), "Content-Type": "application/problem+json; charset=utf-8", ...(opts.headers ?? {}) },
   });
 }
 
@@ -181,10 +217,10 @@ export function rateLimiter(cfg: RateLimitConfig): MiddlewareHandler {
       });
     }
     b.tokens -= 1;
-    await next();
     const reset = Math.ceil((capacity - b.tokens) / perMs / 1000);
-    c.res.headers.set("RateLimit-Policy", policy);
-    c.res.headers.set("RateLimit", `"default";r=${Math.floor(b.tokens)};t=${reset}`);
+    addHeaders(c, { "RateLimit-Policy": policy, RateLimit: `"default";r=${Math.floor(b.tokens)};t=${reset}` });
+    await next();
+    applyHeadersLate(c);
     return undefined;
   };
 }
