@@ -82,11 +82,12 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
+// Every crawl relaunches the servers (an unchanged package's listing would otherwise be reused).
 async function crawlOnce() {
   const cat = openCatalog(config.dbPath);
   try {
     const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
-    return await runCrawl(cat, config, classifier, { outputs: false }, createProgress(process.stderr, true));
+    return await runCrawl(cat, config, classifier, { outputs: false, reprobe: true }, createProgress(process.stderr, true));
   } finally {
     cat.close();
   }
