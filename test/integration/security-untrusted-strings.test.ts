@@ -87,7 +87,13 @@ async function crawlOnce() {
   const cat = openCatalog(config.dbPath);
   try {
     const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
-    return await runCrawl(cat, config, classifier, { outputs: false, reprobe: true }, createProgress(process.stderr, true));
+    return await runCrawl(
+      cat,
+      config,
+      classifier,
+      { outputs: false, reprobe: true },
+      createProgress(process.stderr, true),
+    );
   } finally {
     cat.close();
   }
