@@ -108,7 +108,7 @@ const BROWSER_JS = /\b(browser|page|console|dom|web ?page|playwright|puppeteer)\
 const AGENT_DELEGATION =
   /\b(assistant|agent)\b[^.]{0,80}\b(may|can|will|to) (use|call|invoke|run) (its own |other )?(tools|actions)|delegat\w* (a |the )?(task|prompt)s? to/;
 const DESTRUCTIVE_PHRASE =
-  /cannot be undone|can ?not be reversed|irreversibl|permanently (delete|remove|destroy|erase|purge)|\boverwrit|destructive operation|\bwipes?\b|\bpurges?\b|\berases?\b/;
+  /cannot be undone|can ?not be reversed|irreversibl|permanently (delete|remove|destroy|erase|purge)|\boverwrit|destructive operation|\bwipes?\b|\bpurges?\b|\berases?\b|\bomit\w*\b[^.]{0,60}\b(is|are|will be|gets?) (removed|deleted|cleared)\b|\bused to\b[^.]{0,60}\b(delete|remove|cancel|redact|purge|erase)\b/;
 const NEGATED_DESTRUCTIVE = /(not|never|won't|will not|does not|doesn't)\s+(be\s+)?(overwrit|delet|destroy|remov)/;
 const READONLY_PHRASE =
   /\bread[- ]only\b(?! mode)|does not (modify|change|alter|write)|doesn't (modify|change|write)|no side[- ]effects|without (making )?(any )?(changes|modif)|\bdry[- ]run\b|safe to call/;
@@ -306,6 +306,8 @@ const READ_JOB_OBJECTS = new Set([
   "sampling",
 ]);
 const ENDING_VERBS = new Set(["stop", "close", "end", "quit", "exit"]);
+const RESTART_VERBS = new Set(["restart", "reboot"]);
+const KERNEL_RESTART = /\b(kernel|interpreter)\b/;
 const OWN_SESSION_OBJECTS = new Set(["session", "page", "tab", "browser", "forward", "interact", "connection"]);
 /** Selecting which page, tab or frame later calls act on is session plumbing ("Select a page as a context"). */
 const SESSION_OBJECTS = new Set(["page", "tab", "frame", "context", "window"]);
@@ -640,7 +642,7 @@ type Bucket = "read" | "write" | "execute";
  * descriptions trigger none, which keeps the classifier above 50,000 tools/s.
  */
 const TRIGGER =
-  /fully|full update|full replace|exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace|update/g;
+  /fully|full update|full replace|exec|run|eval|shell|command|subprocess|arbitrary|terminal|agent|assistant|delegat|undone|revers|permanent|overwrit|destructive|wipe|purge|erase|read.only|does not|doesn't|side.effect|without|dry|safe to call|wait|fund|money|payment|amount|crud|replace|update|omit|used to/g;
 const TRIGGER_FAMILY: Record<string, string> = {
   exec: "exec",
   run: "exec",
@@ -661,6 +663,8 @@ const TRIGGER_FAMILY: Record<string, string> = {
   wipe: "destr",
   purge: "destr",
   erase: "destr",
+  omit: "destr",
+  "used to": "destr",
   "does not": "ro",
   "doesn't": "ro",
   without: "ro",
@@ -1056,6 +1060,10 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
       t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
       primary = "read";
+    } else if (primary === "write" && RESTART_VERBS.has(verb) && (objSet.has("kernel") || fs.test(KERNEL_RESTART))) {
+      // Restarting a kernel or interpreter ends the running process and loses its in-memory state.
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+      t.add("name.restart_process", "name", `${verb} kernel`, "destructive", 2, `'${verb}' ends a running kernel`);
     } else if (primary === "write" && ENDING_VERBS.has(verb) && name.tokens.some((x) => OWN_SESSION_OBJECTS.has(x))) {
       // Closing or stopping the agent's own page, session or port-forward is plumbing by one reading of the rules
       // and a write by another: the verdict stays write, and unsure.
@@ -1076,7 +1084,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         t.add("name.create_workload", "name", `${verb} ${objects.join(" ")}`, "execute", 3, "name creates a workload");
       else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
     } else if (primary === "destructive") {
-      const assoc = linkOnly(verb, objects, name.tokens);
+      // "Unassign or delete an assignment": the description says it can delete the record itself.
+      const assoc = /\b(or|and) delete/.test(first) ? undefined : linkOnly(verb, objects, name.tokens);
       t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
       if (assoc)
         t.note(
@@ -1163,7 +1172,9 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       const weak = WEAK_READ_VERBS.has(descVerb);
       t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
     } else if (descClass === "destructive") {
-      const assoc = objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens);
+      const assoc =
+        !/\b(or|and) delete/.test(first) &&
+        (objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens));
       t.add("desc.verb.write", "description", descVerb, "write", weight, why);
       if (!assoc) t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
     } else if (descClass === "execute" || descClass === "run") {
