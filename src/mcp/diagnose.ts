@@ -20,8 +20,41 @@ export interface Diagnosis {
   valueChoices?: string[];
   /** The Node.js major the server says it needs, when newer than ours. */
   needsNode?: number;
+  /** A value it said is missing without naming its variable ("Elasticsearch URL cannot be empty"): URL, KEY… */
+  missingValue?: { noun: string; evidence: string };
   /** The line that said so, for the record (one line, capped). */
   evidence?: string;
+}
+
+/** Nouns of configuration values a server may say are missing, as they end a variable's name. */
+const VALUE_NOUN = /\b(url|uri|endpoint|host|api[ _-]?key|key|token|secret|password)\b/i;
+
+/** A value said to be missing without a variable name: "Elasticsearch URL cannot be empty" → URL. */
+export function missingValueAsked(text: string): { noun: string; evidence: string } | undefined {
+  for (const line of linesOf(text)) {
+    if (ENV_NAME_ONLY.test(line)) continue; // names a variable: envNamesAsked's job
+    const m = new RegExp(
+      `${VALUE_NOUN.source}[^.\\n]{0,40}?(?:cannot be (?:empty|blank)|is (?:required|missing|empty)|must be (?:set|provided|given)|not (?:set|provided|configured))`,
+      "i",
+    ).exec(line);
+    if (m) return { noun: m[1]!.toUpperCase().replace(/[ -]/g, "_"), evidence: line.slice(0, 300) };
+  }
+  return undefined;
+}
+
+const ENV_NAME_ONLY = /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/;
+
+/**
+ * The variables a package's own code reads whose names end in the missing value's noun (`process.env.ES_URL` for
+ * URL): the source says what the message did not. At most three, and only when the names are unambiguous enough.
+ */
+export function envNamesInSource(source: string, noun: string): string[] {
+  const names = new Set<string>();
+  for (const m of source.matchAll(/process\.env(?:\.|\[["'])([A-Z][A-Z0-9_]{1,63})/g)) {
+    const n = m[1]!;
+    if (!NOT_ENV.test(n) && (n === noun || n.endsWith(`_${noun}`))) names.add(n);
+  }
+  return names.size >= 1 && names.size <= 3 ? [...names] : [];
 }
 
 /** Names that look like environment variables but are error codes or runtime internals. */
@@ -306,6 +339,10 @@ export function diagnose(text: string, scratchDir: string, secret: string): Diag
   if (args) out.args = args;
   const keyPrefix = keyPrefixAsked(text);
   if (keyPrefix) out.keyPrefix = keyPrefix;
+  if (!names.length) {
+    const missing = missingValueAsked(text);
+    if (missing) out.missingValue = missing;
+  }
   const service = serviceNeeded(text);
   if (service) {
     out.service = service.service;

@@ -1,11 +1,19 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { oneLine } from "../core/errors.js";
 import { emptyProbeResult, type PackageSpec, type ProbeResult } from "../core/types.js";
-import { type Diagnosis, diagnose, listeningOn, placeholderForName, serviceNeeded, stdioSwitch } from "./diagnose.js";
+import {
+  type Diagnosis,
+  diagnose,
+  envNamesInSource,
+  listeningOn,
+  placeholderForName,
+  serviceNeeded,
+  stdioSwitch,
+} from "./diagnose.js";
 import { installGitPackage } from "./git-install.js";
 import { buildCommand, nodeFlagsFrom, PLACEHOLDER_SECRET, type ProbeTarget } from "./launch.js";
 import { createProbeLimits } from "./limits.js";
@@ -76,6 +84,8 @@ interface StdioLaunch {
   subcommandAt?: number;
   /** Extra paths writable inside the sandbox (install scripts' build folder). */
   writable?: string[];
+  /** The script launched, read as text (never run here) when a message names a missing value but no variable. */
+  sourceFile?: string;
 }
 
 /** Most launches a probe makes for one target: the first, then retries on what the server said it needs. */
@@ -291,6 +301,21 @@ function nextLaunch(
       };
     }
   }
+  // "Elasticsearch URL cannot be empty" names no variable: the package's own code may (process.env.ES_URL).
+  if (
+    !newEnv.length &&
+    !d.args &&
+    d.missingValue &&
+    cur.sourceFile &&
+    !tried.args.has(`source ${d.missingValue.noun}`)
+  ) {
+    tried.args.add(`source ${d.missingValue.noun}`);
+    const fromSource = envNamesInSource(readSource(cur.sourceFile), d.missingValue.noun).filter((n) => !(n in cur.env));
+    if (fromSource.length) {
+      newEnv.push(...fromSource);
+      d.evidence = `${d.missingValue.evidence} (the package reads ${fromSource.join(", ")})`;
+    }
+  }
   let args = cur.args;
   let addedArgs: string[] | undefined;
   if (d.args && !tried.args.has(d.args.add.join(" "))) {
@@ -326,6 +351,16 @@ function nextLaunch(
       because: (addedArgs ? d.args?.because : d.evidence) ?? "",
     },
   };
+}
+
+/** A launched script's text, capped (a bundled server can be large), for names only. */
+function readSource(file: string): string {
+  try {
+    const buf = readFileSync(file);
+    return buf.subarray(0, 8 * 1024 * 1024).toString("utf8");
+  } catch {
+    return "";
+  }
 }
 
 function maskSecret(a: string): string {
@@ -369,6 +404,12 @@ function finalOutcome(out: ProbeResult, said: AttemptText, d: Diagnosis, cur: St
       ...(d.env.length ? { env: d.env } : {}),
       ...(d.args ? { args: d.args.add.map(maskSecret) } : {}),
     };
+    return;
+  }
+  if (d.missingValue && (out.outcome === "crashed" || out.outcome === "protocol_error")) {
+    out.outcome = "needs_config";
+    out.error = `asks for a ${d.missingValue.noun} without naming its variable: ${d.missingValue.evidence}`;
+    out.launch.needs = { value: d.missingValue.noun };
     return;
   }
   if (said.silent && (out.outcome === "crashed" || out.outcome === "protocol_error")) {
@@ -575,6 +616,7 @@ async function probeNpm(
     cwd: installed.rootDir,
     visible: [installed.rootDir],
     subcommandAt: flags.length + 1,
+    sourceFile: installed.binPath,
     record: {
       package: `${installed.name}@${installed.version}`,
       bin: installed.binName,
@@ -1000,6 +1042,10 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions): Promise<Pr
           cwd: target.cwd ? base : "",
           visible: target.cwd ? [base, ...local.visible] : local.visible,
           subcommandAt: /^(node|nodejs|python3?|bun|deno|tsx|uv|uvx)$/.test(basename(local.command)) ? 1 : 0,
+          // The script an interpreter runs (node server.js): read for variable names, never run here.
+          ...(/^(node|nodejs|python3?|bun|deno|tsx)$/.test(basename(local.command)) && local.args[0]
+            ? { sourceFile: local.args[0] }
+            : {}),
           record: {
             command: [local.command, ...args],
             cwd: target.cwd ? base : "scratch",

@@ -95,6 +95,20 @@ describe("outcomes name the real cause", () => {
     expect(r.launch.needs).toEqual({ env: ["GIZMO_SERVER_URL"] });
   });
 
+  it("a missing value named without its variable is found in the server's own code, and retried with a placeholder", async () => {
+    const r = await asks("unnamed");
+    expect(r.outcome, r.error).toBe("ok");
+    expect(r.placeholders).toContain("WIDGET_SERVICE_URL");
+    expect(description(r)).toMatch(/url=https?:\/\//);
+    expect(r.launch.attempts).toEqual([
+      {
+        outcome: "crashed",
+        env: ["WIDGET_SERVICE_URL"],
+        because: 'Server error: "message": "Widget URL cannot be empty" (the package reads WIDGET_SERVICE_URL)',
+      },
+    ]);
+  });
+
   it("a server waiting on Redis gets a throwaway one inside its sandbox, and lists", async () => {
     const r = await asks("redis");
     expect(r.outcome, r.error).toBe("ok");

@@ -3,8 +3,10 @@ import {
   argumentsAsked,
   diagnose,
   envNamesAsked,
+  envNamesInSource,
   keyPrefixAsked,
   listeningOn,
+  missingValueAsked,
   nodeMajorAsked,
   placeholderForName,
   serviceNeeded,
@@ -45,6 +47,28 @@ describe("environment variables a server asks for", () => {
     expect(envNamesAsked("Loaded MAX_RESULTS from defaults").names).toEqual([]);
     // A usage listing's line about a "Provider" is not a request to provide it.
     expect(envNamesAsked("  EMBEDDED_AGENT_PROVIDER Provider override: openai, anthropic").names).toEqual([]);
+  });
+});
+
+describe("a missing value named without its variable", () => {
+  it("reads the noun from the message and the variable from the package's code", () => {
+    expect(missingValueAsked('"message": "Elasticsearch URL cannot be empty",')).toEqual({
+      noun: "URL",
+      evidence: '"message": "Elasticsearch URL cannot be empty",',
+    });
+    expect(missingValueAsked("Error: API key is required")?.noun).toBe("API_KEY");
+    // A line that names a variable is envNamesAsked's, and a line about something else is nobody's.
+    expect(missingValueAsked("ES_URL is required")).toBeUndefined();
+    expect(missingValueAsked("Loaded 3 tools")).toBeUndefined();
+    const src =
+      'const u = process.env.ES_URL; const k = process.env["ES_API_KEY"]; process.env.NODE_ENV; process.env.LOG_LEVEL';
+    expect(envNamesInSource(src, "URL")).toEqual(["ES_URL"]);
+    expect(envNamesInSource(src, "API_KEY")).toEqual(["ES_API_KEY"]);
+    expect(envNamesInSource(src, "TOKEN")).toEqual([]);
+    // Too many candidates is no answer.
+    expect(envNamesInSource("process.env.A_URL process.env.B_URL process.env.C_URL process.env.D_URL", "URL")).toEqual(
+      [],
+    );
   });
 });
 
