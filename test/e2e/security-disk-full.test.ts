@@ -104,6 +104,25 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     expect(broken).toEqual([]);
   }, 240_000);
 
+  it("the policies' disk fills: exit 4 naming the policy file, and no policy file is left empty or half-written", async () => {
+    const seeds = join(t.dir, "seeds-policy");
+    const data = join(t.dir, "data-policy");
+    const env = { MCP_CENSUS_DATA_DIR: data, MCP_CENSUS_SEEDS_DIR: seeds };
+    writeSeeds(seeds, 300, "v1");
+    expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
+    const policies = join(data, "out", "policies");
+    mountTmpfs(policies, "256k");
+    const r = await runCli(["policy", "--all"], { env, cwd: t.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(4);
+    expect(oneErrorLine(r.stderr)).toMatch(
+      new RegExp(`^mcp-census: cannot write ${policies}/\\S+: no space left on the device \\(ENOSPC\\)$`),
+    );
+    const files = filesUnder(policies);
+    expect(files.filter((f) => /\.tmp-\d+$/.test(f))).toEqual([]);
+    for (const f of files.filter((x) => x.endsWith(".json")))
+      expect(() => JSON.parse(readFileSync(f, "utf8")), f).not.toThrow();
+  }, 120_000);
+
   it("the catalog's disk fills during a crawl: exit 4 naming the catalog file", async () => {
     const seeds = join(t.dir, "seeds-db");
     writeSeeds(seeds, 3000, "v1");
