@@ -960,6 +960,7 @@ const DESC_PHRASES: RegExp[] = [
   NOT_FOR_MODEL,
   STATE_CHANGE,
   SERVER_PROCESS_CODE,
+  KERNEL_RESTART,
 ];
 /**
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
