@@ -133,16 +133,22 @@ describe("Gemini CLI enforces the gemini and gemini-policy formats under the use
     for (const t of ["write_file", "delete_file", "mystery"]) expect(r.results[mcp(t)], t).toMatch(UNKNOWN);
   }, 150_000);
 
-  it("balanced, gemini settings: trust false makes every tool ask, so headless Gemini offers none of them", async () => {
+  it("balanced, gemini settings: the allowed read runs (tools.allowed); trust false keeps the rest from running headless", async () => {
     const r = await gemini("balanced", "gemini");
-    expect(r.offered).toEqual([]);
-    expect(r.called).toEqual([]);
+    // Headless Gemini does not even offer a tool that would ask (trust false without tools.allowed).
+    expect(r.offered).toEqual([mcp("read_file")]);
+    expect(r.called).toEqual(["read_file"]);
+    for (const t of ["write_file", "run_command", "delete_file", "mystery"])
+      expect(r.results[mcp(t)], t).toMatch(UNKNOWN);
   }, 150_000);
 
-  it("strict: only the low-risk read is offered and runs (gemini-policy; gemini settings seen under yolo)", async () => {
+  it("strict: only the low-risk read is offered and runs (gemini-policy; gemini settings, also under yolo)", async () => {
     const policy = await gemini("strict", "gemini-policy");
     expect(policy.offered).toEqual([mcp("read_file")]);
     expect(policy.called).toEqual(["read_file"]);
+    const headless = await gemini("strict", "gemini");
+    expect(headless.offered).toEqual([mcp("read_file")]);
+    expect(headless.called).toEqual(["read_file"]);
     const settings = await gemini("strict", "gemini", { yolo: true });
     expect(settings.offered).toEqual([mcp("read_file")]);
     expect(settings.called).toEqual(["read_file"]);

@@ -68,6 +68,7 @@ const Gemini = z.strictObject({
     }),
   ),
   mcp: z.strictObject({ excluded: z.array(z.string()) }).optional(),
+  tools: z.strictObject({ allowed: z.array(z.string().regex(/^mcp_[A-Za-z0-9-]+_/)) }).optional(),
 });
 // VS Code looks the setting up by the bare tool name.
 const Vscode = z.object({
@@ -163,6 +164,10 @@ describe("every format has its documented shape", () => {
     expect(s.includeTools).toContain("list_items");
     expect(s.excludeTools).toEqual(expect.arrayContaining(["delete_item", "mystery", "poisoned_read"]));
     expect(s.includeTools!.filter((x) => s.excludeTools!.includes(x))).toEqual([]);
+    // allowed tools (and only those) skip the confirmation
+    expect(o.tools?.allowed).toContain("mcp_shop_list_items");
+    expect(o.tools?.allowed).not.toContain("mcp_shop_create_item");
+    expect(o.tools?.allowed).not.toContain("mcp_shop_delete_item");
   });
 
   it("Gemini policy engine: a server-wide deny under per-tool allow / ask_user / deny rules", () => {

@@ -12,7 +12,8 @@ interface GeminiEntry {
 
 /**
  * Gemini CLI `settings.json`: `mcpServers.<name>` keys to merge into the server's entry: `includeTools` (only these are
- * offered), `excludeTools`, and `trust: false` so Gemini confirms each call of the tools it offers. Limits cannot be
+ * offered), `excludeTools`, and `trust: false` so Gemini confirms each call of the tools it offers, except the allowed
+ * ones, listed in `tools.allowed` (merge into that list). Limits cannot be
  * expressed; under `--approval-mode yolo` nothing is confirmed, so prefer the gemini-policy format there. A server
  * whose tools could not be listed is switched off (`mcp.excluded`). A tool's snippet never writes `includeTools`.
  */
@@ -31,7 +32,10 @@ export function geminiObject(decision: PolicyDecision, scope: RenderScope = "ser
     scope === "tool"
       ? { ...(exclude.length ? { excludeTools: exclude } : {}), trust: false }
       : { includeTools: namesWith(decision, "allow", "limit", "approve"), excludeTools: exclude, trust: false };
-  return { mcpServers };
+  // Allowed tools run without a confirmation: tools.allowed (global, by Gemini's tool name mcp_<server>_<tool>).
+  // Without it, trust false makes every tool ask, and headless Gemini offers none of them.
+  const allowed = scope === "server" ? namesWith(decision, "allow").map((t) => `mcp_${name}_${t}`) : [];
+  return allowed.length ? { mcpServers, tools: { allowed } } : { mcpServers };
 }
 
 /** Gemini CLI settings JSON. */
