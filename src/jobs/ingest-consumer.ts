@@ -14,6 +14,8 @@ import {
   entryOf,
   failRun,
   startRun as openRun,
+  type ServerFailure,
+  type ServerTally,
   serversToProbe,
   storeProbe as storeProbeResult,
 } from "../pipeline/run.js";
@@ -29,7 +31,6 @@ import {
   CrawlJobSchema,
   FinishJobSchema,
   ProbedJobSchema,
-  type ServerStats,
   StageFailedJobSchema,
   validate,
 } from "./schemas.js";
@@ -112,8 +113,8 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
   async function serverDone(
     st: RunState,
     serverId: number,
-    stats: Partial<ServerStats> & { classified?: number; changes?: number },
-    failure?: { server: string; outcome: string; error: string },
+    stats: Partial<ServerTally>,
+    failure?: ServerFailure,
   ): Promise<void> {
     const { done } = await st.markDone(serverId, stats, failure);
     const info = await st.get();

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { ServerStats } from "./schemas.js";
+import type { ServerFailure, ServerTally } from "../pipeline/run.js";
 
 /*
  * The state of a distributed crawl run lives in Redis next to its queues (same prefix, so a `{hash-tag}` prefix
@@ -74,12 +74,11 @@ export function runState(redis: Redis, prefix: string, runKey: string) {
     async add(counter: string, n: number): Promise<void> {
       if (n) await redis.hincrby(key, `n:${counter}`, n);
     },
-    /** Marks a server done and adds its figures the first time; returns how many servers are done. */
-    async markDone(
-      serverId: number,
-      stats: Partial<ServerStats> & { classified?: number; changes?: number },
-      failure?: { server: string; outcome: string; error: string },
-    ) {
+    /**
+     * Marks a server done and adds its figures the first time; returns how many servers are done. The counter names
+     * are the orchestration's (pipeline/run.ts countServer): `probed`, `outcome.<o>`, each numeric tally field.
+     */
+    async markDone(serverId: number, stats: Partial<ServerTally>, failure?: ServerFailure) {
       if (failure)
         await redis.hset(failKey, failure.server, JSON.stringify({ outcome: failure.outcome, error: failure.error }));
       const incr: string[] = ["n:probed", "1"];
