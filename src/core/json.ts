@@ -4,17 +4,20 @@
  * — never the bytes found there (a seed symlinked to /etc/shadow printed "root:*:202" in the error).
  */
 
+import { AppError } from "./errors.js";
+
 /** Deepest nesting accepted: server.json entries, configs and lock files are a few levels deep. */
 export const MAX_JSON_DEPTH = 256;
 
-/** Why a text is not JSON we accept, with where (1-based line and column); never quotes the text. */
-export class JsonTextError extends Error {
+/** Why a text is not JSON we accept, with where (1-based line and column); never quotes the text. Bad input. */
+export class JsonTextError extends AppError {
   constructor(
     readonly reason: string,
     readonly line: number,
     readonly column: number,
+    options?: { cause?: unknown },
   ) {
-    super(`${reason} at line ${line}, column ${column}`);
+    super("bad_input", `${reason} at line ${line}, column ${column}`, options);
     this.name = "JsonTextError";
   }
 }
@@ -69,6 +72,7 @@ export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH): unk
     const m = /at position (\d+)/.exec(msg);
     const pos = m ? Number(m[1]) : /end of JSON input/i.test(msg) ? text.length : 0;
     const { line, column } = lineColumn(text, pos);
+    // No cause on purpose: V8's message quotes the text around the mistake, which this error must never carry.
     throw new JsonTextError(reasonOf(msg), line, column);
   }
 }
