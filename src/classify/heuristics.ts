@@ -307,6 +307,9 @@ const READ_JOB_OBJECTS = new Set([
 ]);
 const ENDING_VERBS = new Set(["stop", "close", "end", "quit", "exit"]);
 const RESTART_VERBS = new Set(["restart", "reboot"]);
+const REFUSES_EXISTING =
+  /\b(destination|target)( file| path)? (already )?exists\b[^.]{0,40}\b(fail|error|refuse)|\bwill not overwrite\b|\bnever overwrites?\b/;
+const KEY_VALUE_SET = /\bkey[- /]value (pairs?|settings?|entries)\b/;
 const KERNEL_RESTART = /\b(kernel|interpreter)\b/;
 const OWN_SESSION_OBJECTS = new Set(["session", "page", "tab", "browser", "forward", "interact", "connection"]);
 /** Selecting which page, tab or frame later calls act on is session plumbing ("Select a page as a context"). */
@@ -961,6 +964,8 @@ const DESC_PHRASES: RegExp[] = [
   STATE_CHANGE,
   SERVER_PROCESS_CODE,
   KERNEL_RESTART,
+  REFUSES_EXISTING,
+  KEY_VALUE_SET,
 ];
 /**
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
@@ -1558,6 +1563,23 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       2,
       `'${verb}' of ${objects.join(" ")} changes content in place with no history`,
     );
+  // Moving or renaming a file onto a path that exists replaces that file, unless the tool says it refuses to.
+  if (
+    (verb === "move" || verb === "rename") &&
+    objects.some((o) => o === "file" || o === "files") &&
+    !ds.test(REFUSES_EXISTING)
+  )
+    t.add(
+      "name.move_file",
+      "name",
+      `${verb} file`,
+      "destructive",
+      2,
+      `'${verb}' of a file can replace the destination`,
+    );
+  // Setting key-value pairs overwrites the value that was there (the labelling rules' "key-value SET").
+  if (primary !== "read" && ds.test(KEY_VALUE_SET))
+    t.add("desc.key_value_set", "description", "key-value", "destructive", 2, "sets key-value pairs (overwrites)");
   // Overwrite, replace and set-the-whole-thing semantics lose the old content: destructive.
   const replaceVerb = verb !== undefined && REPLACE_VERBS.has(verb);
   const replaceDesc = ds.may(REPLACE_PHRASE) && fam.has("replace") ? ds.exec(REPLACE_PHRASE)?.[0] : undefined;
