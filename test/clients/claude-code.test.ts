@@ -14,6 +14,7 @@ import {
   FIXTURE,
   fixturePolicy,
   readCalls,
+  removeTempHomes,
   run,
   TOOL_NAMES,
   tempHome,
@@ -31,7 +32,10 @@ beforeAll(async () => {
     () => TOOL_NAMES.map(mcp),
   );
 }, 900_000);
-afterAll(() => model?.close());
+afterAll(async () => {
+  await model?.close();
+  removeTempHomes();
+});
 
 async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: boolean } = {}) {
   const { home, calls } = tempHome("census-claude-");

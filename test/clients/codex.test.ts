@@ -18,6 +18,7 @@ import {
   FIXTURE,
   fixturePolicy,
   readCalls,
+  removeTempHomes,
   run,
   TOOL_NAMES,
   tempHome,
@@ -33,7 +34,10 @@ beforeAll(async () => {
     () => TOOL_NAMES.map((n) => `mcp__${NAME}__${n}`),
   );
 }, 900_000);
-afterAll(() => model?.close());
+afterAll(async () => {
+  await model?.close();
+  removeTempHomes();
+});
 
 const provider = (url: string) =>
   [

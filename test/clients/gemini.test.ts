@@ -18,6 +18,7 @@ import {
   FIXTURE,
   fixturePolicy,
   readCalls,
+  removeTempHomes,
   run,
   TOOL_NAMES,
   tempHome,
@@ -35,7 +36,10 @@ beforeAll(async () => {
     () => TOOL_NAMES.map(mcp),
   );
 }, 900_000);
-afterAll(() => model?.close());
+afterAll(async () => {
+  await model?.close();
+  removeTempHomes();
+});
 
 type Format = "gemini" | "gemini-policy";
 

@@ -79,10 +79,18 @@ export function fixturePolicy(name: string, profile: Profile, opts: { unattended
   );
 }
 
-/** A temporary HOME with a calls log. */
+const homes: string[] = [];
+
+/** A temporary HOME with a calls log (removed by removeTempHomes). */
 export function tempHome(prefix: string): { home: string; calls: string } {
   const home = mkdtempSync(join(tmpdir(), prefix));
+  homes.push(home);
   return { home, calls: join(home, "calls.jsonl") };
+}
+
+/** Removes the temporary HOMEs this test file made. */
+export function removeTempHomes(): void {
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
 }
 
 /** What reached the fixture server: the tools called, and (for Claude Code's approver) the tools asked about. */
