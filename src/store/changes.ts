@@ -47,7 +47,7 @@ export function toStoredChange<C extends StoredChange = StoredChange>(r: Record<
   } as C;
 }
 
-const changeSelect = {
+export const changeSelect = {
   id: changes.id,
   serverId: changes.serverId,
   server: servers.name,

@@ -1,5 +1,7 @@
-import { CHANGE_COLUMNS, type StoredChange, toStoredChange } from "./changes.js";
-import type { Sqlite } from "./db.js";
+import { and, asc, count, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { changeSelect, type StoredChange } from "./changes.js";
+import { orm, type Sqlite } from "./db.js";
+import { changes, webhookDeliveries as deliveries, servers } from "./schema.js";
 
 /** A delivery due to be (re)sent. */
 export interface DueDelivery {
@@ -9,40 +11,56 @@ export interface DueDelivery {
   next_attempt_at: string | null;
 }
 
-/** The webhook_deliveries table's operations, prepared once per delivery run. */
+/** The webhook_deliveries table's operations for one delivery run, on drizzle's query builder. */
 export function webhookDeliveries(sqlite: Sqlite, urls: string[]) {
-  const inUrls = `(${urls.map(() => "?").join(", ")})`;
-  const claim = sqlite.prepare(
-    `UPDATE webhook_deliveries SET status = 'sending', claimed_at = ?
-     WHERE id = ? AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))`,
-  );
-  const done = sqlite.prepare(
-    "UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE id = ?",
-  );
-  const retry = sqlite.prepare(
-    "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, claimed_at = NULL WHERE id = ?",
-  );
-  const changeFor = sqlite.prepare(
-    `SELECT ${CHANGE_COLUMNS}
-     FROM webhook_deliveries d JOIN changes c ON c.id = d.change_id JOIN servers s ON s.id = c.server_id WHERE d.id = ?`,
-  );
+  const db = orm(sqlite);
   return {
     /** Creates a pending delivery per URL for each change of these severities at or after `oldest` (once each). */
     enqueue(nowIso: string, severities: readonly string[], oldest: string): void {
-      const enqueue = sqlite.prepare(
-        `INSERT INTO webhook_deliveries (change_id, url, status, attempts, next_attempt_at)
-         SELECT c.id, ?, 'pending', 0, ? FROM changes c
-         WHERE c.severity IN (${severities.map(() => "?").join(", ")}) AND c.at >= ?
-         ON CONFLICT (change_id, url) DO NOTHING`,
-      );
-      sqlite.transaction(() => {
-        for (const url of urls) enqueue.run(url, nowIso, ...severities, oldest);
-      })();
+      db.transaction((tx) => {
+        for (const url of urls) {
+          tx.insert(deliveries)
+            .select(
+              tx
+                .select({
+                  id: sql<number>`NULL`.as("id"),
+                  changeId: changes.id,
+                  url: sql<string>`${url}`.as("url"),
+                  status: sql<string>`'pending'`.as("status"),
+                  attempts: sql<number>`0`.as("attempts"),
+                  lastError: sql<string | null>`NULL`.as("last_error"),
+                  nextAttemptAt: sql<string>`${nowIso}`.as("next_attempt_at"),
+                  claimedAt: sql<string | null>`NULL`.as("claimed_at"),
+                  deliveredAt: sql<string | null>`NULL`.as("delivered_at"),
+                })
+                .from(changes)
+                .where(and(inArray(changes.severity, [...severities]), gte(changes.at, oldest))),
+            )
+            .onConflictDoNothing({ target: [deliveries.changeId, deliveries.url] })
+            .run();
+        }
+      });
     },
     /** Claims a delivery (pending, or sending but claimed before `staleBefore`); false when another process has it. */
-    claim: (id: number, nowIso: string, staleBefore: string): boolean => claim.run(nowIso, id, staleBefore).changes > 0,
+    claim: (id: number, nowIso: string, staleBefore: string): boolean =>
+      db
+        .update(deliveries)
+        .set({ status: "sending", claimedAt: nowIso })
+        .where(
+          and(
+            eq(deliveries.id, id),
+            or(
+              eq(deliveries.status, "pending"),
+              and(eq(deliveries.status, "sending"), lt(deliveries.claimedAt, staleBefore)),
+            ),
+          ),
+        )
+        .run().changes > 0,
     delivered: (id: number, attempts: number, nowIso: string): void => {
-      done.run(attempts, nowIso, id);
+      db.update(deliveries)
+        .set({ status: "delivered", attempts, deliveredAt: nowIso, lastError: null })
+        .where(eq(deliveries.id, id))
+        .run();
     },
     /** Records a failed attempt: `pending` again with the next attempt's time, or `failed` for good. */
     failedAttempt: (
@@ -52,30 +70,50 @@ export function webhookDeliveries(sqlite: Sqlite, urls: string[]) {
       error: string,
       next: string | null,
     ): void => {
-      retry.run(status, attempts, error, next, id);
+      db.update(deliveries)
+        .set({ status, attempts, lastError: error, nextAttemptAt: next, claimedAt: null })
+        .where(eq(deliveries.id, id))
+        .run();
     },
     /** Deliveries due now (pending and due, or claimed before `staleBefore`), in change order. */
     due: (nowIso: string, staleBefore: string): DueDelivery[] =>
-      sqlite
-        .prepare(
-          `SELECT d.id, d.url, d.attempts, d.next_attempt_at FROM webhook_deliveries d
-           WHERE ((d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))
-             OR (d.status = 'sending' AND d.claimed_at < ?))
-           AND d.url IN ${inUrls}
-           ORDER BY d.change_id, d.url`,
+      db
+        .select({
+          id: deliveries.id,
+          url: deliveries.url,
+          attempts: deliveries.attempts,
+          next_attempt_at: deliveries.nextAttemptAt,
+        })
+        .from(deliveries)
+        .where(
+          and(
+            or(
+              and(
+                eq(deliveries.status, "pending"),
+                or(isNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, nowIso)),
+              ),
+              and(eq(deliveries.status, "sending"), lt(deliveries.claimedAt, staleBefore)),
+            ),
+            inArray(deliveries.url, urls),
+          ),
         )
-        .all(nowIso, staleBefore, ...urls) as DueDelivery[],
+        .orderBy(asc(deliveries.changeId), asc(deliveries.url))
+        .all(),
     /** The change a delivery sends. */
     changeOf: <C extends StoredChange>(id: number): C =>
-      toStoredChange<C>(changeFor.get(id) as Record<string, unknown>),
+      db
+        .select(changeSelect)
+        .from(deliveries)
+        .innerJoin(changes, eq(changes.id, deliveries.changeId))
+        .innerJoin(servers, eq(servers.id, changes.serverId))
+        .where(eq(deliveries.id, id))
+        .get() as C,
     /** Deliveries still pending or in flight. */
     pending: (): number =>
-      (
-        sqlite
-          .prepare(
-            `SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND url IN ${inUrls}`,
-          )
-          .get(...urls) as { n: number }
-      ).n,
+      db
+        .select({ n: count() })
+        .from(deliveries)
+        .where(and(inArray(deliveries.status, ["pending", "sending"]), inArray(deliveries.url, urls)))
+        .get()?.n ?? 0,
   };
 }
