@@ -231,6 +231,9 @@ export function toolHash(tool: RawTool): string {
 }
 
 /**
+ * (Hot path: raw prepared statements, measured by scripts/bench-distributed.ts's writer ceiling — every probe of a
+ * crawl passes here, in the single writer.)
+ *
  * Stores a probe and, when it succeeded, the listing: current tools, a version row per new definition hash,
  * prompts and resources. One transaction: the catalog is never half-written. A failed probe keeps earlier tools.
  */
