@@ -112,6 +112,7 @@ const ServerSummarySchema = z.object({
   runtimes: z.array(z.string()),
   probe: z.object({ outcome: z.string(), at: z.string() }).nullable(),
   toolCount: z.number().int(),
+  updatedAt: nullableStr,
 });
 const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({

@@ -204,6 +204,7 @@ const COMPONENTS: Record<string, Json> = {
     runtimes: strArr,
     probe: nullable(obj({ outcome: str, at: str })),
     toolCount: int,
+    updatedAt: { ...nullable(str), description: "When anything this server's answers show last changed" },
   }),
   ServerPage: pageOf("ServerSummary"),
   ServerDetail: obj(
@@ -221,6 +222,7 @@ const COMPONENTS: Record<string, Json> = {
       status: str,
       firstSeen: str,
       lastSeen: str,
+      updatedAt: nullable(str),
       transports: strArr,
       runtimes: strArr,
       probe: nullable(

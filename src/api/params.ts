@@ -70,6 +70,13 @@ export const ServerListQuerySchema = strictParams({
     .optional(),
   category: z.enum(CATEGORIES).describe("Only servers with at least one tool of this category").optional(),
   risk: z.enum(RISKS).describe("Only servers with at least one tool of this risk").optional(),
+  updated_since: z
+    .string()
+    .max(40)
+    .datetime({ offset: true })
+    .transform((s) => new Date(s).toISOString())
+    .describe("Only servers whose `updatedAt` is at or after this RFC 3339 time (for mirrors that sync)")
+    .optional(),
   sort: z
     .enum(SERVER_SORTS)
     .describe(

@@ -59,6 +59,7 @@ export interface ServerSummary {
   runtimes: string[];
   probe: { outcome: string; at: string } | null;
   toolCount: number;
+  updatedAt: string | null;
 }
 
 /** Transports a server offers, from its packages (stdio unless said otherwise) and remotes. */
@@ -97,6 +98,7 @@ function toServerSummary(s: ServerListRow): ServerSummary {
     runtimes: serverRuntimes(s),
     probe: s.probeOutcome ? { outcome: s.probeOutcome, at: s.probeAt as string } : null,
     toolCount: s.toolCount,
+    updatedAt: s.updatedAt,
   };
 }
 
@@ -148,6 +150,7 @@ function serverPage(sqlite: Sqlite, q: ServerListQuery): Page<ServerSummary> {
     outcome: q.outcome,
     category: q.category,
     risk: q.risk,
+    updatedSince: q.updated_since,
   };
   if (sort === "relevance" && match) {
     const rows = serverListRows(sqlite, filters, match, { by: "relevance", after: tierCursor(q.cursor) }, q.limit);

@@ -134,6 +134,8 @@ export interface ServerFilters {
   outcome?: string | undefined;
   category?: string | undefined;
   risk?: string | undefined;
+  /** ISO time: only servers updated at or after it. */
+  updatedSince?: string | undefined;
 }
 
 /** A server list row: the server, its latest probe's outcome and time, and its current tool count. */
@@ -179,6 +181,10 @@ export function serverListRows(
     where.push(`(EXISTS (SELECT 1 FROM json_each(s.packages) je WHERE lower(json_extract(je.value, '$.registryType')) = ?
       OR lower(json_extract(je.value, '$.runtimeHint')) = ?) OR (? = 'remote' AND json_array_length(s.remotes) > 0))`);
     args.push(f.runtime, f.runtime, f.runtime);
+  }
+  if (f.updatedSince) {
+    where.push("s.updated_at >= ?");
+    args.push(f.updatedSince);
   }
   if (f.outcome === "unprobed") where.push("s.last_probe_id IS NULL");
   else if (f.outcome) {

@@ -21,6 +21,8 @@ export interface ServerRow {
   lastSeen: string;
   lastProbeId: number | null;
   lastOkProbeAt: string | null;
+  /** When anything the server's answers show last changed (null only in a catalog not yet migrated). */
+  updatedAt: string | null;
 }
 
 /** A current tool with its stored classification (null when not yet classified). */
@@ -82,6 +84,7 @@ export function toServerRow(r: Record<string, unknown>): ServerRow {
     lastSeen: r.last_seen as string,
     lastProbeId: (r.last_probe_id as number) ?? null,
     lastOkProbeAt: (r.last_ok_probe_at as string) ?? null,
+    updatedAt: (r.updated_at as string) ?? null,
   };
 }
 
@@ -161,6 +164,7 @@ const serverColumns = {
   lastSeen: servers.lastSeen,
   lastProbeId: servers.lastProbeId,
   lastOkProbeAt: servers.lastOkProbeAt,
+  updatedAt: servers.updatedAt,
 };
 
 /** Finds a server by slug, exact name, or numeric id. */

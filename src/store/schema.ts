@@ -28,6 +28,8 @@ export const servers = sqliteTable(
      * registry listings, its change events. Readers that mirror the catalog (the static site) compare it alone.
      */
     rev: integer("rev").notNull().default(0),
+    /** When `rev` last moved (triggers, migration 0008): the API's `updatedAt` and `updated_since`. */
+    updatedAt: text("updated_at"),
   },
   (t) => [
     uniqueIndex("servers_slug").on(t.slug),

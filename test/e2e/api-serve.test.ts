@@ -211,6 +211,28 @@ describe("serve: HTTP conventions", () => {
     expect(miss.body.detail).toMatch(/did you mean .*server-filesystem/);
   });
 
+  it("servers carry updatedAt, and updated_since keeps those updated at or after a time", async () => {
+    const all = (await json("/v1/servers?limit=200")).body.items as { name: string; updatedAt: string }[];
+    expect(all.length).toBeGreaterThan(10);
+    for (const s of all) expect(Number.isNaN(Date.parse(s.updatedAt)), s.name).toBe(false);
+    const times = all.map((s) => s.updatedAt).sort();
+    const mid = times[Math.floor(times.length / 2)] as string;
+    const since = (await json(`/v1/servers?limit=200&updated_since=${encodeURIComponent(mid)}`)).body.items as {
+      updatedAt: string;
+    }[];
+    expect(since.length).toBe(times.filter((x) => x >= mid).length);
+    // An offset is a time like any other: the same instant written in +02:00.
+    const d = new Date(Date.parse(mid) + 2 * 3600_000).toISOString().replace("Z", "+02:00");
+    expect((await json(`/v1/servers?limit=200&updated_since=${encodeURIComponent(d)}`)).body.items.length).toBe(
+      since.length,
+    );
+    expect((await json("/v1/servers?updated_since=2999-01-01T00:00:00Z")).body.items).toEqual([]);
+    const bad = await json("/v1/servers?updated_since=yesterday");
+    expect(bad.res.status).toBe(400);
+    expect(bad.body.parameter).toBe("updated_since");
+    expect((await json("/v1/servers/mcp-server-git")).body.updatedAt).toBeTruthy();
+  });
+
   it("stats answer from the stored figures", async () => {
     const r = await json("/v1/stats");
     expect(r.res.status).toBe(200);

@@ -79,6 +79,19 @@ describe("stored catalog statistics", () => {
     expect(currentCatalogStats(sqlite)).toEqual(catalogStats(sqlite));
   });
 
+  it("a server's updated_at moves when anything its answers show changes, and only then", async () => {
+    const { sqlite } = t.catalog;
+    const at = () =>
+      (sqlite.prepare("SELECT updated_at AS u FROM servers WHERE name = ?").get("mcp-server-git") as { u: string }).u;
+    const before = at();
+    expect(Number.isNaN(Date.parse(before))).toBe(false);
+    await new Promise((r) => setTimeout(r, 5));
+    sqlite.prepare("UPDATE servers SET last_seen = ? WHERE name = ?").run("2030-01-01T00:00:00.000Z", "mcp-server-git");
+    expect(at()).toBe(before);
+    sqlite.prepare("UPDATE servers SET title = ? WHERE name = ?").run("Git, retitled", "mcp-server-git");
+    expect(at() > before).toBe(true);
+  });
+
   it("the flag index equals the current classifications' flags after ingest and reclassification", () => {
     expect(flagIndex().length).toBeGreaterThan(0);
     expect(flagIndex()).toEqual(flagKindsFromJson());

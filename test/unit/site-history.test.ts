@@ -157,7 +157,7 @@ describe("site history and Atom feeds", () => {
     const old = buildFixtureCatalog();
     try {
       old.cat.sqlite.exec(`
-        DROP TRIGGER servers_rev_au; DROP TRIGGER sources_rev_ai; DROP TRIGGER sources_rev_au;
+        DROP TRIGGER servers_rev_au; DROP TRIGGER servers_updated_at_au; DROP TRIGGER sources_rev_ai; DROP TRIGGER sources_rev_au;
         DROP TRIGGER sources_rev_ad; DROP TRIGGER changes_rev_ai; DROP TRIGGER changes_rev_ad; DROP INDEX servers_status_rev;
         ALTER TABLE servers DROP COLUMN rev;`);
       const dir = join(old.dir, "site");
