@@ -571,18 +571,22 @@ async function containerEngine(): Promise<{ engine?: string; reason: string }> {
   return { reason: "no docker or podman on PATH" };
 }
 
+/** Packages are launched locally over stdio only: any other declared transport is recorded as unsupported. */
+function refusedTransport(pkg: PackageSpec, kind: string, out: ProbeResult): boolean {
+  const transportType = pkg.transport?.type ?? "stdio";
+  if (transportType === "stdio") return false;
+  out.outcome = "unsupported_runtime";
+  out.error = `${kind} with ${transportType} transport: only stdio packages are launched locally`;
+  return true;
+}
+
 async function probeNpm(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
   startClock: () => AbortSignal,
 ): Promise<void> {
-  const transportType = pkg.transport?.type ?? "stdio";
-  if (transportType !== "stdio") {
-    out.outcome = "unsupported_runtime";
-    out.error = `npm package with ${transportType} transport: only stdio packages are launched locally`;
-    return;
-  }
+  if (refusedTransport(pkg, "npm package", out)) return;
   const ti = performance.now();
   let installed: Awaited<ReturnType<typeof installNpmPackage>>;
   try {
@@ -664,12 +668,7 @@ async function probePyPI(
   opts: ProbeOptions,
   startClock: () => AbortSignal,
 ): Promise<void> {
-  const transportType = pkg.transport?.type ?? "stdio";
-  if (transportType !== "stdio") {
-    out.outcome = "unsupported_runtime";
-    out.error = `PyPI package with ${transportType} transport: only stdio packages are launched locally`;
-    return;
-  }
+  if (refusedTransport(pkg, "PyPI package", out)) return;
   const ti = performance.now();
   let installed: Awaited<ReturnType<typeof installPyPIPackage>>;
   try {
