@@ -4,38 +4,14 @@
 // what Claude Code asked about and refuses).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Profile, renderPolicy } from "../../src/policy/index.js";
-import { type FakeModel, startFakeModel } from "./fake-model.js";
-import {
-  BIN,
-  cleanEnv,
-  ensureClients,
-  FIXTURE,
-  fixturePolicy,
-  readCalls,
-  removeTempHomes,
-  run,
-  TOOL_NAMES,
-  tempHome,
-} from "./harness.js";
+import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
 
-let model: FakeModel;
 const NAME = "fs";
 const mcp = (n: string) => `mcp__${NAME}__${n}`;
 
-beforeAll(async () => {
-  ensureClients();
-  // Every fixture tool is called, offered or not: a hidden tool must not run even when the model names it.
-  model = await startFakeModel(
-    (t) => t.startsWith(`mcp__${NAME}__`),
-    () => TOOL_NAMES.map(mcp),
-  );
-}, 900_000);
-afterAll(async () => {
-  await model?.close();
-  removeTempHomes();
-});
+const fakeModel = useFakeModel(mcp);
 
 async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: boolean } = {}) {
   const { home, calls } = tempHome("census-claude-");
@@ -51,7 +27,7 @@ async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: b
     join(home, "mcp.json"),
     JSON.stringify({ mcpServers: { [NAME]: server({}), approver: server({ MCP_CENSUS_APPROVER: "1" }) } }),
   );
-  const before = model.offered.length;
+  const before = fakeModel().offered.length;
   const r = await run(
     BIN("claude"),
     [
@@ -68,7 +44,7 @@ async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: b
     {
       cwd: home,
       env: cleanEnv(home, {
-        ANTHROPIC_BASE_URL: model.url,
+        ANTHROPIC_BASE_URL: fakeModel().url,
         ANTHROPIC_API_KEY: "sk-ant-test-not-a-key",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
         DISABLE_AUTOUPDATER: "1",
@@ -85,7 +61,7 @@ async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: b
     mcp_servers: { name: string; status: string }[];
   };
   expect(init.mcp_servers).toContainEqual({ name: NAME, status: "connected", source: expect.anything() });
-  expect(model.offered.length, "the fake model was never offered the server's tools").toBeGreaterThan(before);
+  expect(fakeModel().offered.length, "the fake model was never offered the server's tools").toBeGreaterThan(before);
   return { init, offered: init.tools.filter((t) => t.startsWith(`mcp__${NAME}__`)).sort(), ...readCalls(calls) };
 }
 

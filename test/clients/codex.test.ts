@@ -8,36 +8,13 @@
 // Codex calls an MCP tool by its name inside the `mcp__<server>` namespace it offers it in; the fake model answers so.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type PolicyDecision, renderPolicy } from "../../src/policy/index.js";
-import { type FakeModel, startFakeModel } from "./fake-model.js";
-import {
-  BIN,
-  cleanEnv,
-  ensureClients,
-  FIXTURE,
-  fixturePolicy,
-  readCalls,
-  removeTempHomes,
-  run,
-  TOOL_NAMES,
-  tempHome,
-} from "./harness.js";
+import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
 
-let model: FakeModel;
 const NAME = "fs";
 
-beforeAll(async () => {
-  ensureClients();
-  model = await startFakeModel(
-    (t) => t.startsWith(`mcp__${NAME}__`),
-    () => TOOL_NAMES.map((n) => `mcp__${NAME}__${n}`),
-  );
-}, 900_000);
-afterAll(async () => {
-  await model?.close();
-  removeTempHomes();
-});
+const fakeModel = useFakeModel((n) => `mcp__${NAME}__${n}`);
 
 const provider = (url: string) =>
   [
@@ -85,11 +62,11 @@ async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { by
     mode === "new"
       ? policy.replace(`"<your MCP_CENSUS_CALLS>"`, JSON.stringify(calls))
       : mergeInto(existingConfig(calls), policy);
-  writeFileSync(join(codexHome, "config.toml"), `${provider(model.url)}\n${body}`);
+  writeFileSync(join(codexHome, "config.toml"), `${provider(fakeModel().url)}\n${body}`);
   const env = cleanEnv(home, { FAKE_API_KEY: "not-a-key", CODEX_HOME: codexHome });
   const get = await run(BIN("codex"), ["mcp", "get", NAME, "--json"], { cwd: home, env, timeoutMs: 60_000 });
   expect(get.code, get.stderr.slice(-1500)).toBe(0);
-  const before = model.offered.length;
+  const before = fakeModel().offered.length;
   const r = await run(
     BIN("codex"),
     [
@@ -104,11 +81,13 @@ async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { by
     { cwd: home, env, timeoutMs: 150_000 },
   );
   expect(r.code, r.stderr.slice(-1500)).toBe(0);
-  expect(model.offered.length, "the fake model was never offered the server's tools").toBeGreaterThan(before);
-  const offered = model.offered[model.offered.length - 1]!.filter((t) => t.startsWith(`mcp__${NAME}__`)).sort();
+  expect(fakeModel().offered.length, "the fake model was never offered the server's tools").toBeGreaterThan(before);
+  const offered = fakeModel()
+    .offered[fakeModel().offered.length - 1]!.filter((t) => t.startsWith(`mcp__${NAME}__`))
+    .sort();
   // What Codex sent back for each call, by tool (the fake model names call ids call_<n>_<tool>).
   const results = Object.fromEntries(
-    Object.entries(model.results[model.results.length - 1] ?? {}).map(([id, out]) => [
+    Object.entries(fakeModel().results[fakeModel().results.length - 1] ?? {}).map(([id, out]) => [
       id.replace(/^call_\d+_/, ""),
       out,
     ]),

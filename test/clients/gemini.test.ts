@@ -8,38 +8,14 @@
 // answer is not one; and the folder is trusted (GEMINI_CLI_TRUST_WORKSPACE), or headless runs stop at once.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type PolicyDecision, type Profile, renderPolicy } from "../../src/policy/index.js";
-import { type FakeModel, startFakeModel } from "./fake-model.js";
-import {
-  BIN,
-  cleanEnv,
-  ensureClients,
-  FIXTURE,
-  fixturePolicy,
-  readCalls,
-  removeTempHomes,
-  run,
-  TOOL_NAMES,
-  tempHome,
-} from "./harness.js";
+import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
 
-let model: FakeModel;
 const NAME = "fs";
 const mcp = (n: string) => `mcp_${NAME}_${n}`;
 
-beforeAll(async () => {
-  ensureClients();
-  // Every fixture tool is called, offered or not: a hidden tool must not run even when the model names it.
-  model = await startFakeModel(
-    (t) => t.startsWith(`mcp_${NAME}_`),
-    () => TOOL_NAMES.map(mcp),
-  );
-}, 900_000);
-afterAll(async () => {
-  await model?.close();
-  removeTempHomes();
-});
+const fakeModel = useFakeModel(mcp);
 
 type Format = "gemini" | "gemini-policy";
 
@@ -67,7 +43,7 @@ function geminiHome(decision: PolicyDecision, format: Format) {
     writeFileSync(join(dir, "policies", `mcp-census-${NAME}.toml`), renderPolicy(decision, "gemini-policy"));
   const env = cleanEnv(home, {
     GEMINI_API_KEY: "not-a-key",
-    GOOGLE_GEMINI_BASE_URL: model.url,
+    GOOGLE_GEMINI_BASE_URL: fakeModel().url,
     GEMINI_CLI_TRUST_WORKSPACE: "true",
   });
   return { home, calls, env };
@@ -75,7 +51,7 @@ function geminiHome(decision: PolicyDecision, format: Format) {
 
 async function gemini(profile: Profile, format: Format, opts: { yolo?: boolean; unattended?: boolean } = {}) {
   const { home, calls, env } = geminiHome(fixturePolicy(NAME, profile, { unattended: opts.unattended }), format);
-  const before = model.offered.length;
+  const before = fakeModel().offered.length;
   const r = await run(
     process.execPath,
     [
@@ -93,11 +69,13 @@ async function gemini(profile: Profile, format: Format, opts: { yolo?: boolean; 
   expect(r.code, r.stderr.slice(-2000)).toBe(0);
   expect(r.stderr).not.toMatch(/Policy file error|invalid configuration/i);
   // The fake model records a request only when it offered some of the server's tools (then it calls them all).
-  const fresh = model.offered.length > before;
+  const fresh = fakeModel().offered.length > before;
   const offered = fresh
-    ? model.offered[model.offered.length - 1]!.filter((t) => t.startsWith(`mcp_${NAME}_`)).sort()
+    ? fakeModel()
+        .offered[fakeModel().offered.length - 1]!.filter((t) => t.startsWith(`mcp_${NAME}_`))
+        .sort()
     : [];
-  const results = fresh ? (model.results[model.results.length - 1] ?? {}) : {};
+  const results = fresh ? (fakeModel().results[fakeModel().results.length - 1] ?? {}) : {};
   return { offered, results, ...readCalls(calls) };
 }
 

@@ -5,8 +5,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { Classification } from "../../src/core/types.js";
 import { decidePolicy, type PolicyDecision, type Profile } from "../../src/policy/index.js";
+import { type FakeModel, startFakeModel } from "./fake-model.js";
 
 export const CLIENTS_DIR = new URL(".", import.meta.url).pathname;
 export const FIXTURE = join(CLIENTS_DIR, "fixture-server.mjs");
@@ -135,4 +137,29 @@ export function run(
 /** The environment a client gets: no proxy, no real keys, only what the test sets. */
 export function cleanEnv(home: string, extra: Record<string, string>): Record<string, string | undefined> {
   return { PATH: process.env.PATH, HOME: home, USER: "test", LANG: "C.UTF-8", TERM: "dumb", NO_COLOR: "1", ...extra };
+}
+
+/**
+ * The suite's fake model, started once for the file: it offers-and-calls every fixture tool under the client's
+ * name for it (`toolName`), offered or not, so a hidden tool must not run even when the model names it. Installs the
+ * clients first; the temp homes go when the file ends.
+ */
+export function useFakeModel(toolName: (tool: string) => string): () => FakeModel {
+  let model: FakeModel | undefined;
+  const prefix = toolName("");
+  beforeAll(async () => {
+    ensureClients();
+    model = await startFakeModel(
+      (t) => t.startsWith(prefix),
+      () => TOOL_NAMES.map(toolName),
+    );
+  }, 900_000);
+  afterAll(async () => {
+    await model?.close();
+    removeTempHomes();
+  });
+  return () => {
+    if (!model) throw new Error("the fake model is not started yet");
+    return model;
+  };
 }
