@@ -5,7 +5,8 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 
-function sortKeys(value: unknown): unknown {
+/** A copy with object keys sorted at every level (null-prototype objects, undefined values dropped). */
+export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
     // Null prototype: an own "__proto__" key (JSON.parse keeps it) must stay a key, not set the prototype — a plain

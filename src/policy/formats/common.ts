@@ -1,20 +1,7 @@
+import { sortKeys } from "../../core/hash.js";
 import type { Action, PolicyDecision, ToolDecision } from "../types.js";
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    // Null prototype: a tool named "__proto__" must stay a plain key.
-    const out: Record<string, unknown> = Object.create(null);
-    for (const k of Object.keys(value as Record<string, unknown>).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** Pretty JSON with sorted keys and a trailing newline: byte-identical for equal input, clean diffs. */
+/** Pretty JSON with sorted keys (a tool named "__proto__" stays a plain key) and a trailing newline: byte-identical for equal input, clean diffs. */
 export function stableJson(value: unknown): string {
   return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
