@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
+import { AppError } from "../core/errors.js";
 import { CHANGE_COLUMNS, type StoredChange, toStoredChange } from "./changes.js";
 import {
   CLASSIFICATION_JOIN,
@@ -20,10 +21,13 @@ import {
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
-/** Thrown out of a list query that ran past its time budget (see withQueryBudget). */
-export class QueryBudgetExceeded extends Error {
+/**
+ * Thrown out of a list query that ran past its time budget (see withQueryBudget): `unavailable` in the error table
+ * (503, worth trying again later, when the machine is less busy or the query narrower).
+ */
+export class QueryBudgetExceeded extends AppError {
   constructor(readonly budgetMs: number) {
-    super(`query ran past its ${budgetMs} ms budget`);
+    super("unavailable", `query ran past its ${budgetMs} ms budget`);
     this.name = "QueryBudgetExceeded";
   }
 }

@@ -7,6 +7,7 @@ import { InstallError } from "../../src/mcp/npm-install.js";
 import { PythonMissingError } from "../../src/mcp/pypi-install.js";
 import { ConnectionClosedError, RpcError } from "../../src/mcp/rpc-session.js";
 import { BlockedDestinationError, ResponseTooLargeError } from "../../src/mcp/ssrf.js";
+import { QueryBudgetExceeded } from "../../src/store/api.js";
 
 describe("the error table", () => {
   it("has one row per error code, and every edge reads it", () => {
@@ -54,6 +55,7 @@ describe("the error table", () => {
       [new RpcError(-32601, "Method not found"), "protocol", false],
       [new ConnectionClosedError("connection closed", { cause }), "protocol", false],
       [new ListingError("tools/list repeated cursor", { cause }), "protocol", false],
+      [new QueryBudgetExceeded(2000), "unavailable", true],
     ];
     for (const [err, code, retryable] of cases) {
       expect(err).toBeInstanceOf(AppError);
@@ -61,7 +63,10 @@ describe("the error table", () => {
       expect(ERROR_TABLE[err.code], err.name).toBeDefined();
       expect(isRetryable(err), err.name).toBe(retryable);
       expect(err.name, err.name).not.toBe("AppError");
-      if (err.name !== "RpcError" && !(err instanceof LlmUnavailableError && err.status === 503))
+      if (
+        !["RpcError", "QueryBudgetExceeded"].includes(err.name) &&
+        !(err instanceof LlmUnavailableError && err.status === 503)
+      )
         expect(err.cause, err.name).toBe(cause);
     }
     expect(new RpcError(-32601, "x").rpcCode).toBe(-32601);
