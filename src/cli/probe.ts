@@ -16,6 +16,7 @@ import {
 } from "../pipeline/stages.js";
 import { upsertSourceEntry } from "../store/catalog.js";
 import { findServer, serverTools } from "../store/queries.js";
+import { refreshCatalogStats } from "../store/stats.js";
 import { action, catalogFor, configFor, wantsJson } from "./common.js";
 
 interface ProbeFlags {
@@ -152,6 +153,9 @@ export function registerProbe(program: Command): void {
               const classifier = createCatalogClassifier(cat.sqlite, config, { llm: false });
               storeClassifications(cat.sqlite, await classifyStage(itemsOf(label, result), classifier));
             }
+            // The stored listing and classifications marked the catalog's statistics dirty: store them again now,
+            // as a crawl's end does, so the API and `stats` serve them without counting the catalog on a request.
+            refreshCatalogStats(cat.sqlite);
           }
           if (wantsJson(cmd)) {
             process.stdout.write(`${JSON.stringify({ server: label, ...result }, null, 2)}\n`);

@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { openCatalog } from "../../src/store/db.js";
+import { catalogStats } from "../../src/store/queries.js";
+import { refreshCatalogStats } from "../../src/store/stats.js";
 import { PKGS_DIR } from "../fixtures/servers/helpers.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -54,5 +57,37 @@ describe("mcp-census probe: every tool shown with a verdict and its flags", () =
     expect(line("add_numbers")).toMatch(/⚑ [^ ]*poisoning:/);
     expect(line("add_numbers")).not.toMatch(/\[Read\//);
     expect(r.stdout).toMatch(/^1 tool is flagged \(⚑\)/m);
+  });
+});
+
+describe("mcp-census probe: the stored statistics stay correct", () => {
+  it("a stored probe refreshes the catalog's statistics instead of leaving them dirty", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcp-census-cli-probe-stats-"));
+    try {
+      const db = join(dir, "catalog.db");
+      // A catalog whose stored statistics are clean (as a crawl leaves them): no servers, no tools.
+      const before = openCatalog(db);
+      expect(refreshCatalogStats(before.sqlite).tools).toBe(0);
+      before.close();
+      const fixture = fileURLToPath(new URL("../fixtures/servers/poisoned-tool.mjs", import.meta.url));
+      const r = await runCli(["--db", db, "probe", "--command", `${process.execPath} ${fixture}`], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const after = openCatalog(db, { readonly: true });
+      try {
+        const row = after.sqlite.prepare("SELECT stats, dirty FROM catalog_stats WHERE id = 1").get() as {
+          stats: string;
+          dirty: number;
+        };
+        // Stored clean, and equal to what counting the catalog now gives (the probe's tools and classifications).
+        expect(row.dirty).toBe(0);
+        const stored = JSON.parse(row.stats);
+        expect(stored.tools).toBeGreaterThan(0);
+        expect(stored).toEqual(JSON.parse(JSON.stringify(catalogStats(after.sqlite))));
+      } finally {
+        after.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
