@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
 interface ToolDef {
@@ -23,33 +24,11 @@ interface ToolDef {
   description: string;
 }
 
-// A self-contained stdio server (no imports: it runs from its own package folder inside the sandbox).
 function writeServer(dir: string, tools: ToolDef[]): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "package.json"),
-    JSON.stringify({
-      name: "drift-crash-mcp",
-      version: "1.0.0",
-      type: "module",
-      bin: { "drift-crash-mcp": "index.js" },
-    }),
-  );
-  writeFileSync(
-    join(dir, "index.js"),
-    `import { createInterface } from "node:readline";
-const tools = ${JSON.stringify(tools)};
-const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n");
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const msg = JSON.parse(line);
-  if (msg.id === undefined) return;
-  if (msg.method === "initialize")
-    send({ id: msg.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "x", version: "1.0.0" } } });
-  else if (msg.method === "tools/list")
-    send({ id: msg.id, result: { tools: tools.map((t) => ({ ...t, inputSchema: { type: "object", properties: { id: { type: "string" } } } })) } });
-  else send({ id: msg.id, error: { code: -32601, message: "no" } });
-});
-`,
+  writeStdioPackage(
+    dir,
+    "drift-crash-mcp",
+    tools.map((t) => ({ ...t, inputSchema: { type: "object", properties: { id: { type: "string" } } } })),
   );
 }
 

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const TOOLS = ["sync_items", "process_queue", "handle_event", "manage_entries", "run_task", "update_state"];
@@ -25,31 +26,14 @@ let requests = 0;
 beforeAll(async () => {
   t = tempDir("mcp-census-llmbudget-");
   const dir = join(t.dir, "node_modules", "vague-tools-mcp");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "package.json"),
-    JSON.stringify({
-      name: "vague-tools-mcp",
-      version: "1.0.0",
-      type: "module",
-      bin: { "vague-tools-mcp": "index.js" },
-    }),
-  );
-  writeFileSync(
-    join(dir, "index.js"),
-    `import { createInterface } from "node:readline";
-const names = ${JSON.stringify(TOOLS)};
-const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n");
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const msg = JSON.parse(line);
-  if (msg.id === undefined) return;
-  if (msg.method === "initialize")
-    send({ id: msg.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "x", version: "1.0.0" } } });
-  else if (msg.method === "tools/list")
-    send({ id: msg.id, result: { tools: names.map((name) => ({ name, description: "Handles it.", inputSchema: { type: "object", properties: { target: { type: "string" } } } })) } });
-  else send({ id: msg.id, error: { code: -32601, message: "no" } });
-});
-`,
+  writeStdioPackage(
+    dir,
+    "vague-tools-mcp",
+    TOOLS.map((name) => ({
+      name,
+      description: "Handles it.",
+      inputSchema: { type: "object", properties: { target: { type: "string" } } },
+    })),
   );
   mkdirSync(join(t.dir, "seeds"));
   writeFileSync(

@@ -13,33 +13,15 @@ import { runCrawl } from "../../src/pipeline/crawl.js";
 import { createProgress } from "../../src/pipeline/progress.js";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
-// A self-contained stdio server (no imports: it runs from its own package folder inside the sandbox).
-function serverSource(names: string[]): string {
-  return `import { createInterface } from "node:readline";
-const names = ${JSON.stringify(names)};
-const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n");
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const msg = JSON.parse(line);
-  if (msg.id === undefined) return;
-  if (msg.method === "initialize")
-    send({ id: msg.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "x", version: "1.0.0" } } });
-  else if (msg.method === "tools/list")
-    send({ id: msg.id, result: { tools: names.map((name) => ({ name, description: "Get one item " + name, inputSchema: { type: "object", properties: {} } })) } });
-  else send({ id: msg.id, error: { code: -32601, message: "no" } });
-});
-`;
-}
-
 function fakePackage(nm: string, name: string, names: string[]): void {
-  const dir = join(nm, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "package.json"),
-    JSON.stringify({ name, version: "1.0.0", type: "module", bin: { [name]: "index.js" } }),
+  writeStdioPackage(
+    join(nm, name),
+    name,
+    names.map((n) => ({ name: n, description: `Get one item ${n}` })),
   );
-  writeFileSync(join(dir, "index.js"), serverSource(names));
 }
 
 const entry = (name: string, pkg: string) => ({
