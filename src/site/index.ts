@@ -16,7 +16,7 @@ import {
   prepareBundleStatements,
   serverFingerprints,
 } from "../store/site.js";
-import { SiteState } from "../store/site-state.js";
+import { entriesByToken, SiteState, type TokenEntries } from "../store/site-state.js";
 import {
   type Fp,
   fpOf,
@@ -101,6 +101,8 @@ export interface BuildSiteResult {
   /** Shards in the search index, and bytes of the shards written in this build. */
   searchShards: number;
   searchBytes: number;
+  /** Shards rebuilt from the postings in this build (written only when their bytes changed). */
+  searchShardsBuilt: number;
   policies: boolean;
   /** Milliseconds spent in each phase of the build. */
   timings: { detect: number; servers: number; global: number; search: number; finish: number };
@@ -211,6 +213,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     serversRemoved: 0,
     searchShards: 0,
     searchBytes: 0,
+    searchShardsBuilt: 0,
     policies: !!policy,
     timings: { detect: 0, servers: 0, global: 0, search: 0, finish: 0 },
   };
@@ -289,14 +292,17 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const handle = async (r: Rendered) => {
       const fp = fps.get(r.id)?.fp;
       if (r.missing || !r.meta || fp === undefined) return;
-      if (!force) for (const t of state.tokensOf(r.id)) touchedTokens.add(t);
+      const before = force ? undefined : state.searchEntriesOf(r.id);
       const keep = new Set<string>();
       for (const f of r.files) {
         write(f.path, f.content, r.id);
         keep.add(f.path);
       }
       const search = serverPostings(r.meta, r.tools);
-      if (!force) for (const [t] of search.postings) touchedTokens.add(t);
+      if (before) {
+        const after = entriesByToken(search.postings.map(([t, rk, d]) => [t, rk, search.docs[d]!] as const));
+        for (const t of changedTokens(state, r.id, before, after, maxPostings)) touchedTokens.add(t);
+      }
       // Before any wait: a write failure reported later must be able to mark this server stale.
       state.putServer(r.meta, fp, r.tools, search);
       await prune(r.id, keep);
@@ -452,6 +458,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     let s = 0;
     const writeShard = (key: string) => {
       const shard = buildShard(state, key, maxPostings);
+      res.searchShardsBuilt++;
       if (!Object.keys(shard.tokens).length) {
         keys.delete(key);
         return;
@@ -509,6 +516,37 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
 
 export type { PolicyProvider, ServerPolicy } from "./policy-view.js";
 export type { ServerMeta };
+
+/**
+ * The tokens whose search lists a server's change can alter: those where what the server contributes (rank keys and
+ * documents) differs, unless every one of its entries, before and after, ranks below the cut the other servers
+ * already fill (a shard keeps a token's best maxPostings documents and whether there are more). A change to one
+ * tool's description so touches that tool's tokens, not all of its server's, and not the very common ones it only
+ * trails in.
+ */
+function changedTokens(
+  state: SiteState<ServerMeta, ToolSummary>,
+  id: number,
+  before: Map<string, TokenEntries>,
+  after: Map<string, TokenEntries>,
+  maxPostings: number,
+): string[] {
+  const out: string[] = [];
+  // Rank keys compared as SQLite orders them (bytes of UTF-8), not as JavaScript does (UTF-16 code units).
+  const below = (rk: string, cut: Buffer) => Buffer.compare(Buffer.from(rk), cut) > 0;
+  for (const tok of new Set([...before.keys(), ...after.keys()])) {
+    const a = before.get(tok);
+    const b = after.get(tok);
+    if (a?.key === b?.key) continue;
+    const cut = state.cutoffWithout(tok, id, maxPostings);
+    if (cut !== undefined) {
+      const c = Buffer.from(cut);
+      if ([...(a?.ranks ?? []), ...(b?.ranks ?? [])].every((rk) => below(rk, c))) continue;
+    }
+    out.push(tok);
+  }
+  return out;
+}
 
 /** Listings say "by name": the name shown (title, else registry name), case- and accent-folded. */
 function displayKey(m: ServerMeta): string {

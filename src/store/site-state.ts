@@ -80,6 +80,14 @@ export class SiteState<
       putTool: db.prepare("INSERT INTO tools (server_id, idx, ch) VALUES (?, ?, ?)"),
       toolsOf: db.prepare("SELECT tools FROM server_tools WHERE id = ?").pluck(),
       tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
+      entriesOf: db
+        .prepare(
+          "SELECT p.token, p.rk, d.doc FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.server_id = ?",
+        )
+        .raw(),
+      cutoff: db
+        .prepare("SELECT rk FROM postings WHERE token = ? AND server_id <> ? ORDER BY rk LIMIT 1 OFFSET ?")
+        .pluck(),
       delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
       delDocs: db.prepare("DELETE FROM search_docs WHERE server_id = ?"),
       putDoc: db.prepare("INSERT INTO search_docs (server_id, idx, doc) VALUES (?, ?, ?)"),
@@ -197,6 +205,20 @@ export class SiteState<
   tokensOf(id: number): string[] {
     return this.stmts.tokensOf.all(id) as string[];
   }
+  /**
+   * What a server contributes to each of its tokens' search lists (rank keys and documents, in rank order): a token
+   * whose entries are the same before and after a change shows the same.
+   */
+  searchEntriesOf(id: number): Map<string, TokenEntries> {
+    return entriesByToken(this.stmts.entriesOf.all(id) as [string, string, string][]);
+  }
+  /**
+   * The rank key a token's list is cut at without this server: the (max+1)-th best of the other servers' postings
+   * (a shard keeps the best max and a flag for "more"), or undefined when the others have no more than max.
+   */
+  cutoffWithout(token: string, id: number, max: number): string | undefined {
+    return this.stmts.cutoff.get(token, id, max) as string | undefined;
+  }
   /** The n most recently changed tools: [server id, summary]. */
   recent(n: number): { serverId: number; tool: ToolSummary }[] {
     const rows = this.db
@@ -267,6 +289,34 @@ export class SiteState<
   close(): void {
     this.db.close();
   }
+}
+
+/** What one server contributes to one token's search list: its rank keys, and all of it as one comparable string. */
+export interface TokenEntries {
+  ranks: string[];
+  key: string;
+}
+
+/**
+ * Groups search entries [token, rank key, document] by token, sorted by rank key; the first entry of a (token, rank
+ * key) pair wins, as in the postings table (INSERT OR IGNORE on that key).
+ */
+export function entriesByToken(rows: Iterable<readonly [string, string, string]>): Map<string, TokenEntries> {
+  const by = new Map<string, Map<string, string>>();
+  for (const [tok, rk, doc] of rows) {
+    let m = by.get(tok);
+    if (!m) {
+      m = new Map();
+      by.set(tok, m);
+    }
+    if (!m.has(rk)) m.set(rk, doc);
+  }
+  const out = new Map<string, TokenEntries>();
+  for (const [tok, m] of by) {
+    const ranks = [...m.keys()].sort();
+    out.set(tok, { ranks, key: JSON.stringify(ranks.map((rk) => [rk, m.get(rk)])) });
+  }
+  return out;
 }
 
 /** Content hash used in the manifest. */

@@ -464,3 +464,83 @@ describe("paging by content", () => {
     expect(b.slice(1).map((p) => p.key)).toEqual(a.slice(1).map((p) => p.key));
   });
 });
+
+describe("incremental search shards", () => {
+  it("rebuilds only the shards of the tokens a change touches, and they match a full build byte for byte", async () => {
+    const fx = buildFixtureCatalog();
+    const out = join(fx.dir, "site");
+    const fresh = join(fx.dir, "fresh");
+    // A small cap, so common tokens ("get", "file", …) are cut and the rank cut-off is exercised.
+    const opts = { baseUrl: "https://census.example/", search: { maxPostings: 3, maxShardBytes: 2000 } };
+    try {
+      await buildSite(fx.cat.sqlite, out, opts);
+      const shardKeys = () => new Set<string>(JSON.parse(readFileSync(join(out, "search/index.json"), "utf8")).shards);
+      const keysBefore = shardKeys();
+      const tools = serverTools(fx.cat.sqlite, fx.github).map((t) => t.raw);
+      // The tool with the shortest name ranks near the top of its tokens' lists, so it sits above the cut of the
+      // common ones (those tokens must be rebuilt) and trails in none.
+      const changedTool = [...tools].sort((a, b) => a.name.length - b.name.length)[0]!;
+      const newDescription = "Zanzibar frobnicates the repository quietly.";
+      ingestProbe(
+        fx.cat.sqlite,
+        fx.github,
+        probeOk(
+          tools.map((t) => (t === changedTool ? { ...t, description: newDescription } : t)),
+          "2026-03-02T10:00:00.000Z",
+        ),
+        "2026-03-02T10:00:00.000Z",
+      );
+      // On the files server, read_file ranks among the best of "file", a token the GitHub server's tools fill beyond
+      // the cap: its change must reach that token's shard.
+      const fileTools = serverTools(fx.cat.sqlite, fx.files).map((t) => t.raw);
+      const readFile = fileTools.find((t) => t.name === "read_file")!;
+      const readDescription = "Read a file, politely.";
+      ingestProbe(
+        fx.cat.sqlite,
+        fx.files,
+        probeOk(
+          fileTools.map((t) => (t === readFile ? { ...t, description: readDescription } : t)),
+          "2026-03-02T10:00:00.000Z",
+        ),
+        "2026-03-02T10:00:00.000Z",
+      );
+      classifyAll(fx.cat);
+      const r = await buildSite(fx.cat.sqlite, out, opts);
+      expect(r.serversRendered).toBe(2);
+      // Only shards holding a token of a changed tool (its name, its old or new description; a shard left empty
+      // is dropped) are rebuilt, not the shards of all 40 of the GitHub server's tools.
+      const keys = shardKeys();
+      const words = [
+        changedTool.name,
+        changedTool.description,
+        newDescription,
+        "read_file",
+        readFile.description,
+        readDescription,
+      ]
+        .join(" ")
+        .split(/\s+/);
+      const shardsOf = (ws: string[]) =>
+        new Set(
+          ws.flatMap((w) => tokenize(w)).flatMap((t) => [shardFor(t, keysBefore), shardFor(t, keys)].filter((k) => k)),
+        );
+      const toolShards = shardsOf(words);
+      const serverShards = shardsOf(tools.flatMap((t) => `${t.name} ${t.description ?? ""}`.split(/\s+/)));
+      expect(r.searchShardsBuilt).toBeGreaterThan(0);
+      expect(r.searchShardsBuilt).toBeLessThanOrEqual(toolShards.size);
+      expect(serverShards.size).toBeGreaterThan(2 * toolShards.size);
+      // The same catalog built from scratch gives the same search files.
+      await buildSite(fx.cat.sqlite, fresh, opts);
+      const files = readdirSync(join(fresh, "search/s")).sort();
+      expect(readdirSync(join(out, "search/s")).sort()).toEqual(files);
+      for (const f of ["index.json", ...files.map((x) => `s/${x}`)])
+        expect(readFileSync(join(out, "search", f), "utf8"), f).toBe(readFileSync(join(fresh, "search", f), "utf8"));
+      const zKey = shardFor(tokenize("Zanzibar")[0]!, keys)!;
+      const z = JSON.parse(readFileSync(join(out, `search/s/${zKey}.json`), "utf8"));
+      expect(z.tokens[tokenize("Zanzibar")[0]!].map((i: number) => z.docs[i][1])).toEqual([changedTool.name]);
+    } finally {
+      fx.cat.close();
+      rmSync(fx.dir, { recursive: true, force: true });
+    }
+  });
+});
