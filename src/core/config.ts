@@ -62,6 +62,11 @@ export const ConfigSchema = z.object({
     ),
   installTimeoutMs: z.coerce.number().int().min(1000).default(300_000).describe("Limit for one package install"),
   allowInstallScripts: strictBoolean().default(false).describe("Run npm install scripts (off: such packages fail)"),
+  fetchNodeRuntime: strictBoolean()
+    .default(true)
+    .describe(
+      "When an npm server needs a newer Node.js than ours (engines.node, or what it says when it exits), fetch that Node.js from the npm registry (node-<os>-<arch>, version-pinned, integrity-checked, ~30 MB per major, kept in cacheDir) and run the server with it inside the same sandbox (off: such servers are unsupported_runtime)",
+    ),
   allowUnsandboxed: strictBoolean()
     .default(false)
     .describe("Launch stdio servers without bubblewrap when it is missing (unsafe)"),
@@ -167,6 +172,7 @@ export const ENV_VARS: Record<keyof ConfigInput, string> = {
   reprobeAfterHours: "MCP_CENSUS_REPROBE_AFTER_HOURS",
   installTimeoutMs: "MCP_CENSUS_INSTALL_TIMEOUT_MS",
   allowInstallScripts: "MCP_CENSUS_ALLOW_INSTALL_SCRIPTS",
+  fetchNodeRuntime: "MCP_CENSUS_FETCH_NODE_RUNTIME",
   allowUnsandboxed: "MCP_CENSUS_ALLOW_UNSANDBOXED",
   allowPrivateNetwork: "MCP_CENSUS_ALLOW_PRIVATE_NETWORK",
   resolveFrom: "MCP_CENSUS_RESOLVE_FROM",

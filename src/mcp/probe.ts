@@ -18,6 +18,7 @@ import { installGitPackage } from "./git-install.js";
 import { buildCommand, nodeFlagsFrom, PLACEHOLDER_SECRET, type ProbeTarget } from "./launch.js";
 import { createProbeLimits } from "./limits.js";
 import { ListingError, runListing } from "./listing.js";
+import { enginesNode, hostRuntime, installNodeRuntime, type NodeRuntime, nodeMajorForEngines } from "./node-runtime.js";
 import { InstallError, installNpmPackage, looksLikeMissingNativeBuild } from "./npm-install.js";
 import { installPyPIPackage, launcherArgsDropped, PythonMissingError } from "./pypi-install.js";
 import { probeRemote } from "./remote.js";
@@ -50,6 +51,12 @@ export interface ProbeOptions {
   useCgroups?: boolean;
   /** Processes the whole probe may run at once (default PROBE_MAX_PROCESSES). */
   maxProcesses?: number;
+  /**
+   * When an npm package needs a newer Node.js than the running one (its engines.node, or what it says when it
+   * exits), fetch that Node.js from the npm registry into the install cache and run the server with it, sandboxed
+   * (default true).
+   */
+  fetchNodeRuntime?: boolean;
   /** Interpreter PyPI packages' virtual environments are made from (default python3 on PATH). */
   python?: string;
   /** PyPI index URL for installs ("none": only pypiFindLinks); default the installer's own. */
@@ -384,6 +391,7 @@ function finalOutcome(out: ProbeResult, said: AttemptText, d: Diagnosis, cur: St
   if (d.needsNode) {
     out.outcome = "unsupported_runtime";
     out.error = `needs Node.js ${d.needsNode} or later (this probe runs Node.js ${process.versions.node})`;
+    out.launch.needs = { node: d.needsNode };
     return;
   }
   if (d.service) {
@@ -584,7 +592,7 @@ async function probeNpm(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
-  startClock: () => AbortSignal,
+  startClock: (mode?: "restart") => AbortSignal,
 ): Promise<void> {
   if (refusedTransport(pkg, "npm package", out)) return;
   const ti = performance.now();
@@ -612,13 +620,14 @@ async function probeNpm(
   const packageArgs = opts.args ?? built.packageArgs;
   const args = [...flags, installed.binPath, ...packageArgs];
   const { env, record: envRecord } = withUserEnv(built.env, built.envForRecord, opts.env);
-  // One launch of the installed bin; only what the record says about install scripts differs between the two tries.
-  const launch = (scripts: Record<string, unknown>) => ({
-    command: process.execPath,
+  // One launch of the installed bin with a given Node.js; only the runtime and what the record says about install
+  // scripts differ between tries.
+  const launch = (runtime: NodeRuntime, scripts: Record<string, unknown>): StdioLaunch => ({
+    command: runtime.command,
     args,
-    env,
+    env: runtime.binDir ? { PATH: `${runtime.binDir}:${baseEnv("", "").PATH}`, ...env } : env,
     cwd: installed.rootDir,
-    visible: [installed.rootDir],
+    visible: [installed.rootDir, ...(runtime.dir ? [runtime.dir] : [])],
     subcommandAt: flags.length + 1,
     sourceFile: installed.binPath,
     record: {
@@ -627,18 +636,46 @@ async function probeNpm(
       command: ["node", ...args],
       env: envRecord,
       fromCache: installed.fromCache,
+      runtime: { node: runtime.version, source: runtime.source },
       ...scripts,
     },
   });
-  await probeStdio(
-    launch({
-      ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
-      ...(ignored.length ? { ignoredRuntimeArguments: ignored } : {}),
-    }),
-    out,
-    opts,
-    startClock(),
-  );
+  const fetchRuntime = opts.fetchNodeRuntime !== false;
+  // The Node.js to run it with: ours, unless the package declares it needs a newer one and we may fetch that.
+  let runtime = hostRuntime();
+  const declared = enginesNode(installed.packageDir);
+  const engineMajor = nodeMajorForEngines(declared);
+  if (engineMajor && fetchRuntime) {
+    const fetched = await fetchNodeRuntime(engineMajor, opts, out);
+    if (fetched.runtime) runtime = fetched.runtime;
+    else out.warnings.push(`engines.node "${declared}" asks for Node.js ${engineMajor}: ${fetched.error}; ran with ours`);
+  } else if (engineMajor) {
+    out.warnings.push(`engines.node "${declared}" asks for Node.js ${engineMajor}; ran with ours (fetchNodeRuntime is off)`);
+  }
+  const firstScripts = {
+    ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
+    ...(ignored.length ? { ignoredRuntimeArguments: ignored } : {}),
+  };
+  await probeStdio(launch(runtime, firstScripts), out, opts, startClock());
+  // It said it needs a newer Node.js than the one it ran with: fetch that one and launch once more.
+  const askedMajor = (out.launch.needs as { node?: number } | undefined)?.node;
+  if (out.outcome === "unsupported_runtime" && askedMajor && runtime.source === "host") {
+    if (!fetchRuntime) {
+      out.error = `${out.error}; fetchNodeRuntime is off`;
+      return;
+    }
+    const warnings = out.warnings;
+    const fetched = await fetchNodeRuntime(askedMajor, opts, out);
+    if (!fetched.runtime) {
+      out.error = `${out.error}; ${fetched.error}`;
+      return;
+    }
+    runtime = fetched.runtime;
+    const before = { ...out.timings };
+    Object.assign(out, emptyResult("stdio"), { startedAt: out.startedAt, placeholders: out.placeholders, warnings });
+    out.timings = before;
+    await probeStdio(launch(runtime, firstScripts), out, opts, startClock("restart"));
+  }
   if (out.outcome !== "install_failed" || !/native module was not built/.test(out.error ?? "")) return;
   if (!opts.allowInstallScripts) {
     out.error = `${out.error}; its install scripts were not run (allowInstallScripts is off)`;
@@ -646,7 +683,7 @@ async function probeNpm(
   }
   // Build inside the sandbox: no network, only the install folder writable; then launch once more.
   const tb = performance.now();
-  const rebuilt = await rebuildInSandbox(installed.rootDir, out.stderrTail ?? "", opts);
+  const rebuilt = await rebuildInSandbox(installed.rootDir, out.stderrTail ?? "", opts, runtime);
   out.timings.scriptsMs = Math.round(performance.now() - tb);
   if (!rebuilt.ok) {
     out.error = `${out.error}; running its install scripts in the sandbox failed: ${rebuilt.error}`;
@@ -655,7 +692,28 @@ async function probeNpm(
   const before = { ...out.timings };
   Object.assign(out, emptyResult("stdio"), { startedAt: out.startedAt, placeholders: out.placeholders });
   out.timings = before;
-  await probeStdio(launch({ installScripts: "ran in the sandbox" }), out, opts, startClock());
+  await probeStdio(launch(runtime, { installScripts: "ran in the sandbox" }), out, opts, startClock());
+}
+
+/** Fetches Node.js <major> for a launch (install time counted apart from the probe's clock), or says why not. */
+async function fetchNodeRuntime(
+  major: number,
+  opts: ProbeOptions,
+  out: ProbeResult,
+): Promise<{ runtime?: NodeRuntime; error?: string }> {
+  const t = performance.now();
+  try {
+    const runtime = await installNodeRuntime(major, {
+      cacheDir: opts.cacheDir,
+      timeoutMs: opts.installTimeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { runtime };
+  } catch (err) {
+    return { error: `fetching Node.js ${major} from the npm registry failed: ${oneLine(err)}` };
+  } finally {
+    out.timings.runtimeInstallMs = Math.round(performance.now() - t);
+  }
 }
 
 /**
@@ -666,7 +724,7 @@ async function probePyPI(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
-  startClock: () => AbortSignal,
+  startClock: (mode?: "restart") => AbortSignal,
 ): Promise<void> {
   if (refusedTransport(pkg, "PyPI package", out)) return;
   const ti = performance.now();
@@ -733,7 +791,7 @@ async function probeGit(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
-  startClock: () => AbortSignal,
+  startClock: (mode?: "restart") => AbortSignal,
 ): Promise<void> {
   const ti = performance.now();
   let installed: Awaited<ReturnType<typeof installGitPackage>>;
@@ -802,6 +860,7 @@ async function rebuildInSandbox(
   rootDir: string,
   stderr: string,
   opts: ProbeOptions,
+  runtime: NodeRuntime = hostRuntime(),
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const sandbox = opts.forceUnsandboxed ? { ok: false } : sandboxAvailable();
   if (!sandbox.ok) return { ok: false, error: "no sandbox to run them in (they never run outside one)" };
@@ -810,7 +869,8 @@ async function rebuildInSandbox(
   const pkg = packageOfNativeError(stderr);
   if (!isCacheInstall && !pkg) return { ok: false, error: "cannot tell which package's build is missing" };
   const npmCli = realpathSync(execPathOfNpm());
-  const nodedir = process.env.npm_config_nodedir ?? "/usr";
+  // Native modules are built for the Node.js that will load them: a fetched one brings its own headers.
+  const nodedir = runtime.nodedir ?? process.env.npm_config_nodedir ?? "/usr";
   const env = {
     ...baseEnv(SANDBOX_HOME, SANDBOX_TMP),
     npm_config_nodedir: nodedir,
@@ -819,10 +879,10 @@ async function rebuildInSandbox(
     npm_config_fund: "false",
   };
   const cmd = sandboxCommand(
-    process.execPath,
+    runtime.command,
     [npmCli, "rebuild", ...(pkg ? [pkg] : []), "--no-bin-links", "--prefix", prefix],
     {
-      readOnly: [dirname(dirname(npmCli)), nodedir],
+      readOnly: [dirname(dirname(npmCli)), nodedir, ...(runtime.dir ? [runtime.dir] : [])],
       writable: [isCacheInstall ? rootDir : join(rootDir, pkg!)],
       cwd: prefix,
       env,
@@ -880,7 +940,7 @@ async function probeOci(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
-  startClock: () => AbortSignal,
+  startClock: (mode?: "restart") => AbortSignal,
 ): Promise<void> {
   const { engine, reason } = await containerEngine();
   if (!engine) {
@@ -951,7 +1011,7 @@ async function probePackage(
   pkg: PackageSpec,
   out: ProbeResult,
   opts: ProbeOptions,
-  startClock: () => AbortSignal,
+  startClock: (mode?: "restart") => AbortSignal,
 ): Promise<void> {
   const rt = pkg.registryType.toLowerCase();
   if (rt === "npm") return probeNpm(pkg, out, opts, startClock);
@@ -1010,12 +1070,19 @@ export function localPaths(
 export async function probe(target: ProbeTarget, opts: ProbeOptions): Promise<ProbeResult> {
   const started = performance.now();
   const out = emptyResult(target.kind === "remote" ? target.remote.type : "stdio");
-  // The wall clock starts after install; this controller is armed for the stdio and remote phases.
-  const deadline = new AbortController();
+  // The wall clock starts after install; this controller is armed for the stdio and remote phases. "restart" gives
+  // a launch after a second install (a Node.js fetched because the server asked for it) the whole time again.
+  let deadline = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const startClock = (): AbortSignal => {
-    timer ??= setTimeout(() => deadline.abort(new Error("probe timed out")), opts.timeoutMs);
-    return deadline.signal;
+  const startClock = (mode?: "restart"): AbortSignal => {
+    if (mode === "restart" && !opts.signal?.aborted) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (deadline.signal.aborted) deadline = new AbortController();
+    }
+    const current = deadline;
+    timer ??= setTimeout(() => current.abort(new Error("probe timed out")), opts.timeoutMs);
+    return current.signal;
   };
   const onUserAbort = () => deadline.abort(new Error("probe cancelled"));
   opts.signal?.addEventListener("abort", onUserAbort, { once: true });
