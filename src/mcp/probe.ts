@@ -648,9 +648,12 @@ async function probeNpm(
   if (engineMajor && fetchRuntime) {
     const fetched = await fetchNodeRuntime(engineMajor, opts, out);
     if (fetched.runtime) runtime = fetched.runtime;
-    else out.warnings.push(`engines.node "${declared}" asks for Node.js ${engineMajor}: ${fetched.error}; ran with ours`);
+    else
+      out.warnings.push(`engines.node "${declared}" asks for Node.js ${engineMajor}: ${fetched.error}; ran with ours`);
   } else if (engineMajor) {
-    out.warnings.push(`engines.node "${declared}" asks for Node.js ${engineMajor}; ran with ours (fetchNodeRuntime is off)`);
+    out.warnings.push(
+      `engines.node "${declared}" asks for Node.js ${engineMajor}; ran with ours (fetchNodeRuntime is off)`,
+    );
   }
   const firstScripts = {
     ...(installed.hasInstallScripts ? { installScripts: "skipped" } : {}),
