@@ -30,7 +30,7 @@ def code(row):
 
 def main():
     definitions = collections.Counter()
-    for name in ("definitions.jsonl", "definitions-probed.jsonl"):
+    for name in ("definitions.jsonl", "definitions-probed.jsonl", "definitions-fresh.jsonl"):
         path = os.path.join(HERE, name)
         if os.path.exists(path):
             for row in read_jsonl(path):
