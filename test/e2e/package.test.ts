@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
+import { ROOT, runProcess } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
 // The package as a user gets it: `npm pack` (prepack builds dist/), then a global install of the tarball into a
@@ -20,27 +20,11 @@ let work: string;
 
 /** The installed command, run from `work` with a clean environment (no config, no seeds, no LLM). */
 function mcpCensus(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(bin, args, {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? "", HOME: tmp.dir, MCP_CENSUS_LOG_LEVEL: "warn", ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? "");
+  return runProcess(bin, args, {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? "", HOME: tmp.dir, MCP_CENSUS_LOG_LEVEL: "warn", ...opts.env },
+    input: opts.input,
+    timeoutMs: 240_000,
   });
 }
 

@@ -3,17 +3,23 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
-/** Runs the real CLI (bin/mcp-census.js) and collects its output. */
-export function runCli(
+export interface ProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command with exactly the given environment, feeds it `input` (or closes stdin), collects its output, and
+ * kills it with SIGKILL after `timeoutMs`.
+ */
+export function runProcess(
+  command: string,
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+  opts: { env: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number },
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-census.js"), ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -29,5 +35,16 @@ export function runCli(
       resolve({ code: code ?? -1, stdout, stderr });
     });
     child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Runs the real CLI (bin/mcp-census.js) and collects its output. */
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  return runProcess(process.execPath, [join(ROOT, "bin", "mcp-census.js"), ...args], {
+    ...opts,
+    env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", ...opts.env },
   });
 }

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { emptyProbeResult, type ProbeResult, type RawTool } from "../../src/core
 import { recordChanges } from "../../src/history/index.js";
 import { ingestProbe, upsertSourceEntry } from "../../src/store/catalog.js";
 import { openCatalog } from "../../src/store/db.js";
+import { runProcess } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURE = join(ROOT, "test/fixtures/drift/notes-server.mjs");
@@ -15,27 +15,11 @@ const ENTRY = join(ROOT, "test/fixtures/drift/cli.ts");
 const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
 
 // Runs from the checkout so the sandbox shows the fixture its node_modules; every path passed is absolute.
-function cli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, ENTRY, ...args], {
-      cwd,
-      env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", MCP_CENSUS_ALLOW_UNSANDBOXED: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
+function cli(args: string[], cwd = ROOT) {
+  return runProcess(process.execPath, [TSX, ENTRY, ...args], {
+    cwd,
+    env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", MCP_CENSUS_ALLOW_UNSANDBOXED: "1" },
+    timeoutMs: 90_000,
   });
 }
 
