@@ -6,12 +6,13 @@
  *
  *   npx tsx scripts/bench-api.ts [--servers 40000] [--tools 500000] [--db data/bench/api-catalog.db]
  *     [--duration 20] [--rounds 5] [--connections 50] [--out docs/benchmarks/api-figures.md] [--baseline <checkout>]
+ *     [--only tool,server,search,mcp,stats,list]
  *
  * With --baseline, the app of another checkout (e.g. a worktree at an older commit) is served too and loaded in the
  * same alternating slices, so a change is compared with what it replaced under the same neighbours.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -56,12 +57,15 @@ function bareServer(dbPath: string): Promise<number> {
   const sources = db.prepare(
     "SELECT source_id, source_key, status, first_seen, last_seen FROM sources WHERE server_id = ?",
   );
-  // The same two-tier relevance as the app: name/title matches, then the rest, each in rowid order.
+  // The same two-tier relevance as the app, over the same SQL (less the time budget): name/title matches, then the
+  // rest, each in rowid order, the page's ids first and then their columns and classification.
   const search = db.prepare(
     `SELECT t.id, t.server_id, t.name, t.slug, t.title, t.description, t.annotations, c.access AS c_access,
      c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags, s.slug AS server_slug, s.name AS server_name FROM
-     (SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND rowid > 0) f JOIN tools t ON t.id = f.fid
-     JOIN servers s ON s.id = t.server_id ${cls} WHERE t.removed_at IS NULL ORDER BY f.fid LIMIT ?`,
+     (SELECT t.id AS pid, f.fid FROM (SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND rowid > 0) f
+       JOIN tools t ON t.id = f.fid JOIN servers s ON s.id = t.server_id
+       WHERE t.removed_at IS NULL AND s.status != 'removed' ORDER BY f.fid LIMIT ?) page
+     JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${cls} ORDER BY page.fid`,
   );
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
   const connections = Number(arg("connections", "50"));
   const rounds = Number(arg("rounds", "5"));
   const out = arg("out", "docs/benchmarks/api-figures.md");
+  // --only tool,server,search,mcp,stats,list: a subset of the scenarios (all by default).
+  const only = new Set(arg("only", "tool,server,search,mcp,stats,list").split(","));
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
   if (!existsSync(db)) {
@@ -223,7 +229,17 @@ async function main(): Promise<void> {
   const mcpRows: string[] = [];
   const raw: Record<string, unknown> = {};
   type Req = { method?: string; path: string; headers?: Record<string, string>; body?: string };
-  type Arm = { label: string; port: number; next: () => Req };
+  type Arm = { label: string; port: number; pid?: number; next: () => Req };
+  /** CPU time (user + system, ms) a child process has used so far, from /proc (Linux); undefined elsewhere. */
+  const cpuMs = (pid: number | undefined): number | undefined => {
+    if (!pid) return undefined;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      return undefined;
+    }
+  };
   const cycle = (reqs: Req[]) => {
     let i = 0;
     return () => reqs[i++ % reqs.length] as Req;
@@ -238,7 +254,7 @@ async function main(): Promise<void> {
   const checkCalls = targets.toolRefs.map((r, i) => mcpCall("check_tool", { server: r.server, tool: r.tool }, i + 1));
   const searchCalls = targets.searchWords.map((q, i) => mcpCall("search_tools", { q, limit: 20 }, i + 1));
   // Summaries per arm: req/s the mean of the slices, p50/p99 their median (worst slice kept), errors summed.
-  const summarise = (scenario: string, label: string, r: AutocannonResult[]) => {
+  const summarise = (scenario: string, label: string, r: AutocannonResult[], cpu: number[]) => {
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
     const o = {
       reqPerSec: r.reduce((n, x) => n + x.requests.average, 0) / r.length,
@@ -246,6 +262,8 @@ async function main(): Promise<void> {
       p99: med(r.map((x) => x.latency.p99)),
       worstP99: Math.max(...r.map((x) => x.latency.p99)),
       sliceReqPerSec: r.map((x) => x.requests.average),
+      // The server's CPU per answered request: what the arm costs, less swayed by neighbours than req/s.
+      cpuMsPerReq: cpu.length ? cpu.reduce((n, x) => n + x, 0) / r.reduce((n, x) => n + x["2xx"] + x.non2xx, 0) : NaN,
       "2xx": r.reduce((n, x) => n + x["2xx"], 0),
       bad: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
     };
@@ -256,6 +274,7 @@ async function main(): Promise<void> {
   /** Loads the arms in alternating slices (a, b, c, a, b, c, …) after a warm-up, so all see the same neighbours. */
   const runArms = async (scenario: string, arms: Arm[]) => {
     const slices = arms.map(() => [] as AutocannonResult[]);
+    const cpu = arms.map(() => [] as number[]);
     const opts = (arm: Arm, d: number) => ({
       url: `http://127.0.0.1:${arm.port}`,
       connections,
@@ -265,10 +284,13 @@ async function main(): Promise<void> {
     for (const arm of arms) await autocannon(opts(arm, 2));
     for (let round = 0; round < rounds; round++) {
       for (const [k, arm] of arms.entries()) {
+        const c0 = cpuMs(arm.pid);
         slices[k]!.push(await autocannon(opts(arm, Math.max(1, Math.round(duration / rounds)))));
+        const c1 = cpuMs(arm.pid);
+        if (c0 !== undefined && c1 !== undefined) cpu[k]!.push(c1 - c0);
       }
     }
-    return arms.map((arm, k) => summarise(scenario, arm.label, slices[k]!));
+    return arms.map((arm, k) => summarise(scenario, arm.label, slices[k]!, cpu[k]!));
   };
   try {
     for (const [scenario, paths] of [
@@ -276,10 +298,11 @@ async function main(): Promise<void> {
       ["server detail", targets.servers],
       ["search", targets.searches],
     ] as const) {
+      if (!only.has(scenario.split(" ")[0]!)) continue;
       const arms: Arm[] = [
-        { label: "app", port: hono.port, next: cycle(get(paths)) },
-        { label: "bare", port: bare.port, next: cycle(get(paths)) },
-        ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(paths)) }] : []),
+        { label: "app", port: hono.port, pid: hono.child.pid, next: cycle(get(paths)) },
+        { label: "bare", port: bare.port, pid: bare.child.pid, next: cycle(get(paths)) },
+        ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, next: cycle(get(paths)) }] : []),
       ];
       const [h, b, o] = await runArms(scenario, arms);
       if (!h || !b) continue;
@@ -289,7 +312,7 @@ async function main(): Promise<void> {
         );
       }
       rows.push(
-        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | ${h.bad} / ${b.bad} |`,
+        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | ${h.cpuMsPerReq.toFixed(3)} / ${b.cpuMsPerReq.toFixed(3)} | ${h.bad} / ${b.bad} |`,
       );
     }
     // MCP tool calls against the REST requests that answer the same question, on the same app process.
@@ -297,15 +320,16 @@ async function main(): Promise<void> {
       ["MCP check_tool vs REST tool detail", checkCalls, targets.tools],
       ["MCP search_tools vs REST search", searchCalls, targets.searches],
     ] as const) {
+      if (!only.has("mcp")) continue;
       const arms: Arm[] = [
-        { label: "mcp", port: hono.port, next: cycle(calls) },
-        { label: "rest", port: hono.port, next: cycle(get(restPaths)) },
-        ...(base ? [{ label: "baseline mcp", port: base.port, next: cycle(calls) }] : []),
+        { label: "mcp", port: hono.port, pid: hono.child.pid, next: cycle(calls) },
+        { label: "rest", port: hono.port, pid: hono.child.pid, next: cycle(get(restPaths)) },
+        ...(base ? [{ label: "baseline mcp", port: base.port, pid: base.child.pid, next: cycle(calls) }] : []),
       ];
       const [m, r, o] = await runArms(scenario, arms);
       if (!m || !r) continue;
       mcpRows.push(
-        `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${((100 * m.reqPerSec) / r.reqPerSec).toFixed(0)}% | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
+        `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${((100 * m.reqPerSec) / r.reqPerSec).toFixed(0)}% (CPU ms/req ${m.cpuMsPerReq.toFixed(3)} / ${r.cpuMsPerReq.toFixed(3)}) | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
       );
     }
     // Statistics: sequential requests, one at a time (the baseline's cost is per call; 50 connections would only queue).
@@ -320,13 +344,15 @@ async function main(): Promise<void> {
       ms.sort((x, y) => x - y);
       return { n, p50: ms[Math.floor(n / 2)] as number, p99: ms[Math.min(n - 1, Math.floor(n * 0.99))] as number };
     };
-    const sApp = await statsLatency(hono.port, 200);
-    const sBase = base ? await statsLatency(base.port, 2) : undefined;
-    raw["stats / app"] = sApp;
-    if (sBase) raw["stats / baseline"] = sBase;
-    mcpRows.push(
-      `| /v1/stats, sequential (ms per request) | — | ${sApp.p50.toFixed(2)} / ${sApp.p99.toFixed(2)} (n=${sApp.n}) | — | — | — | ${sBase ? `${sBase.p50.toFixed(0)} / ${sBase.p99.toFixed(0)} (n=${sBase.n})` : "—"} | — |`,
-    );
+    if (only.has("stats")) {
+      const sApp = await statsLatency(hono.port, 200);
+      const sBase = base ? await statsLatency(base.port, 2) : undefined;
+      raw["stats / app"] = sApp;
+      if (sBase) raw["stats / baseline"] = sBase;
+      mcpRows.push(
+        `| /v1/stats, sequential (ms per request) | — | ${sApp.p50.toFixed(2)} / ${sApp.p99.toFixed(2)} (n=${sApp.n}) | — | — | — | ${sBase ? `${sBase.p50.toFixed(0)} / ${sBase.p99.toFixed(0)} (n=${sBase.n})` : "—"} | — |`,
+      );
+    }
     // List pages in the orders and filters that sorted or scanned the whole catalog before. Last: a baseline that
     // cannot keep up keeps working through its queue after the slice ends.
     const listPaths = [
@@ -337,10 +363,12 @@ async function main(): Promise<void> {
       "/v1/tools?category=Destructive&sort=name&limit=50",
     ];
     const listArms: Arm[] = [
-      { label: "app", port: hono.port, next: cycle(get(listPaths)) },
-      ...(base ? [{ label: "baseline", port: base.port, next: cycle(get(listPaths)) }] : []),
+      { label: "app", port: hono.port, pid: hono.child.pid, next: cycle(get(listPaths)) },
+      ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, next: cycle(get(listPaths)) }] : []),
     ];
-    const [lh, lo] = await runArms("list pages (sort=name/risk, flag=, category+name)", listArms);
+    const [lh, lo] = only.has("list")
+      ? await runArms("list pages (sort=name/risk, flag=, category+name)", listArms)
+      : [];
     if (lh) {
       mcpRows.push(
         `| list pages: ${listPaths.map((p) => p.replace("/v1/tools?", "").replace("&limit=50", "")).join(", ")} | ${lh.reqPerSec.toFixed(0)} | ${lh.p50} / ${lh.p99} | — | — | — | ${lo ? `${lo.reqPerSec.toFixed(0)} (${lo.p50} / ${lo.p99})` : "—"} | ${lh.bad} / ${lo?.bad ?? 0} |`,
@@ -360,8 +388,8 @@ async function main(): Promise<void> {
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
     `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline, app, …; MCP, REST, baseline MCP, …) after a 2 s warm-up per arm; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
-    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | errors (app / bare) |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | server CPU ms per request (app / bare) | errors (app / bare) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     "MCP tool calls and the REST requests answering the same question, on the same app process (alternating slices), and list pages:",

@@ -102,7 +102,9 @@ type Tiered<T> = T & { tier: number };
 /**
  * Relevance without ranking every match (bm25 over all matches costs O(matches): seconds for a common word in a
  * large catalog). Two tiers: rows whose name or title match, then rows that match only elsewhere; by id within a
- * tier. Each tier is an FTS scan in rowid order that stops at the page size, so a page costs O(page), not O(matches).
+ * tier. Each tier is an FTS scan in rowid order that stops at the page size, so a page costs O(page), not O(matches):
+ * `sql` must keep the FTS scan the outer loop of a subquery ordered by `f.fid` alone (EXPLAIN QUERY PLAN shows no
+ * temp B-tree for it), and join whatever needs a lookup per row outside that subquery.
  * `sql` receives the FTS subquery as `f(fid)` and takes (match, after id, ...filterArgs, limit).
  */
 function tieredSearch<T>(
@@ -218,9 +220,12 @@ export function serverListRows(
       match,
       order.after,
       limit,
+      // As for tools: the page's ids in FTS rowid order first, then the tool count (a count per server) only for
+      // the rows of the page, not for every match.
       (fts) =>
-        `${select} FROM ${fts} JOIN servers s ON s.id = f.fid LEFT JOIN probes p ON p.id = s.last_probe_id
-         WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?`,
+        `${select} FROM (SELECT s.id AS pid, f.fid FROM ${fts} JOIN servers s ON s.id = f.fid
+           LEFT JOIN probes p ON p.id = s.last_probe_id WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?) page
+         JOIN servers s ON s.id = page.pid LEFT JOIN probes p ON p.id = s.last_probe_id ORDER BY page.fid`,
       args,
     ).map((r) => ({ ...toServerListRow(r), tier: r.tier }));
   }
@@ -357,9 +362,14 @@ export function toolListRows(
       match,
       order.after,
       limit,
+      // The page's ids first, in the FTS index's own rowid order (SQLite reads it in order and stops at the
+      // limit), then the columns and the current classification for those rows only. Joined in one query, the
+      // classification's correlated lookup made SQLite read every match and sort them: O(matches) per page.
       (fts) =>
-        `${select} FROM ${fts} JOIN tools t ON t.id = f.fid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
-         WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?`,
+        `${select} FROM (SELECT t.id AS pid, f.fid FROM ${fts} JOIN tools t ON t.id = f.fid
+           JOIN servers s ON s.id = t.server_id WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?) page
+         JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
+         ORDER BY page.fid`,
       args,
     ).map((r) => ({ ...toToolListRow(r, 0), tier: r.tier }));
   }
