@@ -33,6 +33,19 @@ function strictBoolean() {
   });
 }
 
+/** A list: a JSON array, or (from the environment or a flag) one comma-separated string; blanks are dropped. */
+function commaList() {
+  return z.union([
+    z.array(z.string()),
+    z.string().transform((s) =>
+      s
+        .split(",")
+        .map((u) => u.trim())
+        .filter(Boolean),
+    ),
+  ]);
+}
+
 export const ConfigSchema = z.object({
   dataDir: z.string().default("data").describe("Folder for the catalog, caches and outputs"),
   dbPath: z.string().optional().describe("SQLite catalog file (default: <dataDir>/catalog.db)"),
@@ -73,8 +86,7 @@ export const ConfigSchema = z.object({
   allowPrivateNetwork: strictBoolean()
     .default(false)
     .describe("Let remote probes reach loopback/private addresses (tests only)"),
-  resolveFrom: z
-    .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean))])
+  resolveFrom: commaList()
     .default([])
     .describe("node_modules folders searched for an npm package before installing it (comma-separated)"),
   memoryLimitMb: z.coerce.number().int().min(64).default(2048).describe("Address-space limit for a probed server"),
@@ -86,8 +98,7 @@ export const ConfigSchema = z.object({
     .string()
     .optional()
     .describe("PyPI index for installs (default: pip's or uv's own); \"none\" installs only from pypiFindLinks"),
-  pypiFindLinks: z
-    .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean))])
+  pypiFindLinks: commaList()
     .default([])
     .describe("Folders or URLs of wheels searched for PyPI installs (comma-separated)"),
   llmBaseUrl: z.string().optional().describe("OpenAI-compatible endpoint for the classifier"),
@@ -102,16 +113,7 @@ export const ConfigSchema = z.object({
     .min(0)
     .default(600_000)
     .describe("Wall-clock time a run may spend on the LLM from its first request (0: no limit); then heuristics"),
-  webhookUrls: z
-    .union([
-      z.array(z.string()),
-      z.string().transform((s) =>
-        s
-          .split(",")
-          .map((u) => u.trim())
-          .filter(Boolean),
-      ),
-    ])
+  webhookUrls: commaList()
     .default([])
     .describe("URLs that receive signed POSTs for tool-definition changes (comma-separated)"),
   webhookSecret: z.string().optional().describe("HMAC-SHA256 key for webhook signatures (16+ characters)"),
@@ -131,16 +133,7 @@ export const ConfigSchema = z.object({
     .min(10)
     .default(2000)
     .describe("serve: time budget of one list or search query (503 past it)"),
-  mcpAllowedOrigins: z
-    .union([
-      z.array(z.string()),
-      z.string().transform((s) =>
-        s
-          .split(",")
-          .map((u) => u.trim())
-          .filter(Boolean),
-      ),
-    ])
+  mcpAllowedOrigins: commaList()
     .default([])
     .describe("serve: browser origins allowed to call /mcp besides loopback ones (comma-separated)"),
   redisUrl: z.string().optional().describe("Redis for distributed mode; unset runs embedded"),
