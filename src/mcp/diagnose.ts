@@ -165,6 +165,40 @@ const SERVICE_PORTS: Record<string, string> = {
   "11211": "memcached",
 };
 
+/** Client libraries of the services a probe may need to start, by the service they talk to. */
+const SERVICE_CLIENTS: Record<string, string> = {
+  mysql: "mysql",
+  mysql2: "mysql",
+  mariadb: "mysql",
+  redis: "redis",
+  ioredis: "redis",
+  "@redis/client": "redis",
+  pg: "postgres",
+  postgres: "postgres",
+  mongodb: "mongodb",
+  mongoose: "mongodb",
+};
+
+/**
+ * The one service a package's own dependencies say it talks to (mysql2 → mysql), for a server that exits printing
+ * nothing: the only thing left that names what it needs. Undefined when it uses none, or clients of several.
+ */
+export function serviceOfDependencies(deps: Record<string, unknown> | undefined):
+  | {
+      service: string;
+      client: string;
+    }
+  | undefined {
+  const found = new Map<string, string>();
+  for (const name of Object.keys(deps ?? {})) {
+    const service = SERVICE_CLIENTS[name];
+    if (service && !found.has(service)) found.set(service, name);
+  }
+  if (found.size !== 1) return undefined;
+  const [service, client] = [...found][0]!;
+  return { service, client };
+}
+
 /** A live service the server could not reach at start, named by the error or by its well-known port. */
 export function serviceNeeded(text: string): { service: string; evidence: string } | undefined {
   for (const line of linesOf(text)) {

@@ -12,6 +12,7 @@ import {
   listeningOn,
   placeholderForName,
   serviceNeeded,
+  serviceOfDependencies,
   stdioSwitch,
 } from "./diagnose.js";
 import { installGitPackage } from "./git-install.js";
@@ -93,6 +94,8 @@ interface StdioLaunch {
   writable?: string[];
   /** The script launched, read as text (never run here) when a message names a missing value but no variable. */
   sourceFile?: string;
+  /** The one service the package's dependencies talk to ({ service: "mysql", client: "mysql2" }), if any. */
+  clientOf?: { service: string; client: string };
 }
 
 /** Most launches a probe makes for one target: the first, then retries on what the server said it needs. */
@@ -111,6 +114,8 @@ interface AttemptText {
   listening?: string;
   /** True when the process wrote nothing at all on stdout or stderr. */
   silent: boolean;
+  /** True when it said nothing beyond the protocol itself: no stderr, no stray stdout lines, no log messages. */
+  quiet: boolean;
 }
 
 /** Spawns a stdio server once (sandboxed unless allowed otherwise), lists it, and kills its whole process tree. */
@@ -226,6 +231,7 @@ async function runAttempt(
     text: [tail, stdoutText, ...session.logMessages].join("\n"),
     ...(listening ? { listening } : {}),
     silent: s.stderrBytes === 0 && s.stdoutBytes === 0,
+    quiet: s.stderrBytes === 0 && s.nonProtocolLines === 0 && session.logMessages.length === 0,
   };
 }
 
@@ -239,12 +245,22 @@ function placeholderEnv(names: string[], scratch: string): Record<string, string
  * the shell line that starts one in the background and waits until it answers.
  */
 function throwawayService(service: string): string | undefined {
-  if (service !== "redis") return undefined;
-  if (!existsSync("/usr/bin/redis-server")) return undefined;
-  const wait = existsSync("/usr/bin/redis-cli")
-    ? "i=0; while [ $i -lt 50 ] && ! redis-cli -p 6379 ping >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done"
-    : "sleep 0.5";
-  return `redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir /tmp --logfile '' >/dev/null 2>&1; ${wait}`;
+  if (service === "redis") {
+    if (!existsSync("/usr/bin/redis-server")) return undefined;
+    const wait = existsSync("/usr/bin/redis-cli")
+      ? "i=0; while [ $i -lt 50 ] && ! redis-cli -p 6379 ping >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done"
+      : "sleep 0.5";
+    return `redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir /tmp --logfile '' >/dev/null 2>&1; ${wait}`;
+  }
+  if (service === "mysql") {
+    // MariaDB (or MySQL) on its usual port with an empty data folder in the sandbox's tmpfs: no privilege tables,
+    // so any user and password connect; small buffers; it is ready when its socket appears.
+    const daemon = ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"].find((f) => existsSync(f));
+    if (!daemon) return undefined;
+    const sock = "/tmp/mcp-census-mysql/mysqld.sock";
+    return `mkdir -p /tmp/mcp-census-mysql/data && ${daemon} --no-defaults --datadir=/tmp/mcp-census-mysql/data --socket=${sock} --port=3306 --bind-address=127.0.0.1 --skip-grant-tables --user=root --innodb-buffer-pool-size=8M --innodb-log-file-size=4M --skip-log-bin --log-error=/tmp/mcp-census-mysql/error.log >/dev/null 2>&1 & i=0; while [ $i -lt 100 ] && [ ! -S ${sock} ]; do sleep 0.1; i=$((i+1)); done`;
+  }
+  return undefined;
 }
 
 /** The next launch to try given what the last one said, or undefined when it said nothing we can act on. */
@@ -360,6 +376,18 @@ function nextLaunch(
   };
 }
 
+/** The dependencies an installed package declares (names only matter). */
+function dependenciesOf(packageDir: string): Record<string, unknown> | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { dependencies?: unknown };
+    return pkg.dependencies && typeof pkg.dependencies === "object"
+      ? (pkg.dependencies as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A launched script's text, capped (a bundled server can be large), for names only. */
 function readSource(file: string): string {
   try {
@@ -458,6 +486,11 @@ async function probeStdio(
       Object.assign(out, attempt);
       if (attempt.outcome === "ok" || signal.aborted) break;
       const d = diagnose(said.text, scratch, PLACEHOLDER_SECRET);
+      // A server that exited saying nothing: the database client it depends on is all that names a service.
+      if (!d.service && said.quiet && attempt.outcome === "crashed" && cur.clientOf) {
+        d.service = cur.clientOf.service;
+        d.evidence = `exited saying nothing; its package depends on ${cur.clientOf.client}, a ${cur.clientOf.service} client`;
+      }
       const next = i + 1 < MAX_ATTEMPTS ? nextLaunch(cur, said, d, tried, scratch) : undefined;
       if (!next) {
         finalOutcome(out, said, d, cur);
@@ -630,6 +663,7 @@ async function probeNpm(
     visible: [installed.rootDir, ...(runtime.dir ? [runtime.dir] : [])],
     subcommandAt: flags.length + 1,
     sourceFile: installed.binPath,
+    ...(clientOf ? { clientOf } : {}),
     record: {
       package: `${installed.name}@${installed.version}`,
       bin: installed.binName,
@@ -640,6 +674,7 @@ async function probeNpm(
       ...scripts,
     },
   });
+  const clientOf = serviceOfDependencies(dependenciesOf(installed.packageDir));
   const fetchRuntime = opts.fetchNodeRuntime !== false;
   // The Node.js to run it with: ours, unless the package declares it needs a newer one and we may fetch that.
   let runtime = hostRuntime();

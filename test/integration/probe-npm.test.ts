@@ -186,6 +186,36 @@ describe("npm packages and their launch line", () => {
   });
 });
 
+describe("a server that exits saying nothing", () => {
+  const local = { ...base, resolveFrom: [PKGS_DIR] };
+  const hasMariadb = existsSync("/usr/sbin/mariadbd") || existsSync("/usr/sbin/mysqld");
+
+  it("is given the database its package's client names (mysql2): a throwaway MySQL in its sandbox, or needs_service", async () => {
+    const r = await probe({ kind: "package", pkg: { registryType: "npm", identifier: "silent-db-mcp" } }, local);
+    const because = "exited saying nothing; its package depends on mysql2, a mysql client";
+    if (hasMariadb) {
+      expect(r.outcome, r.error).toBe("ok");
+      expect(r.tools[0]?.description).toMatch(/^mysql=\d+\.\d+/);
+      expect(r.launch.services).toEqual(["mysql (throwaway, empty, inside the sandbox)"]);
+      expect(r.launch.attempts).toEqual([{ outcome: "crashed", service: "mysql", because }]);
+    } else {
+      expect(r.outcome).toBe("needs_service");
+      expect(r.error).toBe(`needs a running mysql at start: ${because}`);
+    }
+  });
+
+  it("unsandboxed, starts nothing on the host and says what it needs", async () => {
+    const r = await probe(
+      { kind: "package", pkg: { registryType: "npm", identifier: "silent-db-mcp" } },
+      { ...local, forceUnsandboxed: true, allowUnsandboxed: true },
+    );
+    if (r.outcome === "ok") return; // this machine runs its own MySQL on the default port
+    expect(r.outcome).toBe("needs_service");
+    expect(r.error).toMatch(/mysql2, a mysql client/);
+    expect(r.launch.services).toBeUndefined();
+  });
+});
+
 describe("without bubblewrap", () => {
   afterEach(() => setBwrapPath("bwrap"));
 

@@ -10,6 +10,7 @@ import {
   nodeMajorAsked,
   placeholderForName,
   serviceNeeded,
+  serviceOfDependencies,
   stdioSwitch,
   valueChoicesAsked,
 } from "../../src/mcp/diagnose.js";
@@ -144,5 +145,21 @@ describe("HTTP instead of stdio, services, runtimes", () => {
   it("puts it together", () => {
     const d = diagnose("Error: BRAVE_API_KEY environment variable is required", HOME, S);
     expect(d).toEqual({ env: ["BRAVE_API_KEY"], evidence: "Error: BRAVE_API_KEY environment variable is required" });
+  });
+});
+
+describe("serviceOfDependencies", () => {
+  it("names the one service a package's database client talks to", () => {
+    // @benborla29/mcp-server-mysql@2.0.9's dependencies, abridged.
+    expect(serviceOfDependencies({ "@modelcontextprotocol/sdk": "1.15.1", express: "^5", mysql2: "^3.14.1" })).toEqual({
+      service: "mysql",
+      client: "mysql2",
+    });
+    expect(serviceOfDependencies({ ioredis: "^5", redis: "^4" })).toEqual({ service: "redis", client: "ioredis" });
+  });
+  it("names none for a package without one, or with clients of several services", () => {
+    expect(serviceOfDependencies({ zod: "^3" })).toBeUndefined();
+    expect(serviceOfDependencies(undefined)).toBeUndefined();
+    expect(serviceOfDependencies({ pg: "^8", mysql2: "^3" })).toBeUndefined();
   });
 });
