@@ -10,14 +10,8 @@ export interface ServerSearchRows {
   postings: [token: string, rank: string, doc: number][];
 }
 
-const INDEXES = `
-  CREATE INDEX IF NOT EXISTS tools_ch ON tools(ch);
-  CREATE INDEX IF NOT EXISTS postings_server ON postings(server_id);
-  CREATE INDEX IF NOT EXISTS servers_fp ON servers(id, fp);
-`;
-
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 6;
+const STATE_SCHEMA = 7;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -43,7 +37,7 @@ export class SiteState<
       this.db.exec(`
         DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS servers; DROP TABLE IF EXISTS tools;
         DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys; DROP TABLE IF EXISTS server_tools;
-        DROP TABLE IF EXISTS search_docs;
+        DROP TABLE IF EXISTS search_docs; DROP TABLE IF EXISTS postings_load;
         PRAGMA user_version = ${STATE_SCHEMA};
       `);
     }
@@ -52,17 +46,18 @@ export class SiteState<
       CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL,
         meta TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS server_tools (id INTEGER PRIMARY KEY, tools TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS tools (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, ch TEXT NOT NULL,
-        PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
+      -- A document carries its rank key and its tokens, so a server's postings are found (and deleted) from its
+      -- documents: no index of postings by server (at 500k tools that index was as big as the postings and its
+      -- sort the largest single cost of a full build's manifest).
       CREATE TABLE IF NOT EXISTS search_docs (server_id INTEGER NOT NULL, idx INTEGER NOT NULL, doc TEXT NOT NULL,
-        PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
+        rk TEXT NOT NULL, toks TEXT NOT NULL, PRIMARY KEY (server_id, idx)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS postings (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL,
         idx INTEGER NOT NULL, PRIMARY KEY (token, rk, server_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, owner INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
+      CREATE INDEX IF NOT EXISTS servers_fp ON servers(id, fp);
       CREATE TABLE IF NOT EXISTS page_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
     `);
-    this.db.exec(INDEXES);
     const db = this.db;
     this.stmts = {
       getFile: db.prepare("SELECT hash FROM files WHERE path = ?").pluck(),
@@ -76,21 +71,14 @@ export class SiteState<
       putServerTools: db.prepare("INSERT OR REPLACE INTO server_tools (id, tools) VALUES (?, ?)"),
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
       delServerTools: db.prepare("DELETE FROM server_tools WHERE id = ?"),
-      delTools: db.prepare("DELETE FROM tools WHERE server_id = ?"),
-      putTool: db.prepare("INSERT INTO tools (server_id, idx, ch) VALUES (?, ?, ?)"),
       toolsOf: db.prepare("SELECT tools FROM server_tools WHERE id = ?").pluck(),
-      tokensOf: db.prepare("SELECT DISTINCT token FROM postings WHERE server_id = ?").pluck(),
-      entriesOf: db
-        .prepare(
-          "SELECT p.token, p.rk, d.doc FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.server_id = ?",
-        )
-        .raw(),
+      docsOf: db.prepare("SELECT rk, doc, toks FROM search_docs WHERE server_id = ?").raw(),
       cutoff: db
         .prepare("SELECT rk FROM postings WHERE token = ? AND server_id <> ? ORDER BY rk LIMIT 1 OFFSET ?")
         .pluck(),
-      delPostings: db.prepare("DELETE FROM postings WHERE server_id = ?"),
+      delPosting: db.prepare("DELETE FROM postings WHERE token = ? AND rk = ? AND server_id = ?"),
       delDocs: db.prepare("DELETE FROM search_docs WHERE server_id = ?"),
-      putDoc: db.prepare("INSERT INTO search_docs (server_id, idx, doc) VALUES (?, ?, ?)"),
+      putDoc: db.prepare("INSERT INTO search_docs (server_id, idx, doc, rk, toks) VALUES (?, ?, ?, ?, ?)"),
       putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, idx) VALUES (?, ?, ?, ?)"),
       firstToken: db
         .prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1")
@@ -128,7 +116,7 @@ export class SiteState<
   /** Forgets all derived data but keeps the file list, so a full build still deletes stale files. */
   resetDerived(): void {
     this.db.exec(
-      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM tools; DELETE FROM postings; DELETE FROM search_docs; DELETE FROM page_keys;",
+      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM postings; DELETE FROM search_docs; DELETE FROM page_keys;",
     );
   }
   fingerprints(): Map<number, string> {
@@ -150,13 +138,14 @@ export class SiteState<
     return this.db.prepare("SELECT DISTINCT owner FROM files").pluck().all() as number[];
   }
   /**
-   * For a full build, after resetDerived: drops the indexes of the tables every server writes into, so they are
-   * built once, sorted, by endBulk (much cheaper than keeping them up to date through a million inserts).
+   * For a full build, after resetDerived: postings go to a load table and are inserted into their (token, rank)
+   * B-tree once, sorted, by endBulk (much cheaper than a million inserts in random order). Token sizes for the
+   * shard plan are counted on the way (tokenSizes reads them instead of joining every posting to its document).
    */
   beginBulk(): void {
     this.bulk = true;
+    this.sizes = new Map();
     this.db.exec(`
-      DROP INDEX IF EXISTS postings_server; DROP INDEX IF EXISTS tools_ch;
       DROP TABLE IF EXISTS postings_load;
       CREATE TEMP TABLE postings_load (token TEXT NOT NULL, rk TEXT NOT NULL, server_id INTEGER NOT NULL, idx INTEGER NOT NULL);`);
     this.load = this.db.prepare("INSERT INTO postings_load (token, rk, server_id, idx) VALUES (?, ?, ?, ?)");
@@ -169,9 +158,10 @@ export class SiteState<
     this.db.exec(`
       INSERT OR IGNORE INTO postings SELECT token, rk, server_id, idx FROM postings_load ORDER BY token, rk, server_id;
       DROP TABLE postings_load;`);
-    this.db.exec(INDEXES);
   }
   private bulk = false;
+  /** Per token: postings and bytes of their documents, counted during a bulk load (undefined otherwise). */
+  private sizes: Map<string, { n: number; bytes: number }> | undefined;
 
   /** Replaces everything stored for one server (in bulk mode there is nothing to replace). */
   putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows): void {
@@ -180,22 +170,43 @@ export class SiteState<
     const toolsJson = JSON.stringify(tools);
     s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), metaJson);
     s.putServerTools.run(meta.id, toolsJson);
-    if (!this.bulk) s.delTools.run(meta.id);
-    for (const [i, t] of tools.entries()) s.putTool.run(meta.id, i, t.ch);
-    if (!this.bulk) {
-      s.delPostings.run(meta.id);
-      s.delDocs.run(meta.id);
+    if (!this.bulk) this.deleteSearch(meta.id);
+    // Each document's rank key and tokens (the same rank key for all of a document's postings).
+    const rks: string[] = [];
+    const toks: string[][] = search.docs.map(() => []);
+    for (const [tok, rk, doc] of search.postings) {
+      rks[doc] = rk;
+      toks[doc]!.push(tok);
     }
-    for (const [i, doc] of search.docs.entries()) s.putDoc.run(meta.id, i, doc);
+    for (const [i, doc] of search.docs.entries()) s.putDoc.run(meta.id, i, doc, rks[i] ?? "", toks[i]!.join(" "));
     const put = this.load ?? s.putPosting;
-    for (const [tok, rk, doc] of search.postings) put.run(tok, rk, meta.id, doc);
+    const sizes = this.sizes;
+    // A (token, rank key) pair is stored once (INSERT OR IGNORE), so it is counted once.
+    const seen = sizes && new Set<string>();
+    for (const [tok, rk, doc] of search.postings) {
+      put.run(tok, rk, meta.id, doc);
+      if (sizes && seen && !seen.has(`${tok}\u0000${rk}`)) {
+        seen.add(`${tok}\u0000${rk}`);
+        const z = sizes.get(tok);
+        const bytes = search.docs[doc]!.length;
+        if (z) {
+          z.n++;
+          z.bytes += bytes;
+        } else sizes.set(tok, { n: 1, bytes });
+      }
+    }
+  }
+  /** Deletes a server's documents and postings (found from its documents' rank keys and tokens). */
+  private deleteSearch(id: number): void {
+    const s = this.stmts;
+    for (const [rk, , toks] of s.docsOf.all(id) as [string, string, string][])
+      for (const tok of toks.split(" ")) if (tok) s.delPosting.run(tok, rk, id);
+    s.delDocs.run(id);
   }
   deleteServer(id: number): void {
     this.stmts.delServer.run(id);
     this.stmts.delServerTools.run(id);
-    this.stmts.delTools.run(id);
-    this.stmts.delPostings.run(id);
-    this.stmts.delDocs.run(id);
+    this.deleteSearch(id);
   }
   /** A server's tool summaries, in page order (one row, one parse). */
   toolsOf(id: number): ToolSummary[] {
@@ -203,14 +214,20 @@ export class SiteState<
     return json ? (JSON.parse(json) as ToolSummary[]) : [];
   }
   tokensOf(id: number): string[] {
-    return this.stmts.tokensOf.all(id) as string[];
+    const out = new Set<string>();
+    for (const [, , toks] of this.stmts.docsOf.all(id) as [string, string, string][])
+      for (const tok of toks.split(" ")) if (tok) out.add(tok);
+    return [...out];
   }
   /**
    * What a server contributes to each of its tokens' search lists (rank keys and documents, in rank order): a token
    * whose entries are the same before and after a change shows the same.
    */
   searchEntriesOf(id: number): Map<string, TokenEntries> {
-    return entriesByToken(this.stmts.entriesOf.all(id) as [string, string, string][]);
+    const rows: [string, string, string][] = [];
+    for (const [rk, doc, toks] of this.stmts.docsOf.all(id) as [string, string, string][])
+      for (const tok of toks.split(" ")) if (tok) rows.push([tok, rk, doc]);
+    return entriesByToken(rows);
   }
   /**
    * The rank key a token's list is cut at without this server: the (max+1)-th best of the other servers' postings
@@ -219,24 +236,12 @@ export class SiteState<
   cutoffWithout(token: string, id: number, max: number): string | undefined {
     return this.stmts.cutoff.get(token, id, max) as string | undefined;
   }
-  /** The n most recently changed tools: [server id, summary]. */
-  recent(n: number): { serverId: number; tool: ToolSummary }[] {
-    const rows = this.db
-      .prepare("SELECT server_id AS id, idx FROM tools ORDER BY ch DESC, server_id, idx LIMIT ?")
-      .all(n) as { id: number; idx: number }[];
-    const cache = new Map<number, ToolSummary[]>();
-    return rows.flatMap((r) => {
-      let l = cache.get(r.id);
-      if (!l) {
-        l = this.toolsOf(r.id);
-        cache.set(r.id, l);
-      }
-      const tool = l[r.idx];
-      return tool ? [{ serverId: r.id, tool }] : [];
-    });
-  }
   /** Per token: number of postings and bytes of their documents, for tokens in [from, to). */
   tokenSizes(from = "", to = "\uffff"): { token: string; n: number; bytes: number }[] {
+    if (this.sizes && from === "" && to === "\uffff")
+      return [...this.sizes]
+        .map(([token, z]) => ({ token, n: z.n, bytes: z.bytes }))
+        .sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
     return this.db
       .prepare(
         "SELECT p.token, count(*) AS n, sum(length(d.doc)) AS bytes FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.token >= ? AND p.token < ? GROUP BY p.token ORDER BY p.token",
