@@ -131,34 +131,21 @@ export function recordChanges(
     });
     const head = summarize(details);
     if (!head) continue;
+    const common = {
+      serverId,
+      probeId: ingest.probeId,
+      at,
+      toolName: d.name,
+      kind: head.kind,
+      severity: head.severity,
+      reason: head.reason,
+      fromHash: d.from,
+      toHash: d.to,
+      details,
+    };
     pending.push({
-      row: {
-        serverId,
-        probeId: ingest.probeId,
-        at,
-        toolName: d.name,
-        kind: head.kind,
-        severity: head.severity,
-        reason: head.reason,
-        fromHash: d.from,
-        toHash: d.to,
-        details,
-        dedupeKey: dedupeKey(serverId, ingest.probeId, d),
-      },
-      event: {
-        serverId,
-        server: server.name,
-        serverSlug: server.slug,
-        probeId: ingest.probeId,
-        at,
-        toolName: d.name,
-        kind: head.kind,
-        severity: head.severity,
-        reason: head.reason,
-        fromHash: d.from,
-        toHash: d.to,
-        details,
-      },
+      row: { ...common, dedupeKey: dedupeKey(serverId, ingest.probeId, d) },
+      event: { ...common, server: server.name, serverSlug: server.slug },
     });
   }
   // Stored in one transaction; an event already recorded (same dedupe key) is not returned again.
