@@ -32,31 +32,40 @@ export interface ParamInfo {
 export function splitName(name: string): string[] {
   // One pass over char codes (the regex version was a tenth of the classifier's time): a word ends before an upper-case
   // letter after a lower-case letter or digit, before the last capital of an acronym followed by a lower-case letter
-  // ("HTTPResponse"), before a digit after a letter, and at anything that is not an ASCII letter or digit.
+  // ("HTTPResponse"), before a digit after a letter, and at anything that is not an ASCII letter or digit. Words
+  // without a capital are not lower-cased again.
   const out: string[] = [];
   const n = name.length;
   let start = -1;
+  let upper = false;
   let prev = 0; // 0 none, 1 upper, 2 lower, 3 digit
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
     const kind = c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : c >= 48 && c <= 57 ? 3 : 0;
     if (kind === 0) {
-      if (start >= 0) out.push(name.slice(start, i).toLowerCase());
+      if (start >= 0) out.push(upper ? name.slice(start, i).toLowerCase() : name.slice(start, i));
       start = -1;
-    } else if (start < 0) start = i;
-    else if (
+    } else if (start < 0) {
+      start = i;
+      upper = false;
+    } else if (
       (kind === 1 && (prev === 2 || prev === 3)) ||
       (kind === 3 && (prev === 1 || prev === 2)) ||
       (kind === 1 && prev === 1 && i + 1 < n && name.charCodeAt(i + 1) >= 97 && name.charCodeAt(i + 1) <= 122)
     ) {
-      out.push(name.slice(start, i).toLowerCase());
+      out.push(upper ? name.slice(start, i).toLowerCase() : name.slice(start, i));
       start = i;
+      upper = false;
     }
+    if (kind === 1) upper = true;
     prev = kind;
   }
-  if (start >= 0) out.push(name.slice(start).toLowerCase());
+  if (start >= 0) out.push(upper ? name.slice(start).toLowerCase() : name.slice(start));
   return out;
 }
+
+/** The enum values of a parameter without any (shared: nothing writes to a ParamInfo's lists). */
+const NO_ENUM: string[] = [];
 
 /** Reads the top-level properties of a JSON-schema-like input schema; odd shapes yield no parameters. */
 export function readParams(schema: unknown): ParamInfo[] {
@@ -69,7 +78,7 @@ export function readParams(schema: unknown): ParamInfo[] {
     const raw = all[name];
     const p = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
     const type = typeof p.type === "string" ? p.type : Array.isArray(p.type) ? p.type.join("|") : "";
-    let enumValues: string[] = [];
+    let enumValues: string[] = NO_ENUM;
     const en = Array.isArray(p.enum) ? p.enum : (p.items as { enum?: unknown } | undefined)?.enum;
     if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
     const description = typeof p.description === "string" ? p.description.slice(0, 500) : "";
@@ -105,6 +114,11 @@ const SAFE_QUERY_LANG =
 const EXEC_PHRASE =
   /\b(execut(e|es|ing)|runs?|(?<!\b(a|an|the|any) )running|evaluat(e|es|ing)|eval)\b[^.]{0,40}\b(arbitrary|shell|bash|terminal|javascript|python|code|commands?|scripts?|programs?|cells?|notebook)\b|arbitrary (code|commands?|shell|scripts?|programs?)|shell commands?|terminal commands?|\bsubprocess\b|command[- ]line/;
 const BROWSER_JS = /\b(browser|page|console|dom|web ?page|playwright|puppeteer)\b/;
+/**
+ * BROWSER_JS on a name's words joined by spaces, as a lookup: the words are runs of [a-z0-9], so its word boundaries
+ * are the words' edges, and "web page" holds "page".
+ */
+const BROWSER_JS_TOKENS = new Set(["browser", "page", "console", "dom", "webpage", "playwright", "puppeteer"]);
 const AGENT_DELEGATION =
   /\b(assistant|agent)\b[^.]{0,80}\b(may|can|will|to) (use|call|invoke|run) (its own |other )?(tools|actions)|delegat\w* (a |the )?(task|prompt)s? to/;
 const DESTRUCTIVE_PHRASE =
@@ -374,11 +388,94 @@ const LATER_WRITE = new Set([
   "runs",
 ]);
 
-function laterWriteVerb(desc: string, first: string): string | undefined {
-  const rest = desc.slice(first.length, first.length + 600);
-  const m = /(?:^|[.!?]\s+|\n\s*)(?:it |this tool |also |then )*([a-z]+)\b/g;
-  for (let x = m.exec(rest); x !== null; x = m.exec(rest)) if (LATER_WRITE.has(x[1]!)) return x[1];
+/**
+ * The first word in LATER_WRITE that opens a sentence after the first, within 600 characters: the matches of
+ * /(?:^|[.!?]\s+|\n\s*)(?:it |this tool |also |then )*([a-z]+)\b/g over that stretch, in order, read by hand (the
+ * regex took a few per cent of the classifier's time). A test compares the two on every description.
+ */
+export function laterWriteVerb(desc: string, first: string): string | undefined {
+  const from = first.length;
+  const end = Math.min(desc.length, from + 600);
+  for (let p = from; p < end; ) {
+    let e = -1;
+    const c = desc.charCodeAt(p);
+    if (p === from) e = sentenceWord(desc, p, end);
+    if (e < 0 && (c === 46 || c === 33 || c === 63) && p + 1 < end && isSpace(desc.charCodeAt(p + 1))) {
+      let q = p + 1;
+      while (q < end && isSpace(desc.charCodeAt(q))) q++;
+      e = sentenceWord(desc, q, end);
+    }
+    if (e < 0 && c === 10) {
+      let q = p + 1;
+      while (q < end && isSpace(desc.charCodeAt(q))) q++;
+      e = sentenceWord(desc, q, end);
+    }
+    if (e < 0) {
+      p++;
+      continue;
+    }
+    const w = laterWord;
+    if (LATER_WRITE.has(w)) return w;
+    p = e;
+  }
   return undefined;
+}
+
+const LATER_PREFIXES = ["it ", "this tool ", "also ", "then "];
+/** The word sentenceWord found. */
+let laterWord = "";
+
+/**
+ * At `q`: (?:it |this tool |also |then )*([a-z]+)\b within [q, end), greedy with the regex's backtracking (fewer
+ * prefixes when no word follows the last). Sets laterWord and returns where the match ends, or -1.
+ */
+function sentenceWord(s: string, q: number, end: number): number {
+  let at = q;
+  let n = 0;
+  const starts: number[] = [q];
+  for (;;) {
+    let next = -1;
+    for (const pre of LATER_PREFIXES)
+      if (at + pre.length <= end && s.startsWith(pre, at)) {
+        next = at + pre.length;
+        break;
+      }
+    if (next < 0) break;
+    at = next;
+    starts.push(at);
+    n++;
+  }
+  for (let k = n; k >= 0; k--) {
+    const w = starts[k]!;
+    let j = w;
+    while (j < end && s.charCodeAt(j) >= 97 && s.charCodeAt(j) <= 122) j++;
+    if (j === w) continue;
+    if (j < end && isWordChar(s.charCodeAt(j))) continue;
+    laterWord = s.slice(w, j);
+    return j;
+  }
+  return -1;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** JavaScript's \s. */
+function isSpace(c: number): boolean {
+  return (
+    (c >= 9 && c <= 13) ||
+    c === 32 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** Write verbs that store what they are given. */
@@ -850,57 +947,148 @@ function firstSentence(desc: string): string {
   return (m ? desc.slice(0, m.index) : desc).slice(0, 240);
 }
 
-/** The first `limit` words of a lower-cased text (runs of a-z, 0-9, ' and -). */
-function descWords(text: string, limit: number): string[] {
-  const out: string[] = [];
-  let start = -1;
-  for (let i = 0; i <= text.length && out.length < limit; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    const word = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39 || c === 45;
-    if (word) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      out.push(text.slice(start, i));
-      start = -1;
-    }
+/**
+ * The first `limit` words of a lower-cased text (runs of a-z, 0-9, ' and -), cut only as far as they are asked for:
+ * the opening-verb rule usually stops at the first or second word.
+ */
+class Words {
+  private readonly out: string[] = [];
+  private pos = 0;
+  constructor(
+    private readonly text: string,
+    private readonly limit: number,
+  ) {}
+
+  /** Word i, or undefined past the last. */
+  at(i: number): string | undefined {
+    while (this.out.length <= i && this.next());
+    return this.out[i];
   }
-  return out;
+
+  /** Words from..to-1 (as Array.slice over all the words). */
+  slice(from: number, to = this.limit): string[] {
+    this.at(to - 1);
+    return this.out.slice(from, to);
+  }
+
+  private next(): boolean {
+    const { text, out } = this;
+    if (out.length >= this.limit) return false;
+    const n = text.length;
+    let i = this.pos;
+    while (i < n && !isDescWordChar(text.charCodeAt(i))) i++;
+    if (i >= n) {
+      this.pos = n;
+      return false;
+    }
+    const start = i;
+    do i++;
+    while (i < n && isDescWordChar(text.charCodeAt(i)));
+    out.push(text.slice(start, i));
+    this.pos = i;
+    return true;
+  }
+}
+
+function isAZ(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
+
+function isDescWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39 || c === 45;
 }
 
 const NESTED_CODE_KEYS = new Set(["javascript", "js_code", "script", "shell_command", "python_code", "bash"]);
 const NESTED_CODE_ENUM = /^(execute|exec|run|eval(uate)?)[ _-]?(java[ _-]?script|js|script|code)$/i;
 
-/** The first option below the top level whose name or enum value means running code ("actions: executeJavascript"). */
-function nestedCode(schema: unknown): string | undefined {
-  const props = (schema as { properties?: unknown } | undefined)?.properties;
-  if (!props || typeof props !== "object") return undefined;
-  const stack: Array<[unknown, number]> = [];
-  for (const v of Object.values(props as Record<string, unknown>)) stack.push([v, 1]);
-  let budget = 400;
-  while (stack.length && budget-- > 0) {
-    const [node, depth] = stack.pop()!;
-    if (!node || typeof node !== "object" || depth > 6) continue;
-    const n = node as Record<string, unknown>;
-    if (Array.isArray(n.enum)) for (const e of n.enum) if (typeof e === "string" && NESTED_CODE_ENUM.test(e)) return e;
-    if (typeof n.const === "string" && NESTED_CODE_ENUM.test(n.const)) return n.const;
-    if (n.properties && typeof n.properties === "object")
-      for (const [k, v] of Object.entries(n.properties as Record<string, unknown>)) {
-        if (NESTED_CODE_KEYS.has(k.toLowerCase())) return k;
-        stack.push([v, depth + 1]);
-      }
-    if (n.items) stack.push([n.items, depth + 1]);
-    for (const key of ["anyOf", "oneOf", "allOf"] as const)
-      if (Array.isArray(n[key])) for (const v of n[key] as unknown[]) stack.push([v, depth + 1]);
-  }
-  return undefined;
-}
-
 const NESTED_OPS_KEYS = new Set(["operation", "operations", "action", "op", "command", "subcommand", "sub_command"]);
 
+/** What one walk below a schema's top level found (see nestedSchema). */
+interface Nested {
+  /** The first option whose name or enum value means running code ("actions: executeJavascript"). */
+  code?: string;
+  /**
+   * The operations listed below the top level: string enum or const values of an operation/action/command property
+   * inside an object or a oneOf/anyOf branch ("selectSchema.anyOf[].operation: const 'get-user'"), at most 64.
+   */
+  ops: string[];
+}
+
+// The walk's stack, reused from tool to tool (nodes and their depths side by side).
+const walkNodes: unknown[] = [];
+const walkDepths: number[] = [];
+
 /**
- * The operations a tool's schema lists below the top level: string enum or const values of an operation/action/command
- * property inside an object or a oneOf/anyOf branch ("selectSchema.anyOf[].operation: const 'get-user'").
+ * One walk below a schema's top level for nested code options and listed operations, depth-first from the last
+ * property, at most 400 nodes and 6 levels. The operations walk differs in one point: it does not descend into an
+ * operation property, which is also the only place it finds operations. So a schema without one lists none, and one
+ * with one (rare) is read again by that walk (nestedOperations): both answers are what each walk alone gives.
  */
+function nestedSchema(schema: unknown): Nested {
+  const props = (schema as { properties?: unknown } | undefined)?.properties;
+  const found: Nested = { ops: [] };
+  if (!props || typeof props !== "object") return found;
+  const nodes = walkNodes;
+  const depths = walkDepths;
+  let sp = 0;
+  const top = props as Record<string, unknown>;
+  for (const k of Object.keys(top)) {
+    nodes[sp] = top[k];
+    depths[sp++] = 1;
+  }
+  let hasOps = false;
+  let budget = 400;
+  while (sp > 0 && budget-- > 0) {
+    const node = nodes[--sp];
+    nodes[sp] = undefined;
+    const depth = depths[sp]!;
+    if (!node || typeof node !== "object" || depth > 6) continue;
+    const n = node as Record<string, unknown>;
+    if (found.code === undefined) {
+      if (Array.isArray(n.enum)) {
+        for (const e of n.enum)
+          if (typeof e === "string" && NESTED_CODE_ENUM.test(e)) {
+            found.code = e;
+            break;
+          }
+      }
+      if (found.code === undefined && typeof n.const === "string" && NESTED_CODE_ENUM.test(n.const))
+        found.code = n.const;
+    }
+    const np = n.properties;
+    if (np && typeof np === "object") {
+      const o = np as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const v = o[k];
+        const lower = k.toLowerCase();
+        if (found.code === undefined && NESTED_CODE_KEYS.has(lower)) found.code = k;
+        if (v && typeof v === "object" && NESTED_OPS_KEYS.has(lower)) hasOps = true;
+        nodes[sp] = v;
+        depths[sp++] = depth + 1;
+      }
+    }
+    if (n.items) {
+      nodes[sp] = n.items;
+      depths[sp++] = depth + 1;
+    }
+    for (const key of NESTED_BRANCHES) {
+      const branches = n[key];
+      if (Array.isArray(branches))
+        for (const v of branches) {
+          nodes[sp] = v;
+          depths[sp++] = depth + 1;
+        }
+    }
+  }
+  // Nothing of this schema stays reachable from the shared stack.
+  while (sp > 0) nodes[--sp] = undefined;
+  if (hasOps) found.ops = nestedOperations(schema);
+  return found;
+}
+
+const NESTED_BRANCHES = ["anyOf", "oneOf", "allOf"] as const;
+
+/** The operations walk alone, for schemas with an operation property (see nestedSchema). */
 function nestedOperations(schema: unknown): string[] {
   const props = (schema as { properties?: unknown } | undefined)?.properties;
   if (!props || typeof props !== "object") return [];
@@ -921,7 +1109,7 @@ function nestedOperations(schema: unknown): string[] {
         } else stack.push([v, depth + 1]);
       }
     if (n.items) stack.push([n.items, depth + 1]);
-    for (const key of ["anyOf", "oneOf", "allOf"] as const)
+    for (const key of NESTED_BRANCHES)
       if (Array.isArray(n[key])) for (const v of n[key] as unknown[]) stack.push([v, depth + 1]);
   }
   return out.slice(0, 64);
@@ -1009,8 +1197,6 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const t = new Evidence();
   const name = parseName(tool.name ?? "");
   const params = readParams(tool.inputSchema);
-  const paramKeys = new Set<string>();
-  for (const p of params) paramKeys.add(p.key);
   const rawDesc = (tool.description ?? "").slice(0, 4000);
   const desc = rawDesc.toLowerCase();
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
@@ -1031,14 +1217,15 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       return famSet.has(f);
     },
   };
-  const firstWords = descWords(first, 14);
+  const firstWords = new Words(first, 14);
   const objects = name.objects;
-  const objSet = new Set(objects);
-  const allNameTokens = new Set(name.tokens);
+  const nameTokens = name.tokens;
   // Running code is destructive with write access; browser JavaScript is not by itself.
   // Running code is destructive with write access; browser JavaScript is not by itself, unless it runs in the
   // server's own process ("executes arbitrary JavaScript in the Playwright server process and is RCE-equivalent").
-  const codeRun = (!fs.test(BROWSER_JS) && !BROWSER_JS.test(name.tokens.join(" "))) || ds.test(SERVER_PROCESS_CODE);
+  // Asked only by the few rules that record it (most tools never need it).
+  const codeRun = (): boolean =>
+    (!fs.test(BROWSER_JS) && !name.tokens.some((x) => BROWSER_JS_TOKENS.has(x))) || ds.test(SERVER_PROCESS_CODE);
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
@@ -1066,7 +1253,11 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
       t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
       primary = "read";
-    } else if (primary === "write" && RESTART_VERBS.has(verb) && (objSet.has("kernel") || fs.test(KERNEL_RESTART))) {
+    } else if (
+      primary === "write" &&
+      RESTART_VERBS.has(verb) &&
+      (objects.includes("kernel") || fs.test(KERNEL_RESTART))
+    ) {
       // Restarting a kernel or interpreter ends the running process and loses its in-memory state.
       t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
       t.add("name.restart_process", "name", `${verb} kernel`, "destructive", 2, `'${verb}' ends a running kernel`);
@@ -1103,7 +1294,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         );
       else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
     } else if (primary === "execute") {
-      t.add("name.verb.execute", "name", verb, "execute", 3, `name verb '${verb}'`, codeRun && CODE_VERBS.has(verb));
+      t.add("name.verb.execute", "name", verb, "execute", 3, `name verb '${verb}'`, CODE_VERBS.has(verb) && codeRun());
       // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
       const tool = objects.find((o) => o === "tool" || o === "tools");
       if (tool) t.add("name.dispatches_tools", "name", `${verb} ${tool}`, "destructive", 2, "runs any tool by name");
@@ -1126,7 +1317,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       t.add("name.also.execute", "name", v, "execute", 3, `name also says '${v}'`);
     else if (cls === "write") t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
   }
-  if ((allNameTokens.has("on") || allNameTokens.has("off")) && (!verb || primary === "write"))
+  if ((nameTokens.includes("on") || nameTokens.includes("off")) && (!verb || primary === "write"))
     t.add("name.on_off", "name", "on/off", "write", 1, "name switches something on/off");
 
   // --- description: opening verb ------------------------------------------------------------------------------
@@ -1135,8 +1326,9 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   let descSense = false;
   // "Select and run one of the following operations": the operations decide, not the opening verb.
   const routerOpening = fs.test(ROUTER_OPENING);
-  for (let i = 0; i < (routerOpening ? 0 : firstWords.length); i++) {
-    const w = firstWords[i]!;
+  for (let i = 0; !routerOpening; i++) {
+    const w = firstWords.at(i);
+    if (w === undefined) break;
     if (SKIP_DESC_WORDS.has(w)) continue;
     if (LIGHT_VERBS.has(w)) {
       const next = firstWords.slice(i + 1, i + 4).find((x) => LIGHT_READ_NOUNS.test(x));
@@ -1151,7 +1343,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       descClass = "read";
       break;
     }
-    const base = w.replace(/s$/, "");
+    const base = w.endsWith("s") ? w.slice(0, -1) : w;
     if (
       (CAPTURE_VERBS.has(w) && fs.test(CAPTURE_OBJECTS)) ||
       (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
@@ -1163,7 +1355,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       break;
     }
     const cls = VERBS.get(w);
-    if (cls && !(NOUN_LIKE.has(w) && w !== firstWords[0])) {
+    if (cls && !(NOUN_LIKE.has(w) && w !== firstWords.at(0))) {
       descVerb = w;
       descClass = cls;
       break;
@@ -1197,7 +1389,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           "execute",
           weight,
           why,
-          codeRun && CODE_VERBS.has(descVerb),
+          CODE_VERBS.has(descVerb) && codeRun(),
         );
     } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
       t.add(
@@ -1244,7 +1436,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     !(ds.test(EXEC_PHRASE) && fam.has("exec"))
       ? cmd
       : undefined;
-  const subOps = nestedOperations(tool.inputSchema);
+  const nested = nestedSchema(tool.inputSchema);
+  const subOps = nested.ops;
   let routerReads = false;
   const multiOp =
     !!routerParam ||
@@ -1272,7 +1465,15 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     }
     if (ds.may(CRUD) && fam.has("crud")) opDestroy = true;
     for (const line of capabilityLines(desc)) {
-      for (const w of line.split(/[^a-z]+/)) {
+      // Each run of a-z (as line.split(/[^a-z]+/) without its empty pieces, which are no word).
+      for (let i = 0, n = line.length; i < n; ) {
+        if (!isAZ(line.charCodeAt(i))) {
+          i++;
+          continue;
+        }
+        const start = i;
+        while (i < n && isAZ(line.charCodeAt(i))) i++;
+        const w = line.slice(start, i);
         const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
         if (g === "destructive") opDestroy = true;
         else if (g === "write") opWrite = true;
@@ -1346,12 +1547,12 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
   );
   const sqlParam = params.find((p) => SQL_PARAMS.has(p.key));
-  const queryNamed =
-    allNameTokens.has("query") ||
-    allNameTokens.has("sql") ||
-    allNameTokens.has("statement") ||
-    allNameTokens.has("psql") ||
-    allNameTokens.has("cypher") ||
+  const queryNamed = (): boolean =>
+    nameTokens.includes("query") ||
+    nameTokens.includes("sql") ||
+    nameTokens.includes("statement") ||
+    nameTokens.includes("psql") ||
+    nameTokens.includes("cypher") ||
     primary === "execute" ||
     primary === "run" ||
     name.verb === "query" ||
@@ -1370,7 +1571,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   };
   let sqlHandled = false;
   if (
-    (sqlParam || (hasQueryParam && queryNamed)) &&
+    (sqlParam || (hasQueryParam && queryNamed())) &&
     (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText()) || ds.test(SQL_WRITE))
   ) {
     sqlHandled = true;
@@ -1399,7 +1600,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   }
 
   const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
-  let codeParam = params.find((p) => CODE_PARAMS.has(p.key) || SCRIPT_PARAM.test(p.key));
+  let codeParam = params.find((p) => CODE_PARAMS.has(p.key) || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)));
   if (codeParam && codeParam === routerParam) {
     t.add(
       "param.command_router",
@@ -1427,7 +1628,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         "execute",
         3,
         `parameter '${n}' takes code or a command to run`,
-        codeRun,
+        codeRun(),
       );
     else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
   }
@@ -1440,14 +1641,14 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       "execute",
       3,
       `description says it runs code, commands or scripts ('${m}')`,
-      codeRun,
+      codeRun(),
     );
   }
-  const nested = nestedCode(tool.inputSchema);
-  if (nested && !codeParam && !sqlHandled)
+  const nestedCode = nested.code;
+  if (nestedCode && !codeParam && !sqlHandled)
     // An option below the top level runs code where the tool works (a page it scrapes, a viewer): execute, not
     // by itself the shell/OS/SQL access that makes a tool destructive.
-    t.add("param.nested_code", "parameter", nested, "execute", 3, `nested option '${nested}' runs code`);
+    t.add("param.nested_code", "parameter", nestedCode, "execute", 3, `nested option '${nestedCode}' runs code`);
   const applies = ds.exec(APPLY_MANIFEST)?.[0];
   if (applies)
     t.add(
@@ -1519,11 +1720,12 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       break;
     }
   }
-  if (paramKeys.has("overwrite") || paramKeys.has("force"))
+  const overwriteKey = params.some((p) => p.key === "overwrite");
+  if (overwriteKey || params.some((p) => p.key === "force"))
     t.add(
       "param.overwrite",
       "parameter",
-      paramKeys.has("overwrite") ? "overwrite" : "force",
+      overwriteKey ? "overwrite" : "force",
       "destructive",
       1,
       "parameter 'overwrite'/'force' can replace existing data",
@@ -1688,7 +1890,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       );
   }
 
-  riskFeatures(t, { verb, primary, objects, objSet, tokens: name.tokens, desc, first, ds, fs });
+  riskFeatures(t, { verb, primary, objects, tokens: name.tokens, desc, first, firstWords, ds, fs });
   return t.list;
 }
 
@@ -1696,10 +1898,10 @@ interface RiskCtx {
   verb?: string;
   primary?: VerbClass;
   objects: string[];
-  objSet: Set<string>;
   tokens: string[];
   desc: string;
   first: string;
+  firstWords: Words;
   /** The description and its first sentence, scanned for phrases. */
   ds: Scan;
   fs: Scan;
@@ -1717,7 +1919,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   const gate = SWITCH_VERBS.has(verb) ? c.objects.find((o) => SIGN_IN_OBJECTS.has(o)) : undefined;
   if (PERMISSION_VERBS.has(verb) || perm || gate)
     t.risk("risk.permissions", "name", perm ?? gate ?? verb, "high", "write", "changes permissions, access or secrets");
-  if ((verb === "install" || verb === "installs") && !c.objSet.has("directory"))
+  if ((verb === "install" || verb === "installs") && !c.objects.includes("directory"))
     t.risk("risk.installs", "name", verb, "high", "write", "installs third-party code");
   if (
     HARMLESS_VERBS.has(verb) ||
@@ -1739,18 +1941,20 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
       "read",
       "reads secrets or credentials wholesale",
     );
-  const head = [...c.objects].reverse().find((o) => !STOP_TOKENS.has(o));
+  let head: string | undefined;
+  for (let i = c.objects.length - 1; i >= 0 && head === undefined; i--)
+    if (!STOP_TOKENS.has(c.objects[i]!)) head = c.objects[i];
   if (head && METADATA_OBJECTS.has(head) && !(head === "details" && c.objects.some((o) => SENSITIVE_OBJECTS.has(o))))
     t.risk("risk.metadata", "name", head, "low", "read", `reads metadata ('${head}')`);
   const sensitive = c.objects.find((o) => SENSITIVE_OBJECTS.has(o));
   if (sensitive)
     t.risk("risk.private_content", "name", sensitive, "medium", "read", `reads private content ('${sensitive}')`);
-  if (["read", "download", "dump"].includes(verb))
+  if (verb === "read" || verb === "download" || verb === "dump")
     t.risk("risk.returns_content", "name", verb, "medium", "read", `'${verb}' returns content`);
   if (t.list.some((f) => f.id.startsWith("sql.")))
     t.risk("risk.database_rows", "parameter", "sql", "medium", "read", "returns database rows");
   if (c.objects.length === 0 || !c.verb) {
-    const fw = descWords(c.first, 14).find((w) => SENSITIVE_OBJECTS.has(w));
+    const fw = c.firstWords.slice(0).find((w) => SENSITIVE_OBJECTS.has(w));
     if (fw)
       t.risk(
         "risk.private_content_desc",

@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { classifyHeuristic, readParams, splitName } from "../../src/classify/heuristics.js";
+import { loadCorpus } from "../../scripts/eval-classifier.js";
+import { classifyHeuristic, laterWriteVerb, readParams, splitName } from "../../src/classify/heuristics.js";
 import type { ToolInput } from "../../src/core/types.js";
 import { deriveCategory } from "../../src/core/vocabulary.js";
 
@@ -158,5 +160,46 @@ describe("classifyHeuristic", () => {
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
+  });
+});
+
+describe("laterWriteVerb", () => {
+  // The regex it replaced, kept here as the reference.
+  const LATER = new Set(["triggers", "creates", "updates", "modifies", "deletes", "removes", "writes", "sends"]);
+  for (const w of ["starts", "saves", "stores", "overwrites", "changes", "sets", "posts", "executes", "runs"])
+    LATER.add(w);
+  const byRegex = (desc: string, first: string): string | undefined => {
+    const rest = desc.slice(first.length, first.length + 600);
+    const m = /(?:^|[.!?]\s+|\n\s*)(?:it |this tool |also |then )*([a-z]+)\b/g;
+    for (let x = m.exec(rest); x !== null; x = m.exec(rest)) if (LATER.has(x[1]!)) return x[1];
+    return undefined;
+  };
+
+  it("answers as the regex on every corpus description and on the edge cases of its backtracking", () => {
+    const { rows } = loadCorpus(join(import.meta.dirname, "../../eval/corpus"));
+    const texts = rows.flatMap((r) => (r.description ? [r.description.toLowerCase()] : []));
+    texts.push(
+      "reads. it then creates x",
+      "reads.\n\n  it sets",
+      "reads. it5 runs. sends",
+      "reads. then then creates",
+      "reads. it it",
+      "reads.  runs_x. creates",
+      "reads.\u00a0creates",
+      "reads.runs. creates",
+      "reads\nthis tool also updates",
+      ". sets",
+      `reads.${" x".repeat(300)}. creates`,
+    );
+    let found = 0;
+    for (const d of texts)
+      for (const cut of [0, 5, d.indexOf("."), d.indexOf("\n")]) {
+        if (cut < 0) continue;
+        const first = d.slice(0, cut);
+        const want = byRegex(d, first);
+        if (want) found++;
+        expect(laterWriteVerb(d, first), JSON.stringify([d.slice(0, 80), cut])).toBe(want);
+      }
+    expect(found).toBeGreaterThan(20);
   });
 });
