@@ -1,8 +1,13 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { isJsonContentType } from "@modelcontextprotocol/sdk/shared/mediaType.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { CallToolResult, JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  type JSONRPCMessage,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { oneLine } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
@@ -214,6 +219,13 @@ function notInCatalog(
   };
 }
 
+/** A tool's input schema and handler, callable without the SDK's request machinery. */
+interface DirectTool {
+  input: z.ZodType;
+  call: (args: unknown) => CallToolResult;
+}
+const directTools = new WeakMap<McpServer, Map<string, DirectTool>>();
+
 /** An MCP server exposing read-only catalog queries over an open catalog. */
 export function createCatalogMcpServer(
   sqlite: Sqlite,
@@ -229,6 +241,8 @@ export function createCatalogMcpServer(
     },
   );
 
+  const searchTools = (a: z.infer<typeof SearchToolsInput>) =>
+    run(() => ({ ...listToolPage(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget) }));
   server.registerTool(
     "search_tools",
     {
@@ -238,9 +252,11 @@ export function createCatalogMcpServer(
       outputSchema: pageOf(ToolSummarySchema),
       annotations: { title: "Search tools", ...READ_ONLY },
     },
-    (a) => run(() => ({ ...listToolPage(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget) })),
+    searchTools,
   );
 
+  const searchServers = (a: z.infer<typeof SearchServersInput>) =>
+    run(() => ({ ...listServerPage(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget) }));
   server.registerTool(
     "search_servers",
     {
@@ -250,9 +266,10 @@ export function createCatalogMcpServer(
       outputSchema: pageOf(ServerSummarySchema),
       annotations: { title: "Search servers", ...READ_ONLY },
     },
-    (a) => run(() => ({ ...listServerPage(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget) })),
+    searchServers,
   );
 
+  const getServer = (a: z.infer<typeof GetServerInput>) => run(() => serverDetail(sqlite, a.server));
   server.registerTool(
     "get_server",
     {
@@ -262,9 +279,47 @@ export function createCatalogMcpServer(
       outputSchema: ServerDetailSchema,
       annotations: { title: "Get server", ...READ_ONLY },
     },
-    (a) => run(() => serverDetail(sqlite, a.server)),
+    getServer,
   );
 
+  const checkTool = (a: z.infer<typeof CheckToolInput>) =>
+    run(() => {
+      // What is not in the catalog gets the rule a policy applies to it (deny), not an error: that is when an
+      // agent most needs an answer.
+      const found = findServer(sqlite, a.server);
+      if (!found.server) {
+        const why = found.candidates ? found.message : "server not in the catalog";
+        return notInCatalog(a.server, a.tool, a.profile, why, found.candidates ?? found.suggestions);
+      }
+      const s = found.server;
+      const t = toolForCheck(sqlite, s.id, a.tool);
+      if (!t) {
+        const unlisted = unlistedReason(sqlite, s.id);
+        const reason = unlisted === null ? "tool not in the catalog" : `server not listed: ${unlisted}`;
+        return notInCatalog(s.name, a.tool, a.profile, reason);
+      }
+      const c = t.classification;
+      const { decision } = buildPolicy(s, [t], { profile: a.profile, format: "decision" });
+      const rule = decision.tools.find((d) => d.tool === t.name) ?? null;
+      return {
+        server: s.name,
+        tool: t.name,
+        inCatalog: true,
+        classified: c !== null,
+        access: c?.access ?? null,
+        category: c?.category ?? null,
+        risk: c?.risk ?? null,
+        destructive: c?.destructive ?? null,
+        financial: c?.financial ?? null,
+        confidence: c?.confidence ?? null,
+        evidence: c?.signals ?? [],
+        flags: c?.flags ?? [],
+        annotations: t.annotations,
+        removed: t.removedAt !== null,
+        profile: decision.profile,
+        recommendedRule: rule as z.infer<typeof RuleSchema> | null,
+      };
+    });
   server.registerTool(
     "check_tool",
     {
@@ -277,46 +332,21 @@ export function createCatalogMcpServer(
       outputSchema: CheckToolOutput,
       annotations: { title: "Check tool", ...READ_ONLY },
     },
-    (a) =>
-      run(() => {
-        // What is not in the catalog gets the rule a policy applies to it (deny), not an error: that is when an
-        // agent most needs an answer.
-        const found = findServer(sqlite, a.server);
-        if (!found.server) {
-          const why = found.candidates ? found.message : "server not in the catalog";
-          return notInCatalog(a.server, a.tool, a.profile, why, found.candidates ?? found.suggestions);
-        }
-        const s = found.server;
-        const t = toolForCheck(sqlite, s.id, a.tool);
-        if (!t) {
-          const unlisted = unlistedReason(sqlite, s.id);
-          const reason = unlisted === null ? "tool not in the catalog" : `server not listed: ${unlisted}`;
-          return notInCatalog(s.name, a.tool, a.profile, reason);
-        }
-        const c = t.classification;
-        const { decision } = buildPolicy(s, [t], { profile: a.profile, format: "decision" });
-        const rule = decision.tools.find((d) => d.tool === t.name) ?? null;
-        return {
-          server: s.name,
-          tool: t.name,
-          inCatalog: true,
-          classified: c !== null,
-          access: c?.access ?? null,
-          category: c?.category ?? null,
-          risk: c?.risk ?? null,
-          destructive: c?.destructive ?? null,
-          financial: c?.financial ?? null,
-          confidence: c?.confidence ?? null,
-          evidence: c?.signals ?? [],
-          flags: c?.flags ?? [],
-          annotations: t.annotations,
-          removed: t.removedAt !== null,
-          profile: decision.profile,
-          recommendedRule: rule as z.infer<typeof RuleSchema> | null,
-        };
-      }),
+    checkTool,
   );
 
+  const getPolicy = (a: z.infer<typeof GetPolicyInput>) =>
+    run(() => {
+      const s = requireServer(sqlite, a.server);
+      const { tools, unlisted } = policyInputs(sqlite, s);
+      const p = buildPolicy(s, tools, { ...a, unlisted });
+      return {
+        server: s.name,
+        profile: p.decision.profile,
+        format: p.format,
+        policy: (p.text ?? p.json) as string | Record<string, unknown>,
+      };
+    });
   server.registerTool(
     "get_policy",
     {
@@ -326,19 +356,18 @@ export function createCatalogMcpServer(
       outputSchema: PolicyOutput,
       annotations: { title: "Get policy", ...READ_ONLY },
     },
-    (a) =>
-      run(() => {
-        const s = requireServer(sqlite, a.server);
-        const { tools, unlisted } = policyInputs(sqlite, s);
-        const p = buildPolicy(s, tools, { ...a, unlisted });
-        return {
-          server: s.name,
-          profile: p.decision.profile,
-          format: p.format,
-          policy: (p.text ?? p.json) as string | Record<string, unknown>,
-        };
-      }),
+    getPolicy,
   );
+
+  // The same handlers behind the same input schemas, for the HTTP endpoint's direct path (see directToolCall).
+  const direct = new Map<string, DirectTool>([
+    ["search_tools", { input: SearchToolsInput, call: (a) => searchTools(a as never) }],
+    ["search_servers", { input: SearchServersInput, call: (a) => searchServers(a as never) }],
+    ["get_server", { input: GetServerInput, call: (a) => getServer(a as never) }],
+    ["check_tool", { input: CheckToolInput, call: (a) => checkTool(a as never) }],
+    ["get_policy", { input: GetPolicyInput, call: (a) => getPolicy(a as never) }],
+  ]);
+  directTools.set(server, direct);
 
   // The tool list never changes while the server runs: do not advertise list_changed notifications it never sends
   // (the SDK turns the flag on when tools are registered; this runs before any transport is connected).
@@ -418,18 +447,64 @@ class McpHub implements Transport {
   }
 }
 
-const hubs = new WeakMap<Sqlite, Promise<McpHub>>();
+const hubs = new WeakMap<Sqlite, Promise<{ hub: McpHub; direct: Map<string, DirectTool> }>>();
 
-function hubFor(sqlite: Sqlite, queryBudgetMs: number | undefined): Promise<McpHub> {
+function hubFor(
+  sqlite: Sqlite,
+  queryBudgetMs: number | undefined,
+): Promise<{ hub: McpHub; direct: Map<string, DirectTool> }> {
   let h = hubs.get(sqlite);
   if (!h) {
     const hub = new McpHub();
-    h = createCatalogMcpServer(sqlite, { queryBudgetMs })
-      .connect(hub)
-      .then(() => hub);
+    const server = createCatalogMcpServer(sqlite, { queryBudgetMs });
+    const direct = directTools.get(server) as Map<string, DirectTool>;
+    h = server.connect(hub).then(() => ({ hub, direct }));
     hubs.set(sqlite, h);
   }
   return h;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The common request, a single `tools/call` with valid arguments, answered without the SDK's per-request transport,
+ * JSON-RPC schema parse, abort controller and output re-validation (together more than the catalog lookup itself:
+ * MCP calls ran at half the throughput of the REST requests answering the same question). It runs the same handler
+ * behind the same input schema and answers what the SDK's stateless JSON mode would. Anything else — a batch, a
+ * notification, another method, `_meta`, arguments the schema refuses, a header the SDK would refuse — returns
+ * undefined and goes through the SDK, so every error is still the SDK's own.
+ */
+function directToolCall(
+  direct: Map<string, DirectTool>,
+  req: Request,
+  body: unknown,
+  allowedOrigins: string[],
+  hostAllowed: boolean,
+): Response | undefined {
+  if (!hostAllowed || !isPlainObject(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call") return undefined;
+  const id = body.id;
+  if (!((typeof id === "string" || typeof id === "number") && Object.keys(body).length === 4)) return undefined;
+  const params = body.params;
+  if (!isPlainObject(params) || typeof params.name !== "string" || !isPlainObject(params.arguments)) return undefined;
+  if (Object.keys(params).length !== 2) return undefined;
+  const tool = direct.get(params.name);
+  if (!tool) return undefined;
+  const h = req.headers;
+  const origin = h.get("origin");
+  if (origin && !allowedOrigins.includes(origin)) return undefined;
+  const accept = h.get("accept");
+  if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  if (!isJsonContentType(h.get("content-type"))) return undefined;
+  const version = h.get("mcp-protocol-version");
+  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+  const args = tool.input.safeParse(params.arguments);
+  if (!args.success) return undefined;
+  const result = tool.call(args.data);
+  return new Response(JSON.stringify({ result, jsonrpc: "2.0", id }), {
+    status: 200,
+    headers: { "Content-Type": "application/json" },
+  });
 }
 
 /**
@@ -446,15 +521,27 @@ export async function handleMcpHttp(
   const host = req.headers.get("host");
   const port = host?.match(/:(\d+)$/)?.[1];
   const own = port ? LOOPBACK_NAMES.map((n) => `http://${n}:${port}`) : LOOPBACK_NAMES.map((n) => `http://${n}`);
+  const allowedOrigins = [...own, ...(opts.allowedOrigins ?? [])];
+  const { hub, direct } = await hubFor(sqlite, opts.queryBudgetMs);
+  if (req.method === "POST" && parsedBody !== undefined) {
+    const answer = directToolCall(
+      direct,
+      req,
+      parsedBody,
+      allowedOrigins,
+      !opts.loopbackOnly || (!!host && hostOk(host)),
+    );
+    if (answer) return answer;
+  }
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
     enableDnsRebindingProtection: true,
-    allowedOrigins: [...own, ...(opts.allowedOrigins ?? [])],
+    allowedOrigins,
     // The SDK compares the Host header exactly; on a loopback bind only loopback names pass.
     ...(opts.loopbackOnly ? { allowedHosts: host && hostOk(host) ? [host] : ["localhost"] } : {}),
   });
-  (await hubFor(sqlite, opts.queryBudgetMs)).attach(transport);
+  hub.attach(transport);
   return transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
 }
 

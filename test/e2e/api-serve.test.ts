@@ -365,6 +365,40 @@ describe("serve: MCP", () => {
     expect(answers.map((a) => a.result.structuredContent.tool)).toEqual(tools);
   });
 
+  it("a tools/call answers the same on the direct path as through the SDK's own request handling", async () => {
+    // `_meta` in params sends a call through the SDK's transport and server; without it, the common call takes the
+    // direct path. Every answer, found or not, valid or refused, must be the same both ways.
+    const calls: [string, Record<string, unknown>][] = [
+      ["check_tool", { server: "server-filesystem", tool: "write_file" }],
+      ["check_tool", { server: "server-filesystem", tool: "no_such_tool", profile: "strict" }],
+      ["check_tool", { server: "no-such-server", tool: "x" }],
+      ["check_tool", { server: "server-filesystem" }],
+      ["check_tool", { server: "server-filesystem", tool: "read_file", colour: "red" }],
+      ["search_tools", { q: "delete file", limit: 3 }],
+      ["search_tools", { q: "delete", category: "Destructive" }],
+      ["search_tools", { q: "x", limit: 0 }],
+      ["search_servers", { q: "git" }],
+      ["get_server", { server: "mcp-server-git" }],
+      ["get_server", { server: "server-filesystm" }],
+      ["get_policy", { server: "mcp-server-git", format: "claude-code" }],
+      ["no_such_tool", {}],
+    ];
+    const post = async (params: Record<string, unknown>, id: number | string) => {
+      const r = await fetch(`${base}/mcp`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params }),
+      });
+      return { status: r.status, type: r.headers.get("content-type"), body: await r.json() };
+    };
+    for (const [i, [name, args]] of calls.entries()) {
+      const direct = await post({ name, arguments: args }, `d${i}`);
+      const sdk = await post({ name, arguments: args, _meta: {} }, `d${i}`);
+      expect(direct, `${name} ${JSON.stringify(args)}`).toEqual(sdk);
+      expect(direct.status).toBe(200);
+    }
+  });
+
   it("a body that is not JSON is the SDK's JSON-RPC parse error; an oversized one is refused", async () => {
     const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
     const bad = await fetch(`${base}/mcp`, { method: "POST", headers, body: "{not json" });
@@ -375,34 +409,43 @@ describe("serve: MCP", () => {
   });
 
   it("refuses a foreign Origin and, on a loopback bind, a foreign Host (DNS rebinding)", async () => {
-    const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
     const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
     const port = new URL(base).port;
-    const okOrigin = await raw(`${base}/mcp`, {
-      method: "POST",
-      body: init,
-      headers: { ...headers, Origin: `http://localhost:${port}` },
+    // A ping goes through the SDK's transport, a tools/call takes the direct path: both check Origin and Host.
+    const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const call = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "check_tool", arguments: { server: "server-filesystem", tool: "read_file" } },
     });
-    expect(okOrigin.status).toBe(200);
-    const noOrigin = await raw(`${base}/mcp`, { method: "POST", body: init, headers });
-    expect(noOrigin.status).toBe(200);
-    const evil = await raw(`${base}/mcp`, {
-      method: "POST",
-      body: init,
-      headers: { ...headers, Origin: "http://evil.example" },
-    });
-    expect(evil.status).toBe(403);
-    const rebound = await raw(`${base}/mcp`, {
-      method: "POST",
-      body: init,
-      headers: { ...headers, Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` },
-    });
-    expect(rebound.status).toBe(403);
-    const reboundNoOrigin = await raw(`${base}/mcp`, {
-      method: "POST",
-      body: init,
-      headers: { ...headers, Host: `evil.example:${port}` },
-    });
-    expect(reboundNoOrigin.status).toBe(403);
+    for (const init of [ping, call]) {
+      const okOrigin = await raw(`${base}/mcp`, {
+        method: "POST",
+        body: init,
+        headers: { ...headers, Origin: `http://localhost:${port}` },
+      });
+      expect(okOrigin.status).toBe(200);
+      const noOrigin = await raw(`${base}/mcp`, { method: "POST", body: init, headers });
+      expect(noOrigin.status).toBe(200);
+      const evil = await raw(`${base}/mcp`, {
+        method: "POST",
+        body: init,
+        headers: { ...headers, Origin: "http://evil.example" },
+      });
+      expect(evil.status).toBe(403);
+      const rebound = await raw(`${base}/mcp`, {
+        method: "POST",
+        body: init,
+        headers: { ...headers, Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` },
+      });
+      expect(rebound.status).toBe(403);
+      const reboundNoOrigin = await raw(`${base}/mcp`, {
+        method: "POST",
+        body: init,
+        headers: { ...headers, Host: `evil.example:${port}` },
+      });
+      expect(reboundNoOrigin.status).toBe(403);
+    }
   });
 });
