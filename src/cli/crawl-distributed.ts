@@ -23,6 +23,7 @@ export interface DistributedCrawlFlags {
   probe?: boolean;
   outputs?: boolean;
   only?: string[];
+  reprobe?: boolean;
   maxPages?: string;
   llm?: boolean;
 }
@@ -43,6 +44,7 @@ export function crawlJobFrom(config: ResolvedConfig, flags: DistributedCrawlFlag
     ...(flags.probe === false ? { probe: false } : {}),
     ...(flags.outputs === false ? { outputs: false } : {}),
     ...(flags.only?.length ? { only: flags.only } : {}),
+    ...(flags.reprobe ? { reprobe: true } : {}),
     ...(flags.maxPages ? { maxPages: Number(flags.maxPages) } : {}),
   };
 }

@@ -19,8 +19,9 @@ import {
   serversToProbe,
   storeProbe as storeProbeResult,
 } from "../pipeline/run.js";
-import type { ToolClassifier } from "../pipeline/stages.js";
+import { probeKey, probeOptionsFrom, reusableListing, type ToolClassifier } from "../pipeline/stages.js";
 import { type Sqlite, writeTransaction } from "../store/db.js";
+import { lastProbe } from "../store/queries.js";
 import { failRunningCrawlRuns, probeIsStored, runningCrawlRuns } from "../store/runs.js";
 import { ids, runKeyFrom } from "./ids.js";
 import { INGEST, JOB_OPTIONS, type QueueName, tuned, type WorkerTuning } from "./queues.js";
@@ -152,9 +153,32 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
       throw err;
     }
     const servers = serversToProbe(sqlite, d.only);
-    const toProbe = d.probe === false ? [] : servers;
-    // Total first: a probe finishing before the last one is enqueued must already see it.
-    await st.set({ "n:servers": servers.length, total: toProbe.length, status: "probing" });
+    // As the embedded crawl does: a server whose last listing still stands (same pinned package, launch, settings
+    // and probe, young enough) is not sent to a worker; its listing counts for the run as it is.
+    const maxAgeMs = d.reprobe ? 0 : o.config.reprobeAfterHours * 3_600_000;
+    const probeOpts = probeOptionsFrom(o.config);
+    const toProbe: typeof servers = [];
+    let reused = 0;
+    let reusedTools = 0;
+    for (const s of d.probe === false ? [] : servers) {
+      const entry = entryOf(s);
+      const last = maxAgeMs > 0 ? lastProbe(sqlite, s.id) : undefined;
+      if (last && reusableListing(last, entry, probeKey(entry, probeOpts), maxAgeMs)) {
+        reused++;
+        reusedTools += last.toolCount;
+      } else {
+        toProbe.push(s);
+      }
+    }
+    // Total first: a probe finishing before the last one is enqueued must already see it. Set, not added, so a
+    // re-run of this job counts the reused listings once.
+    await st.set({
+      "n:servers": servers.length,
+      "n:reused": reused,
+      "n:reusedTools": reusedTools,
+      total: toProbe.length,
+      status: "probing",
+    });
     for (let i = 0; i < toProbe.length; i += 500) {
       await queues.probe.addBulk(
         toProbe.slice(i, i + 500).map((s) => ({
@@ -164,7 +188,9 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         })),
       );
     }
-    log(`run ${runKey}: ${toProbe.length} servers enqueued for probing`);
+    log(
+      `run ${runKey}: ${toProbe.length} servers enqueued for probing${reused ? `, ${reused} unchanged (last listing reused)` : ""}`,
+    );
     if ((await st.get())!.done >= toProbe.length) await enqueueFinish(runKey);
     return { runKey, runId, servers: toProbe.length };
   }
@@ -244,7 +270,10 @@ export async function startIngestConsumer(o: IngestConsumerOptions): Promise<Ing
         const raw = await redis.hgetall(`${prefix}:run:${d.runKey}`);
         const sources: CrawlSummary["sources"] = {};
         for (const [k, v] of Object.entries(raw)) if (k.startsWith("source:")) sources[k.slice(7)] = JSON.parse(v);
-        return { counters: fresh.counters, failures: await st.failures(), sources };
+        // Reused listings' tools are kept apart while probes add theirs (so a re-run start cannot double them).
+        const { reusedTools = 0, ...counters } = fresh.counters;
+        counters.tools = (counters.tools ?? 0) + reusedTools;
+        return { counters, failures: await st.failures(), sources };
       },
     );
     await st.finish("done", { summary: JSON.stringify(summary) });

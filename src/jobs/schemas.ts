@@ -70,6 +70,8 @@ export const CrawlJobSchema = z.object({
   sources: z.array(CrawlSourceSchema).optional(),
   probe: z.boolean().optional(),
   only: z.array(z.string()).optional(),
+  /** Probe every server, even those whose last listing could be reused (crawl --reprobe). */
+  reprobe: z.boolean().optional(),
   outputs: z.boolean().optional(),
   maxPages: z.number().int().positive().optional(),
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -22,6 +22,7 @@ import {
 } from "../fixtures/jobs/harness.js";
 import { type LlmFixture, startLlmFixture } from "../fixtures/jobs/llm-fixture.js";
 import { type FixtureServer, startFixtureServer } from "../fixtures/jobs/mcp-http-fixture.js";
+import { ROOT } from "../helpers/cli.js";
 
 let redis: RedisProc;
 let fixture: FixtureServer;
@@ -211,5 +212,56 @@ describe("distributed crawl", () => {
     } finally {
       await llm?.close();
     }
+  });
+
+  it("a re-crawl reuses unchanged pinned stdio listings as the embedded crawl does, and --reprobe relaunches them", async () => {
+    // Two real published servers from devDependencies, pinned, resolved from node_modules (no network).
+    const nm = join(ROOT, "node_modules");
+    const seed = ["server-memory", "server-sequential-thinking"].map((n) => {
+      const pkg = `@modelcontextprotocol/${n}`;
+      const version = JSON.parse(readFileSync(join(nm, pkg, "package.json"), "utf8")).version as string;
+      return {
+        name: `io.github.modelcontextprotocol/${n}`,
+        description: `${pkg} from the test seed`,
+        version,
+        packages: [{ registryType: "npm", identifier: pkg, version, transport: { type: "stdio" } }],
+      };
+    });
+    const seeds = join(tmp, "ru-seeds");
+    mkdirSync(seeds, { recursive: true });
+    writeFileSync(join(seeds, "servers.json"), JSON.stringify(seed));
+    const d = deployment("ru", { MCP_CENSUS_RESOLVE_FROM: nm });
+    const [w] = startWorkers(d.env, 1);
+    const crawl = async (extra: string[] = []) => {
+      const r = await startCli(
+        ["crawl", "--distributed", "--no-outputs", "--json", "--registry-path", seeds, ...extra],
+        d.env,
+      ).done;
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as {
+        probed: number;
+        reused?: number;
+        tools: number;
+        outcomes: Record<string, number>;
+      };
+    };
+    const first = await crawl();
+    expect(first.probed).toBe(2);
+    expect(first.outcomes).toEqual({ ok: 2 });
+    expect(first.tools).toBeGreaterThan(2);
+    // Nothing changed: no probe job is sent to a worker, and the run still counts the listings' tools.
+    const second = await crawl();
+    expect(second.probed).toBe(0);
+    expect(second.reused).toBe(2);
+    expect(second.tools).toBe(first.tools);
+    const third = await crawl(["--reprobe"]);
+    expect(third.probed).toBe(2);
+    expect(third.reused ?? 0).toBe(0);
+    expect(third.tools).toBe(first.tools);
+    const cat = openCatalog(join(d.dir, "catalog.db"), { readonly: true });
+    const probes = cat.sqlite.prepare("SELECT COUNT(*) AS n FROM probes").get() as { n: number };
+    cat.close();
+    expect(probes.n).toBe(4);
+    if (w) await stopWorker(w);
   });
 });
