@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { isIP } from "node:net";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -64,7 +64,8 @@ export function negotiateEncoding(accept: string | undefined): "br" | "gzip" | n
 
 /** A strong ETag over a body. */
 export function etagOf(body: string): string {
-  return `"${createHash("sha1").update(body).digest("base64url")}"`;
+  // One-shot hash: no Hash object per answer.
+  return `"${hash("sha1", body, "base64url")}"`;
 }
 
 /**

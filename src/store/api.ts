@@ -127,7 +127,10 @@ function tieredSearch<T>(
   for (let tier = startTier; tier < 2 && out.length <= limit; tier++) {
     const expr = tier === 0 ? `{name title} : (${match})` : `(${match}) NOT ({name title} : (${match}))`;
     const rows = st.all(expr, tier === startTier ? afterId : 0, ...filterArgs, limit + 1 - out.length) as T[];
-    for (const r of rows) out.push({ ...r, tier });
+    for (const r of rows) {
+      (r as Tiered<T>).tier = tier;
+      out.push(r as Tiered<T>);
+    }
   }
   return out;
 }
@@ -296,10 +299,11 @@ const TOOL_SUMMARY_COLUMNS = `t.id, t.server_id, t.name, t.slug, t.title, t.desc
   c.access AS c_access, c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags,
   s.name AS server_name, s.slug AS server_slug`;
 
-function toToolListRow(r: Record<string, unknown>, keySize: number): ToolListRow {
+function toToolListRow(r: Record<string, unknown>, keySize: number, tier: number): Tiered<ToolListRow> {
   const key: (string | number)[] = [];
   for (let i = 0; i < keySize; i++) key.push(r[`k${i}`] as string | number);
   return {
+    tier,
     id: r.id as number,
     serverId: r.server_id as number,
     serverSlug: r.server_slug as string,
@@ -371,7 +375,7 @@ export function toolListRows(
          JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
          ORDER BY page.fid`,
       args,
-    ).map((r) => ({ ...toToolListRow(r, 0), tier: r.tier }));
+    ).map((r) => toToolListRow(r, 0, r.tier));
   }
   const ftsArgs: unknown[] = [];
   let from = "tools t";
@@ -401,7 +405,7 @@ export function toolListRows(
        JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
        ORDER BY ${k.order.join(", ")}`,
   ).all(...ftsArgs, ...args, limit + 1) as Record<string, unknown>[];
-  return rows.map((r) => ({ ...toToolListRow(r, k.select.length), tier: 0 }));
+  return rows.map((r) => toToolListRow(r, k.select.length, 0));
 }
 
 /** A server's current tools with classifications, by name (the store's serverTools over a cached statement). */
@@ -541,8 +545,13 @@ export function toolChangeRows<C extends StoredChange = StoredChange>(
 
 /** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
 export function hasChangesTable(sqlite: Database.Database): boolean {
-  return !!prep(sqlite, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+  // Once there, the table stays (no migration drops it): remembered per connection, asked again only while missing.
+  if (withChanges.has(sqlite)) return true;
+  const found = !!prep(sqlite, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+  if (found) withChanges.add(sqlite);
+  return found;
 }
+const withChanges = new WeakSet<Database.Database>();
 
 /** A change event row with its server's slug and name. */
 export interface ChangeListRow {
