@@ -43,6 +43,9 @@ interface Row {
   error?: string;
   placeholders: string[];
   attempts?: unknown;
+  /** The Node.js it ran with when not the host's (fetched from npm: engines.node or the server asked). */
+  runtime?: string;
+  services?: unknown;
 }
 
 const started = performance.now();
@@ -54,6 +57,7 @@ const rows = await mapLimit(specs, Number(arg("concurrency", "2")), async (spec)
   } catch (err) {
     return { spec, outcome: "script_error", tools: 0, listed: false, ms: 0, error: String(err), placeholders: [] };
   }
+  const runtime = r.launch.runtime as { source?: string } | undefined;
   const row: Row = {
     spec,
     outcome: r.outcome,
@@ -63,9 +67,11 @@ const rows = await mapLimit(specs, Number(arg("concurrency", "2")), async (spec)
     ...(r.error ? { error: r.error.slice(0, 300) } : {}),
     placeholders: r.placeholders,
     ...(r.launch.attempts ? { attempts: r.launch.attempts } : {}),
+    ...(runtime && runtime.source !== "host" ? { runtime: runtime.source } : {}),
+    ...(r.launch.services ? { services: r.launch.services } : {}),
   };
   process.stderr.write(
-    `${row.listed ? "listed" : "NOT   "} ${spec} ${row.outcome} ${row.tools} tools ${row.ms} ms${row.error ? ` — ${row.error.slice(0, 160)}` : ""}\n`,
+    `${row.listed ? "listed" : "NOT   "} ${spec} ${row.outcome} ${row.tools} tools ${row.ms} ms${row.runtime ? ` (${row.runtime})` : ""}${row.error ? ` — ${row.error.slice(0, 160)}` : ""}\n`,
   );
   return row;
 });
