@@ -565,6 +565,26 @@ export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals, plan
   return { path: "/llms-full.txt", content: lines.join("") };
 }
 
+/**
+ * The key of llms-full.txt: exactly what llmsFullIndex reads (totals, the parts and which servers each holds, and
+ * each server's names, counts and slug), so a change to a tool's description does not re-render a 40,000-line file.
+ */
+export function llmsIndexKey(metas: ServerMeta[], t: Totals, plans: PagePlan[]): string {
+  const h = new Hash64().int(t.servers).int(t.tools);
+  for (const p of plans) {
+    h.str(p.name);
+    for (const sg of p.segs) h.int(sg.id);
+  }
+  for (const m of metas)
+    h.int(m.id)
+      .str(m.title || "")
+      .str(m.name)
+      .int(m.toolCount)
+      .int(m.modify)
+      .str(m.slug);
+  return `llms-index|${h.hex()}`;
+}
+
 /** One part of llms-full: the servers of a plan with every tool and its classification. */
 export function llmsFullPart(
   ctx: SiteCtx,

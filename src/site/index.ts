@@ -27,6 +27,7 @@ import {
   listings,
   llmsFullIndex,
   llmsFullPart,
+  llmsIndexKey,
   llmsPartPath,
   PAGE_SIZE,
   type PageSize,
@@ -342,11 +343,15 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     mark("servers");
 
     // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
-    const all = state
-      .metas()
-      .map((x) => ({ ...x, key: displayKey(x.meta) }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.meta.id - b.meta.id));
-    const metas = all.map((x) => x.meta);
+    const all = state.metas();
+    const sortKeys = all.map((x) => displayKey(x.meta));
+    const order = all.map((_, i) => i);
+    order.sort((a, b) => {
+      const ka = sortKeys[a]!;
+      const kb = sortKeys[b]!;
+      return ka < kb ? -1 : ka > kb ? 1 : all[a]!.meta.id - all[b]!.meta.id;
+    });
+    const metas = order.map((i) => all[i]!.meta);
     const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
     const cache = new Map<number, ToolSummary[]>();
@@ -393,9 +398,12 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     });
     for (const a of ASSETS)
       writeGlobal({ path: `/assets/${a}`, content: readFileSync(new URL(`./assets/${a}`, import.meta.url), "utf8") });
+    // Read once: thousands of paged outputs are checked against them (a query per page cost more than the check).
+    const pageKeys = force ? new Map<string, string>() : state.pageKeys();
+    const globalFiles = force ? new Set<string>() : new Set(state.filesOf(GLOBAL));
     const keyed = (path: string, key: string, paths: string[], render: () => SiteFile[]) => {
       for (const p of paths) expected.add(p);
-      if (!force && state.pageKey(path) === key && paths.every((p) => state.fileHash(p))) {
+      if (!force && pageKeys.get(path) === key && paths.every((p) => globalFiles.has(p))) {
         res.pagesUnchanged += paths.length;
         return;
       }
@@ -429,10 +437,10 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     writeGlobal(sitemapIndex(ctx, sitemaps));
     const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1, anchor: m.slug }));
     const llmsPlans = planPages("llms", llmsSegs, LLMS_CHUNK);
-    // The index lists every server with its part: re-rendered only when a server or a part changed.
-    const llmsKey = new Hash64();
-    for (const p of llmsPlans) llmsKey.str(p.key);
-    keyed("/llms-full.txt", llmsKey.hex(), ["/llms-full.txt"], () => [llmsFullIndex(ctx, metas, totals, llmsPlans)]);
+    // The index lists every server with its part: re-rendered only when what it shows of them changed.
+    keyed("/llms-full.txt", llmsIndexKey(metas, totals, llmsPlans), ["/llms-full.txt"], () => [
+      llmsFullIndex(ctx, metas, totals, llmsPlans),
+    ]);
     for (const plan of llmsPlans) {
       const path = llmsPartPath(plan.name);
       keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);

@@ -65,12 +65,12 @@ export function serverFingerprints(sqlite: Database.Database): Map<number, { slu
   const out = new Map<number, { slug: string; fp: string }>();
   // A catalog with revision counters (migration 0004) says what changed in one narrow column.
   if (hasRev(sqlite)) {
-    for (const r of sqlite.prepare(`SELECT id, slug, rev FROM servers WHERE ${PUBLISHED}`).all() as {
-      id: number;
-      slug: string;
-      rev: number;
-    }[]) {
-      out.set(r.id, { slug: r.slug, fp: `rev${r.rev}` });
+    // Rows as arrays: cheaper than 40,000 row objects.
+    for (const [id, slug, rev] of sqlite
+      .prepare(`SELECT id, slug, rev FROM servers WHERE ${PUBLISHED}`)
+      .raw()
+      .all() as [number, string, number][]) {
+      out.set(id, { slug, fp: `rev${rev}` });
     }
     return out;
   }

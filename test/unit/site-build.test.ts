@@ -538,9 +538,37 @@ describe("incremental search shards", () => {
       const zKey = shardFor(tokenize("Zanzibar")[0]!, keys)!;
       const z = JSON.parse(readFileSync(join(out, `search/s/${zKey}.json`), "utf8"));
       expect(z.tokens[tokenize("Zanzibar")[0]!].map((i: number) => z.docs[i][1])).toEqual([changedTool.name]);
+      // So does the rest of the site, also after a change of counts (a read-only tool goes away: listings, llms-full.txt).
+      expectSameSite(out, fresh);
+      ingestProbe(
+        fx.cat.sqlite,
+        fx.files,
+        probeOk(
+          fileTools.filter((t) => t.name !== "read_file"),
+          "2026-03-03T10:00:00.000Z",
+        ),
+        "2026-03-03T10:00:00.000Z",
+      );
+      classifyAll(fx.cat);
+      await buildSite(fx.cat.sqlite, out, opts);
+      const fresh2 = join(fx.dir, "fresh2");
+      await buildSite(fx.cat.sqlite, fresh2, opts);
+      expectSameSite(out, fresh2);
+      expect(readFileSync(join(out, "llms-full.txt"), "utf8")).toContain(`${fileTools.length - 1} tools`);
     } finally {
       fx.cat.close();
       rmSync(fx.dir, { recursive: true, force: true });
     }
   });
 });
+
+/** Every file of two site folders, the same paths with the same bytes. */
+function expectSameSite(a: string, b: string): void {
+  const list = (root: string, dir = ""): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? list(root, join(dir, e.name)) : [join(dir, e.name)],
+    );
+  const files = list(b).sort();
+  expect(list(a).sort()).toEqual(files);
+  for (const f of files) expect(readFileSync(join(a, f), "utf8"), f).toBe(readFileSync(join(b, f), "utf8"));
+}
