@@ -166,15 +166,30 @@ export function detectFlagsIn(
   scan.more(`${tool.name ?? ""}`);
   scan.more(`${tool.title ?? ""}`);
   scan.more(annTitle);
+  // The highest character of the texts and of the schema prose apart, so an invisible-character check reads only
+  // the part that can hold one.
+  const textHighest = scan.highest;
+  scan.highest = 0;
   if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, (p) => scan.more(p));
+  const schemaHighest = scan.highest;
+  scan.highest = Math.max(textHighest, schemaHighest);
   // Each check below runs only when the scan could not rule it out; the order of the flags is the order of the checks.
   let raw: string | undefined;
   const rawText = (): string => {
     raw ??= `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema)}`;
     return raw;
   };
-  // Every invisible character is at or above U+180E.
-  if (scan.highest >= 0x180e && INVISIBLE.test(rawText())) flags.add("poisoning:invisible_unicode");
+  // Every invisible character is at or above U+180E. One code point matches, so testing the parts one by one answers
+  // as testing rawText(), whose parts are joined by line breaks.
+  if (
+    (textHighest >= 0x180e &&
+      (INVISIBLE.test(`${tool.name ?? ""}`) ||
+        INVISIBLE.test(`${tool.title ?? ""}`) ||
+        INVISIBLE.test(annTitle) ||
+        INVISIBLE.test(`${tool.description ?? ""}`))) ||
+    (schemaHighest >= 0x180e && tool.inputSchema !== undefined && INVISIBLE.test(schemaText(tool.inputSchema)))
+  )
+    flags.add("poisoning:invisible_unicode");
   if (shadowing) {
     const desc = (tool.description ?? "").toLowerCase();
     if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");

@@ -941,10 +941,20 @@ function capabilityLines(desc: string): string[] {
 const SIGNPOST =
   /^\s*(start here|required first|important|note|workflow|discovery|tip|hint|deprecated|usage|beta|experimental)\b[^:\n]{0,40}:\s*/;
 
+/** Letters a sign-post can start with: a text that starts (after spaces) with none of them, or has no ':', has none. */
+const SIGNPOST_START = new Set([..."srinwdthube"].map((c) => c.charCodeAt(0)));
+
 function firstSentence(desc: string): string {
-  desc = desc.replace(SIGNPOST, "");
-  const m = /[.!?\n](\s|$)/.exec(desc);
-  return (m ? desc.slice(0, m.index) : desc).slice(0, 240);
+  let i = 0;
+  while (i < desc.length && isSpace(desc.charCodeAt(i))) i++;
+  if (SIGNPOST_START.has(desc.charCodeAt(i)) && desc.includes(":")) desc = desc.replace(SIGNPOST, "");
+  // The first [.!?\n] followed by a space or the end (as /[.!?\n](\s|$)/).
+  for (let j = 0; j < desc.length; j++) {
+    const c = desc.charCodeAt(j);
+    if ((c === 46 || c === 33 || c === 63 || c === 10) && (j + 1 === desc.length || isSpace(desc.charCodeAt(j + 1))))
+      return desc.slice(0, j).slice(0, 240);
+  }
+  return desc.slice(0, 240);
 }
 
 /**
@@ -1159,7 +1169,7 @@ const DESC_PHRASES: RegExp[] = [
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
  * schema prose, the poisoning flags.
  */
-const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
+export const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
@@ -1201,7 +1211,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const desc = rawDesc.toLowerCase();
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
-  const title = `${tool.title ?? ""} ${annTitle}`.trim().toLowerCase();
+  const title =
+    (tool.title ?? "") === "" && annTitle === "" ? "" : `${tool.title ?? ""} ${annTitle}`.trim().toLowerCase();
   // The scan reads the raw description (case-folded); its positions are the lower-cased copy's while lower-casing
   // keeps the length, which it nearly always does (else every phrase regex simply runs).
   scan.more(`${tool.description ?? ""}`);
