@@ -1169,7 +1169,7 @@ const DESC_PHRASES: RegExp[] = [
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
  * schema prose, the poisoning flags.
  */
-export const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
+const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
