@@ -140,6 +140,53 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
     expect(cl.stats()).toMatchObject({ llmAnswers: 1, llmRequests: 1, tokens: 123, fallbacks: 0 });
   });
 
+  it("sends the labelling rules and the features that fired for this tool", async () => {
+    // An optional parameter that runs code, on a tool whose name reads: the rules and the evidence must both reach
+    // the model, the evidence fenced as data like the definition.
+    const tool: ToolInput = {
+      server: "x",
+      name: "render_page",
+      description: "Renders the page. Overwrites the cached copy.",
+      inputSchema: {
+        type: "object",
+        properties: {
+          url: { type: "string" },
+          script: { type: "string", description: "Optional JavaScript to run in the page first" },
+        },
+      },
+      annotations: { readOnlyHint: true },
+    };
+    const cl = createClassifier({ llm: llm(), forceLlm: true });
+    const c = await cl.classify(tool);
+    expect(c.source).toBe("llm");
+    expect(seen).toHaveLength(1);
+    const body = seen[0]!.body;
+    const system = body.messages.find((m) => m.role === "system")!.content;
+    for (const rule of [
+      /Overwrite, replace, upsert, restore, reset and "set the whole value" semantics are destructive/,
+      /key-value SET/,
+      /Arbitrary SQL, shell or code, and workload launchers .* are execute/,
+      /An optional parameter that can run code, send a request with any method, or write .* makes the tool execute or write, whatever its name says/,
+      /readOnlyHint and destructiveHint are one signal, not the answer/,
+      /Verbs have senses: "drop" an element .*"post" may be an HTTP method; starting or stopping the caller's own read job is read/,
+    ])
+      expect(system).toMatch(rule);
+    const user = body.messages.find((m) => m.role === "user")!.content;
+    const marker = /BEGIN HEURISTIC FEATURES ([0-9a-f]{24})/.exec(user)?.[1];
+    expect(marker).toBeTruthy();
+    const fenced = user.slice(
+      user.indexOf(`BEGIN HEURISTIC FEATURES ${marker}`),
+      user.indexOf(`END HEURISTIC FEATURES ${marker}`),
+    );
+    const fired = c.signals.filter((s) => s.startsWith("heuristic: ")).map((s) => s.slice("heuristic: ".length));
+    expect(fired.length).toBeGreaterThan(3);
+    for (const f of fired) expect(fenced).toContain(`- ${f}`);
+    // The features of this tool, not of another: its code parameter, its overwrite phrase and its annotation.
+    expect(fenced).toMatch(/parameter 'script'/);
+    expect(fenced).toMatch(/overwrit/);
+    expect(fenced).toMatch(/readOnlyHint=true/);
+  });
+
   it("does not call the LLM when the heuristics are confident, unless forced", async () => {
     const sure: ToolInput = { name: "delete_widget", description: "Delete a widget permanently" };
     const cl = createClassifier({ llm: llm() });
