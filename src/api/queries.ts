@@ -7,6 +7,7 @@ import {
   currentTools,
   hasChangesTable,
   latestProbe,
+  latestProbeBrief,
   lookupServer,
   QueryBudgetExceeded,
   type ServerListRow,
@@ -277,7 +278,7 @@ export function serverDetail(sqlite: Sqlite, ref: string) {
   const s = requireServer(sqlite, ref);
   // Only what the answer shows: the stored raw JSON is measured, never parsed (servers can have hundreds of tools).
   const tools = toolOutlines(sqlite, s.id);
-  const probe = latestProbe(sqlite, s.id);
+  const probe = latestProbeBrief(sqlite, s.id);
   const tally = (pick: (t: (typeof tools)[number]) => string | null): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const t of tools) {

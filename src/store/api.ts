@@ -461,6 +461,44 @@ export function latestProbe(sqlite: Database.Database, serverId: number): ProbeR
   return pr ? toProbeRow(pr as Record<string, unknown>) : undefined;
 }
 
+/** What a server's detail shows of its latest probe. */
+export type ProbeBrief = Pick<
+  ProbeRow,
+  | "outcome"
+  | "startedAt"
+  | "durationMs"
+  | "transport"
+  | "error"
+  | "protocolVersion"
+  | "serverInfo"
+  | "toolCount"
+  | "warnings"
+>;
+
+/**
+ * The latest probe of a server as its detail shows it: the columns it needs only, so the launch, timings,
+ * capabilities, stderr tail and instructions are neither read nor parsed on every server detail.
+ */
+export function latestProbeBrief(sqlite: Database.Database, serverId: number): ProbeBrief | undefined {
+  const r = prep(
+    sqlite,
+    `SELECT outcome, started_at, duration_ms, transport, error, protocol_version, server_info, tool_count, warnings
+     FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1`,
+  ).get(serverId) as Record<string, unknown> | undefined;
+  if (!r) return undefined;
+  return {
+    outcome: r.outcome as ProbeRow["outcome"],
+    startedAt: r.started_at as string,
+    durationMs: r.duration_ms as number,
+    transport: r.transport as string,
+    error: (r.error as string) ?? null,
+    protocolVersion: (r.protocol_version as string) ?? null,
+    serverInfo: typeof r.server_info === "string" ? (JSON.parse(r.server_info) as ProbeRow["serverInfo"]) : null,
+    toolCount: r.tool_count as number,
+    warnings: typeof r.warnings === "string" ? (JSON.parse(r.warnings) as string[]) : [],
+  };
+}
+
 /** Which sources list a server (as serverSources, over a cached statement). */
 export function sourcesOf(
   sqlite: Database.Database,
