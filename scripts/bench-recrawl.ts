@@ -4,11 +4,14 @@
  * alternating in the same run on the same catalog, so load on the machine falls on both alike.
  *
  * Usage: node --import tsx scripts/bench-recrawl.ts [--rounds 3] [--cache /tmp/mcp-census-recrawl-cache]
- *        [--data /tmp/mcp-census-recrawl-data] [--seeds data/seeds]
+ *        [--data /tmp/mcp-census-recrawl-data] [--seeds data/seeds] [--distributed]
+ * --distributed: the same crawls with `--distributed`, on a redis-server started here on a free port and one
+ * `mcp-census worker` process (the crawling CLI writes the catalog).
  * The first crawl (not timed as a re-crawl) fills the catalog and, on a cold cache, installs every package.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -22,6 +25,46 @@ const cacheDir = resolve(arg("cache", join(tmpdir(), "mcp-census-recrawl-cache")
 const dataDir = resolve(arg("data", join(tmpdir(), "mcp-census-recrawl-data")));
 const seedsDir = resolve(arg("seeds", "data/seeds"));
 const bin = resolve("bin/mcp-census.js");
+const distributed = process.argv.includes("--distributed");
+
+/** A free loopback port (the kernel's pick). */
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => done(port));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+let distributedEnv: Record<string, string> = {};
+if (distributed) {
+  const port = await freePort();
+  children.push(
+    spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  distributedEnv = { REDIS_URL: `redis://127.0.0.1:${port}`, MCP_CENSUS_QUEUE_PREFIX: "bench-recrawl" };
+  children.push(
+    spawn(process.execPath, [bin, "worker"], {
+      env: {
+        ...process.env,
+        ...distributedEnv,
+        MCP_CENSUS_DATA_DIR: `${dataDir}-worker`,
+        MCP_CENSUS_CACHE_DIR: cacheDir,
+        MCP_CENSUS_LOG_LEVEL: "warn",
+      },
+      stdio: "ignore",
+    }),
+  );
+}
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 
 interface Summary {
   servers: number;
@@ -36,16 +79,21 @@ interface Summary {
 function crawl(extra: string[]): Promise<{ wallMs: number; summary: Summary }> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [bin, "crawl", "--json", ...extra], {
-      env: {
-        ...process.env,
-        MCP_CENSUS_DATA_DIR: dataDir,
-        MCP_CENSUS_CACHE_DIR: cacheDir,
-        MCP_CENSUS_SEEDS_DIR: seedsDir,
-        MCP_CENSUS_LOG_LEVEL: "warn",
+    const child = spawn(
+      process.execPath,
+      [bin, "crawl", "--json", ...(distributed ? ["--distributed"] : []), ...extra],
+      {
+        env: {
+          ...process.env,
+          ...distributedEnv,
+          MCP_CENSUS_DATA_DIR: dataDir,
+          MCP_CENSUS_CACHE_DIR: cacheDir,
+          MCP_CENSUS_SEEDS_DIR: seedsDir,
+          MCP_CENSUS_LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    );
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {
@@ -81,7 +129,9 @@ const describe = (s: Summary) =>
 
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
-console.log(`cache ${cacheDir}; catalog ${dataDir}; seeds ${seedsDir}; load ${loadavg().map((l) => l.toFixed(1))}`);
+console.log(
+  `${distributed ? "distributed (1 worker); " : ""}cache ${cacheDir}; catalog ${dataDir}; seeds ${seedsDir}; load ${loadavg().map((l) => l.toFixed(1))}`,
+);
 const first = await crawl(["--reprobe"]);
 console.log(`first crawl: ${(first.wallMs / 1000).toFixed(1)} s — ${describe(first.summary)}`);
 
@@ -103,3 +153,4 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(
   `median no-change re-crawl: reuse ${(median(times.reuse) / 1000).toFixed(1)} s, --reprobe ${(median(times.reprobe) / 1000).toFixed(1)} s, CLI startup alone ${(median(times.startup) / 1000).toFixed(1)} s (${rounds} rounds)`,
 );
+if (distributed) process.exit(0);
