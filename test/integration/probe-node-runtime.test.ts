@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,4 +49,29 @@ describe.skipIf(hostMajor >= 22)("a server that needs a newer Node.js than ours"
       expect(r.launch.needs).toEqual({ node: 22 });
     }
   });
+
+  it("when the npm registry cannot be reached, says so and runs nothing but ours", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "mcp-census-offline-runtime-"));
+    const saved = { registry: process.env.npm_config_registry, retries: process.env.npm_config_fetch_retries };
+    process.env.npm_config_registry = "http://127.0.0.1:9/";
+    process.env.npm_config_fetch_retries = "0";
+    try {
+      const r = await probe(target("new-node-mcp"), { ...base, cacheDir });
+      expect(r.outcome).toBe("unsupported_runtime");
+      expect(r.error).toMatch(/needs Node\.js 22 or later .*; fetching Node\.js 22 from the npm registry failed: /);
+      expect(r.launch.runtime).toEqual({ node: process.versions.node, source: "host" });
+      expect(r.warnings.join("\n")).toMatch(
+        /engines\.node ">=22" asks for Node\.js 22: fetching .* failed.*; ran with ours/,
+      );
+    } finally {
+      for (const [k, v] of [
+        ["npm_config_registry", saved.registry],
+        ["npm_config_fetch_retries", saved.retries],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
