@@ -235,7 +235,11 @@ export function createApp(deps: AppDeps): Hono {
     if (incoming) {
       const text = await readBody(incoming, MAX_MCP_BODY);
       if (text === undefined) {
-        return problem(c, 413, "too_large", `request body over ${MAX_MCP_BODY} bytes`);
+        // The rest of the body is not read: the connection cannot carry another request, so it is closed (a client
+        // reusing it got a reset on its next request).
+        return problem(c, 413, "too_large", `request body over ${MAX_MCP_BODY} bytes`, {
+          headers: { Connection: "close" },
+        });
       }
       try {
         parsedBody = JSON.parse(text);

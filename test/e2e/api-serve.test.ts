@@ -406,6 +406,18 @@ describe("serve: MCP", () => {
     expect((await bad.json()).error.code).toBe(-32700);
     const big = await fetch(`${base}/mcp`, { method: "POST", headers, body: `"${"x".repeat(1_100_000)}"` });
     expect(big.status).toBe(413);
+    // The unread rest of the body leaves the connection unusable: it is closed, and the client's next requests (on
+    // a new connection) are answered instead of reset.
+    expect(big.headers.get("connection")).toBe("close");
+    await big.text();
+    for (let i = 0; i < 3; i++) {
+      const next = await fetch(`${base}/mcp`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "ping" }),
+      });
+      expect(next.status).toBe(200);
+    }
   });
 
   it("refuses a foreign Origin and, on a loopback bind, a foreign Host (DNS rebinding)", async () => {
