@@ -242,8 +242,8 @@ export function totalsOf(metas: ServerMeta[]) {
     modify += m.modify;
     flagged += m.flagged ?? 0;
     if (m.outcome !== "ok") notListed++;
-    for (const [k, n] of Object.entries(m.byCategory)) byCategory[k] = (byCategory[k] ?? 0) + n;
-    for (const [k, n] of Object.entries(m.byRisk)) byRisk[k] = (byRisk[k] ?? 0) + n;
+    for (const k in m.byCategory) byCategory[k] = (byCategory[k] ?? 0) + (m.byCategory[k] ?? 0);
+    for (const k in m.byRisk) byRisk[k] = (byRisk[k] ?? 0) + (m.byRisk[k] ?? 0);
     for (const r of m.sources) registries[r] = (registries[r] ?? 0) + 1;
     const o = m.outcome ?? "not probed";
     outcomes[o] = (outcomes[o] ?? 0) + 1;

@@ -305,7 +305,17 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
         for (const t of changedTokens(state, r.id, before, after, maxPostings)) touchedTokens.add(t);
       }
       // Before any wait: a write failure reported later must be able to mark this server stale.
-      state.putServer(r.meta, fp, r.tools, search);
+      // The sitemaps show a server's page and its tools' pages: keyed by those paths, not by everything it shows.
+      state.putServer(
+        r.meta,
+        fp,
+        r.tools,
+        search,
+        new Hash64()
+          .str(r.meta.slug)
+          .str(r.tools.map((t) => t.s).join("/"))
+          .hex(),
+      );
       await prune(r.id, keep);
       res.serversRendered++;
       await sink.room();
@@ -353,6 +363,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     });
     const metas = order.map((i) => all[i]!.meta);
     const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
+    const ufps = new Map(all.map((x) => [x.meta.id, fpOf(x.ufp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
     const cache = new Map<number, ToolSummary[]>();
     const toolsOf = (id: number) => {
@@ -427,7 +438,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const sitemaps = [GLOBAL_SITEMAP];
     writeGlobal(globalSitemap(ctx, globalHtml));
     const none: Fp = [0, 0];
-    const siteSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1 + m.toolCount, anchor: m.slug }));
+    const siteSegs = metas.map((m) => ({ id: m.id, fp: ufps.get(m.id) ?? none, n: 1 + m.toolCount, anchor: m.slug }));
     for (const plan of planPages("sitemap", siteSegs, SITEMAP_URLS)) {
       const path = sitemapPath(plan.name);
       sitemaps.push(path);
@@ -558,8 +569,12 @@ function changedTokens(
 
 /** Listings say "by name": the name shown (title, else registry name), case- and accent-folded. */
 function displayKey(m: ServerMeta): string {
-  return (m.title || m.name)
+  const s = m.title || m.name;
+  // Plain ASCII has nothing to decompose or strip (most names): skip the Unicode passes.
+  if (ASCII.test(s)) return s.toLowerCase();
+  return s
     .normalize("NFKD")
     .replace(/\p{M}+/gu, "")
     .toLowerCase();
 }
+const ASCII = /^[\x00-\x7f]*$/;

@@ -11,7 +11,7 @@ export interface ServerSearchRows {
 }
 
 /** Layout version of the manifest; bump when a derived table changes shape. */
-const STATE_SCHEMA = 7;
+const STATE_SCHEMA = 8;
 
 /**
  * The build manifest, kept in SQLite beside the site (never published): each file's content hash and owner
@@ -44,7 +44,7 @@ export class SiteState<
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS servers (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, fp TEXT NOT NULL, sfp TEXT NOT NULL,
-        meta TEXT NOT NULL);
+        ufp TEXT NOT NULL, meta TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS server_tools (id INTEGER PRIMARY KEY, tools TEXT NOT NULL);
       -- A document carries its rank key and its tokens, so a server's postings are found (and deleted) from its
       -- documents: no index of postings by server (at 500k tools that index was as big as the postings and its
@@ -66,7 +66,7 @@ export class SiteState<
       ownerOf: db.prepare("SELECT owner FROM files WHERE path = ?").pluck(),
       staleServer: db.prepare("UPDATE servers SET fp = '' WHERE id = ?"),
       filesOf: db.prepare("SELECT path FROM files WHERE owner = ?").pluck(),
-      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, meta) VALUES (?, ?, ?, ?, ?)"),
+      putServer: db.prepare("INSERT OR REPLACE INTO servers (id, slug, fp, sfp, ufp, meta) VALUES (?, ?, ?, ?, ?, ?)"),
       // Tool summaries apart from the narrow server rows, which every build reads in full.
       putServerTools: db.prepare("INSERT OR REPLACE INTO server_tools (id, tools) VALUES (?, ?)"),
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
@@ -123,11 +123,18 @@ export class SiteState<
     // Rows as arrays: 40,000 row objects cost more than the query.
     return new Map(this.db.prepare("SELECT id, fp FROM servers").raw().all() as [number, string][]);
   }
-  /** Every server's summary and the hash of what it contributes to global pages (sfp). */
-  metas(): { meta: ServerMeta; sfp: string }[] {
-    const out: { meta: ServerMeta; sfp: string }[] = [];
-    for (const [sfp, meta] of this.db.prepare("SELECT sfp, meta FROM servers").raw().all() as [string, string][])
-      out.push({ meta: JSON.parse(meta) as ServerMeta, sfp });
+  /**
+   * Every server's summary, the hash of what it contributes to global pages (sfp) and the key of its page URLs (ufp:
+   * what the sitemaps show of it).
+   */
+  metas(): { meta: ServerMeta; sfp: string; ufp: string }[] {
+    const out: { meta: ServerMeta; sfp: string; ufp: string }[] = [];
+    for (const [sfp, ufp, meta] of this.db.prepare("SELECT sfp, ufp, meta FROM servers").raw().all() as [
+      string,
+      string,
+      string,
+    ][])
+      out.push({ meta: JSON.parse(meta) as ServerMeta, sfp, ufp });
     return out;
   }
   owners(): number[] {
@@ -160,11 +167,11 @@ export class SiteState<
   private sizes: Map<string, { n: number; bytes: number }> | undefined;
 
   /** Replaces everything stored for one server (in bulk mode there is nothing to replace). */
-  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows): void {
+  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows, ufp = ""): void {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
     const toolsJson = JSON.stringify(tools);
-    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), metaJson);
+    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), ufp, metaJson);
     s.putServerTools.run(meta.id, toolsJson);
     if (!this.bulk) this.deleteSearch(meta.id);
     // Each document's rank key and tokens (the same rank key for all of a document's postings).
