@@ -4,7 +4,7 @@ import { type ConfigInput, loadConfig, type ResolvedConfig } from "../core/confi
 import { AppError, exitCodeFor, oneLine, storageError } from "../core/errors.js";
 import { configureLogger, type LogFormat, type LogLevel } from "../core/log.js";
 import { forTerminal } from "../core/terminal.js";
-import { type Catalog, openCatalog } from "../store/db.js";
+import { type Catalog, openCatalog, openCatalogToRead } from "../store/db.js";
 
 /** Global options every command accepts (declared on the root program). */
 export interface GlobalOptions {
@@ -32,11 +32,16 @@ export function configFor(cmd: Command, overrides: Partial<ConfigInput> = {}): R
  * Opens the catalog named by the config. With `mustExist` (commands that only serve a catalog), a path with no file
  * is "not found" (exit 3) instead of a new empty catalog served as if it were ready.
  */
-export function catalogFor(config: ResolvedConfig, opts: { readonly?: boolean; mustExist?: boolean } = {}): Catalog {
+export function catalogFor(
+  config: ResolvedConfig,
+  opts: { readonly?: boolean; mustExist?: boolean; toRead?: boolean } = {},
+): Catalog {
   if (opts.mustExist && !existsSync(config.dbPath)) {
     throw new AppError("not_found", `no catalog at ${config.dbPath}: run \`mcp-census crawl\` first (or pass --db)`);
   }
   openedCatalog = config.dbPath;
+  // toRead: read-only unless the catalog still needs a migration (see openCatalogToRead).
+  if (opts.toRead) return openCatalogToRead(config.dbPath);
   return openCatalog(config.dbPath, { readonly: opts.readonly });
 }
 

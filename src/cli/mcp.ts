@@ -12,7 +12,7 @@ export function registerMcp(program: Command): void {
     .action(
       action(async (_opts: unknown, cmd: Command) => {
         const config = configFor(cmd);
-        const catalog = catalogFor(config, { mustExist: true });
+        const catalog = catalogFor(config, { mustExist: true, toRead: true });
         await serveCatalogOverStdio(catalog.sqlite);
         catalog.close();
       }),

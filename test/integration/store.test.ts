@@ -5,7 +5,7 @@ import { AppError } from "../../src/core/errors.js";
 import type { ProbeResult, RawTool, ServerEntry } from "../../src/core/types.js";
 import { recordChanges } from "../../src/history/index.js";
 import { ingestProbe, saveClassification, upsertSourceEntry } from "../../src/store/catalog.js";
-import { type Catalog, openCatalog } from "../../src/store/db.js";
+import { type Catalog, openCatalog, openCatalogToRead } from "../../src/store/db.js";
 import { catalogStats, findServer, serverSources, serverTools, toolVersions } from "../../src/store/queries.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -257,6 +257,31 @@ describe("catalog store", () => {
       expect.unreachable();
     } catch (err) {
       expect((err as AppError).code).toBe("db_unwritable");
+    }
+  });
+});
+
+describe("openCatalogToRead (the stdio MCP server's open)", () => {
+  it("opens a current catalog read-only, and migrates one that lacks migrations first", () => {
+    const { dir, cleanup } = tempDir("mcp-census-toread-");
+    const path = join(dir, "catalog.db");
+    // An empty file: no tables, no migrations applied.
+    writeFileSync(path, "");
+    const first = openCatalogToRead(path);
+    try {
+      expect(first.sqlite.readonly).toBe(false);
+      expect(first.sqlite.prepare("SELECT count(*) AS n FROM servers").get()).toEqual({ n: 0 });
+    } finally {
+      first.close();
+    }
+    const again = openCatalogToRead(path);
+    try {
+      // Every migration applied: read-only, so nothing can be written and no integrity check runs on start.
+      expect(again.sqlite.readonly).toBe(true);
+      expect(() => again.sqlite.prepare("DELETE FROM servers").run()).toThrow(/readonly/);
+    } finally {
+      again.close();
+      cleanup();
     }
   });
 });
