@@ -109,6 +109,8 @@ export interface BuildSiteResult {
   timings: { detect: number; servers: number; global: number; search: number; finish: number };
 }
 
+/** Tool summaries kept in memory while global pages render (see toolsOf in buildSite). */
+const MAX_CACHED_TOOLS = 600_000;
 const ASSETS = ["site.css", "copy.js", "search-words.js", "search.js", "icon.svg"];
 const GLOBAL = 0;
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
@@ -365,13 +367,22 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
     const ufps = new Map(all.map((x) => [x.meta.id, fpOf(x.ufp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
+    // Each tool listing (category, risk), the sitemaps and llms-full walk all servers in name order: a cache smaller
+    // than the catalog is emptied before a walk comes back to a server, so every listing re-read and re-parsed every
+    // server's tools (at 500k tools, 40,000 servers in about 9 walks each, with the old 5,000-server cap). Bounded by tools instead: up
+    // to 600,000 tool summaries (a few hundred MB) stay for the whole phase.
     const cache = new Map<number, ToolSummary[]>();
+    let cachedTools = 0;
     const toolsOf = (id: number) => {
       let l = cache.get(id);
       if (!l) {
-        if (cache.size > 5000) cache.clear();
         l = state.toolsOf(id);
+        if (cachedTools + l.length > MAX_CACHED_TOOLS) {
+          cache.clear();
+          cachedTools = 0;
+        }
         cache.set(id, l);
+        cachedTools += l.length;
       }
       return l;
     };
