@@ -368,9 +368,9 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const ufps = new Map(all.map((x) => [x.meta.id, fpOf(x.ufp)]));
     const byId = new Map(metas.map((m) => [m.id, m]));
     // Each tool listing (category, risk), the sitemaps and llms-full walk all servers in name order: a cache smaller
-    // than the catalog is emptied before a walk comes back to a server, so every listing re-read and re-parsed every
-    // server's tools (at 500k tools, 40,000 servers in about 9 walks each, with the old 5,000-server cap). Bounded by tools instead: up
-    // to 600,000 tool summaries (a few hundred MB) stay for the whole phase.
+    // than the catalog is emptied before a walk comes back to a server, so each walk re-read and re-parsed every
+    // server's tools (at 500k tools: 40,000 servers, about 9 walks, with the old 5,000-server cap). Bounded by tools
+    // instead: up to 600,000 tool summaries (a few hundred MB) stay for the whole phase.
     const cache = new Map<number, ToolSummary[]>();
     let cachedTools = 0;
     const toolsOf = (id: number) => {
