@@ -2,7 +2,10 @@
  * Benchmark of the static site build: a full build of a generated catalog against the physical floor (the same
  * number of files of the same sizes written with plain fs in the same run), then incremental rebuilds.
  *
- *   npx tsx scripts/bench-site.ts --servers 40000 --tools 500000 [--dir data/bench] [--reuse]
+ *   npx tsx scripts/bench-site.ts --servers 40000 --tools 500000 [--dir data/bench] [--reuse] [--rounds 1]
+ *
+ * --rounds 1 runs only the first round (build into an empty folder, then its floor): the second round (`--full` over
+ * the site) doubles the run's length at 500k tools.
  *
  * Each measured step runs in its own child process so its peak RSS is its own.
  */
@@ -190,7 +193,8 @@ async function main(): Promise<void> {
   const floors: ReturnType<typeof child>[] = [];
   // Round 1 builds into an empty folder; round 2 is a `--full` build over the site round 1 left (every file
   // rewritten in place, which costs the file system more). The floor writes a fresh folder both times.
-  for (let round = 1; round <= 2; round++) {
+  const rounds = Math.min(2, Math.max(1, Number(arg("rounds", "2"))));
+  for (let round = 1; round <= rounds; round++) {
     log(`full build ${round}…`);
     const b = synced(() => child("build", ["--db", db, "--site", site]));
     builds.push(b);
@@ -203,8 +207,8 @@ async function main(): Promise<void> {
     log(`floor ${round}: ${JSON.stringify(f)}`);
     rmSync(floor, { recursive: true, force: true });
   }
-  const full = builds[1]!;
-  const fl = floors[1]!;
+  const full = builds[rounds - 1]!;
+  const fl = floors[rounds - 1]!;
   const du = (d: string) =>
     Number(execFileSync("du", ["-s", "--block-size=1", d], { encoding: "utf8" }).split(/\s/)[0]);
   const siteDisk = du(site);
