@@ -209,10 +209,16 @@ describe("a server that exits saying nothing", () => {
       { kind: "package", pkg: { registryType: "npm", identifier: "silent-db-mcp" } },
       { ...local, forceUnsandboxed: true, allowUnsandboxed: true },
     );
-    if (r.outcome === "ok") return; // this machine runs its own MySQL on the default port
+    // Never a throwaway database on the host, whether or not the machine runs its own MySQL on the default port.
+    expect(r.launch.services).toBeUndefined();
+    expect(JSON.stringify(r.launch.attempts ?? [])).not.toContain("service");
+    if (r.outcome === "ok") {
+      // The machine's own MySQL answered the server directly: it listed on the first launch, with no retry.
+      expect(r.launch.attempts).toBeUndefined();
+      return;
+    }
     expect(r.outcome).toBe("needs_service");
     expect(r.error).toMatch(/mysql2, a mysql client/);
-    expect(r.launch.services).toBeUndefined();
   });
 });
 
