@@ -282,6 +282,20 @@ const LAUNCH_OBJECTS_RE =
 const REPLACE_VERBS = new Set(["replace", "overwrite", "upsert", "restore", "reset", "cleanup", "clear"]);
 const REPLACE_PHRASE =
   /\breplaces? (the )?(entire|whole|all|existing|current|an existing)\b|\bcompletely (replace|overwrite)|\b(and|or) replaces?\b|\bfull(y)? (update|replace)|\bfull replacement\b|\breplaces? (it|them) entirely\b|\bupdates? (all|every|many|multiple) (the )?(documents|rows|records)\b/;
+/** Items the caller leaves out are removed: the list given replaces what was there (overwrite semantics). */
+const OMITTED_REMOVED =
+  /\b(not (provided|included|specified|listed|passed|supplied|present)|omitted|left out)\b[^.]{0,40}\b(is|are|will be|gets?) (removed|deleted|cleared|dropped)\b|\b(given|provided|supplied|new) (list|set|array)\b[^.]{0,30}\b(replaces?|overwrites?)\b|\boverwrites? (the )?(existing|current|previous)\b/;
+/** Soft delete to a trash or recycle bin still deletes (the labelling rules count it). */
+const TRASH_PHRASE = /\btrash(es|ed)?\b|\bto (the )?recycle bin\b/;
+/** Ending every session of a user or account logs people out (terminates sessions). */
+const END_SESSIONS =
+  /\b(revokes?|terminates?|ends?|invalidates?|kills?|log(s)? ?out|sign(s)? ?out)( of)? (all|every|other)( the)?( active| user| other)? sessions?\b/;
+/** Money changes hands without a money verb in the name: "to refund or credit", "billed immediately". */
+const BILLS_PHRASE =
+  /\bto (refund|bill)\b|\b(billed|charged) (immediately|right away|now)\b|\bbill for [\w -]{0,30}\bnow\b/;
+/** "Revert a timesheet to draft": a status goes back, nothing is lost. */
+const REVERT_TO_STATUS =
+  /\b(revert|reverts|reopen|reopens)\b[^.]{0,40}\bto (a |the )?(draft|pending|open|unapproved|previous status)\b/;
 /** Descriptions that hand a task to another agent that acts on its own. */
 const AUTONOMOUS_AGENT =
   /\bautonomous(ly)?\b[^.]{0,60}\bagent\b|\bagent\b[^.]{0,60}\bautonomous(ly)?\b|\bcomputer[- ]use agent\b/;
@@ -704,6 +718,7 @@ const EDIT_IN_PLACE_OBJECTS = new Set([
 /** Parameters naming a local file to write: writing or editing there overwrites what the file held. */
 const PATH_PARAMS = new Set(["path", "file_path", "filepath", "output_path", "outputpath", "filename", "file"]);
 /** Removing a link, mapping or assignment ("remove_user_from_group", "delete_credential_list_mapping"). */
+const QUALIFIED_LINK_HEADS = new Set(["relation", "relationship", "link"]);
 const LINK_HEADS = new Set(["mapping", "mappings", "assignment", "assignments", "association", "associations"]);
 
 /** The association a remove/delete only breaks, if that is all it does. */
@@ -715,6 +730,9 @@ function linkOnly(verb: string, objects: string[], tokens: string[]): string | u
   }
   const head = objects[objects.length - 1];
   if (head && LINK_HEADS.has(head) && ["remove", "delete", "unlink", "detach"].includes(verb)) return head;
+  // "delete issue relation": a single relation or link qualified by what it joins is a link between two items;
+  // plain "delete relations" of a knowledge graph deletes the data itself.
+  if (head && QUALIFIED_LINK_HEADS.has(head) && objects.length >= 2 && ["remove", "delete"].includes(verb)) return head;
   return undefined;
 }
 const VERSIONED_PHRASE = /\b(commit|repository|version history|keeps? (a )?history|versioned|revision)/;
@@ -1153,6 +1171,11 @@ const DESC_PHRASES: RegExp[] = [
   MONEY_WORDS,
   APPLY_MANIFEST,
   REPLACE_PHRASE,
+  OMITTED_REMOVED,
+  TRASH_PHRASE,
+  END_SESSIONS,
+  BILLS_PHRASE,
+  REVERT_TO_STATUS,
   ROUTER_PHRASE,
   HARMLESS_PHRASE,
   VERSIONED_PHRASE,
@@ -1330,6 +1353,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       } else if (primary === "destructive") {
         // "Unassign or delete an assignment": the description says it can delete the record itself.
         const assoc = /\b(or|and) delete/.test(first) ? undefined : linkOnly(verb, objects, name.tokens);
+        const toStatus = !assoc && ds.exec(REVERT_TO_STATUS)?.[0];
         t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
         if (assoc)
           t.note(
@@ -1338,6 +1362,14 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
             `${verb} ${assoc}`,
             "destructive",
             `'${verb}' of a ${assoc} only breaks an association → not destructive`,
+          );
+        else if (toStatus)
+          t.note(
+            "desc.revert_to_status",
+            "description",
+            toStatus,
+            "destructive",
+            `'${toStatus}' only moves a status back → not destructive`,
           );
         else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
       } else if (primary === "execute") {
@@ -1430,7 +1462,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           !/\b(or|and) delete/.test(first) &&
           (objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens));
         t.add("desc.verb.write", "description", descVerb, "write", weight, why);
-        if (!assoc) t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
+        if (!assoc && !ds.test(REVERT_TO_STATUS))
+          t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
       } else if (descClass === "execute" || descClass === "run") {
         // "Executes a log query", "Runs a search": what is run decides.
         const at = first.indexOf(descVerb) + descVerb.length;
@@ -1864,6 +1897,17 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         2,
         replaceVerb ? `name verb '${verb}' replaces what was there` : `description says '${replaceDesc}'`,
       );
+    if (primary !== "read") {
+      const omitted = ds.exec(OMITTED_REMOVED)?.[0];
+      if (omitted && !replaceVerb && !replaceDesc)
+        t.add("desc.omitted_removed", "description", omitted, "destructive", 2, `description says '${omitted}'`);
+      const trash = ds.exec(TRASH_PHRASE)?.[0];
+      if (trash)
+        t.add("desc.trash", "description", trash, "destructive", 2, `description says '${trash}' (soft delete)`);
+      const sessions = ds.exec(END_SESSIONS)?.[0];
+      if (sessions)
+        t.add("desc.end_sessions", "description", sessions, "destructive", 2, `description says '${sessions}'`);
+    }
   })();
   // --- financial ----------------------------------------------------------------------------------------------------
   (() => {
@@ -1905,6 +1949,25 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       const m = ds.exec(MONEY_MOVE)?.[0] ?? "";
       t.add("money.desc_moves", "description", m, "financial", 3, `description says it ${m}`);
       t.add("money.desc_moves.destructive", "description", m, "destructive", 3, `description says it ${m}`);
+    }
+    if (primary && primary !== "read" && t.hand.destructive < 2) {
+      const bills = ds.exec(BILLS_PHRASE)?.[0];
+      const billedStatus = params.find(
+        (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && /status|state/.test(p.key),
+      );
+      const what = bills ?? (billedStatus ? `${billedStatus.name}=billed` : undefined);
+      if (what) {
+        if (t.hand.financial < 2)
+          t.add("money.desc_bills", bills ? "description" : "parameter", what, "financial", 3, `'${what}' moves money`);
+        t.add(
+          "money.desc_bills.destructive",
+          bills ? "description" : "parameter",
+          what,
+          "destructive",
+          3,
+          `'${what}' moves money`,
+        );
+      }
     }
     const amountParam = params.find((p) => p.key === "amount" || p.key.endsWith("_amount"));
     if (amountParam && primary !== "read" && t.hand.financial === 0 && ds.test(MONEY_WORDS))

@@ -338,6 +338,7 @@ const WRITE_VERBS = [
   "switch",
   "finalize",
   "finalise",
+  "unpublish",
   "select",
   "load",
 ] as const;
@@ -360,7 +361,6 @@ const DESTRUCTIVE_VERBS = [
   "empty",
   "prune",
   "uninstall",
-  "unpublish",
   "discard",
   "evict",
   "flush",

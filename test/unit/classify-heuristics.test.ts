@@ -157,6 +157,43 @@ describe("classifyHeuristic", () => {
     expect(r.access).not.toBe("read");
   });
 
+  it("flags wholesale replacement, trash, ending all sessions and moving money as destructive", () => {
+    const order = (description: string) =>
+      c({ name: "update_order", description, inputSchema: schema({ id: {}, lines: { type: "array" } }) });
+    expect(order("Update an order.").destructive).toBe(false);
+    expect(order("Update an order. Any lines not provided will be removed.").destructive).toBe(true);
+    expect(order("Update an order. The given list replaces the lines of the order.").destructive).toBe(true);
+    expect(c({ name: "archive_note", description: "Archive (trash) a note" }).destructive).toBe(true);
+    expect(c({ name: "archive_note", description: "Archive a note" }).destructive).toBe(false);
+    expect(c({ name: "logout_everywhere", description: "Revoke all sessions of the user" }).destructive).toBe(true);
+    // Money moved with no money verb in the name, even when the author says destructiveHint=false.
+    const ann = { readOnlyHint: false, destructiveHint: false };
+    const adj = c({
+      name: "create_adjustment",
+      description: "Create an adjustment to refund part of an order",
+      annotations: ann,
+    });
+    expect([adj.destructive, adj.financial]).toEqual([true, true]);
+    const status = schema({ status: { type: "string", enum: ["billed", "canceled"] }, items: {} });
+    const tx = c({ name: "create_sale", description: "Create a sale", inputSchema: status, annotations: ann });
+    expect([tx.destructive, tx.financial]).toEqual([true, true]);
+    expect(
+      c({ name: "create_sale", description: "Create a sale", inputSchema: schema({ items: {} }) }).destructive,
+    ).toBe(false);
+  });
+
+  it("does not flag reversible or link-only removals as destructive", () => {
+    expect(c({ name: "unpublish_entry", description: "Unpublish an entry" }).destructive).toBe(false);
+    expect(c({ name: "delete_issue_relation", description: "Delete an issue relation by ID" }).destructive).toBe(false);
+    expect(c({ name: "delete_relations", description: "Delete relations from the graph" }).destructive).toBe(true);
+    expect(c({ name: "revert_timesheet", description: "Revert a timesheet to draft by its ID." }).destructive).toBe(
+      false,
+    );
+    expect(c({ name: "revert_commit", description: "Revert a commit, discarding its changes." }).destructive).toBe(
+      true,
+    );
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
