@@ -358,6 +358,8 @@ const CAPTURE_OBJECTS = /\b(screenshots?|snapshots?|heap|image|screen|screencast
 /** A script parameter under a qualifier ("initScript", "pre_script", "user_scripts"), not a "transcript". */
 const SCRIPT_PARAM =
   /(^|_)scripts?$|^(init|pre|post|startup|setup|custom|user|inject|injected|page|browser)_?scripts?$/;
+/** Script parameters that are run by their nature (before, after or inside the page or process). */
+const RUN_SCRIPT_PARAM = /^(init|pre|post|startup|setup|inject|injected|page|browser)_?scripts?$/;
 /** The description says a stored status moves ("`validationStatus` becomes VERIFIED"): the tool changes state. */
 const STATE_CHANGE = /(status|state)\W{0,3} (becomes|transitions|changes to|is (set|updated|changed) to)\b/;
 const SWITCH_VERBS = new Set(["activate", "deactivate", "suspend", "unsuspend", "reactivate"]);
@@ -1715,9 +1717,12 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     }
     if (codeParam && !sqlHandled) {
       const pdesc = codeParam.description.toLowerCase();
-      const runsIt = runsVerb || !verb || execPhrase || /\b(execut|run|evaluat)/.test(pdesc);
       const n = codeParam.name;
-      if (readVerbStrong && !execPhrase)
+      // A script that runs before, after or inside the page ("initScript"), or a parameter its own description says
+      // is run, makes the tool execute whatever its verb: an optional code parameter is never data.
+      const runsOnItsOwn = RUN_SCRIPT_PARAM.test(codeParam.key) || /\b(execut|evaluat|inject)|\bruns?\b/.test(pdesc);
+      const runsIt = runsVerb || !verb || execPhrase || runsOnItsOwn || /\b(execut|run|evaluat)/.test(pdesc);
+      if (readVerbStrong && !execPhrase && !runsOnItsOwn)
         t.note("param.code.data", "parameter", n, "execute", `parameter '${n}' is data for a read verb`);
       else if (writesStored && !execPhrase)
         t.add("param.code.stored", "parameter", n, "write", 1, `parameter '${n}' is stored, not run`);

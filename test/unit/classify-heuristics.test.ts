@@ -194,6 +194,16 @@ describe("classifyHeuristic", () => {
     );
   });
 
+  it("an optional parameter that carries a script makes even a read verb execute", () => {
+    const page = (props: Record<string, unknown>) =>
+      c({ name: "get_page", description: "Get the page content as text", inputSchema: schema({ url: {}, ...props }) });
+    expect(page({}).access).toBe("read");
+    expect(page({ initScript: { type: "string", description: "Optional JavaScript" } }).access).toBe("execute");
+    expect(page({ script: { type: "string", description: "JavaScript to run in the page first" } }).access).toBe(
+      "execute",
+    );
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
