@@ -1902,6 +1902,23 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         2,
         replaceVerb ? `name verb '${verb}' replaces what was there` : `description says '${replaceDesc}'`,
       );
+    // A status the caller may set to deleted or voided deletes or voids an existing item through that parameter
+    // (creating an item in that status loses nothing).
+    if (primary && primary !== "read" && t.hand.destructive < 2 && !/^(create|add|new|insert|make)$/.test(verb ?? "")) {
+      const statusParam = params.find(
+        (p) =>
+          /status|state/.test(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
+      );
+      if (statusParam)
+        t.add(
+          "param.status_deletes",
+          "parameter",
+          statusParam.name,
+          "destructive",
+          2,
+          `parameter '${statusParam.name}' can set the status to deleted or voided`,
+        );
+    }
     if (primary !== "read") {
       const omitted = ds.exec(OMITTED_REMOVED)?.[0];
       if (omitted && !replaceVerb && !replaceDesc)

@@ -204,6 +204,14 @@ describe("classifyHeuristic", () => {
     );
   });
 
+  it("a status parameter that can be set to deleted or voided deletes an existing item, not a new one", () => {
+    const st = schema({ id: {}, status: { type: "string", enum: ["DRAFT", "POSTED", "DELETED", "VOIDED"] } });
+    expect(c({ name: "update_journal", description: "Update a journal", inputSchema: st }).destructive).toBe(true);
+    expect(c({ name: "create_journal", description: "Create a journal", inputSchema: st }).destructive).toBe(false);
+    const draft = schema({ id: {}, status: { type: "string", enum: ["DRAFT", "POSTED"] } });
+    expect(c({ name: "update_journal", description: "Update a journal", inputSchema: draft }).destructive).toBe(false);
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
