@@ -231,7 +231,9 @@ describe("the same crash in a distributed crawl (issue 17 item 5)", () => {
       // The rug pull, probed by a worker; no classify worker, so the run waits on classification when it is killed.
       writeServer(pkg, V2);
       workers.push(spawnWorker({ ...env, MCP_CENSUS_DATA_DIR: join(base, "w2") }, [...fast, "--queues", "probe"]));
-      const cli = startCli(["crawl", "--distributed", "--no-outputs"], env, 120_000);
+      // Same pinned version as before, so without --reprobe the last listing would rightly be reused (npm versions
+      // are immutable); the test stands in for a changed package the way the embedded test above does.
+      const cli = startCli(["crawl", "--distributed", "--no-outputs", "--reprobe"], env, 120_000);
       await until(
         () => query<{ n: number }>("SELECT count(*) AS n FROM tools WHERE name = 'refund_payment'")[0]?.n === 1,
         60_000,
