@@ -285,6 +285,9 @@ const REPLACE_PHRASE =
 /** Items the caller leaves out are removed: the list given replaces what was there (overwrite semantics). */
 const OMITTED_REMOVED =
   /\b(not (provided|included|specified|listed|passed|supplied|present)|omitted|left out)\b[^.]{0,40}\b(is|are|will be|gets?) (removed|deleted|cleared|dropped)\b|\b(given|provided|supplied|new) (list|set|array)\b[^.]{0,30}\b(replaces?|overwrites?)\b|\boverwrites? (the )?(existing|current|previous)\b/;
+/** A switch whose own description says setting it deletes or trashes the item ("Set to true to archive (delete)"). */
+const FLAG_DELETES =
+  /\b(set (it )?to true|if true|when true|true)\b[^.]{0,30}\b(delet|trash|destroy|purg|permanently remov)|\((delete|deletes|trash|trashes)\)/;
 /** Soft delete to a trash or recycle bin still deletes (the labelling rules count it). */
 const TRASH_PHRASE = /\btrash(es|ed)?\b|\bto (the )?recycle bin\b/;
 /** Ending every session of a user or account logs people out (terminates sessions). */
@@ -1929,6 +1932,34 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       const sessions = ds.exec(END_SESSIONS)?.[0];
       if (sessions)
         t.add("desc.end_sessions", "description", sessions, "destructive", 2, `description says '${sessions}'`);
+      // What a parameter's own description says it does counts like the tool's: a list parameter whose omitted items
+      // are removed replaces what was there, a switch that deletes when set deletes.
+      if (t.hand.destructive < 2)
+        for (const p of params) {
+          if (!p.description) continue;
+          const pd = p.description.toLowerCase();
+          const replaces = OMITTED_REMOVED.exec(pd)?.[0];
+          const deletes = replaces ? undefined : FLAG_DELETES.exec(pd)?.[0];
+          if (replaces)
+            t.add(
+              "param.omitted_removed",
+              "parameter",
+              p.name,
+              "destructive",
+              2,
+              `parameter '${p.name}' says '${replaces}' (the list given replaces what was there)`,
+            );
+          else if (deletes)
+            t.add(
+              "param.flag_deletes",
+              "parameter",
+              p.name,
+              "destructive",
+              2,
+              `parameter '${p.name}' deletes when set ('${deletes}')`,
+            );
+          if (replaces || deletes) break;
+        }
     }
   })();
   // --- financial ----------------------------------------------------------------------------------------------------

@@ -212,6 +212,25 @@ describe("classifyHeuristic", () => {
     expect(c({ name: "update_journal", description: "Update a journal", inputSchema: draft }).destructive).toBe(false);
   });
 
+  it("a parameter whose own description says omitted items are removed, or that deletes when set, is destructive", () => {
+    const lines = (d: string) =>
+      c({
+        name: "update_order",
+        description: "Update an order",
+        inputSchema: schema({ id: {}, lines: { type: "array", description: d } }),
+      }).destructive;
+    expect(lines("All lines must be provided. Any lines not provided will be removed.")).toBe(true);
+    expect(lines("The order lines to add")).toBe(false);
+    const flag = (d: string) =>
+      c({
+        name: "update_block",
+        description: "Update a block",
+        inputSchema: schema({ id: {}, archived: { type: "boolean", description: d } }),
+      }).destructive;
+    expect(flag("Set to true to archive (delete) a block. Set to false to restore it.")).toBe(true);
+    expect(flag("Whether the block is archived")).toBe(false);
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
