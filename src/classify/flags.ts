@@ -77,16 +77,16 @@ const SCHEMA_TEXT_CAP = 20_000;
 /**
  * The prose of a schema (property names, descriptions, titles, defaults, enum and example strings), without its
  * JSON scaffolding: that is where instructions hide, and scanning only it is several times cheaper than JSON.
- * `visit` receives each piece in order; the text is the pieces joined by line breaks, cut at SCHEMA_TEXT_CAP.
+ * `sink.more` receives each piece in order (a scan reads it, no closure per tool); the text is the pieces joined by line breaks, cut at SCHEMA_TEXT_CAP.
  */
-function schemaPieces(schema: unknown, visit: (piece: string) => void): void {
+function schemaPieces(schema: unknown, sink: { more(piece: string): void }): void {
   let size = 0;
   const stack: unknown[] = [schema];
   let guard = 0;
   while (stack.length && size < SCHEMA_TEXT_CAP && guard++ < 5_000) {
     const node = stack.pop();
     if (typeof node === "string") {
-      visit(node);
+      sink.more(node);
       size += node.length + 1;
     } else if (Array.isArray(node)) {
       for (const v of node) stack.push(v);
@@ -96,7 +96,7 @@ function schemaPieces(schema: unknown, visit: (piece: string) => void): void {
         const v = o[k];
         if (k === "properties" && v && typeof v === "object") {
           for (const name of Object.keys(v)) {
-            visit(name);
+            sink.more(name);
             size += name.length + 1;
           }
         }
@@ -109,7 +109,7 @@ function schemaPieces(schema: unknown, visit: (piece: string) => void): void {
 
 function schemaText(schema: unknown): string {
   const parts: string[] = [];
-  schemaPieces(schema, (p) => parts.push(p));
+  schemaPieces(schema, { more: (p) => parts.push(p) });
   return parts.join("\n").slice(0, SCHEMA_TEXT_CAP);
 }
 
@@ -170,17 +170,12 @@ export function detectFlagsIn(
   // the part that can hold one.
   const textHighest = scan.highest;
   scan.highest = 0;
-  if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, (p) => scan.more(p));
+  if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, scan);
   const schemaHighest = scan.highest;
   scan.highest = Math.max(textHighest, schemaHighest);
   // Each check below runs only when the scan could not rule it out; the order of the flags is the order of the checks.
-  let raw: string | undefined;
-  const rawText = (): string => {
-    raw ??= `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema)}`;
-    return raw;
-  };
   // Every invisible character is at or above U+180E. One code point matches, so testing the parts one by one answers
-  // as testing rawText(), whose parts are joined by line breaks.
+  // as testing the whole raw text (below), whose parts are joined by line breaks.
   if (
     (textHighest >= 0x180e &&
       (INVISIBLE.test(`${tool.name ?? ""}`) ||
@@ -197,7 +192,8 @@ export function detectFlagsIn(
   if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return [...flags];
   // One lower-cased copy: case-insensitive regexes are markedly slower. Each regex below also runs only when the scan
   // saw one of its literals.
-  const text = rawText().toLowerCase();
+  const text =
+    `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema)}`.toLowerCase();
   if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
   if (
     (scan.may(HIDDEN_BLOCK) && has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||

@@ -1199,6 +1199,58 @@ const DESC_PHRASES: RegExp[] = [
  */
 const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
 
+/**
+ * Which trigger families the description holds, computed only when a rule asks: each rule first checks its own
+ * phrase (cheap when the scan rules it out), then the family, so the answer is the same as checking family first.
+ * A class, not a closure: closures made per tool cost an allocation each (and, under tsx/esbuild keepNames, a
+ * defineProperty call that took a tenth of the classifier's time).
+ */
+class Families {
+  private set: Set<string> | undefined;
+  constructor(
+    private readonly desc: string,
+    private readonly ds: Scan,
+  ) {}
+  has(f: string): boolean {
+    this.set ??= triggerFamilies(this.desc, this.ds);
+    return this.set.has(f);
+  }
+}
+
+/**
+ * Running code is destructive with write access; browser JavaScript is not by itself, unless it runs in the server's
+ * own process ("executes arbitrary JavaScript in the Playwright server process and is RCE-equivalent"). Asked only by
+ * the few rules that record it (most tools never need it).
+ */
+function codeRun(fs: Scan, ds: Scan, tokens: string[]): boolean {
+  return (!fs.test(BROWSER_JS) && !tokens.some((x) => BROWSER_JS_TOKENS.has(x))) || ds.test(SERVER_PROCESS_CODE);
+}
+
+/** Whether the name says the tool takes a query (for a query/command parameter to count as SQL). */
+function queryNamed(nameTokens: string[], primary: VerbClass | undefined, verb: string | undefined): boolean {
+  return (
+    nameTokens.includes("query") ||
+    nameTokens.includes("sql") ||
+    nameTokens.includes("statement") ||
+    nameTokens.includes("psql") ||
+    nameTokens.includes("cypher") ||
+    primary === "execute" ||
+    primary === "run" ||
+    verb === "query" ||
+    !verb
+  );
+}
+
+/** The parameters' descriptions, lower-cased and joined. */
+function paramTextOf(params: ParamInfo[]): string {
+  return params.length > 0
+    ? params
+        .map((p) => p.description)
+        .join(" ")
+        .toLowerCase()
+    : "";
+}
+
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
   const scan = PHRASES.begin();
@@ -1254,24 +1306,10 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const ds = desc.length === rawDesc.length ? scan.view(desc, desc.length) : PHRASES.plain(desc);
   const first = firstSentence(desc);
   const fs = ds.sub(first);
-  // Which trigger families the description holds, computed only when a rule asks: each rule first checks its own
-  // phrase (cheap when the scan rules it out), then the family, so the answer is the same as checking family first.
-  let famSet: Set<string> | undefined;
-  const fam = {
-    has: (f: string): boolean => {
-      famSet ??= triggerFamilies(desc, ds);
-      return famSet.has(f);
-    },
-  };
+  const fam = new Families(desc, ds);
   const firstWords = new Words(first, 14);
   const objects = name.objects;
   const nameTokens = name.tokens;
-  // Running code is destructive with write access; browser JavaScript is not by itself.
-  // Running code is destructive with write access; browser JavaScript is not by itself, unless it runs in the
-  // server's own process ("executes arbitrary JavaScript in the Playwright server process and is RCE-equivalent").
-  // Asked only by the few rules that record it (most tools never need it).
-  const codeRun = (): boolean =>
-    (!fs.test(BROWSER_JS) && !name.tokens.some((x) => BROWSER_JS_TOKENS.has(x))) || ds.test(SERVER_PROCESS_CODE);
 
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
@@ -1385,7 +1423,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           "execute",
           3,
           `name verb '${verb}'`,
-          CODE_VERBS.has(verb) && codeRun(),
+          CODE_VERBS.has(verb) && codeRun(fs, ds, name.tokens),
         );
         // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
         const tool = objects.find((o) => o === "tool" || o === "tools");
@@ -1483,7 +1521,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
             "execute",
             weight,
             why,
-            CODE_VERBS.has(descVerb) && codeRun(),
+            CODE_VERBS.has(descVerb) && codeRun(fs, ds, name.tokens),
           );
       } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
         t.add(
@@ -1650,40 +1688,20 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
     );
     const sqlParam = params.find((p) => SQL_PARAMS.has(p.key));
-    const queryNamed = (): boolean =>
-      nameTokens.includes("query") ||
-      nameTokens.includes("sql") ||
-      nameTokens.includes("statement") ||
-      nameTokens.includes("psql") ||
-      nameTokens.includes("cypher") ||
-      primary === "execute" ||
-      primary === "run" ||
-      name.verb === "query" ||
-      !verb;
     // The parameters' descriptions, lower-cased, for the few rules that read them (built on first use).
     let paramTextCache: string | undefined;
-    const paramText = (): string => {
-      paramTextCache ??=
-        params.length > 0
-          ? params
-              .map((p) => p.description)
-              .join(" ")
-              .toLowerCase()
-          : "";
-      return paramTextCache;
-    };
     let sqlHandled = false;
     if (
-      (sqlParam || (hasQueryParam && queryNamed())) &&
-      (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText()) || ds.test(SQL_WRITE))
+      (sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb))) &&
+      (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test((paramTextCache ??= paramTextOf(params))) || ds.test(SQL_WRITE))
     ) {
       sqlHandled = true;
       const on: Where = sqlParam ? "parameter" : "description";
       const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
-      const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText());
+      const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test((paramTextCache ??= paramTextOf(params)));
       // "Rejects writes, schema/admin operations" names writes only to refuse them.
       const writes =
-        (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText()));
+        (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals((paramTextCache ??= paramTextOf(params))));
       const text = sqlParam?.name ?? "sql";
       if (readOnly && !writes)
         t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
@@ -1737,7 +1755,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           "execute",
           3,
           `parameter '${n}' takes code or a command to run`,
-          codeRun(),
+          codeRun(fs, ds, name.tokens),
         );
       else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
     }
@@ -1750,7 +1768,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         "execute",
         3,
         `description says it runs code, commands or scripts ('${m}')`,
-        codeRun(),
+        codeRun(fs, ds, name.tokens),
       );
     }
     const nestedCode = nested.code;
