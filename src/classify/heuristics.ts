@@ -1688,20 +1688,18 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
     );
     const sqlParam = params.find((p) => SQL_PARAMS.has(p.key));
-    // The parameters' descriptions, lower-cased, for the few rules that read them (built on first use).
-    let paramTextCache: string | undefined;
     let sqlHandled = false;
-    if (
-      (sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb))) &&
-      (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test((paramTextCache ??= paramTextOf(params))) || ds.test(SQL_WRITE))
-    ) {
+    const sqlCandidate = !!sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb));
+    // The parameters' descriptions, lower-cased, for the SQL rules (built only for a tool that may take SQL).
+    const paramText = sqlCandidate ? paramTextOf(params) : "";
+    if (sqlCandidate && (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText) || ds.test(SQL_WRITE))) {
       sqlHandled = true;
       const on: Where = sqlParam ? "parameter" : "description";
       const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
-      const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test((paramTextCache ??= paramTextOf(params)));
+      const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText);
       // "Rejects writes, schema/admin operations" names writes only to refuse them.
       const writes =
-        (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals((paramTextCache ??= paramTextOf(params))));
+        (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText));
       const text = sqlParam?.name ?? "sql";
       if (readOnly && !writes)
         t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
