@@ -299,6 +299,8 @@ const BILLS_PHRASE =
 /** "Revert a timesheet to draft": a status goes back, nothing is lost. */
 const REVERT_TO_STATUS =
   /\b(revert|reverts|reopen|reopens)\b[^.]{0,40}\bto (a |the )?(draft|pending|open|unapproved|previous status)\b/;
+/** What a run/execute verb runs is other tools ("Run multiple tools in sequence", "Execute an available … tool"). */
+const RUNS_TOOLS = /^\s*(an?|the|any|one|multiple|several|other|many|all)?\s*([\w-]+\s+){0,3}?tools?\b/;
 /** Descriptions that hand a task to another agent that acts on its own. */
 const AUTONOMOUS_AGENT =
   /\bautonomous(ly)?\b[^.]{0,60}\bagent\b|\bagent\b[^.]{0,60}\bautonomous(ly)?\b|\bcomputer[- ]use agent\b/;
@@ -1311,6 +1313,17 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const objects = name.objects;
   const nameTokens = name.tokens;
 
+  // A tool that runs other tools by name is a router over them, not a code runner: it can do what the most capable
+  // of them does (write, and delete), and which ones it reaches is not in its definition (unsure).
+  let dispatches = false;
+  const dispatchesTools = (on: Where, what: string): void => {
+    if (dispatches) return;
+    dispatches = true;
+    t.add("dispatches_tools", on, what, "write", 3, `'${what}' runs other tools`);
+    t.add("dispatches_tools.destructive", on, what, "destructive", 2, "runs any tool by name");
+    t.add("dispatches_tools.unsure", on, what, "unsure", 1, "which tools it runs is not in the definition");
+  };
+
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
   let weakNameVerb = false;
@@ -1319,7 +1332,11 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     if (verb && primary) {
       if (primary === "run") {
         const ro = objects.find((o) => RUN_READ_OBJECTS.has(o));
-        if (ro) {
+        const tool = objects.find((o) => o === "tool" || o === "tools");
+        if (tool) {
+          dispatchesTools("name", `${verb} ${tool}`);
+          primary = "execute";
+        } else if (ro) {
           t.add("name.run.read_object", "name", `${verb} ${ro}`, "read", 2, `name verb '${verb}' runs a ${ro}`);
           primary = "read";
         } else {
@@ -1416,18 +1433,19 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           );
         else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
       } else if (primary === "execute") {
-        t.add(
-          "name.verb.execute",
-          "name",
-          verb,
-          "execute",
-          3,
-          `name verb '${verb}'`,
-          CODE_VERBS.has(verb) && codeRun(fs, ds, name.tokens),
-        );
         // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
         const tool = objects.find((o) => o === "tool" || o === "tools");
-        if (tool) t.add("name.dispatches_tools", "name", `${verb} ${tool}`, "destructive", 2, "runs any tool by name");
+        if (tool) dispatchesTools("name", `${verb} ${tool}`);
+        else
+          t.add(
+            "name.verb.execute",
+            "name",
+            verb,
+            "execute",
+            3,
+            `name verb '${verb}'`,
+            CODE_VERBS.has(verb) && codeRun(fs, ds, name.tokens),
+          );
       }
     } else {
       const info = name.tokens.find((x) => INFO_NOUNS.has(x));
@@ -1511,7 +1529,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         // "Executes a log query", "Runs a search": what is run decides.
         const at = first.indexOf(descVerb) + descVerb.length;
         const rest = first.slice(at, at + 60);
-        if (/\b(quer|search|report|analys|check)/.test(rest))
+        if (RUNS_TOOLS.test(rest)) dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
+        else if (/\b(quer|search|report|analys|check)/.test(rest))
           t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
         else
           t.add(

@@ -231,6 +231,20 @@ describe("classifyHeuristic", () => {
     expect(flag("Whether the block is archived")).toBe(false);
   });
 
+  it("a tool that runs other tools by name is a router over them (write, destructive, unsure), not a code runner", () => {
+    const batch = c({
+      name: "batch_commands",
+      description: "Run multiple tools in sequence in a single call, e.g. click, type.",
+      inputSchema: schema({ steps: { type: "array" } }),
+    });
+    expect([batch.access, batch.destructive, batch.flags.includes("unsure")]).toEqual(["write", true, true]);
+    const byName = c({ name: "execute_tool", description: "Execute a tool by name", inputSchema: schema({ name: {} }) });
+    expect([byName.access, byName.destructive, byName.flags.includes("unsure")]).toEqual(["write", true, true]);
+    expect(c({ name: "run_script", description: "Run a script", inputSchema: schema({ script: {} }) }).access).toBe(
+      "execute",
+    );
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
