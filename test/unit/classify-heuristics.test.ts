@@ -238,7 +238,11 @@ describe("classifyHeuristic", () => {
       inputSchema: schema({ steps: { type: "array" } }),
     });
     expect([batch.access, batch.destructive, batch.flags.includes("unsure")]).toEqual(["write", true, true]);
-    const byName = c({ name: "execute_tool", description: "Execute a tool by name", inputSchema: schema({ name: {} }) });
+    const byName = c({
+      name: "execute_tool",
+      description: "Execute a tool by name",
+      inputSchema: schema({ name: {} }),
+    });
     expect([byName.access, byName.destructive, byName.flags.includes("unsure")]).toEqual(["write", true, true]);
     expect(c({ name: "run_script", description: "Run a script", inputSchema: schema({ script: {} }) }).access).toBe(
       "execute",
