@@ -1564,6 +1564,21 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     // "Open a new tab": opening a new page, tab or window changes the browser session.
     if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
       t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
+    // "Open a web browser to a specific URL": opening a URL the caller gives in a browser is a navigation (write),
+    // like navigate; opening a document or a record to read it stays read.
+    if (
+      (descVerb === "open" || descVerb === "opens" || verb === "open") &&
+      /\b(browser|url|link|web ?page|website)\b/.test(first) &&
+      params.some((p) => p.key === "url" || p.key.endsWith("_url") || p.key === "link")
+    )
+      t.add(
+        "open_url",
+        "description",
+        "open url",
+        "write",
+        4,
+        "opens a URL the caller gives in a browser (a navigation)",
+      );
     // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
     if (title) {
       const tv = splitName(title).find((w) => BASE_VERBS.has(w));
@@ -1577,6 +1592,10 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     }
   })();
   // --- multi-operation tools ------------------------------------------------------------------------------------
+  // "Manage backups: …" opening a description of a tool whose name has no verb: the operations it names decide.
+  const descMultiOp =
+    descVerb !== undefined &&
+    [descVerb, descVerb.replace(/s$/, ""), descVerb.replace(/es$/, "")].some((w) => MULTI_OP_VERBS.has(w));
   const opsParam = params.find((p) => OPS_PARAMS.has(p.key));
   // A router tool's "command" names one of its own sub-commands (listed elsewhere), not code or a shell line: what it
   // can do is hidden from the definition, so the verdict rests on the operations its description names.
@@ -1595,6 +1614,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     !!opsParam ||
     subOps.length > 0 ||
     (verb !== undefined && MULTI_OP_VERBS.has(verb)) ||
+    (verb === undefined && descMultiOp) ||
     (ds.may(CRUD) && fam.has("crud"));
   (() => {
     if (multiOp) {
@@ -2084,6 +2104,25 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         "unsure",
         0,
         `description says '${internal}' (app plumbing)`,
+      );
+
+    // "Manage backups: schedules, status, …": a description whose only access evidence is an opening verb that means
+    // several operations without naming one says little; the verdict stays not-read (fail safe) but is unsure.
+    if (
+      !verb &&
+      descVerb &&
+      descMultiOp &&
+      t.hand.read <= 0 &&
+      t.hand.execute <= 0 &&
+      !t.list.some((f) => (f.to === "write" || f.to === "unsure") && f.weight !== 0 && f.id !== "desc.verb.write")
+    )
+      t.add(
+        "desc.multi_op_unnamed",
+        "description",
+        descVerb,
+        "unsure",
+        0,
+        `'${descVerb}' names no operation and is the only evidence`,
       );
 
     // --- annotations (author's claims: one signal among several) --------------------------------------------------

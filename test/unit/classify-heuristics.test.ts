@@ -249,6 +249,20 @@ describe("classifyHeuristic", () => {
     );
   });
 
+  it("opening a URL the caller gives in a browser is a navigation (write); opening a document stays read", () => {
+    const open = (description: string, props: Record<string, unknown>) =>
+      c({ name: "open_browser", description, inputSchema: schema(props) }).access;
+    expect(open("Open a web browser to a specific URL", { url: { type: "string" } })).toBe("write");
+    expect(open("Open a PDF in an interactive viewer", { url: { type: "string" } })).toBe("read");
+  });
+
+  it("a description whose only evidence is 'manage' with no operation named is an unsure not-read", () => {
+    const m = c({ name: "pg_backups", description: "Manage backups: schedules, status, verification, recovery" });
+    expect([m.access, m.flags.includes("unsure")]).toEqual(["write", true]);
+    const named = c({ name: "pg_backups", description: "Manage backups: create, delete or list backups" });
+    expect(named.flags.includes("unsure")).toBe(false);
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
