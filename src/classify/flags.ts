@@ -1,6 +1,13 @@
 import type { Classification, ToolInput } from "../core/types.js";
 import { type Parts, PhraseSet } from "./phrases.js";
 
+/** What detectFlagsIn needs of a multi-part scan. */
+export interface PartScan {
+  highest: number;
+  more(part: string): void;
+  may(re: RegExp): boolean;
+}
+
 /** Flags kept apart from the access/risk decision: they warn about the definition itself. */
 export type Flag =
   | "annotation_contradiction"
@@ -81,15 +88,18 @@ const SCHEMA_TEXT_CAP = 20_000;
  */
 function schemaPieces(schema: unknown, sink: { more(piece: string): void }): void {
   let size = 0;
-  const stack: unknown[] = [schema];
+  const stack = pieceStack;
+  let sp = 0;
+  stack[sp++] = schema;
   let guard = 0;
-  while (stack.length && size < SCHEMA_TEXT_CAP && guard++ < 5_000) {
-    const node = stack.pop();
+  while (sp > 0 && size < SCHEMA_TEXT_CAP && guard++ < 5_000) {
+    const node = stack[--sp];
+    stack[sp] = undefined;
     if (typeof node === "string") {
       sink.more(node);
       size += node.length + 1;
     } else if (Array.isArray(node)) {
-      for (const v of node) stack.push(v);
+      for (const v of node) stack[sp++] = v;
     } else if (node && typeof node === "object") {
       const o = node as Record<string, unknown>;
       for (const k of Object.keys(o)) {
@@ -101,11 +111,16 @@ function schemaPieces(schema: unknown, sink: { more(piece: string): void }): voi
           }
         }
         if (k === "type" || k === "$schema" || k === "$ref" || k === "format" || k === "pattern") continue;
-        stack.push(v);
+        stack[sp++] = v;
       }
     }
   }
+  // Nothing of this schema stays reachable from the shared stack.
+  while (sp > 0) stack[--sp] = undefined;
 }
+
+/** schemaPieces' stack, reused from tool to tool (a sink never walks another schema meanwhile). */
+const pieceStack: unknown[] = [];
 
 function schemaText(schema: unknown): string {
   const parts: string[] = [];
@@ -136,6 +151,38 @@ export const FLAG_REGEXES: readonly RegExp[] = [
 ];
 const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true);
 
+/**
+ * A scan whose first parts (the description) were read by a larger set that holds FLAG_REGEXES, continued over the
+ * remaining texts (name, titles, schema prose) by the flags' own set: its automaton is a sixth of the size (971 states
+ * against 5,886), so the long schema prose is read several times faster. A regex may match when a literal of it
+ * occurred in the parts either set read, which is what one set reading every part answers.
+ */
+class ContinuedScan implements PartScan {
+  highest: number;
+  private readonly rest: Parts;
+  constructor(private readonly first: Parts) {
+    this.highest = first.highest;
+    this.rest = FLAG_PHRASES.begin();
+  }
+  more(part: string): void {
+    this.rest.highest = this.highest;
+    this.rest.more(part);
+    this.highest = this.rest.highest;
+  }
+  may(re: RegExp): boolean {
+    return this.first.may(re) || this.rest.may(re);
+  }
+}
+
+/** detectFlagsIn after the heuristics' scan of the description (`scan`, a set holding FLAG_REGEXES). */
+export function detectFlagsAfter(
+  tool: ToolInput,
+  classification: Pick<Classification, "access" | "destructive">,
+  scan: Parts,
+): string[] {
+  return detectFlagsIn(tool, classification, new ContinuedScan(scan), true);
+}
+
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
 export function detectFlags(tool: ToolInput, classification: Pick<Classification, "access" | "destructive">): string[] {
   return detectFlagsIn(tool, classification, FLAG_PHRASES.begin(), false);
@@ -148,16 +195,18 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
 export function detectFlagsIn(
   tool: ToolInput,
   classification: Pick<Classification, "access" | "destructive">,
-  scan: Parts,
+  scan: PartScan,
   descriptionRead: boolean,
 ): string[] {
-  const flags = new Set<string>();
+  // Each flag is pushed at most once (the checks below are for distinct flags); an array, not a Set, per tool.
+  const flags: string[] = [];
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   if (ann) {
-    if (ann.readOnlyHint === true && (classification.access !== "read" || classification.destructive))
-      flags.add("annotation_contradiction");
-    if (ann.destructiveHint === false && ann.readOnlyHint !== true && classification.destructive)
-      flags.add("annotation_contradiction");
+    if (
+      (ann.readOnlyHint === true && (classification.access !== "read" || classification.destructive)) ||
+      (ann.destructiveHint === false && ann.readOnlyHint !== true && classification.destructive)
+    )
+      flags.push("annotation_contradiction");
   }
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   // The description alone first: shadowing is judged on it.
@@ -184,25 +233,25 @@ export function detectFlagsIn(
         INVISIBLE.test(`${tool.description ?? ""}`))) ||
     (schemaHighest >= 0x180e && tool.inputSchema !== undefined && INVISIBLE.test(schemaText(tool.inputSchema)))
   )
-    flags.add("poisoning:invisible_unicode");
+    flags.push("poisoning:invisible_unicode");
   if (shadowing) {
     const desc = (tool.description ?? "").toLowerCase();
-    if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.add("shadowing");
+    if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.push("shadowing");
   }
-  if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return [...flags];
+  if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return flags;
   // One lower-cased copy: case-insensitive regexes are markedly slower. Each regex below also runs only when the scan
   // saw one of its literals.
   const text =
     `${tool.name ?? ""}\n${tool.title ?? ""}\n${annTitle}\n${tool.description ?? ""}\n${tool.inputSchema === undefined ? "" : schemaText(tool.inputSchema)}`.toLowerCase();
-  if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return [...flags];
+  if (!FLAG_TRIGGER_PUNCT.test(text) && !FLAG_TRIGGER_WORDS.test(text)) return flags;
   if (
     (scan.may(HIDDEN_BLOCK) && has(text, ["<", "[inst", "[system"]) && HIDDEN_BLOCK.test(text)) ||
     (scan.may(DONT_TELL) && text.includes("user") && DONT_TELL.test(text))
   )
-    flags.add("poisoning:hidden_instructions");
-  if (scan.may(IGNORE) && has(text, IGNORE_GATE) && IGNORE.test(text)) flags.add("poisoning:ignore_instructions");
+    flags.push("poisoning:hidden_instructions");
+  if (scan.may(IGNORE) && has(text, IGNORE_GATE) && IGNORE.test(text)) flags.push("poisoning:ignore_instructions");
   const sensitiveFile = scan.may(SENSITIVE_FILE) && has(text, SENSITIVE_GATE) && SENSITIVE_FILE.test(text);
-  if (sensitiveFile) flags.add("poisoning:sensitive_file");
+  if (sensitiveFile) flags.push("poisoning:sensitive_file");
   if (
     (sensitiveFile || (scan.may(STRONG_SECRET) && STRONG_SECRET.test(text))) &&
     has(text, ["param", "argument", "field", " arg"])
@@ -210,7 +259,7 @@ export function detectFlagsIn(
     const m = scan.may(PASS_IN_PARAM) ? PASS_IN_PARAM.exec(text) : null;
     const around = m ? text.slice(Math.max(0, m.index - 120), m.index + m[0].length + 120) : "";
     if (m && (STRONG_SECRET.test(around) || (sensitiveFile && SECRET_OBJECT.test(around))))
-      flags.add("poisoning:secret_in_parameter");
+      flags.push("poisoning:secret_in_parameter");
   }
   if (text.includes("http")) {
     const urls = text.match(URL) ?? [];
@@ -219,7 +268,7 @@ export function detectFlagsIn(
       (scan.may(SEND_TO_URL) && SEND_TO_URL.test(text)) ||
       (scan.may(MD_IMAGE_DATA) && MD_IMAGE_DATA.test(text))
     )
-      flags.add("poisoning:exfiltration_url");
+      flags.push("poisoning:exfiltration_url");
   }
-  return [...flags];
+  return flags;
 }

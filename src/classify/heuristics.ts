@@ -1,7 +1,7 @@
 import type { Access, Classification, Risk, ToolInput } from "../core/types.js";
 import { deriveCategory } from "../core/vocabulary.js";
 import { decide, type Feature, type HeuristicModel, renderSignal, type Target, type Where } from "./features.js";
-import { detectFlagsIn, FLAG_REGEXES } from "./flags.js";
+import { detectFlagsAfter, FLAG_REGEXES } from "./flags.js";
 import {
   ASSOCIATION_OBJECTS,
   BASE_VERBS,
@@ -918,6 +918,7 @@ function parseName(name: string): NameParse {
   // not what the tool does: the next verb decides.
   if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length && BASE_VERBS.has(tokens[idx + 1]!)) idx++;
   const verb = tokens[idx]!;
+  const verbClass = BASE_VERBS.get(verb)!;
   const objects: string[] = [];
   const secondary: Array<[string, VerbClass]> = [];
   for (let i = idx + 1; i < tokens.length; i++) {
@@ -927,14 +928,14 @@ function parseName(name: string): NameParse {
     const joined = prev === "or" || prev === "and";
     // After a read verb, a plain write word is part of the object ("fetch_add_on_result", "list_usage_trigger");
     // joined by and/or it is a second verb ("get_or_create").
-    const nounAfterRead = BASE_VERBS.get(verb) === "read" && cls === "write" && !joined;
+    const nounAfterRead = verbClass === "read" && cls === "write" && !joined;
     if (cls && !nounAfterRead && (joined || (!NOUN_LIKE.has(t) && cls !== "read"))) {
       secondary.push([t, cls]);
       continue;
     }
     if (!STOP_TOKENS.has(t) && t !== "or" && t !== "and") objects.push(t);
   }
-  return { tokens, verbIndex: idx, verb, verbClass: BASE_VERBS.get(verb)!, objects, secondary };
+  return { tokens, verbIndex: idx, verb, verbClass, objects, secondary };
 }
 
 const NEGATION = /\b(not|never|no|without|cannot|can't|don't|doesn't|won't)\b/;
@@ -969,15 +970,25 @@ const SIGNPOST =
 /** Letters a sign-post can start with: a text that starts (after spaces) with none of them, or has no ':', has none. */
 const SIGNPOST_START = new Set([..."srinwdthube"].map((c) => c.charCodeAt(0)));
 
+/** Whether the last firstSentence was a prefix of its text (no sign-post was cut). */
+let firstIsPrefix = true;
+
 function firstSentence(desc: string): string {
   let i = 0;
   while (i < desc.length && isSpace(desc.charCodeAt(i))) i++;
-  if (SIGNPOST_START.has(desc.charCodeAt(i)) && desc.includes(":")) desc = desc.replace(SIGNPOST, "");
-  // The first [.!?\n] followed by a space or the end (as /[.!?\n](\s|$)/).
-  for (let j = 0; j < desc.length; j++) {
+  firstIsPrefix = true;
+  if (SIGNPOST_START.has(desc.charCodeAt(i)) && desc.includes(":")) {
+    const cut = desc.replace(SIGNPOST, "");
+    if (cut !== desc) firstIsPrefix = false;
+    desc = cut;
+  }
+  // The first [.!?\n] followed by a space or the end (as /[.!?\n](\s|$)/), cut at 240 characters: one found at or
+  // past 240 cuts there too, so the search stops there.
+  const n = Math.min(desc.length, 240);
+  for (let j = 0; j < n; j++) {
     const c = desc.charCodeAt(j);
     if ((c === 46 || c === 33 || c === 63 || c === 10) && (j + 1 === desc.length || isSpace(desc.charCodeAt(j + 1))))
-      return desc.slice(0, j).slice(0, 240);
+      return desc.slice(0, j);
   }
   return desc.slice(0, 240);
 }
@@ -1273,7 +1284,7 @@ export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Clas
     source: "heuristic",
     classifierVersion: CLASSIFIER_VERSION,
   };
-  const flags = detectFlagsIn(tool, classification, scan, true);
+  const flags = detectFlagsAfter(tool, classification, scan);
   if (v.unsure) flags.push("unsure");
   classification.flags = flags;
   return classification;
@@ -1307,7 +1318,8 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   scan.more(`${tool.description ?? ""}`);
   const ds = desc.length === rawDesc.length ? scan.view(desc, desc.length) : PHRASES.plain(desc);
   const first = firstSentence(desc);
-  const fs = ds.sub(first);
+  // Without a sign-post cut, the first sentence is a prefix of the description: no need to compare them.
+  const fs = firstIsPrefix ? ds.prefix(first) : ds.sub(first);
   const fam = new Families(desc, ds);
   const firstWords = new Words(first, 14);
   const objects = name.objects;

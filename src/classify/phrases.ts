@@ -468,6 +468,12 @@ export class Scan {
     return new Scan(this.set, text, this.gen, text.length, this.highest);
   }
 
+  /** As sub(text) for a `text` the caller knows to be a prefix of the scanned text (sub without the comparison). */
+  prefix(text: string): Scan {
+    if (!this.set) return new Scan(undefined, text, 0, text.length, 0xffff);
+    return new Scan(this.set, text, this.gen, text.length, this.highest);
+  }
+
   /** False when `re` cannot match this text; true when it may. */
   may(re: RegExp): boolean {
     return this.set?.mayMatch(re, this.gen, this.limit) !== false;
