@@ -301,6 +301,9 @@ const REVERT_TO_STATUS =
   /\b(revert|reverts|reopen|reopens)\b[^.]{0,40}\bto (a |the )?(draft|pending|open|unapproved|previous status)\b/;
 /** What a run/execute verb runs is other tools ("Run multiple tools in sequence", "Execute an available … tool"). */
 const RUNS_TOOLS = /^\s*(an?|the|any|one|multiple|several|other|many|all)?\s*([\w-]+\s+){0,3}?tools?\b/;
+/** "Save a screenshot of the device to a file", "Create a backup of the database to a file": an export of what is read. */
+const EXPORT_TO_FILE =
+  /\b(screenshots?|snapshots?|backups?|dump|export|copy|recording|trace)( file)? of\b[^.]{0,60}\bto (a |the )?(local |specified |given )?(file|disk|path|directory|folder)\b/;
 /** Descriptions that hand a task to another agent that acts on its own. */
 const AUTONOMOUS_AGENT =
   /\bautonomous(ly)?\b[^.]{0,60}\bagent\b|\bagent\b[^.]{0,60}\bautonomous(ly)?\b|\bcomputer[- ]use agent\b/;
@@ -1205,6 +1208,7 @@ const DESC_PHRASES: RegExp[] = [
   KERNEL_RESTART,
   REFUSES_EXISTING,
   KEY_VALUE_SET,
+  EXPORT_TO_FILE,
 ];
 /**
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
@@ -1591,6 +1595,11 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         4,
         "opens a URL the caller gives in a browser (a navigation)",
       );
+    // Writing a copy of what the tool reads to a file is an export (read by the labelling rules) against the verb
+    // "save"/"create": the two conflict, so the verdict is left unsure rather than a sure write.
+    const exported = fs.exec(EXPORT_TO_FILE)?.[0];
+    if (exported)
+      t.add("desc.export_to_file", "description", exported, "read", 3, `'${exported}' is an export of what is read`);
     // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
     if (title) {
       const tv = splitName(title).find((w) => BASE_VERBS.has(w));

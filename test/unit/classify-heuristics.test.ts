@@ -263,6 +263,17 @@ describe("classifyHeuristic", () => {
     expect(named.flags.includes("unsure")).toBe(false);
   });
 
+  it("saving a copy of what is read to a file conflicts with the write verb: unsure, never a sure write or read", () => {
+    const shot = c({
+      name: "save_screenshot",
+      description: "Save a screenshot of the device to a file",
+      inputSchema: schema({ saveTo: { type: "string" } }),
+    });
+    expect([shot.access, shot.flags.includes("unsure")]).toEqual(["write", true]);
+    const notes = c({ name: "save_note", description: "Save a note", inputSchema: schema({ text: {} }) });
+    expect([notes.access, notes.flags.includes("unsure")]).toEqual(["write", false]);
+  });
+
   it("is deterministic", () => {
     const t = { name: "update_page", description: "Update a page", inputSchema: schema({ id: {}, body: {} }) };
     expect(c(t)).toEqual(c(t));
