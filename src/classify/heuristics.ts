@@ -826,6 +826,7 @@ function triggerFamilies(desc: string, scan: Scan): Set<string> {
 /** The features found while reading one tool, in the order they fired. */
 class Evidence {
   list: Feature[] = [];
+  private dispatches = false;
   /** Hand-weight totals so far, for the few rules that depend on earlier evidence. */
   hand = { read: 0, write: 0, execute: 0, destructive: 0, financial: 0, risk: 0, unsure: 0 };
   add(id: string, on: Where, text: string, to: Target, weight: number, why: string, runsCode?: boolean): void {
@@ -833,6 +834,18 @@ class Evidence {
     if (runsCode) f.runsCode = true;
     this.list.push(f);
     this.hand[to] += weight;
+  }
+  /**
+   * A tool that runs other tools by name is a router over them, not a code runner: it can do what the most capable
+   * of them does (write, and delete), and which ones it reaches is not in its definition (unsure). Recorded once.
+   * (A method, not a closure made per tool: see extract.)
+   */
+  dispatchesTools(on: Where, what: string): void {
+    if (this.dispatches) return;
+    this.dispatches = true;
+    this.add("dispatches_tools", on, what, "write", 3, `'${what}' runs other tools`);
+    this.add("dispatches_tools.destructive", on, what, "destructive", 2, "runs any tool by name");
+    this.add("dispatches_tools.unsure", on, what, "unsure", 1, "which tools it runs is not in the definition");
   }
   /** A zero-weight note: explains why a rule did not fire. */
   note(id: string, on: Where, text: string, to: Target, why: string): void {
@@ -1306,6 +1319,10 @@ export function extractFeatures(tool: ToolInput): Feature[] {
  * the optimising compiler took 0.3–1.3 s of CPU per compilation and recompiled it after every rare branch first
  * taken, while the whole of it ran unoptimised; small functions compile in milliseconds and a rare branch recompiles
  * only its own section (scripts/bench-classifier.ts: 13–18 % less CPU per tool).
+ *
+ * Speed: no named closure (`const f = () => …`) inside extract or the functions it calls per tool. Each costs an
+ * allocation, and under tsx (esbuild keepNames, what scripts/bench-classifier.ts runs) an Object.defineProperty too:
+ * one such helper took 3–5 % of the classifier's time. Use a top-level function, a method of Evidence or a small class.
  */
 function extract(tool: ToolInput, scan: Parts): Feature[] {
   const t = new Evidence();
@@ -1329,17 +1346,6 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const objects = name.objects;
   const nameTokens = name.tokens;
 
-  // A tool that runs other tools by name is a router over them, not a code runner: it can do what the most capable
-  // of them does (write, and delete), and which ones it reaches is not in its definition (unsure).
-  let dispatches = false;
-  const dispatchesTools = (on: Where, what: string): void => {
-    if (dispatches) return;
-    dispatches = true;
-    t.add("dispatches_tools", on, what, "write", 3, `'${what}' runs other tools`);
-    t.add("dispatches_tools.destructive", on, what, "destructive", 2, "runs any tool by name");
-    t.add("dispatches_tools.unsure", on, what, "unsure", 1, "which tools it runs is not in the definition");
-  };
-
   // --- name verb -------------------------------------------------------------------------------------------
   let primary: VerbClass | undefined = name.verbClass;
   let weakNameVerb = false;
@@ -1350,7 +1356,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         const ro = objects.find((o) => RUN_READ_OBJECTS.has(o));
         const tool = objects.find((o) => o === "tool" || o === "tools");
         if (tool) {
-          dispatchesTools("name", `${verb} ${tool}`);
+          t.dispatchesTools("name", `${verb} ${tool}`);
           primary = "execute";
         } else if (ro) {
           t.add("name.run.read_object", "name", `${verb} ${ro}`, "read", 2, `name verb '${verb}' runs a ${ro}`);
@@ -1451,7 +1457,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       } else if (primary === "execute") {
         // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
         const tool = objects.find((o) => o === "tool" || o === "tools");
-        if (tool) dispatchesTools("name", `${verb} ${tool}`);
+        if (tool) t.dispatchesTools("name", `${verb} ${tool}`);
         else
           t.add(
             "name.verb.execute",
@@ -1545,7 +1551,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         // "Executes a log query", "Runs a search": what is run decides.
         const at = first.indexOf(descVerb) + descVerb.length;
         const rest = first.slice(at, at + 60);
-        if (RUNS_TOOLS.test(rest)) dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
+        if (RUNS_TOOLS.test(rest)) t.dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
         else if (/\b(quer|search|report|analys|check)/.test(rest))
           t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
         else
