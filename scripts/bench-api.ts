@@ -20,6 +20,10 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { serverRuntimes, serverTransports } from "../src/api/queries.js";
+import type { RawTool } from "../src/core/types.js";
+import { renderToolDiff } from "../src/history/diff.js";
+import type { ServerRow } from "../src/store/queries.js";
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,96 +40,171 @@ interface AutocannonResult {
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
-// ---- the bare handler: hand-written SQL over cached statements, no framework, no validation, no ETag ----
+// ---- the bare handler: hand-written SQL over cached statements, no framework ----
+//
+// It answers tool detail, server detail and search with the same bytes as the app (checked before each run: see
+// `sameBodies`): the same SQL texts, the same fields in the same order, stored JSON columns spliced in the same way,
+// the same diff of each version against the one before and the same change events. What it leaves out is the app's
+// HTTP work: no routing framework, no query-string validation (a wrong path or parameter is a 404, not a 400), no
+// ETag, If-None-Match or 304, no compression negotiation, no CORS, rate-limit, Vary or Cache-Control headers, no time
+// budget on search (the app's qbudget() check per row), no problem-details errors, no resolution of a server by
+// package, repository or short name (exact slug or name only).
 
 function bareServer(dbPath: string): Promise<number> {
   const db = new Database(dbPath, { readonly: true });
   const cls = `LEFT JOIN classifications c ON c.hash = t.hash AND c.rowid = (
-    SELECT c2.rowid FROM classifications c2 WHERE c2.hash = t.hash ORDER BY c2.created_at DESC, c2.rowid DESC LIMIT 1)`;
-  const cols = `t.*, c.access AS c_access, c.category AS c_category, c.risk AS c_risk, c.confidence AS c_confidence,
-    c.signals AS c_signals, c.flags AS c_flags, c.destructive AS c_destructive, c.financial AS c_financial`;
+  SELECT c2.rowid FROM classifications c2 WHERE c2.hash = t.hash ORDER BY c2.created_at DESC, c2.rowid DESC LIMIT 1)`;
+  const toolCols = `t.id, t.server_id, t.name, t.slug, t.title, t.description, t.input_schema, t.output_schema,
+  t.annotations, t.raw, t.hash, t.first_seen, t.last_seen, t.removed_at,
+  c.access AS c_access, c.destructive AS c_destructive, c.financial AS c_financial, c.category AS c_category,
+  c.risk AS c_risk, c.confidence AS c_confidence, c.signals AS c_signals, c.flags AS c_flags, c.source AS c_source,
+  c.classifier_version AS c_version`;
+  const serverBrief = db.prepare("SELECT id, slug, name, status FROM servers WHERE slug = ? OR name = ?");
   const serverBy = db.prepare("SELECT * FROM servers WHERE slug = ? OR name = ?");
-  const toolBy = db.prepare(`SELECT ${cols} FROM tools t ${cls} WHERE t.server_id = ? AND (t.name = ? OR t.slug = ?)`);
+  const toolByName = db.prepare(`SELECT ${toolCols} FROM tools t ${cls} WHERE t.server_id = ? AND t.name = ?`);
+  const toolBySlug = db.prepare(`SELECT ${toolCols} FROM tools t ${cls} WHERE t.server_id = ? AND t.slug = ?`);
   const versions = db.prepare(
-    "SELECT hash, raw, first_seen, last_seen FROM tool_versions WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id",
+    `SELECT hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+     WHERE server_id = ? AND tool_name = ? ORDER BY first_seen, id`,
+  );
+  const changes = db.prepare(
+    `SELECT c.id, c.server_id, s.name AS server, s.slug AS server_slug, c.probe_id, c.at, c.tool_name, c.kind,
+  c.severity, c.reason, c.from_hash, c.to_hash, c.details FROM changes c JOIN servers s ON s.id = c.server_id
+     WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
   );
   const toolsOf = db.prepare(
-    `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags
+    `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category, c.risk, c.flags
      FROM tools t ${cls} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
   );
-  const probe = db.prepare("SELECT * FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1");
+  const probe = db.prepare(
+    `SELECT outcome, started_at, duration_ms, transport, error, protocol_version, server_info, tool_count, warnings
+     FROM probes WHERE server_id = ? ORDER BY id DESC LIMIT 1`,
+  );
   const sources = db.prepare(
-    "SELECT source_id, source_key, status, first_seen, last_seen FROM sources WHERE server_id = ?",
+    `SELECT source_id AS sourceId, source_key AS sourceKey, status, first_seen AS firstSeen, last_seen AS lastSeen
+     FROM sources WHERE server_id = ? ORDER BY source_id, source_key`,
   );
   // The same two-tier relevance as the app, over the same SQL (less the time budget): name/title matches, then the
   // rest, each in rowid order, the page's ids first and then their columns and classification.
   const search = db.prepare(
-    `SELECT t.id, t.server_id, t.name, t.slug, t.title, t.description, t.annotations, c.access AS c_access,
-     c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags, s.slug AS server_slug, s.name AS server_name FROM
+    `SELECT t.id, t.server_id, t.name, t.slug, t.title, t.description, t.annotations,
+  c.access AS c_access, c.category AS c_category, c.risk AS c_risk, c.flags AS c_flags,
+  s.name AS server_name, s.slug AS server_slug FROM
      (SELECT t.id AS pid, f.fid FROM (SELECT rowid AS fid FROM tools_fts WHERE tools_fts MATCH ? AND rowid > 0) f
        JOIN tools t ON t.id = f.fid JOIN servers s ON s.id = t.server_id
        WHERE t.removed_at IS NULL AND s.status != 'removed' ORDER BY f.fid LIMIT ?) page
      JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${cls} ORDER BY page.fid`,
   );
+  const j = JSON.stringify as (v: unknown) => string;
+  const or = (text: unknown, dflt: string) => (typeof text === "string" ? text : dflt);
+  type Row = Record<string, unknown>;
+
+  const toolDetail = (serverRef: string, toolRef: string): string | undefined => {
+    const s = serverBrief.get(serverRef, serverRef) as { id: number; slug: string; name: string; status: string };
+    if (!s) return undefined;
+    const t = (toolByName.get(s.id, toolRef) ?? toolBySlug.get(s.id, toolRef)) as Row | undefined;
+    if (!t) return undefined;
+    const raw = t.raw as string;
+    const vs = versions.all(s.id, t.name) as { hash: string; raw: string; firstSeen: string; lastSeen: string }[];
+    let prev: RawTool | null = null;
+    const history: string[] = [];
+    let tokenText = raw;
+    vs.forEach((v, i) => {
+      const current = v.hash === t.hash;
+      const def = current ? raw : v.raw;
+      if (current) tokenText = v.raw;
+      let diff = "[]";
+      if (vs.length > 1) {
+        const parsed = JSON.parse(def) as RawTool;
+        if (i > 0 && prev) diff = j(renderToolDiff(prev, parsed));
+        prev = parsed;
+      }
+      history.push(
+        `{"hash":${j(v.hash)},"firstSeen":${j(v.firstSeen)},"lastSeen":${j(v.lastSeen)},"current":${current},"definition":${def},"diff":${diff}}`,
+      );
+    });
+    const ch = (changes.all(s.id, t.name) as Row[]).map(
+      (c) =>
+        `{"id":${j(c.id)},"server":{"id":${j(c.server_id)},"slug":${j(c.server_slug)},"name":${j(c.server)}},"at":${j(c.at)},"tool":${j(c.tool_name)},"kind":${j(c.kind)},"severity":${j(c.severity)},"reason":${j(c.reason)},"fromHash":${j(c.from_hash)},"toHash":${j(c.to_hash)},"details":${or(c.details, "null")}}`,
+    );
+    const classification =
+      t.c_access == null
+        ? "null"
+        : `{"access":${j(t.c_access)},"destructive":${!!t.c_destructive},"financial":${!!t.c_financial},"category":${j(t.c_category)},"risk":${j(t.c_risk)},"confidence":${j(t.c_confidence)},"signals":${or(t.c_signals, "[]")},"flags":${or(t.c_flags, "[]")},"source":${j(t.c_source)},"classifierVersion":${j(t.c_version)}}`;
+    return `{"server":{"id":${s.id},"slug":${j(s.slug)},"name":${j(s.name)},"status":${j(s.status)}},"name":${j(t.name)},"slug":${j(t.slug)},"title":${j(t.title)},"description":${j(t.description)},"annotations":${or(t.annotations, "null")},"inputSchema":${or(t.input_schema, "null")},"outputSchema":${or(t.output_schema, "null")},"definition":${raw},"hash":${j(t.hash)},"firstSeen":${j(t.first_seen)},"lastSeen":${j(t.last_seen)},"removedAt":${j(t.removed_at)},"tokenCost":${Math.ceil(tokenText.length / 4)},"classification":${classification},"history":[${history.join(",")}],"changes":[${ch.join(",")}]}`;
+  };
+
+  const serverDetail = (ref: string): string | undefined => {
+    const s = serverBy.get(ref, ref) as Row | undefined;
+    if (!s) return undefined;
+    const packages = JSON.parse(s.packages as string);
+    const remotes = JSON.parse(s.remotes as string);
+    const row = { packages, remotes } as ServerRow;
+    const tools = toolsOf.all(s.id) as Row[];
+    const byCategory: Record<string, number> = {};
+    const byRisk: Record<string, number> = {};
+    let chars = 2 + Math.max(0, tools.length - 1);
+    const items: string[] = [];
+    for (const t of tools) {
+      const cat = (t.category as string) ?? "unclassified";
+      const risk = (t.risk as string) ?? "unclassified";
+      byCategory[cat] = (byCategory[cat] ?? 0) + 1;
+      byRisk[risk] = (byRisk[risk] ?? 0) + 1;
+      chars += t.raw_len as number;
+      items.push(
+        `{"name":${j(t.name)},"slug":${j(t.slug)},"title":${j(t.title)},"category":${j(t.category)},"risk":${j(t.risk)},"flags":${or(t.flags, "[]")},"tokenCost":${Math.ceil((t.raw_len as number) / 4)}}`,
+      );
+    }
+    const sorted = (o: Record<string, number>) =>
+      j(Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+    const p = probe.get(s.id) as Row | undefined;
+    const probeJson = p
+      ? `{"outcome":${j(p.outcome)},"startedAt":${j(p.started_at)},"durationMs":${j(p.duration_ms)},"transport":${j(p.transport)},"error":${j(p.error)},"protocolVersion":${j(p.protocol_version)},"serverInfo":${or(p.server_info, "null")},"toolCount":${j(p.tool_count)},"warnings":${or(p.warnings, "[]")}}`
+      : "null";
+    return `{"id":${j(s.id)},"slug":${j(s.slug)},"name":${j(s.name)},"title":${j(s.title)},"description":${j(s.description)},"version":${j(s.version)},"repositoryUrl":${j(s.repository_url)},"websiteUrl":${j(s.website_url)},"packages":${s.packages},"remotes":${s.remotes},"status":${j(s.status)},"firstSeen":${j(s.first_seen)},"lastSeen":${j(s.last_seen)},"lastProbeId":${j(s.last_probe_id)},"lastOkProbeAt":${j(s.last_ok_probe_at)},"updatedAt":${j(s.updated_at)},"transports":${j(serverTransports(row))},"runtimes":${j(serverRuntimes(row))},"probe":${probeJson},"toolCount":${tools.length},"byCategory":${sorted(byCategory)},"byRisk":${sorted(byRisk)},"tokenCost":${Math.ceil(chars / 4)},"sources":${j(sources.all(s.id))},"tools":[${items.join(",")}]}`;
+  };
+
+  const searchPage = (q: string, limit: number): string => {
+    const terms = [...q.normalize("NFKC").matchAll(/([\p{L}\p{N}]+)(\*)?/gu)];
+    const match = terms.map((m) => `"${m[1]}"${m[2] ? "*" : ""}`).join(" ");
+    const rows: Row[] = [];
+    const tiers: number[] = [];
+    if (match) {
+      for (const r of search.all(`{name title} : (${match})`, limit + 1) as Row[]) {
+        rows.push(r);
+        tiers.push(0);
+      }
+      if (rows.length <= limit) {
+        for (const r of search.all(`(${match}) NOT ({name title} : (${match}))`, limit + 1 - rows.length) as Row[]) {
+          rows.push(r);
+          tiers.push(1);
+        }
+      }
+    }
+    const more = rows.length > limit;
+    const kept = more ? rows.slice(0, limit) : rows;
+    const cursor = more
+      ? Buffer.from(JSON.stringify(["relevance", tiers[limit - 1], rows[limit - 1]!.id]), "utf8").toString("base64url")
+      : null;
+    const items = kept.map(
+      (r) =>
+        `{"server":{"id":${j(r.server_id)},"slug":${j(r.server_slug)},"name":${j(r.server_name)}},"name":${j(r.name)},"slug":${j(r.slug)},"title":${j(r.title)},"description":${j(r.description)},"annotations":${or(r.annotations, "null")},"category":${j(r.c_category)},"risk":${j(r.c_risk)},"access":${j(r.c_access)},"flags":${or(r.c_flags, "[]")}}`,
+    );
+    return `{"items":[${items.join(",")}],"nextCursor":${j(cursor)}}`;
+  };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const parts = url.pathname.split("/").map(decodeURIComponent);
-    let body: unknown;
-    if (parts[2] === "tools" && parts.length === 5) {
-      const s = serverBy.get(parts[3], parts[3]) as { id: number } | undefined;
-      const t = s && (toolBy.get(s.id, parts[4], parts[4]) as { name: string; raw: string } | undefined);
-      if (s && t) {
-        body = {
-          server: s,
-          ...t,
-          definition: JSON.parse(t.raw),
-          tokenCost: Math.ceil(t.raw.length / 4),
-          history: (versions.all(s.id, t.name) as { raw: string }[]).map((v) => ({ ...v, raw: JSON.parse(v.raw) })),
-        };
-      }
-    } else if (parts[2] === "servers" && parts.length === 4) {
-      const s = serverBy.get(parts[3], parts[3]) as { id: number } | undefined;
-      if (s) {
-        const tools = toolsOf.all(s.id) as { raw_len: number; c_category: string; c_risk: string; c_flags: string }[];
-        const byCategory: Record<string, number> = {};
-        const byRisk: Record<string, number> = {};
-        let chars = 2 + Math.max(0, tools.length - 1);
-        for (const t of tools) {
-          byCategory[t.c_category] = (byCategory[t.c_category] ?? 0) + 1;
-          byRisk[t.c_risk] = (byRisk[t.c_risk] ?? 0) + 1;
-          chars += t.raw_len;
-        }
-        body = {
-          ...s,
-          probe: probe.get(s.id),
-          sources: sources.all(s.id),
-          byCategory,
-          byRisk,
-          tokenCost: Math.ceil(chars / 4),
-          tools: tools.map((t) => ({
-            ...t,
-            c_flags: JSON.parse(t.c_flags ?? "[]"),
-            tokenCost: Math.ceil(t.raw_len / 4),
-          })),
-        };
-      }
-    } else if (parts[2] === "tools" && parts.length === 3) {
-      const terms = [...(url.searchParams.get("q") ?? "").matchAll(/([\p{L}\p{N}]+)(\*)?/gu)];
-      const match = terms.map((m) => `"${m[1]}"${m[2] ? "*" : ""}`).join(" ");
-      const limit = Number(url.searchParams.get("limit") ?? 20);
-      const items: unknown[] = [];
-      if (match) {
-        items.push(...search.all(`{name title} : (${match})`, limit + 1));
-        if (items.length <= limit)
-          items.push(...search.all(`(${match}) NOT ({name title} : (${match}))`, limit + 1 - items.length));
-      }
-      body = { items };
-    }
+    let body: string | undefined;
+    if (parts[2] === "tools" && parts.length === 5) body = toolDetail(parts[3]!, parts[4]!);
+    else if (parts[2] === "servers" && parts.length === 4) body = serverDetail(parts[3]!);
+    else if (parts[2] === "tools" && parts.length === 3)
+      body = searchPage(url.searchParams.get("q") ?? "", Number(url.searchParams.get("limit") ?? 20));
     if (body === undefined) {
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
       return;
     }
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(body);
   });
   return new Promise((r) => server.listen(0, "127.0.0.1", () => r((server.address() as AddressInfo).port)));
 }
@@ -193,6 +272,27 @@ function sampleTargets(db: string, n: number) {
   return { tools, servers, searches, toolRefs, searchWords };
 }
 
+/** Asks both servers for the same paths and counts the answers whose status and body are byte-identical. */
+async function sameBodies(
+  appPort: number,
+  barePort: number,
+  paths: string[],
+): Promise<{ n: number; same: number; firstDiff?: string }> {
+  let same = 0;
+  let firstDiff: string | undefined;
+  for (const path of paths) {
+    const [a, b] = await Promise.all(
+      [appPort, barePort].map(async (port) => {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`);
+        return `${r.status} ${await r.text()}`;
+      }),
+    );
+    if (a === b) same++;
+    else firstDiff ??= path;
+  }
+  return { n: paths.length, same, ...(firstDiff ? { firstDiff } : {}) };
+}
+
 async function main(): Promise<void> {
   const servers = Number(arg("servers", "40000"));
   const tools = Number(arg("tools", "500000"));
@@ -225,6 +325,7 @@ async function main(): Promise<void> {
   const bare = await startChild("bare", db);
   const base = baseline ? await startChild("hono", db, baseline) : undefined;
   const rows: string[] = [];
+  const sameRows: string[] = [];
   const baseRows: string[] = [];
   const mcpRows: string[] = [];
   const raw: Record<string, unknown> = {};
@@ -304,6 +405,12 @@ async function main(): Promise<void> {
         { label: "bare", port: bare.port, pid: bare.child.pid, next: cycle(get(paths)) },
         ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, next: cycle(get(paths)) }] : []),
       ];
+      // Same answers: the bare handler must send the app's bytes, or the comparison is not of the same work.
+      const same = await sameBodies(hono.port, bare.port, paths.slice(0, 200));
+      sameRows.push(
+        `${scenario}: ${same.same} of ${same.n} bodies identical${same.firstDiff ? ` (first difference: ${same.firstDiff})` : ""}`,
+      );
+      process.stderr.write(`${scenario}: ${same.same}/${same.n} bodies identical\n`);
       const [h, b, o] = await runArms(scenario, arms);
       if (!h || !b) continue;
       if (o) {
@@ -387,6 +494,8 @@ async function main(): Promise<void> {
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
     `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline, app, …; MCP, REST, baseline MCP, …) after a 2 s warm-up per arm; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    "",
+    `Same answers (app and bare, byte for byte, before the load): ${sameRows.join("; ") || "—"}.`,
     "",
     "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | server CPU ms per request (app / bare) | errors (app / bare) |",
     "|---|---|---|---|---|---|---|---|---|---|",

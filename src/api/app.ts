@@ -22,11 +22,11 @@ import { buildPolicy } from "./policy.js";
 import {
   listChangesPage,
   listServerPage,
-  listToolPage,
+  listToolPageJson,
   policyInputs,
   requireServer,
-  serverDetail,
-  toolDetail,
+  serverDetailJson,
+  toolDetailJson,
 } from "./queries.js";
 
 /** API settings beyond the catalog handle. */
@@ -88,9 +88,11 @@ function pathParam(c: Context, name: string): string {
   return v;
 }
 
+const JSON_TYPE = "application/json; charset=utf-8";
+
 /** A JSON answer with an ETag over its body (304 on If-None-Match), compressed when the client accepts it. */
 function sendJson(c: Context, data: unknown): Response {
-  return sendBody(c, JSON.stringify(data), "application/json; charset=utf-8");
+  return sendBody(c, JSON.stringify(data), JSON_TYPE);
 }
 
 const CORS_ALLOW_HEADERS = "Content-Type, If-None-Match, Authorization, Mcp-Protocol-Version, Mcp-Session-Id";
@@ -202,7 +204,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/v1/servers", (c) => sendJson(c, listServerPage(sqlite, parseQuery(c, ServerListQuerySchema), budgetMs)));
   app.get("/v1/servers/:server", (c) => {
     parseQuery(c, EmptyQuerySchema);
-    return sendJson(c, serverDetail(sqlite, pathParam(c, "server")));
+    return sendBody(c, serverDetailJson(sqlite, pathParam(c, "server")), JSON_TYPE);
   });
   app.get("/v1/servers/:server/policy", (c) => {
     const q = parseQuery(c, PolicyQuerySchema);
@@ -213,10 +215,12 @@ export function createApp(deps: AppDeps): Hono {
     return sendJson(c, p.json);
   });
 
-  app.get("/v1/tools", (c) => sendJson(c, listToolPage(sqlite, parseQuery(c, ToolListQuerySchema), budgetMs)));
+  app.get("/v1/tools", (c) =>
+    sendBody(c, listToolPageJson(sqlite, parseQuery(c, ToolListQuerySchema), budgetMs), JSON_TYPE),
+  );
   app.get("/v1/tools/:server/:tool", (c) => {
     parseQuery(c, EmptyQuerySchema);
-    return sendJson(c, toolDetail(sqlite, pathParam(c, "server"), pathParam(c, "tool")));
+    return sendBody(c, toolDetailJson(sqlite, pathParam(c, "server"), pathParam(c, "tool")), JSON_TYPE);
   });
 
   app.get("/v1/changes", (c) => sendJson(c, listChangesPage(sqlite, parseQuery(c, ChangesQuerySchema))));

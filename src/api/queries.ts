@@ -1,6 +1,5 @@
 import type { RawTool } from "../core/types.js";
 import { renderToolDiff } from "../history/diff.js";
-import type { ChangeEvent } from "../history/events.js";
 import { whyNotListed } from "../policy/index.js";
 import {
   changeListRows,
@@ -11,21 +10,24 @@ import {
   lookupServer,
   QueryBudgetExceeded,
   type ServerListRow,
+  serverBriefByRef,
   serverListRows,
+  serverRecordByRef,
   sourcesOf,
   type TierCursor,
   TOOL_SORT_KEY_SIZE,
   type ToolListRow,
   type ToolSort,
   toolByRef,
-  toolChangeRows,
+  toolChangeRecords,
   toolListRows,
   toolOutlines,
+  toolRecordByRef,
   versionRows,
   withQueryBudget,
 } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
-import type { ServerRow, ToolRow } from "../store/queries.js";
+import { type ServerRow, type ToolRow, toServerRow } from "../store/queries.js";
 import { describeServers, resolveServer } from "../store/resolve.js";
 import { type CursorKey, decodeCursor, encodeCursor } from "./cursor.js";
 
@@ -39,11 +41,6 @@ import type { ServerListQuery, ToolListQuery } from "./params.js";
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** Approximate tokens a model spends on a JSON value: characters / 4, rounded up. */
-export function tokenCost(value: unknown): number {
-  return Math.ceil(JSON.stringify(value).length / 4);
 }
 
 /** What a list row says about a server. */
@@ -190,12 +187,28 @@ function toToolSummary(r: ToolListRow): ToolSummary {
     slug: r.slug,
     title: r.title,
     description: r.description,
-    annotations: r.annotations,
+    annotations: r.annotationsText === null ? null : (JSON.parse(r.annotationsText) as Record<string, unknown>),
     category: r.category,
     risk: r.risk,
     access: r.access,
-    flags: r.flags,
+    flags: r.flagsText === null ? [] : (JSON.parse(r.flagsText) as string[]),
   };
+}
+
+/*
+ * The hot REST answers (tool detail, server detail, tool pages) are written as JSON text directly: the JSON columns
+ * the catalog stores (definitions, schemas, annotations, signals, flags, details, packages) were written by
+ * JSON.stringify, so they are spliced in as stored instead of parsed and serialised again — the same bytes
+ * JSON.stringify of the parsed objects gives (test/integration/api-answers-text.test.ts checks it answer for answer).
+ * `j` serialises the scalar fields; `stored` splices a stored JSON column, with the value the object form used when
+ * the column is NULL.
+ */
+const j = JSON.stringify as (v: unknown) => string;
+const stored = (text: unknown, whenNull: string): string => (typeof text === "string" ? text : whenNull);
+
+/** A ToolSummary as JSON text (the same bytes as JSON.stringify(toToolSummary(r))). */
+function toolSummaryJson(r: ToolListRow): string {
+  return `{"server":{"id":${j(r.serverId)},"slug":${j(r.serverSlug)},"name":${j(r.serverName)}},"name":${j(r.name)},"slug":${j(r.slug)},"title":${j(r.title)},"description":${j(r.description)},"annotations":${stored(r.annotationsText, "null")},"category":${j(r.category)},"risk":${j(r.risk)},"access":${j(r.access)},"flags":${stored(r.flagsText, "[]")}}`;
 }
 
 /** How an answer names a server it suggests: enough to ask again by slug. */
@@ -247,13 +260,20 @@ export function requireServer(sqlite: Sqlite, ref: string, parameter = "server")
 
 /** Current tools matching the filters, one page at a time, in a stable order. */
 export function listToolPage(sqlite: Sqlite, q: ToolListQuery, budgetMs?: number): Page<ToolSummary> {
-  return bounded(sqlite, budgetMs, () => toolPage(sqlite, q));
+  const p = bounded(sqlite, budgetMs, () => toolPageRows(sqlite, q));
+  return { items: p.rows.map(toToolSummary), nextCursor: p.nextCursor };
 }
 
-function toolPage(sqlite: Sqlite, q: ToolListQuery): Page<ToolSummary> {
+/** listToolPage as JSON text (the REST answer): stored annotations and flags spliced in, not parsed. */
+export function listToolPageJson(sqlite: Sqlite, q: ToolListQuery, budgetMs?: number): string {
+  const p = bounded(sqlite, budgetMs, () => toolPageRows(sqlite, q));
+  return `{"items":[${p.rows.map(toolSummaryJson).join(",")}],"nextCursor":${j(p.nextCursor)}}`;
+}
+
+function toolPageRows(sqlite: Sqlite, q: ToolListQuery): { rows: ToolListRow[]; nextCursor: string | null } {
   const match = ftsQuery(q.q);
   const sort = q.sort ?? (match !== undefined ? "relevance" : "server");
-  if (match === null) return { items: [], nextCursor: null };
+  if (match === null) return { rows: [], nextCursor: null };
   if (sort === "relevance" && match === undefined)
     throw new ApiError("bad_input", "sort: `relevance` needs a q", "sort");
   const filters = {
@@ -265,62 +285,62 @@ function toolPage(sqlite: Sqlite, q: ToolListQuery): Page<ToolSummary> {
   };
   if (sort === "relevance" && match) {
     const rows = toolListRows(sqlite, filters, match, { by: "relevance", after: tierCursor(q.cursor) }, q.limit);
-    return page(rows, q.limit, sort, (r) => [r.tier, r.id], toToolSummary);
+    const p = page(
+      rows,
+      q.limit,
+      sort,
+      (r) => [r.tier, r.id],
+      (r) => r,
+    );
+    return { rows: p.items, nextCursor: p.nextCursor };
   }
   const by = sort as ToolSort;
   const after = q.cursor ? decodeCursor(q.cursor, sort, TOOL_SORT_KEY_SIZE[by]) : null;
   const rows = toolListRows(sqlite, filters, match, { by, after }, q.limit);
-  return page(rows, q.limit, sort, (r) => [...r.key, r.id], toToolSummary);
+  const p = page(
+    rows,
+    q.limit,
+    sort,
+    (r) => [...r.key, r.id],
+    (r) => r,
+  );
+  return { rows: p.items, nextCursor: p.nextCursor };
 }
 
-/** Everything the API says about one server. */
-export function serverDetail(sqlite: Sqlite, ref: string) {
-  const s = requireServer(sqlite, ref);
+/** Everything the API says about one server, as an object (MCP's get_server): the REST answer, parsed. */
+export function serverDetail(sqlite: Sqlite, ref: string): Record<string, unknown> {
+  return JSON.parse(serverDetailJson(sqlite, ref)) as Record<string, unknown>;
+}
+
+/** Everything the API says about one server, as the JSON text REST sends. */
+export function serverDetailJson(sqlite: Sqlite, ref: string): string {
+  // The exact slug or name over a cached statement, with the stored packages/remotes text; else the wider lookup.
+  const rec = serverRecordByRef(sqlite, ref);
+  const s = rec ? toServerRow(rec) : requireServer(sqlite, ref);
+  const packagesText = rec ? stored(rec.packages, "[]") : j(s.packages);
+  const remotesText = rec ? stored(rec.remotes, "[]") : j(s.remotes);
   // Only what the answer shows: the stored raw JSON is measured, never parsed (servers can have hundreds of tools).
   const tools = toolOutlines(sqlite, s.id);
   const probe = latestProbeBrief(sqlite, s.id);
-  const tally = (pick: (t: (typeof tools)[number]) => string | null): Record<string, number> => {
+  const tally = (pick: (t: (typeof tools)[number]) => string | null): string => {
     const out: Record<string, number> = {};
     for (const t of tools) {
       const k = pick(t) ?? "unclassified";
       out[k] = (out[k] ?? 0) + 1;
     }
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return j(Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
   };
   // JSON of the array of definitions: their lengths, the commas between them and the brackets.
-  const arrayChars = tools.reduce((n, t) => n + t.rawLen, 0) + Math.max(0, tools.length - 1) + 2;
-  return {
-    ...s,
-    transports: serverTransports(s),
-    runtimes: serverRuntimes(s),
-    probe: probe
-      ? {
-          outcome: probe.outcome,
-          startedAt: probe.startedAt,
-          durationMs: probe.durationMs,
-          transport: probe.transport,
-          error: probe.error,
-          protocolVersion: probe.protocolVersion,
-          serverInfo: probe.serverInfo,
-          toolCount: probe.toolCount,
-          warnings: probe.warnings,
-        }
-      : null,
-    toolCount: tools.length,
-    byCategory: tally((t) => t.category),
-    byRisk: tally((t) => t.risk),
-    tokenCost: Math.ceil(arrayChars / 4),
-    sources: sourcesOf(sqlite, s.id),
-    tools: tools.map((t) => ({
-      name: t.name,
-      slug: t.slug,
-      title: t.title,
-      category: t.category,
-      risk: t.risk,
-      flags: t.flags,
-      tokenCost: Math.ceil(t.rawLen / 4),
-    })),
-  };
+  let arrayChars = Math.max(0, tools.length - 1) + 2;
+  let toolsJson = "";
+  for (const t of tools) {
+    arrayChars += t.rawLen;
+    toolsJson += `${toolsJson ? "," : ""}{"name":${j(t.name)},"slug":${j(t.slug)},"title":${j(t.title)},"category":${j(t.category)},"risk":${j(t.risk)},"flags":${stored(t.flagsText, "[]")},"tokenCost":${Math.ceil(t.rawLen / 4)}}`;
+  }
+  const probeJson = probe
+    ? `{"outcome":${j(probe.outcome)},"startedAt":${j(probe.startedAt)},"durationMs":${j(probe.durationMs)},"transport":${j(probe.transport)},"error":${j(probe.error)},"protocolVersion":${j(probe.protocolVersion)},"serverInfo":${stored(probe.serverInfoText, "null")},"toolCount":${j(probe.toolCount)},"warnings":${stored(probe.warningsText, "[]")}}`
+    : "null";
+  return `{"id":${j(s.id)},"slug":${j(s.slug)},"name":${j(s.name)},"title":${j(s.title)},"description":${j(s.description)},"version":${j(s.version)},"repositoryUrl":${j(s.repositoryUrl)},"websiteUrl":${j(s.websiteUrl)},"packages":${packagesText},"remotes":${remotesText},"status":${j(s.status)},"firstSeen":${j(s.firstSeen)},"lastSeen":${j(s.lastSeen)},"lastProbeId":${j(s.lastProbeId)},"lastOkProbeAt":${j(s.lastOkProbeAt)},"updatedAt":${j(s.updatedAt)},"transports":${j(serverTransports(s))},"runtimes":${j(serverRuntimes(s))},"probe":${probeJson},"toolCount":${tools.length},"byCategory":${tally((t) => t.category)},"byRisk":${tally((t) => t.risk)},"tokenCost":${Math.ceil(arrayChars / 4)},"sources":${j(sourcesOf(sqlite, s.id))},"tools":[${toolsJson}]}`;
 }
 
 /**
@@ -344,46 +364,51 @@ export function findTool(sqlite: Sqlite, server: ServerRow, ref: string): ToolRo
   return t;
 }
 
-/** Everything the API says about one tool: its definition, classification with evidence, and history. */
-export function toolDetail(sqlite: Sqlite, serverRef: string, toolRef: string) {
-  const s = requireServer(sqlite, serverRef);
-  const t = findTool(sqlite, s, toolRef);
-  // Every version with its diff from the one before: definitions only, over cached statements (the stored
-  // classifications of old versions are not part of this answer, so they are not read).
-  const versions = versionRows(sqlite, s.id, t.name);
+/** The classification columns of a TOOL_COLUMNS row as JSON text (null when the tool is not classified). */
+function classificationJson(r: Record<string, unknown>): string {
+  if (r.c_access == null) return "null";
+  return `{"access":${j(r.c_access)},"destructive":${!!r.c_destructive},"financial":${!!r.c_financial},"category":${j(r.c_category)},"risk":${j(r.c_risk)},"confidence":${j(r.c_confidence)},"signals":${stored(r.c_signals, "[]")},"flags":${stored(r.c_flags, "[]")},"source":${j(r.c_source)},"classifierVersion":${j(r.c_version)}}`;
+}
+
+/**
+ * Everything the API says about one tool — its definition, classification with evidence, history and change
+ * events — as the JSON text REST sends. Stored definitions are parsed only to diff one version against the one
+ * before (a tool with a single version parses nothing).
+ */
+export function toolDetailJson(sqlite: Sqlite, serverRef: string, toolRef: string): string {
+  const s = serverBriefByRef(sqlite, serverRef) ?? requireServer(sqlite, serverRef);
+  const t = toolRecordByRef(sqlite, s.id, toolRef);
+  if (!t) throw new ApiError("not_found", `tool not found: ${JSON.stringify(toolRef)} on server ${s.name}`, "tool");
+  const name = t.name as string;
+  const hash = t.hash as string;
+  const rawText = t.raw as string;
+  const versions = versionRows(sqlite, s.id, name);
   let prev: RawTool | null = null;
-  const history = versions.map((v) => {
-    // The current version's definition is the tool's own, already parsed: the largest blob is parsed once.
-    const definition = v.hash === t.hash ? (t.raw as RawTool) : (JSON.parse(v.raw) as RawTool);
-    const diff = prev ? renderToolDiff(prev, definition) : [];
-    prev = definition;
-    return { hash: v.hash, firstSeen: v.firstSeen, lastSeen: v.lastSeen, current: v.hash === t.hash, definition, diff };
-  });
+  let history = "";
+  let tokenText = rawText;
+  for (const [i, v] of versions.entries()) {
+    const current = v.hash === hash;
+    // The current version's definition is the tool's own stored text.
+    const defText = current ? rawText : v.raw;
+    if (current) tokenText = v.raw;
+    let diff = "[]";
+    if (versions.length > 1) {
+      const definition = JSON.parse(defText) as RawTool;
+      if (i > 0 && prev) diff = j(renderToolDiff(prev, definition));
+      prev = definition;
+    }
+    history += `${i ? "," : ""}{"hash":${j(v.hash)},"firstSeen":${j(v.firstSeen)},"lastSeen":${j(v.lastSeen)},"current":${current},"definition":${defText},"diff":${diff}}`;
+  }
   // An older catalog opened read-only may have no change events table.
-  const changes = hasChangesTable(sqlite) ? toolChangeRows<ChangeEvent>(sqlite, s.id, t.name).map(changeItem) : [];
-  return {
-    server: { id: s.id, slug: s.slug, name: s.name, status: s.status },
-    name: t.name,
-    slug: t.slug,
-    title: t.title,
-    description: t.description,
-    annotations: t.annotations,
-    inputSchema: t.inputSchema,
-    outputSchema: t.outputSchema,
-    definition: t.raw as RawTool,
-    hash: t.hash,
-    firstSeen: t.firstSeen,
-    lastSeen: t.lastSeen,
-    removedAt: t.removedAt,
-    // The stored text of the current version is JSON.stringify of the definition: its length, not a re-serialisation.
-    tokenCost: (() => {
-      const cur = versions.find((v) => v.hash === t.hash);
-      return cur ? Math.ceil(cur.raw.length / 4) : tokenCost(t.raw);
-    })(),
-    classification: t.classification,
-    history,
-    changes,
-  };
+  let changes = "";
+  if (hasChangesTable(sqlite)) {
+    for (const c of toolChangeRecords(sqlite, s.id, name)) {
+      changes += `${changes ? "," : ""}{"id":${j(c.id)},"server":{"id":${j(c.server_id)},"slug":${j(c.server_slug)},"name":${j(c.server)}},"at":${j(c.at)},"tool":${j(c.tool_name)},"kind":${j(c.kind)},"severity":${j(c.severity)},"reason":${j(c.reason)},"fromHash":${j(c.from_hash ?? null)},"toHash":${j(c.to_hash ?? null)},"details":${stored(c.details, "null")}}`;
+    }
+  }
+  // tokenCost: the stored text of the current version is JSON.stringify of the definition, so its length is the
+  // length of the serialised definition.
+  return `{"server":{"id":${j(s.id)},"slug":${j(s.slug)},"name":${j(s.name)},"status":${j(s.status)}},"name":${j(name)},"slug":${j(t.slug)},"title":${j(t.title ?? null)},"description":${j(t.description ?? null)},"annotations":${stored(t.annotations, "null")},"inputSchema":${stored(t.input_schema, "null")},"outputSchema":${stored(t.output_schema, "null")},"definition":${rawText},"hash":${j(hash)},"firstSeen":${j(t.first_seen)},"lastSeen":${j(t.last_seen)},"removedAt":${j(t.removed_at ?? null)},"tokenCost":${Math.ceil(tokenText.length / 4)},"classification":${classificationJson(t)},"history":[${history}],"changes":[${changes}]}`;
 }
 
 /** One entry of the changes feed. */
@@ -398,22 +423,6 @@ export interface ChangeItem {
   fromHash: string | null;
   toHash: string | null;
   details: unknown;
-}
-
-/** A recorded change event in the shape the changes feed uses. */
-function changeItem(c: ChangeEvent): ChangeItem {
-  return {
-    id: c.id,
-    server: { id: c.serverId, slug: c.serverSlug, name: c.server },
-    at: c.at,
-    tool: c.toolName,
-    kind: c.kind,
-    severity: c.severity,
-    reason: c.reason,
-    fromHash: c.fromHash,
-    toHash: c.toHash,
-    details: c.details,
-  };
 }
 
 /** The changes feed, newest first, optionally of one server or one severity. */

@@ -258,6 +258,24 @@ export function lookupServer(sqlite: Database.Database, ref: string): ServerRow 
   return r ? toServerRow(r) : undefined;
 }
 
+/**
+ * A server by slug or exact name as stored (JSON columns as text), for answers that splice the stored JSON in rather
+ * than parse and re-serialise it; undefined when the ref needs the wider lookup (lookupServer, resolveServer).
+ */
+export function serverRecordByRef(sqlite: Database.Database, ref: string): Record<string, unknown> | undefined {
+  return prep(sqlite, "SELECT * FROM servers WHERE slug = ? OR name = ?").get(ref, ref) as
+    | Record<string, unknown>
+    | undefined;
+}
+
+/** What a tool detail shows of its server, by slug or exact name (undefined: ask lookupServer/resolveServer). */
+export function serverBriefByRef(
+  sqlite: Database.Database,
+  ref: string,
+): { id: number; slug: string; name: string; status: string } | undefined {
+  return prep(sqlite, "SELECT id, slug, name, status FROM servers WHERE slug = ? OR name = ?").get(ref, ref) as never;
+}
+
 /** Tool list filters the API accepts (the server already resolved to its id). */
 export interface ToolFilters {
   serverId?: number | undefined;
@@ -278,11 +296,13 @@ export interface ToolListRow {
   slug: string;
   title: string | null;
   description: string | null;
-  annotations: Record<string, unknown> | null;
+  /** The stored annotations as their JSON text (null when none): parsed only by answers that need the object. */
+  annotationsText: string | null;
   access: string | null;
   category: string | null;
   risk: string | null;
-  flags: string[];
+  /** The current classification's flags as their stored JSON text (null when unclassified). */
+  flagsText: string | null;
   /** The sort key's values (without the id) for the next page's cursor. */
   key: (string | number)[];
 }
@@ -312,11 +332,11 @@ function toToolListRow(r: Record<string, unknown>, keySize: number, tier: number
     slug: r.slug as string,
     title: (r.title as string) ?? null,
     description: (r.description as string) ?? null,
-    annotations: typeof r.annotations === "string" ? (JSON.parse(r.annotations) as Record<string, unknown>) : null,
+    annotationsText: typeof r.annotations === "string" ? r.annotations : null,
     category: (r.c_category as string) ?? null,
     risk: (r.c_risk as string) ?? null,
     access: (r.c_access as string) ?? null,
-    flags: typeof r.c_flags === "string" ? (JSON.parse(r.c_flags) as string[]) : [],
+    flagsText: typeof r.c_flags === "string" ? r.c_flags : null,
     key,
   };
 }
@@ -426,7 +446,8 @@ export interface ToolOutlineRow {
   rawLen: number;
   category: string | null;
   risk: string | null;
-  flags: string[];
+  /** The classification's flags as stored (JSON text), null when unclassified. */
+  flagsText: string | null;
 }
 
 /** A server's current tools as a detail page outlines them, by name. */
@@ -451,7 +472,7 @@ export function toolOutlines(sqlite: Database.Database, serverId: number): ToolO
     rawLen: t.raw_len,
     category: t.category,
     risk: t.risk,
-    flags: t.flags ? (JSON.parse(t.flags) as string[]) : [],
+    flagsText: t.flags,
   }));
 }
 
@@ -464,16 +485,12 @@ export function latestProbe(sqlite: Database.Database, serverId: number): ProbeR
 /** What a server's detail shows of its latest probe. */
 export type ProbeBrief = Pick<
   ProbeRow,
-  | "outcome"
-  | "startedAt"
-  | "durationMs"
-  | "transport"
-  | "error"
-  | "protocolVersion"
-  | "serverInfo"
-  | "toolCount"
-  | "warnings"
->;
+  "outcome" | "startedAt" | "durationMs" | "transport" | "error" | "protocolVersion" | "toolCount"
+> & {
+  /** serverInfo and warnings as stored (JSON text; null when absent). */
+  serverInfoText: string | null;
+  warningsText: string | null;
+};
 
 /**
  * The latest probe of a server as its detail shows it: the columns it needs only, so the launch, timings,
@@ -493,9 +510,9 @@ export function latestProbeBrief(sqlite: Database.Database, serverId: number): P
     transport: r.transport as string,
     error: (r.error as string) ?? null,
     protocolVersion: (r.protocol_version as string) ?? null,
-    serverInfo: typeof r.server_info === "string" ? (JSON.parse(r.server_info) as ProbeRow["serverInfo"]) : null,
+    serverInfoText: typeof r.server_info === "string" ? r.server_info : null,
     toolCount: r.tool_count as number,
-    warnings: typeof r.warnings === "string" ? (JSON.parse(r.warnings) as string[]) : [],
+    warningsText: typeof r.warnings === "string" ? r.warnings : null,
   };
 }
 
@@ -514,7 +531,20 @@ export function sourcesOf(
 /** One tool of a server by name or slug (current or removed); an exact name wins over a slug. */
 export function toolByRef(sqlite: Database.Database, serverId: number, ref: string): ToolRow | undefined {
   // Two index lookups (exact name, then slug) instead of an OR with a sort: the hot path of tool detail.
-  const r = (prep(
+  const r = toolRecordByRef(sqlite, serverId, ref);
+  return r ? toToolRow(r) : undefined;
+}
+
+/**
+ * One tool of a server by exact name, else by slug, as stored: the TOOL_COLUMNS row with its JSON columns as text
+ * (see toToolRow for the parsed form). Tool detail splices these texts into its answer instead of parsing them.
+ */
+export function toolRecordByRef(
+  sqlite: Database.Database,
+  serverId: number,
+  ref: string,
+): Record<string, unknown> | undefined {
+  return (prep(
     sqlite,
     `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.name = ?`,
   ).get(serverId, ref) ??
@@ -522,7 +552,6 @@ export function toolByRef(sqlite: Database.Database, serverId: number, ref: stri
       serverId,
       ref,
     )) as Record<string, unknown> | undefined;
-  return r ? toToolRow(r) : undefined;
 }
 
 /** What check_tool needs of a tool: no definition or schemas (the largest columns, parsed only to be dropped). */
@@ -567,18 +596,17 @@ export function versionRows(
   ).all(serverId, toolName) as never;
 }
 
-/** The change events of one tool, oldest first (as changesOfTool, over a cached statement). */
-export function toolChangeRows<C extends StoredChange = StoredChange>(
+/** The change events of one tool, oldest first, as stored: CHANGE_COLUMNS rows, `details` as its JSON text. */
+export function toolChangeRecords(
   sqlite: Database.Database,
   serverId: number,
   toolName: string,
-): C[] {
-  const rows = prep(
+): Record<string, unknown>[] {
+  return prep(
     sqlite,
     `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
      WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
   ).all(serverId, toolName) as Record<string, unknown>[];
-  return rows.map((r) => toStoredChange<C>(r));
 }
 
 /** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
