@@ -1228,6 +1228,8 @@ const DESC_PHRASES: RegExp[] = [
  * schema prose, the poisoning flags.
  */
 const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
+/** The phrases read in each parameter's own description, gated the same way. */
+const PARAM_PHRASES = new PhraseSet([OMITTED_REMOVED, FLAG_DELETES], true);
 
 /**
  * Which trigger families the description holds, computed only when a rule asks: each rule first checks its own
@@ -1280,6 +1282,18 @@ function paramTextOf(params: ParamInfo[]): string {
         .toLowerCase()
     : "";
 }
+
+/** A multi-operation verb, as is or without a final "s" or "es" ("manages", "handles"). */
+function isMultiOpVerb(w: string): boolean {
+  return (
+    MULTI_OP_VERBS.has(w) ||
+    (w.endsWith("s") && MULTI_OP_VERBS.has(w.slice(0, -1))) ||
+    (w.endsWith("es") && MULTI_OP_VERBS.has(w.slice(0, -2)))
+  );
+}
+
+/** Verbs that make a new item (a status given to a new item deletes nothing). */
+const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
 
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
@@ -1620,9 +1634,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   })();
   // --- multi-operation tools ------------------------------------------------------------------------------------
   // "Manage backups: …" opening a description of a tool whose name has no verb: the operations it names decide.
-  const descMultiOp =
-    descVerb !== undefined &&
-    [descVerb, descVerb.replace(/s$/, ""), descVerb.replace(/es$/, "")].some((w) => MULTI_OP_VERBS.has(w));
+  const descMultiOp = descVerb !== undefined && isMultiOpVerb(descVerb);
   const opsParam = params.find((p) => OPS_PARAMS.has(p.key));
   // A router tool's "command" names one of its own sub-commands (listed elsewhere), not code or a shell line: what it
   // can do is hidden from the definition, so the verdict rests on the operations its description names.
@@ -1989,7 +2001,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       );
     // A status the caller may set to deleted or voided deletes or voids an existing item through that parameter
     // (creating an item in that status loses nothing).
-    if (primary && primary !== "read" && t.hand.destructive < 2 && !/^(create|add|new|insert|make)$/.test(verb ?? "")) {
+    if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
       const statusParam = params.find(
         (p) =>
           /status|state/.test(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
@@ -2019,9 +2031,16 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       if (t.hand.destructive < 2)
         for (const p of params) {
           if (!p.description) continue;
+          // One case-folding scan of the raw text tells whether either phrase can match; most parameter
+          // descriptions hold neither, and are then neither lower-cased nor matched.
+          const gate = PARAM_PHRASES.begin();
+          gate.more(p.description);
+          const mayReplace = gate.may(OMITTED_REMOVED);
+          const mayDelete = gate.may(FLAG_DELETES);
+          if (!mayReplace && !mayDelete) continue;
           const pd = p.description.toLowerCase();
-          const replaces = OMITTED_REMOVED.exec(pd)?.[0];
-          const deletes = replaces ? undefined : FLAG_DELETES.exec(pd)?.[0];
+          const replaces = mayReplace ? OMITTED_REMOVED.exec(pd)?.[0] : undefined;
+          const deletes = replaces || !mayDelete ? undefined : FLAG_DELETES.exec(pd)?.[0];
           if (replaces)
             t.add(
               "param.omitted_removed",
