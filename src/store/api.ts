@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { AppError } from "../core/errors.js";
-import { CHANGE_COLUMNS, type StoredChange, toStoredChange } from "./changes.js";
+import { CHANGE_COLUMNS } from "./changes.js";
 import {
   CLASSIFICATION_JOIN,
   type ProbeRow,

@@ -325,6 +325,34 @@ describe("HTTP behaviour", () => {
     expect(pre.headers.get("access-control-allow-methods")).toContain("GET");
   });
 
+  it("puts CORS headers on every /v1 and /mcp answer (errors, 404, 405, OPTIONS, HEAD), not on health checks", async () => {
+    const origin = { Origin: "https://allowed.example" };
+    const answers = [
+      await fetch(`${restrictedBase}/v1/tools/no-such-server/x`, { headers: origin }), // 404 from the handler
+      await fetch(`${restrictedBase}/v1/no-such-endpoint`, { headers: origin }), // 404 of no route
+      await fetch(`${restrictedBase}/v1/tools?limit=0x10`, { headers: origin }), // 400
+      await fetch(`${restrictedBase}/v1/tools`, { method: "POST", headers: origin }), // 405
+      await fetch(`${restrictedBase}/v1/tools`, { method: "OPTIONS", headers: origin }), // 204 + Allow
+      await fetch(`${restrictedBase}/v1/stats`, { method: "HEAD", headers: origin }),
+      await fetch(`${restrictedBase}/v1/docs`, { headers: origin }), // built by hono (c.html)
+      await fetch(`${restrictedBase}/mcp`, { method: "GET", headers: origin }), // 405 on /mcp
+    ];
+    expect(answers.map((r) => r.status)).toEqual([404, 404, 400, 405, 204, 200, 200, 405]);
+    for (const r of answers) {
+      expect(r.headers.get("access-control-allow-origin"), r.url).toBe("https://allowed.example");
+      expect(r.headers.get("vary"), r.url).toContain("Origin");
+    }
+    expect(answers[3]!.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(answers[4]!.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(answers[7]!.headers.get("allow")).toBe("POST, OPTIONS");
+    const health = await fetch(`${restrictedBase}/healthz`, { headers: origin });
+    expect(health.status).toBe(200);
+    expect(health.headers.get("access-control-allow-origin")).toBeNull();
+    const healthPost = await fetch(`${restrictedBase}/healthz`, { method: "POST", headers: origin });
+    expect(healthPost.status).toBe(405);
+    expect(healthPost.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("serves the policy in each format from the policy engine", async () => {
     const json = await get("/v1/servers/modelcontextprotocol-server-github/policy");
     expect(json.res.status).toBe(200);
