@@ -42,7 +42,9 @@ export class FileSink {
     private readonly root: string,
     private readonly onFailed: (f: WriteFailure) => void,
   ) {
-    this.worker = new Worker(new URL("./file-writer.mjs", import.meta.url));
+    // Plain JavaScript with no TypeScript loader: started without the parent's --import flags (tsx), whose loader
+    // thread took ~1 s to start under load, which a one-server rebuild waited for at its first flush.
+    this.worker = new Worker(new URL("./file-writer.mjs", import.meta.url), { execArgv: [] });
     this.worker.on("message", (m: { seq: number; failed: [string, string][] }) => {
       this.inFlight--;
       this.sent.delete(m.seq);
