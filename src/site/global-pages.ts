@@ -1,4 +1,5 @@
 import type { ChangeEvent } from "../history/events.js";
+import type { GlobalIndex } from "./global-index.js";
 import { type Html, html } from "./html.js";
 import { escapeHtml, flagBadge, href, layout, riskBadge, type SiteCtx, table } from "./layout.js";
 import { type ServerMeta, type SiteFile, serverPath, type ToolSummary, toolPath } from "./server-pages.js";
@@ -62,15 +63,75 @@ export interface Segment {
   anchor: string;
 }
 
-/** One page of a paged output: the slices of segments it shows and a key of everything it depends on. */
-export interface PagePlan {
-  /** "" for the first page; else the anchor of its first row (`<anchor>~<k>` when it starts k rows into one). */
-  name: string;
-  prev: string | undefined;
-  next: string | undefined;
-  rows: number;
-  segs: { id: number; from: number; to: number }[];
-  key: string;
+/**
+ * Segments as a list of accessors, so a paged output over 40,000 servers is planned from flat arrays (see
+ * GlobalIndex.segments) without an object per segment.
+ */
+export interface SegList {
+  readonly length: number;
+  id(i: number): number;
+  fp0(i: number): number;
+  fp1(i: number): number;
+  n(i: number): number;
+  anchor(i: number): string;
+}
+
+class ArraySegs implements SegList {
+  readonly length: number;
+  constructor(private readonly s: Segment[]) {
+    this.length = s.length;
+  }
+  id(i: number): number {
+    return this.s[i]!.id;
+  }
+  fp0(i: number): number {
+    return this.s[i]!.fp[0];
+  }
+  fp1(i: number): number {
+    return this.s[i]!.fp[1];
+  }
+  n(i: number): number {
+    return this.s[i]!.n;
+  }
+  anchor(i: number): string {
+    return this.s[i]!.anchor;
+  }
+}
+
+/**
+ * One page of a paged output: the slices of segments it shows and a key of everything it depends on. The slices are
+ * a range of the segment list, listed (segs) only for a page that is rendered.
+ */
+export class PagePlan {
+  constructor(
+    /** "" for the first page; else the anchor of its first row (`<anchor>~<k>` when it starts k rows into one). */
+    readonly name: string,
+    readonly prev: string | undefined,
+    readonly next: string | undefined,
+    readonly rows: number,
+    readonly key: string,
+    private readonly src: SegList,
+    /** first and last segment (inclusive), the first row taken of the first and the end of the rows of the last */
+    private readonly first: number,
+    private readonly from0: number,
+    private readonly last: number,
+    private readonly toN: number,
+  ) {}
+  get segs(): { id: number; from: number; to: number }[] {
+    const out: { id: number; from: number; to: number }[] = [];
+    if (this.first < 0) return out;
+    for (let i = this.first; i <= this.last; i++) {
+      const from = i === this.first ? this.from0 : 0;
+      const to = i === this.last ? this.toN : this.src.n(i);
+      out.push({ id: this.src.id(i), from, to });
+    }
+    return out;
+  }
+  /** The ids of the segments on this page, in order (what segs lists, without the objects). */
+  forEachId(f: (id: number) => void): void {
+    if (this.first < 0) return;
+    for (let i = this.first; i <= this.last; i++) f(this.src.id(i));
+  }
 }
 
 /** A well-mixed number in [0, 1) from a server id (murmur3's finaliser). */
@@ -92,23 +153,33 @@ function unitHash(id: number): number {
  * boundaries next to it: the other pages keep their names, rows and keys, and an incremental build leaves them be.
  * The first page's key also covers `firstKey` (what only the first page shows, such as totals).
  */
-export function planPages(dim: string, segments: Segment[], size: PageSize, firstKey = ""): PagePlan[] {
+export function planPages(dim: string, segments: Segment[] | SegList, size: PageSize, firstKey = ""): PagePlan[] {
+  const src: SegList = Array.isArray(segments) ? new ArraySegs(segments) : (segments as SegList);
   const min = Math.max(1, Math.floor(size.target / 4));
-  type Draft = { name: string; rows: number; segs: PagePlan["segs"]; h: Hash64 };
+  type Draft = { name: string; rows: number; h: Hash64; first: number; from0: number; last: number; toN: number };
+  const draft = (name: string): Draft => ({ name, rows: 0, h: new Hash64(), first: -1, from0: 0, last: -1, toN: 0 });
   const drafts: Draft[] = [];
-  let cur: Draft = { name: "", rows: 0, segs: [], h: new Hash64() };
-  for (const s of segments) {
-    for (let from = 0; from < s.n; ) {
-      const take = Math.min(size.max, s.n - from);
+  let cur = draft("");
+  for (let i = 0; i < src.length; i++) {
+    const n = src.n(i);
+    if (n <= 0) continue;
+    const id = src.id(i);
+    for (let from = 0; from < n; ) {
+      const take = Math.min(size.max, n - from);
       if (
         cur.rows > 0 &&
-        (from > 0 || cur.rows + take > size.max || (cur.rows >= min && unitHash(s.id) < take / size.target))
+        (from > 0 || cur.rows + take > size.max || (cur.rows >= min && unitHash(id) < take / size.target))
       ) {
         drafts.push(cur);
-        cur = { name: from > 0 ? `${s.anchor}~${from}` : s.anchor, rows: 0, segs: [], h: new Hash64() };
+        cur = draft(from > 0 ? `${src.anchor(i)}~${from}` : src.anchor(i));
       }
-      cur.segs.push({ id: s.id, from, to: from + take });
-      cur.h.int(s.id).int(s.fp[0]).int(s.fp[1]).int(from).int(take);
+      if (cur.first < 0) {
+        cur.first = i;
+        cur.from0 = from;
+      }
+      cur.last = i;
+      cur.toN = from + take;
+      cur.h.int(id).int(src.fp0(i)).int(src.fp1(i)).int(from).int(take);
       cur.rows += take;
       from += take;
     }
@@ -117,14 +188,8 @@ export function planPages(dim: string, segments: Segment[], size: PageSize, firs
   return drafts.map((d, i) => {
     const prev = drafts[i - 1]?.name;
     const next = drafts[i + 1]?.name;
-    return {
-      name: d.name,
-      prev,
-      next,
-      rows: d.rows,
-      segs: d.segs,
-      key: `${d.h.hex()}|${dim}|${d.name}|${prev ?? "-"}|${next ?? "-"}|${i === 0 ? firstKey : ""}`,
-    };
+    const key = `${d.h.hex()}|${dim}|${d.name}|${prev ?? "-"}|${next ?? "-"}|${i === 0 ? firstKey : ""}`;
+    return new PagePlan(d.name, prev, next, d.rows, key, src, d.first, d.from0, d.last, d.toN);
   });
 }
 
@@ -146,7 +211,9 @@ export interface Listing<T> {
   title: string;
   intro: (total: number) => string;
   crumbs: { label: string; path?: string }[];
-  segments: Segment[];
+  segments: SegList;
+  /** Rows of all its pages. */
+  total: number;
   rows: (id: number, from: number, to: number) => T[];
   head: Html;
   row: (x: T) => Html;
@@ -227,8 +294,19 @@ export const serverJson = (s: ServerMeta) => ({
   ...(s.err ? { reason: s.err } : {}),
 });
 
-/** Totals of the catalog from the server summaries. */
-export function totalsOf(metas: ServerMeta[]) {
+/** A server's summary by id (read from the build manifest when a page that shows it is rendered). */
+export type MetaOf = (id: number) => ServerMeta;
+
+/** A count map's keys in a fixed order (the known names in their order, then any others sorted), whatever order they were added in. */
+function ordered(m: Record<string, number>, known: readonly string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of known) if (k in m) out[k] = m[k]!;
+  for (const k of Object.keys(m).sort()) if (!(k in out)) out[k] = m[k]!;
+  return out;
+}
+
+/** Totals of the catalog from the servers' index rows (maps in a fixed key order). */
+export function totalsOf(ix: GlobalIndex) {
   const byCategory: Record<string, number> = {};
   const byRisk: Record<string, number> = {};
   const registries: Record<string, number> = {};
@@ -237,30 +315,49 @@ export function totalsOf(metas: ServerMeta[]) {
   let modify = 0;
   let flagged = 0;
   let notListed = 0;
-  for (const m of metas) {
-    tools += m.toolCount;
-    modify += m.modify;
-    flagged += m.flagged ?? 0;
-    if (m.outcome !== "ok") notListed++;
-    for (const k in m.byCategory) byCategory[k] = (byCategory[k] ?? 0) + (m.byCategory[k] ?? 0);
-    for (const k in m.byRisk) byRisk[k] = (byRisk[k] ?? 0) + (m.byRisk[k] ?? 0);
-    for (const r of m.sources) registries[r] = (registries[r] ?? 0) + 1;
-    const o = m.outcome ?? "not probed";
-    outcomes[o] = (outcomes[o] ?? 0) + 1;
+  const n = ix.length;
+  const sum = (names: string[], col: Int32Array, into: Record<string, number>, present = 0) => {
+    const w = names.length;
+    for (let k = 0; k < w; k++) {
+      let total = 0;
+      let seen = false;
+      for (let i = 0; i < n; i++) {
+        const v = col[i * w + k]!;
+        if (v >= present) {
+          total += v;
+          seen = true;
+        }
+      }
+      if (seen) into[names[k]!] = total;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    tools += ix.num[i * 3]!;
+    modify += ix.num[i * 3 + 1]!;
+    flagged += ix.num[i * 3 + 2]!;
+    const o = ix.out[i]!;
+    const name = o < 0 ? undefined : ix.outcomes[o]!;
+    if (name !== "ok") notListed++;
+    const key = name ?? "not probed";
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
+  sum(ix.cats, ix.cat, byCategory);
+  sum(ix.risks, ix.risk, byRisk);
+  // a registry counts the servers it lists (a 0 in the column is "not listed")
+  sum(ix.srcs, ix.src, registries, 1);
   const cats = [...CATEGORIES, "Unclassified"].filter((c) => byCategory[c]);
   const risks = [...RISKS, "unclassified"].filter((r) => byRisk[r]);
   const regs = Object.keys(registries).sort();
   return {
-    servers: metas.length,
+    servers: n,
     tools,
     modify,
     flagged,
     notListed,
-    byCategory,
-    byRisk,
-    registries,
-    outcomes,
+    byCategory: ordered(byCategory, [...CATEGORIES, "Unclassified"]),
+    byRisk: ordered(byRisk, [...RISKS, "unclassified"]),
+    registries: ordered(registries),
+    outcomes: ordered(outcomes),
     cats,
     risks,
     regs,
@@ -273,38 +370,58 @@ const crumbsOf = (label: string) => [{ label: "Home", path: "/" }, { label: "Bro
 /** The paged listings: all servers, tools by category and by risk, servers by registry. */
 export function listings(
   ctx: SiteCtx,
-  metas: ServerMeta[],
-  fps: Map<number, Fp>,
+  ix: GlobalIndex,
   t: Totals,
+  metaOf: MetaOf,
   toolsOf: (id: number) => ToolSummary[],
 ): Listing<ToolRef | ServerMeta>[] {
-  const byId = new Map(metas.map((m) => [m.id, m]));
-  // Every listing's segments in one pass over the servers (in name order).
-  const all: Segment[] = [];
-  const byReg = new Map<string, Segment[]>(t.regs.map((r) => [r, []]));
-  const byCat = new Map<string, Segment[]>(t.cats.map((c) => [c, []]));
-  const byRisk = new Map<string, Segment[]>(t.risks.map((r) => [r, []]));
-  const none: Fp = [0, 0];
-  for (const m of metas) {
-    const fp = fps.get(m.id) ?? none;
-    const one: Segment = { id: m.id, fp, n: 1, anchor: m.slug };
-    all.push(one);
-    for (const r of m.sources) byReg.get(r)?.push(one);
-    for (const c in m.byCategory) {
-      const n = m.byCategory[c] ?? 0;
-      if (n > 0) byCat.get(c)?.push({ id: m.id, fp, n, anchor: m.slug });
+  // Every listing's segments in one pass over the servers (in name order): positions in the index and row counts.
+  const n = ix.length;
+  type Acc = { at: number[]; rows: number[] };
+  const acc = (): Acc => ({ at: [], rows: [] });
+  const all = acc();
+  const byReg = new Map<string, Acc>(t.regs.map((r) => [r, acc()]));
+  const byCat = new Map<string, Acc>(t.cats.map((c) => [c, acc()]));
+  const byRisk = new Map<string, Acc>(t.risks.map((r) => [r, acc()]));
+  const cols = (names: string[], by: Map<string, Acc>) => names.map((x) => by.get(x));
+  const regCols = cols(ix.srcs, byReg);
+  const catCols = cols(ix.cats, byCat);
+  const riskCols = cols(ix.risks, byRisk);
+  for (let i = 0; i < n; i++) {
+    all.at.push(i);
+    all.rows.push(1);
+    for (let k = 0; k < regCols.length; k++) {
+      const a = regCols[k];
+      if (a && ix.src[i * regCols.length + k] === 1) {
+        a.at.push(i);
+        a.rows.push(1);
+      }
     }
-    for (const r in m.byRisk) {
-      const n = m.byRisk[r] ?? 0;
-      if (n > 0) byRisk.get(r)?.push({ id: m.id, fp, n, anchor: m.slug });
+    for (let k = 0; k < catCols.length; k++) {
+      const a = catCols[k];
+      const v = ix.cat[i * catCols.length + k]!;
+      if (a && v > 0) {
+        a.at.push(i);
+        a.rows.push(v);
+      }
+    }
+    for (let k = 0; k < riskCols.length; k++) {
+      const a = riskCols[k];
+      const v = ix.risk[i * riskCols.length + k]!;
+      if (a && v > 0) {
+        a.at.push(i);
+        a.rows.push(v);
+      }
     }
   }
+  const segs = (a: Acc | undefined) => ix.segments(a?.at ?? [], a?.rows ?? [], "sfp");
+  const totalOf = (a: Acc | undefined) => (a?.rows ?? []).reduce((x, y) => x + y, 0);
   const out: Listing<ToolRef | ServerMeta>[] = [];
   const serverListing = (
     dim: string,
     basePath: string,
     title: string,
-    segments: Segment[],
+    a: Acc | undefined,
     crumbs: Listing<ServerMeta>["crumbs"],
   ): Listing<ServerMeta> => ({
     dim,
@@ -312,8 +429,9 @@ export function listings(
     title,
     intro: (n: number) => `${plural(n, "server")}, by name.`,
     crumbs,
-    segments,
-    rows: (id: number) => [byId.get(id)!],
+    segments: segs(a),
+    total: totalOf(a),
+    rows: (id: number) => [metaOf(id)],
     head: serverHead,
     row: serverRow(ctx),
     json: serverJson,
@@ -331,7 +449,7 @@ export function listings(
         `registry:${reg}`,
         `/browse/registry/${reg}/`,
         `Servers listed by ${reg}`,
-        byReg.get(reg) ?? [],
+        byReg.get(reg),
         crumbsOf(reg),
       ) as never,
     );
@@ -341,7 +459,7 @@ export function listings(
     basePath: string,
     title: string,
     label: string,
-    segments: Segment[],
+    a: Acc | undefined,
     keep: (x: ToolSummary) => boolean,
   ): Listing<ToolRef> => ({
     dim,
@@ -349,9 +467,10 @@ export function listings(
     title,
     intro: (n: number) => `${plural(n, "tool")}, by server name, then tool name.`,
     crumbs: crumbsOf(label),
-    segments,
+    segments: segs(a),
+    total: totalOf(a),
     rows: (id: number, from: number, to: number) => {
-      const meta = byId.get(id)!;
+      const meta = metaOf(id);
       return toolsOf(id)
         .filter(keep)
         .slice(from, to)
@@ -369,7 +488,7 @@ export function listings(
         `/browse/category/${lower(c)}/`,
         `${c} tools`,
         c,
-        byCat.get(c) ?? [],
+        byCat.get(c),
         (x) => (x.c ?? "Unclassified") === c,
       ) as never,
     );
@@ -381,7 +500,7 @@ export function listings(
         `/browse/risk/${r}/`,
         `${r[0]?.toUpperCase()}${r.slice(1)} risk tools`,
         r,
-        byRisk.get(r) ?? [],
+        byRisk.get(r),
         (x) => (x.r ?? "unclassified") === r,
       ) as never,
     );
@@ -551,7 +670,7 @@ export const GLOBAL_SITEMAP = "/sitemaps/pages.xml";
 /** llms-full.txt: every server on one line, and its tools in /llms-full/<name>.txt parts (one file would be huge). */
 export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals, plans: PagePlan[]): SiteFile {
   const partOf = new Map<number, string>();
-  for (const p of plans) for (const sg of p.segs) partOf.set(sg.id, `${ctx.baseUrl}${llmsPartPath(p.name)}`);
+  for (const p of plans) p.forEachId((id) => partOf.set(id, `${ctx.baseUrl}${llmsPartPath(p.name)}`));
   const lines = [
     `# mcp-census: full catalog\n\n${t.servers} servers, ${t.tools} tools. Tools of each server are in the part named after it.\n\n## Parts\n\n`,
   ];
@@ -569,19 +688,17 @@ export function llmsFullIndex(ctx: SiteCtx, metas: ServerMeta[], t: Totals, plan
  * The key of llms-full.txt: exactly what llmsFullIndex reads (totals, the parts and which servers each holds, and
  * each server's names, counts and slug), so a change to a tool's description does not re-render a 40,000-line file.
  */
-export function llmsIndexKey(metas: ServerMeta[], t: Totals, plans: PagePlan[]): string {
+export function llmsIndexKey(ix: GlobalIndex, t: Totals, plans: PagePlan[]): string {
   const h = new Hash64().int(t.servers).int(t.tools);
   for (const p of plans) {
     h.str(p.name);
-    for (const sg of p.segs) h.int(sg.id);
+    p.forEachId((id) => h.int(id));
   }
-  for (const m of metas)
-    h.int(m.id)
-      .str(m.title || "")
-      .str(m.name)
-      .int(m.toolCount)
-      .int(m.modify)
-      .str(m.slug);
+  // Each server's names, counts and slug, hashed once when its row was made (lfp).
+  for (let i = 0; i < ix.length; i++)
+    h.int(ix.ids[i]!)
+      .int(ix.fp[i * 6 + 4]!)
+      .int(ix.fp[i * 6 + 5]!);
   return `llms-index|${h.hex()}`;
 }
 
@@ -589,12 +706,12 @@ export function llmsIndexKey(metas: ServerMeta[], t: Totals, plans: PagePlan[]):
 export function llmsFullPart(
   ctx: SiteCtx,
   plan: PagePlan,
-  byId: Map<number, ServerMeta>,
+  metaOf: MetaOf,
   toolsOf: (id: number) => ToolSummary[],
 ): SiteFile {
   const out: string[] = [`# mcp-census: full catalog, the tools of ${plan.segs.length} servers\n`];
   for (const seg of plan.segs) {
-    const m = byId.get(seg.id)!;
+    const m = metaOf(seg.id);
     out.push(
       `\n## ${oneLine(m.title || m.name)} (${oneLine(m.name)})\n\n${ctx.baseUrl}${serverPath(m.slug)}\n${m.d ? `\n${oneLine(m.d)}\n` : ""}\n`,
     );
@@ -618,12 +735,12 @@ export function globalSitemap(ctx: SiteCtx, paths: string[]): SiteFile {
 export function sitemapPart(
   ctx: SiteCtx,
   plan: PagePlan,
-  byId: Map<number, ServerMeta>,
+  metaOf: MetaOf,
   toolsOf: (id: number) => ToolSummary[],
 ): SiteFile {
   const urls: string[] = [];
   for (const seg of plan.segs) {
-    const m = byId.get(seg.id)!;
+    const m = metaOf(seg.id);
     const all = [serverPath(m.slug), ...toolsOf(seg.id).map((tl) => toolPath(m.slug, tl.s))];
     for (const u of all.slice(seg.from, seg.to)) urls.push(u);
   }

@@ -17,9 +17,8 @@ import {
   serverFingerprints,
 } from "../store/site.js";
 import { entriesByToken, SiteState, type TokenEntries } from "../store/site-state.js";
+import { GlobalIndex, type IndexRow, rowOf } from "./global-index.js";
 import {
-  type Fp,
-  fpOf,
   GLOBAL_SITEMAP,
   globalSitemap,
   Hash64,
@@ -67,7 +66,7 @@ import {
 import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
-export const SITE_VERSION = "site-5";
+export const SITE_VERSION = "site-6";
 
 export interface BuildSiteOpts {
   /** Absolute URL the site is served from (canonical links, sitemaps); its path prefixes every link. */
@@ -113,6 +112,8 @@ export interface BuildSiteResult {
 const MAX_CACHED_TOOLS = 600_000;
 const ASSETS = ["site.css", "copy.js", "search-words.js", "search.js", "icon.svg"];
 const GLOBAL = 0;
+/** The manifest's meta key of the global pages' index (see global-index.ts). */
+const GLOBAL_INDEX = "globalIndex";
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 
 /** How many render workers to use: only worth it for big builds, and only possible for a catalog file. */
@@ -278,9 +279,14 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const oldFps = state.fingerprints();
     const cls = classifiedSince(sqlite, force ? Number.MAX_SAFE_INTEGER : Number(state.meta("clsRowid") ?? 0));
     const touchedTokens = new Set<string>();
+    // The global pages' index (every server's place in name order, fingerprints and counts) as the last build left it.
+    const savedIndex = force ? undefined : state.blob(GLOBAL_INDEX);
+    const changedRows = new Map<number, IndexRow>();
+    const removedIds = new Set<number>();
     state.begin();
     for (const id of oldFps.keys()) {
       if (fps.has(id)) continue;
+      removedIds.add(id);
       for (const t of state.tokensOf(id)) touchedTokens.add(t);
       await prune(id, new Set());
       state.deleteServer(id);
@@ -291,6 +297,10 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       for (const owner of state.owners()) if (owner !== GLOBAL && !fps.has(owner)) await prune(owner, new Set());
     const dirty = [...fps].filter(([id, { fp }]) => force || oldFps.get(id) !== fp || cls.servers.has(id));
     res.serversSkipped = fps.size - dirty.length;
+    // Servers are about to change: until this build saves the index again, none is kept, so a build that stops
+    // half way leaves the next one to make it afresh from every server's summary.
+    const dropIndex = savedIndex !== undefined && (dirty.length > 0 || removedIds.size > 0);
+    if (dropIndex) state.setBlob(GLOBAL_INDEX, undefined);
     let done = 0;
     const handle = async (r: Rendered) => {
       const fp = fps.get(r.id)?.fp;
@@ -308,16 +318,12 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       }
       // Before any wait: a write failure reported later must be able to mark this server stale.
       // The sitemaps show a server's page and its tools' pages: keyed by those paths, not by everything it shows.
-      state.putServer(
-        r.meta,
-        fp,
-        r.tools,
-        search,
-        new Hash64()
-          .str(r.meta.slug)
-          .str(r.tools.map((t) => t.s).join("/"))
-          .hex(),
-      );
+      const ufp = new Hash64()
+        .str(r.meta.slug)
+        .str(r.tools.map((t) => t.s).join("/"))
+        .hex();
+      const sfp = state.putServer(r.meta, fp, r.tools, search, ufp);
+      if (!force) changedRows.set(r.id, rowOf(r.meta, sfp, ufp));
       await prune(r.id, keep);
       res.serversRendered++;
       await sink.room();
@@ -354,19 +360,43 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     if (force) state.endBulk();
     mark("servers");
 
-    // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render.
-    const all = state.metas();
-    const sortKeys = all.map((x) => displayKey(x.meta));
-    const order = all.map((_, i) => i);
-    order.sort((a, b) => {
-      const ka = sortKeys[a]!;
-      const kb = sortKeys[b]!;
-      return ka < kb ? -1 : ka > kb ? 1 : all[a]!.meta.id - all[b]!.meta.id;
-    });
-    const metas = order.map((i) => all[i]!.meta);
-    const sfps = new Map(all.map((x) => [x.meta.id, fpOf(x.sfp)]));
-    const ufps = new Map(all.map((x) => [x.meta.id, fpOf(x.ufp)]));
-    const byId = new Map(metas.map((m) => [m.id, m]));
+    // 2. Global pages: each paged output is keyed by the slices of servers it shows; only changed keys render. Pages are
+    // planned from the index (every server's place in name order, fingerprints, counts), kept in the manifest and
+    // updated with the servers this build rendered or removed: a one-server change reads no other server's summary
+    // (at 500k tools, reading, parsing and sorting 40,000 of them was 1-2 s of every rebuild). A full build, or a
+    // manifest without the index, makes it from every summary.
+    const metaCache = new Map<number, ServerMeta>();
+    const stored = savedIndex === undefined ? undefined : GlobalIndex.parse(savedIndex);
+    let ix: GlobalIndex;
+    if (stored) ix = stored.update(changedRows, removedIds);
+    else {
+      ix = GlobalIndex.fromRows(
+        state.metas().map((x) => {
+          metaCache.set(x.meta.id, x.meta);
+          return rowOf(x.meta, x.sfp, x.ufp);
+        }),
+      );
+    }
+    if (!stored || dropIndex) state.setBlob(GLOBAL_INDEX, ix.serialize());
+    /** A server's summary, or undefined when the catalog no longer has it. */
+    const findMeta = (id: number) => {
+      let m = metaCache.get(id);
+      if (!m) {
+        m = state.metaOf(id);
+        if (m) metaCache.set(id, m);
+      }
+      return m;
+    };
+    const metaOf = (id: number) => {
+      const m = findMeta(id);
+      if (!m) throw new Error(`the site's build state has no summary of server ${id}`);
+      return m;
+    };
+    /** Every server's summary in name order (only llms-full.txt needs them all): read at once. */
+    const allMetas = () => {
+      if (metaCache.size < ix.length) for (const x of state.metas()) metaCache.set(x.meta.id, x.meta);
+      return Array.from(ix.ids, (id) => metaOf(id));
+    };
     // Each tool listing (category, risk), the sitemaps and llms-full walk all servers in name order: a cache smaller
     // than the catalog is emptied before a walk comes back to a server, so each walk re-read and re-parsed every
     // server's tools (at 500k tools: 40,000 servers, about 9 walks, with the old 5,000-server cap). Bounded by tools
@@ -391,11 +421,11 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       expected.add(f.path);
       write(f.path, f.content, GLOBAL);
     };
-    const totals = totalsOf(metas);
+    const totals = totalsOf(ix);
     // "Recently changed" lists recorded changes (what changed, how severe), not every tool a first crawl found.
     const recent: RecentChange[] = (hasChanges(sqlite) ? listChanges(sqlite, { limit: RECENT_ROWS }).items : []).map(
       (c) => {
-        const m = byId.get(c.serverId);
+        const m = findMeta(c.serverId);
         const tl = m ? toolsOf(c.serverId).find((x) => x.n === c.toolName) : undefined;
         return { change: c, meta: m, tool: tl };
       },
@@ -411,7 +441,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
         alternateUrl: `${ctx.baseUrl}/`,
         linkFor: (c) => {
           // Link to the tool's history when it still has a page, else its server's, else the home page.
-          const m = byId.get(c.serverId);
+          const m = findMeta(c.serverId);
           const tl = m ? toolsOf(c.serverId).find((x) => x.n === c.toolName) : undefined;
           const path = m ? (tl ? `${toolPath(m.slug, tl.s)}#hist-h` : serverPath(m.slug)) : "/";
           return `${ctx.baseUrl}${path}`;
@@ -434,8 +464,8 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     };
     const globalHtml = [...FIXED_PAGES];
     let g = 0;
-    for (const l of listings(ctx, metas, sfps, totals, toolsOf)) {
-      const total = l.segments.reduce((n, x) => n + x.n, 0);
+    for (const l of listings(ctx, ix, totals, metaOf, toolsOf)) {
+      const total = l.total;
       for (const plan of planPages(l.dim, l.segments, opts.pageSize ?? PAGE_SIZE, String(total))) {
         const path = pagePath(l.basePath, plan.name);
         globalHtml.push(path);
@@ -448,24 +478,28 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     // Sitemaps: one of the site's own pages, and server and tool pages cut like the listings.
     const sitemaps = [GLOBAL_SITEMAP];
     writeGlobal(globalSitemap(ctx, globalHtml));
-    const none: Fp = [0, 0];
-    const siteSegs = metas.map((m) => ({ id: m.id, fp: ufps.get(m.id) ?? none, n: 1 + m.toolCount, anchor: m.slug }));
+    const every = Int32Array.from({ length: ix.length }, (_, i) => i);
+    const siteSegs = ix.segments(
+      every,
+      Int32Array.from(every, (i) => 1 + ix.toolCount(i)),
+      "ufp",
+    );
     for (const plan of planPages("sitemap", siteSegs, SITEMAP_URLS)) {
       const path = sitemapPath(plan.name);
       sitemaps.push(path);
-      keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, byId, toolsOf)]);
+      keyed(path, plan.key, [path], () => [sitemapPart(ctx, plan, metaOf, toolsOf)]);
       await sink.room();
     }
     writeGlobal(sitemapIndex(ctx, sitemaps));
-    const llmsSegs = metas.map((m) => ({ id: m.id, fp: sfps.get(m.id) ?? none, n: 1, anchor: m.slug }));
+    const llmsSegs = ix.segments(every, new Int32Array(ix.length).fill(1), "sfp");
     const llmsPlans = planPages("llms", llmsSegs, LLMS_CHUNK);
     // The index lists every server with its part: re-rendered only when what it shows of them changed.
-    keyed("/llms-full.txt", llmsIndexKey(metas, totals, llmsPlans), ["/llms-full.txt"], () => [
-      llmsFullIndex(ctx, metas, totals, llmsPlans),
+    keyed("/llms-full.txt", llmsIndexKey(ix, totals, llmsPlans), ["/llms-full.txt"], () => [
+      llmsFullIndex(ctx, allMetas(), totals, llmsPlans),
     ]);
     for (const plan of llmsPlans) {
       const path = llmsPartPath(plan.name);
-      keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, byId, toolsOf)]);
+      keyed(path, plan.key, [path], () => [llmsFullPart(ctx, plan, metaOf, toolsOf)]);
       await sink.room();
     }
 
@@ -577,15 +611,3 @@ function changedTokens(
   }
   return out;
 }
-
-/** Listings say "by name": the name shown (title, else registry name), case- and accent-folded. */
-function displayKey(m: ServerMeta): string {
-  const s = m.title || m.name;
-  // Plain ASCII has nothing to decompose or strip (most names): skip the Unicode passes.
-  if (ASCII.test(s)) return s.toLowerCase();
-  return s
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase();
-}
-const ASCII = /^[\x00-\x7f]*$/;

@@ -37,7 +37,7 @@ export class SiteState<
       this.db.exec(`
         DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS servers; DROP TABLE IF EXISTS tools;
         DROP TABLE IF EXISTS postings; DROP TABLE IF EXISTS page_keys; DROP TABLE IF EXISTS server_tools;
-        DROP TABLE IF EXISTS search_docs; DROP TABLE IF EXISTS postings_load;
+        DROP TABLE IF EXISTS search_docs; DROP TABLE IF EXISTS postings_load; DROP TABLE IF EXISTS blobs;
         PRAGMA user_version = ${STATE_SCHEMA};
       `);
     }
@@ -57,6 +57,7 @@ export class SiteState<
       CREATE INDEX IF NOT EXISTS files_owner ON files(owner);
       CREATE INDEX IF NOT EXISTS servers_fp ON servers(id, fp);
       CREATE TABLE IF NOT EXISTS page_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS blobs (k TEXT PRIMARY KEY, v BLOB NOT NULL);
     `);
     const db = this.db;
     this.stmts = {
@@ -72,6 +73,7 @@ export class SiteState<
       delServer: db.prepare("DELETE FROM servers WHERE id = ?"),
       delServerTools: db.prepare("DELETE FROM server_tools WHERE id = ?"),
       toolsOf: db.prepare("SELECT tools FROM server_tools WHERE id = ?").pluck(),
+      metaOf: db.prepare("SELECT meta FROM servers WHERE id = ?").pluck(),
       docsOf: db.prepare("SELECT rk, doc, toks FROM search_docs WHERE server_id = ?").raw(),
       cutoff: db
         .prepare("SELECT rk FROM postings WHERE token = ? AND server_id <> ? ORDER BY rk LIMIT 1 OFFSET ?")
@@ -113,10 +115,18 @@ export class SiteState<
   setMeta(k: string, v: string): void {
     this.db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)").run(k, v);
   }
+  /** A derived value kept as bytes (the global pages' index); undefined deletes it. */
+  blob(k: string): Buffer | undefined {
+    return (this.db.prepare("SELECT v FROM blobs WHERE k = ?").pluck().get(k) as Buffer | undefined) ?? undefined;
+  }
+  setBlob(k: string, v: Buffer | undefined): void {
+    if (v === undefined) this.db.prepare("DELETE FROM blobs WHERE k = ?").run(k);
+    else this.db.prepare("INSERT OR REPLACE INTO blobs (k, v) VALUES (?, ?)").run(k, v);
+  }
   /** Forgets all derived data but keeps the file list, so a full build still deletes stale files. */
   resetDerived(): void {
     this.db.exec(
-      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM postings; DELETE FROM search_docs; DELETE FROM page_keys;",
+      "DELETE FROM meta; DELETE FROM servers; DELETE FROM server_tools; DELETE FROM postings; DELETE FROM search_docs; DELETE FROM page_keys; DELETE FROM blobs;",
     );
   }
   fingerprints(): Map<number, string> {
@@ -136,6 +146,11 @@ export class SiteState<
     ][])
       out.push({ meta: JSON.parse(meta) as ServerMeta, sfp, ufp });
     return out;
+  }
+  /** One server's summary (undefined when the manifest does not know it). */
+  metaOf(id: number): ServerMeta | undefined {
+    const json = this.stmts.metaOf.get(id) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as ServerMeta);
   }
   owners(): number[] {
     return this.db.prepare("SELECT DISTINCT owner FROM files").pluck().all() as number[];
@@ -166,12 +181,16 @@ export class SiteState<
   /** Per token: postings and bytes of their documents, counted during a bulk load (undefined otherwise). */
   private sizes: Map<string, { n: number; bytes: number }> | undefined;
 
-  /** Replaces everything stored for one server (in bulk mode there is nothing to replace). */
-  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows, ufp = ""): void {
+  /**
+   * Replaces everything stored for one server (in bulk mode there is nothing to replace). Returns its summary
+   * fingerprint (sfp: the hash of what it shows on global pages).
+   */
+  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows, ufp = ""): string {
     const s = this.stmts;
     const metaJson = JSON.stringify(meta);
     const toolsJson = JSON.stringify(tools);
-    s.putServer.run(meta.id, meta.slug, fp, hashContent(`${metaJson}\n${toolsJson}`), ufp, metaJson);
+    const sfp = hashContent(`${metaJson}\n${toolsJson}`);
+    s.putServer.run(meta.id, meta.slug, fp, sfp, ufp, metaJson);
     s.putServerTools.run(meta.id, toolsJson);
     if (!this.bulk) this.deleteSearch(meta.id);
     // Each document's rank key and tokens (the same rank key for all of a document's postings).
@@ -198,6 +217,7 @@ export class SiteState<
         } else sizes.set(tok, { n: 1, bytes });
       }
     }
+    return sfp;
   }
   /** Deletes a server's documents and postings (found from its documents' rank keys and tokens). */
   private deleteSearch(id: number): void {
