@@ -148,10 +148,12 @@ export async function writeTransaction<T>(sqlite: Database.Database, fn: () => P
 }
 
 /**
- * Opens a catalog for a process that only reads it (`mcp-census mcp`): read-only when the file already has every
- * migration this version knows, so starting costs no integrity check of the whole file (6–13 s at 500,000 tools, on
- * every start of an agent's MCP server) and nothing can be written. A catalog that still lacks a migration is opened
- * writable once, which checks and migrates it as every other command does.
+ * Opens a catalog for a process that only reads it (`mcp-census mcp`, `mcp-census serve`): read-only when the file
+ * already has every migration this version knows, so starting costs no integrity check of the whole file (6–13 s at
+ * 500,000 tools, on every start of an agent's MCP server or a restart of the API) and nothing can be written. The
+ * check guards writes (a damaged catalog must not be written into); a reader that meets a damaged page gets
+ * SQLITE_CORRUPT for that read (the API answers 500 and logs it) and the file stays as it was. A catalog that still
+ * lacks a migration is opened writable once, which checks and migrates it as every other command does.
  */
 export function openCatalogToRead(path: string): Catalog {
   const ro = openCatalog(path, { readonly: true });
