@@ -21,6 +21,19 @@ import {
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
+/*
+ * The SQL texts of the detail answers, built once: prep() looks a statement up by its text, and a template built per
+ * call is a new string to flatten, hash and compare on every request.
+ */
+const SQL = {
+  toolByName: `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.name = ?`,
+  toolBySlug: `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.slug = ?`,
+  toolOutlines: `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category, c.risk, c.flags
+     FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
+  toolChanges: `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
+     WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
+};
+
 /**
  * Thrown out of a list query that ran past its time budget (see withQueryBudget): `unavailable` in the error table
  * (503, worth trying again later, when the machine is less busy or the query narrower).
@@ -34,7 +47,8 @@ export class QueryBudgetExceeded extends AppError {
 
 /*
  * A time budget for list queries. better-sqlite3 offers no progress handler or interrupt, so list queries call
- * `qbudget()` for every row they consider (in the FTS subquery and in the outer WHERE); once the deadline has
+ * `qbudget()` for every row they consider (in the FTS subquery, and in the outer WHERE when the scan that may run
+ * long is not the FTS one: a relevance page checks FTS rows only, each check being a call from SQLite into JS); once the deadline has
  * passed it throws, SQLite stops the statement and the error reaches the caller. The clock is read every 64 rows.
  */
 let deadline = Number.POSITIVE_INFINITY;
@@ -89,6 +103,12 @@ function prep(sqlite: Database.Database, sql: string): Database.Statement {
  */
 const RISK_RANK =
   "CASE t.risk WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
+
+/**
+ * The WHERE of a page driven by an FTS scan that checks the budget itself (tieredSearch): each other row the page
+ * reads comes from one FTS row, so a second check per row would only double the calls into JS.
+ */
+const ftsDriven = (where: string[]): string => where.filter((w) => w !== "qbudget()").join(" AND ");
 
 /** Where a relevance-ordered page resumes: the tier (0 = name/title match, 1 = elsewhere) and the last id. */
 export interface TierCursor {
@@ -227,7 +247,7 @@ export function serverListRows(
       // the rows of the page, not for every match.
       (fts) =>
         `${select} FROM (SELECT s.id AS pid, f.fid FROM ${fts} JOIN servers s ON s.id = f.fid
-           LEFT JOIN probes p ON p.id = s.last_probe_id WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?) page
+           LEFT JOIN probes p ON p.id = s.last_probe_id WHERE ${ftsDriven(where)} ORDER BY f.fid LIMIT ?) page
          JOIN servers s ON s.id = page.pid LEFT JOIN probes p ON p.id = s.last_probe_id ORDER BY page.fid`,
       args,
     ).map((r) => ({ ...toServerListRow(r), tier: r.tier }));
@@ -391,7 +411,7 @@ export function toolListRows(
       // classification's correlated lookup made SQLite read every match and sort them: O(matches) per page.
       (fts) =>
         `${select} FROM (SELECT t.id AS pid, f.fid FROM ${fts} JOIN tools t ON t.id = f.fid
-           JOIN servers s ON s.id = t.server_id WHERE ${where.join(" AND ")} ORDER BY f.fid LIMIT ?) page
+           JOIN servers s ON s.id = t.server_id WHERE ${ftsDriven(where)} ORDER BY f.fid LIMIT ?) page
          JOIN tools t ON t.id = page.pid JOIN servers s ON s.id = t.server_id ${CLASSIFICATION_JOIN}
          ORDER BY page.fid`,
       args,
@@ -452,11 +472,7 @@ export interface ToolOutlineRow {
 
 /** A server's current tools as a detail page outlines them, by name. */
 export function toolOutlines(sqlite: Database.Database, serverId: number): ToolOutlineRow[] {
-  const rows = prep(
-    sqlite,
-    `SELECT t.name, t.slug, t.title, length(t.raw) AS raw_len, c.category, c.risk, c.flags
-     FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
-  ).all(serverId) as {
+  const rows = prep(sqlite, SQL.toolOutlines).all(serverId) as {
     name: string;
     slug: string;
     title: string | null;
@@ -544,14 +560,9 @@ export function toolRecordByRef(
   serverId: number,
   ref: string,
 ): Record<string, unknown> | undefined {
-  return (prep(
-    sqlite,
-    `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.name = ?`,
-  ).get(serverId, ref) ??
-    prep(sqlite, `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.slug = ?`).get(
-      serverId,
-      ref,
-    )) as Record<string, unknown> | undefined;
+  return (prep(sqlite, SQL.toolByName).get(serverId, ref) ?? prep(sqlite, SQL.toolBySlug).get(serverId, ref)) as
+    | Record<string, unknown>
+    | undefined;
 }
 
 /** What check_tool needs of a tool: no definition or schemas (the largest columns, parsed only to be dropped). */
@@ -602,11 +613,7 @@ export function toolChangeRecords(
   serverId: number,
   toolName: string,
 ): Record<string, unknown>[] {
-  return prep(
-    sqlite,
-    `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id
-     WHERE c.server_id = ? AND c.tool_name = ? ORDER BY c.id`,
-  ).all(serverId, toolName) as Record<string, unknown>[];
+  return prep(sqlite, SQL.toolChanges).all(serverId, toolName) as Record<string, unknown>[];
 }
 
 /** Whether the catalog has the `changes` table (older catalogs opened read-only may not). */
