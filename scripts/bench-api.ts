@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   const mcpRows: string[] = [];
   const raw: Record<string, unknown> = {};
   type Req = { method?: string; path: string; headers?: Record<string, string>; body?: string };
-  type Arm = { label: string; port: number; pid?: number; next: () => Req };
+  type Arm = { label: string; port: number; pid?: number; next: () => Req; count: number };
   /** CPU time (user + system, ms) a child process has used so far, from /proc (Linux); undefined elsewhere. */
   const cpuMs = (pid: number | undefined): number | undefined => {
     if (!pid) return undefined;
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
   };
   const cycle = (reqs: Req[]) => {
     let i = 0;
-    return () => reqs[i++ % reqs.length] as Req;
+    return { next: () => reqs[i++ % reqs.length] as Req, count: reqs.length };
   };
   const get = (paths: string[]) => paths.map((path) => ({ path }));
   const mcpCall = (name: string, args: Record<string, unknown>, id: number): Req => ({
@@ -382,9 +382,18 @@ async function main(): Promise<void> {
       duration: d,
       requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...arm.next() }) }],
     });
-    for (const arm of arms) await autocannon(opts(arm, 2));
+    // Warm-up: every arm answers each of its requests once, so the catalog's pages the scenario reads are in the
+    // OS cache before any slice (with a short warm-up, the first arm's first slice read them cold and the arms
+    // after it found them warm: the app, first, lost 10-60 % of its first slice).
+    for (const arm of arms) {
+      const { duration: _, ...once } = opts(arm, 1);
+      await autocannon({ ...once, amount: arm.count });
+    }
     for (let round = 0; round < rounds; round++) {
-      for (const [k, arm] of arms.entries()) {
+      // The order turns each round (app, bare, baseline; bare, baseline, app; …): no arm always goes first.
+      for (let i = 0; i < arms.length; i++) {
+        const k = (i + round) % arms.length;
+        const arm = arms[k]!;
         const c0 = cpuMs(arm.pid);
         slices[k]!.push(await autocannon(opts(arm, Math.max(1, Math.round(duration / rounds)))));
         const c1 = cpuMs(arm.pid);
@@ -401,9 +410,9 @@ async function main(): Promise<void> {
     ] as const) {
       if (!only.has(scenario.split(" ")[0]!)) continue;
       const arms: Arm[] = [
-        { label: "app", port: hono.port, pid: hono.child.pid, next: cycle(get(paths)) },
-        { label: "bare", port: bare.port, pid: bare.child.pid, next: cycle(get(paths)) },
-        ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, next: cycle(get(paths)) }] : []),
+        { label: "app", port: hono.port, pid: hono.child.pid, ...cycle(get(paths)) },
+        { label: "bare", port: bare.port, pid: bare.child.pid, ...cycle(get(paths)) },
+        ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, ...cycle(get(paths)) }] : []),
       ];
       // Same answers: the bare handler must send the app's bytes, or the comparison is not of the same work.
       const same = await sameBodies(hono.port, bare.port, paths.slice(0, 200));
@@ -429,9 +438,9 @@ async function main(): Promise<void> {
     ] as const) {
       if (!only.has("mcp")) continue;
       const arms: Arm[] = [
-        { label: "mcp", port: hono.port, pid: hono.child.pid, next: cycle(calls) },
-        { label: "rest", port: hono.port, pid: hono.child.pid, next: cycle(get(restPaths)) },
-        ...(base ? [{ label: "baseline mcp", port: base.port, pid: base.child.pid, next: cycle(calls) }] : []),
+        { label: "mcp", port: hono.port, pid: hono.child.pid, ...cycle(calls) },
+        { label: "rest", port: hono.port, pid: hono.child.pid, ...cycle(get(restPaths)) },
+        ...(base ? [{ label: "baseline mcp", port: base.port, pid: base.child.pid, ...cycle(calls) }] : []),
       ];
       const [m, r, o] = await runArms(scenario, arms);
       if (!m || !r) continue;
@@ -470,8 +479,8 @@ async function main(): Promise<void> {
       "/v1/tools?category=Destructive&sort=name&limit=50",
     ];
     const listArms: Arm[] = [
-      { label: "app", port: hono.port, pid: hono.child.pid, next: cycle(get(listPaths)) },
-      ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, next: cycle(get(listPaths)) }] : []),
+      { label: "app", port: hono.port, pid: hono.child.pid, ...cycle(get(listPaths)) },
+      ...(base ? [{ label: "baseline", port: base.port, pid: base.child.pid, ...cycle(get(listPaths)) }] : []),
     ];
     const [lh, lo] = only.has("list")
       ? await runArms("list pages (sort=name/risk, flag=, category+name)", listArms)
@@ -493,7 +502,7 @@ async function main(): Promise<void> {
     `Command: \`${cmd}\``,
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
-    `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline, app, …; MCP, REST, baseline MCP, …) after a 2 s warm-up per arm; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline; bare, baseline, app; …: the order turns each round; MCP, REST, baseline MCP likewise) after a warm-up in which each arm answers each of its requests once; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
     `Same answers (app and bare, byte for byte, before the load): ${sameRows.join("; ") || "—"}.`,
     "",
