@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -6,7 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
+import { ROOT, startServe } from "../helpers/cli.js";
 import { buildTestCatalog, type TestCatalog } from "../integration/api-fixture.js";
 
 /*
@@ -16,28 +16,6 @@ import { buildTestCatalog, type TestCatalog } from "../integration/api-fixture.j
 
 let t: TestCatalog;
 const procs: ChildProcess[] = [];
-
-/** Starts `mcp-census serve --port 0` and waits for the line with its address. */
-function startServe(env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-census.js"), "--db", t.path, "serve", "--port", "0"], {
-    env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  procs.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /at (http:\/\/[^\s]+)\/v1/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.stderr!.on("data", (d) => {
-      err += d;
-    });
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
 
 /** A raw HTTP exchange (no automatic decompression, any Host header), for what fetch hides. */
 function raw(
@@ -60,7 +38,7 @@ let base: string;
 beforeAll(async () => {
   t = buildTestCatalog();
   t.catalog.sqlite.pragma("wal_checkpoint(TRUNCATE)");
-  base = await startServe();
+  base = await startServe(["--db", t.path], procs);
 }, 60_000);
 
 afterAll(() => {
@@ -244,7 +222,10 @@ describe("serve: rate limits", () => {
   it("loopback clients are not limited by default; with limits on, the answer is 429 with RateLimit headers", async () => {
     const free = await fetch(`${base}/v1/stats`);
     expect(free.headers.get("ratelimit")).toBeNull();
-    const limited = await startServe({ MCP_CENSUS_API_RATE_LIMIT: "5", MCP_CENSUS_API_RATE_LIMIT_LOOPBACK: "true" });
+    const limited = await startServe(["--db", t.path], procs, {
+      MCP_CENSUS_API_RATE_LIMIT: "5",
+      MCP_CENSUS_API_RATE_LIMIT_LOOPBACK: "true",
+    });
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 7; i++) {

@@ -4,41 +4,18 @@
  * catalog file whose one damaged page is a table the API never reads: `serve` starts and answers, leaves the file
  * byte-identical, and sees what a writer commits meanwhile; `crawl` on the same file still refuses it (exit 4).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { runCli, startServe } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { buildTestCatalog } from "../integration/api-fixture.js";
 
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 const procs: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];
-
-function startServe(db: string, dataDir: string): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin", "mcp-census.js"), "--db", db, "--data-dir", dataDir, "serve", "--port", "0"],
-    { env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  procs.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /at (http:\/\/[^\s]+)\/v1/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.stderr!.on("data", (d) => {
-      err += d;
-    });
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
 
 describe("serve opens a current catalog read-only, without the whole-file check", () => {
   const t = tempDir("mcp-census-serve-open-");
@@ -69,7 +46,7 @@ describe("serve opens a current catalog read-only, without the whole-file check"
     check.close();
     const before = sha(path);
 
-    const base = await startServe(path, t.dir);
+    const base = await startServe(["--db", path, "--data-dir", t.dir], procs);
     const r = await fetch(`${base}/v1/tools/modelcontextprotocol-server-github/create_repository`);
     expect(r.status).toBe(200);
     expect((await r.json()).name).toBe("create_repository");

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -46,5 +46,34 @@ export function runCli(
   return runProcess(process.execPath, [join(ROOT, "bin", "mcp-census.js"), ...args], {
     ...opts,
     env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", ...opts.env },
+  });
+}
+
+/**
+ * Starts `mcp-census <globalArgs> serve --port 0`, pushes the child onto `procs` (the caller kills them), and resolves
+ * with the base URL from its "serving at …/v1" line; rejects with its stderr if it exits first.
+ */
+export function startServe(
+  globalArgs: string[],
+  procs: ChildProcess[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const child = spawn(process.execPath, [join(ROOT, "bin", "mcp-census.js"), ...globalArgs, "serve", "--port", "0"], {
+    env: { ...process.env, MCP_CENSUS_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  procs.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /at (http:\/\/[^\s]+)\/v1/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.stderr!.on("data", (d) => {
+      err += d;
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
 }
