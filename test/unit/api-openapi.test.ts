@@ -73,7 +73,8 @@ describe("OpenAPI document", () => {
     const app = createApp({ sqlite: new Database(":memory:") });
     const served = new Set(
       app.routes
-        .filter((r) => r.method === "GET" && r.path !== "/*" && r.path !== "/mcp")
+        // Each path has one handler for all methods (it answers 405 + Allow for the ones it does not serve).
+        .filter((r) => (r.method === "GET" || r.method === "ALL") && r.path !== "/*" && r.path !== "/mcp")
         .map((r) => r.path.replace(/:(\w+)/g, "{$1}")),
     );
     expect([...served].sort()).toEqual(Object.keys(doc.paths as Json).sort());
