@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { classifyHeuristic } from "../classify/index.js";
 import { AppError } from "../core/errors.js";
 import { forTerminal } from "../core/terminal.js";
+import { plural } from "../core/text.js";
 import type { ProbeResult, ServerEntry } from "../core/types.js";
 import { type ProbeTarget, parseTarget, probe } from "../mcp/index.js";
 import { createCatalogClassifier } from "../pipeline/classifier.js";
@@ -176,7 +177,7 @@ export function registerProbe(program: Command): void {
             }
             if (result.placeholders.length) say(`placeholders used: ${result.placeholders.join(", ")}\n`);
             for (const w of result.warnings) say(`warning: ${w}\n`);
-            say(`${result.tools.length} tools\n`);
+            say(`${plural(result.tools.length, "tool")}\n`);
             let flagged = 0;
             for (const t of result.tools) {
               // The stored verdict when there is one, else the heuristics' (no LLM): a tool is never shown without one.

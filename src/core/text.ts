@@ -28,3 +28,7 @@ function deep(value: unknown): unknown {
   }
   return value;
 }
+
+/** "1 tool", "2 tools", "1,234 tools": a count with its noun, for the site and the terminal alike. */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;

@@ -1,6 +1,7 @@
 import { mapLimit } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { oneLine } from "../core/errors.js";
+import { plural } from "../core/text.js";
 import type { Catalog } from "../store/db.js";
 import { lastProbe } from "../store/queries.js";
 import { createProgress, type Progress } from "./progress.js";
@@ -67,7 +68,7 @@ export async function runCrawl(
         if (reuse && last) {
           counters.reused = (counters.reused ?? 0) + 1;
           counters.tools = (counters.tools ?? 0) + last.toolCount;
-          progress.tick(true, `${server.name}: ${reuse}, ${last.toolCount} tools`);
+          progress.tick(true, `${server.name}: ${reuse}, ${plural(last.toolCount, "tool")}`);
           return;
         }
         let probed: Awaited<ReturnType<typeof probeStage>>;
@@ -88,7 +89,7 @@ export async function runCrawl(
         countServer(counters, tally);
         const note =
           result.outcome === "ok"
-            ? `${server.name}: ok, ${result.tools.length} tools (${Math.round(result.durationMs)} ms)`
+            ? `${server.name}: ok, ${plural(result.tools.length, "tool")} (${Math.round(result.durationMs)} ms)`
             : `${server.name}: ${result.outcome}${result.error ? ` — ${oneLine(result.error).slice(0, 200)}` : ""}`;
         progress.tick(result.outcome === "ok", note);
       });

@@ -1,3 +1,4 @@
+import { plural } from "../core/text.js";
 import type { Classification, Risk } from "../core/types.js";
 import { isPoisoningFlag, RISK_LABELS } from "../core/vocabulary.js";
 
@@ -109,9 +110,7 @@ export function nameWords(name: string): string[] {
 const listWords = (xs: readonly string[]): string =>
   xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
 
-/** "1 tool", "2 tools". */
-export const plural = (n: number, one: string, many = `${one}s`): string =>
-  `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+export { plural };
 
 /**
  * "What it does", from the tool's own evidence: the verb its name starts with (or contains), what it acts on, the
