@@ -16,28 +16,18 @@ import {
 } from "../../src/api/queries.js";
 import type { RawTool } from "../../src/core/types.js";
 import { renderToolDiff } from "../../src/history/diff.js";
-import { recordChanges } from "../../src/history/index.js";
 import { lookupServer, toolByRef, versionRows } from "../../src/store/api.js";
-import { ingestProbe } from "../../src/store/catalog.js";
 import { changesOfTool } from "../../src/store/changes.js";
 import { lastProbe, serverSources, serverTools } from "../../src/store/queries.js";
-import { buildTestCatalog, probe, type TestCatalog } from "./api-fixture.js";
+import { buildTestCatalog, relistWithDescription, type TestCatalog } from "./api-fixture.js";
 
 let t: TestCatalog;
 const GH = "@modelcontextprotocol/server-github";
 
 beforeAll(() => {
   t = buildTestCatalog();
-  const { sqlite } = t.catalog;
   // A third listing of one server, with a recorded change: history with diffs and a change event to answer.
-  const ghId = (sqlite.prepare("SELECT id FROM servers WHERE name = ?").get(GH) as { id: number }).id;
-  const tools = (sqlite.prepare("SELECT raw FROM tools WHERE server_id = ?").all(ghId) as { raw: string }[]).map(
-    (r) => JSON.parse(r.raw) as RawTool,
-  );
-  const next = tools.map((x) =>
-    x.name === "create_repository" ? { ...x, description: `${x.description} — "quoted" \u2028 é 😀` } : x,
-  );
-  recordChanges(sqlite, ghId, ingestProbe(sqlite, ghId, probe(next), "2026-03-01T00:00:00.000Z"));
+  relistWithDescription(t.catalog, GH, "create_repository", '— "quoted" \u2028 é 😀', "2026-03-01T00:00:00.000Z");
 });
 
 afterAll(() => t.close());

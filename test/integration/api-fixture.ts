@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classifyHeuristic } from "../../src/classify/heuristics.js";
 import type { ProbeResult, RawTool } from "../../src/core/types.js";
+import { recordChanges } from "../../src/history/index.js";
 import { ingestProbe, saveClassification, toolHash, upsertSourceEntry } from "../../src/store/catalog.js";
 import { type Catalog, openCatalog } from "../../src/store/db.js";
 
@@ -181,4 +182,24 @@ export function buildTestCatalog(): TestCatalog {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A further listing of the named server in which one tool's description gains `added`, with its change events
+ * recorded (a third version of create_repository in the dev-set catalog). Returns the recorded changes.
+ */
+export function relistWithDescription(
+  catalog: Catalog,
+  serverName: string,
+  toolName: string,
+  added: string,
+  at: string,
+): ReturnType<typeof recordChanges> {
+  const { sqlite } = catalog;
+  const id = (sqlite.prepare("SELECT id FROM servers WHERE name = ?").get(serverName) as { id: number }).id;
+  const tools = (sqlite.prepare("SELECT raw FROM tools WHERE server_id = ?").all(id) as { raw: string }[]).map(
+    (r) => JSON.parse(r.raw) as RawTool,
+  );
+  const next = tools.map((x) => (x.name === toolName ? { ...x, description: `${x.description} ${added}` } : x));
+  return recordChanges(sqlite, id, ingestProbe(sqlite, id, probe(next), at));
 }

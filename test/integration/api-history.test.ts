@@ -2,10 +2,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.js";
-import type { RawTool } from "../../src/core/types.js";
-import { recordChanges } from "../../src/history/index.js";
-import { ingestProbe } from "../../src/store/catalog.js";
-import { buildTestCatalog, probe, type TestCatalog } from "./api-fixture.js";
+import { buildTestCatalog, relistWithDescription, type TestCatalog } from "./api-fixture.js";
 
 let t: TestCatalog;
 let server: ServerType;
@@ -17,15 +14,8 @@ beforeAll(async () => {
   t = buildTestCatalog();
   const { sqlite } = t.catalog;
   // A third listing: create_repository's description grows again, and this time the change event is recorded.
-  const ghId = (sqlite.prepare("SELECT id FROM servers WHERE name = ?").get(GH) as { id: number }).id;
-  const tools = (sqlite.prepare("SELECT raw FROM tools WHERE server_id = ?").all(ghId) as { raw: string }[]).map(
-    (r) => JSON.parse(r.raw) as RawTool,
-  );
-  const next = tools.map((x) =>
-    x.name === "create_repository" ? { ...x, description: `${x.description} ${ADDED}` } : x,
-  );
-  const ingest = ingestProbe(sqlite, ghId, probe(next), "2026-03-01T00:00:00.000Z");
-  expect(recordChanges(sqlite, ghId, ingest).map((c) => c.toolName)).toEqual(["create_repository"]);
+  const changes = relistWithDescription(t.catalog, GH, "create_repository", ADDED, "2026-03-01T00:00:00.000Z");
+  expect(changes.map((c) => c.toolName)).toEqual(["create_repository"]);
   server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: createApp({ sqlite }).fetch, port: 0, hostname: "127.0.0.1" }, (_: AddressInfo) =>
       resolve(s),
