@@ -6,7 +6,13 @@
  *
  *   npx tsx scripts/bench-api.ts [--servers 40000] [--tools 500000] [--db data/bench/api-catalog.db]
  *     [--duration 20] [--rounds 5] [--connections 50] [--out docs/benchmarks/api-figures.md] [--baseline <checkout>]
- *     [--only tool,server,search,mcp,stats,list]
+ *     [--only tool,server,search,mcp,stats,list] [--slice 1]
+ *
+ * Each round gives every arm duration/rounds seconds, cut into slices of --slice seconds that alternate between the
+ * arms (the order turns at every alternation), so a burst of other work on the shared cores falls on one short slice
+ * of one arm rather than on a third of its time. An arm's req/s is its requests over its seconds; "app / bare" is the
+ * median over the alternations of the ratio of the two arms' slices in that alternation (a slice hit by a burst moves
+ * one ratio of fifteen, not the mean), with the ratio of the totals beside it.
  *
  * With --baseline, the app of another checkout (e.g. a worktree at an older commit) is served too and loaded in the
  * same alternating slices, so a change is compared with what it replaced under the same neighbours.
@@ -31,7 +37,9 @@ const arg = (name: string, dflt: string): string => {
 };
 
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
+  /** Seconds the slice ran. */
+  duration: number;
   latency: { p50: number; p99: number; average: number };
   non2xx: number;
   errors: number;
@@ -300,6 +308,7 @@ async function main(): Promise<void> {
   const duration = Number(arg("duration", "20"));
   const connections = Number(arg("connections", "50"));
   const rounds = Number(arg("rounds", "5"));
+  const slice = Number(arg("slice", "1"));
   const out = arg("out", "docs/benchmarks/api-figures.md");
   // --only tool,server,search,mcp,stats,list: a subset of the scenarios (all by default).
   const only = new Set(arg("only", "tool,server,search,mcp,stats,list").split(","));
@@ -354,24 +363,49 @@ async function main(): Promise<void> {
   });
   const checkCalls = targets.toolRefs.map((r, i) => mcpCall("check_tool", { server: r.server, tool: r.tool }, i + 1));
   const searchCalls = targets.searchWords.map((q, i) => mcpCall("search_tools", { q, limit: 20 }, i + 1));
-  // Summaries per arm: req/s the mean of the slices, p50/p99 their median (worst slice kept), errors summed.
+  // Summaries per arm: req/s its requests over its seconds, p50/p99 the median of its slices (worst slice kept),
+  // errors summed. Each slice's req/s is its completed requests over the time it ran (autocannon's per-second
+  // average would drop the last partial second of a short slice).
+  const rate = (x: AutocannonResult) => x.requests.total / x.duration;
+  const med = (xs: number[]) => {
+    const v = [...xs].sort((x, y) => x - y);
+    const m = Math.floor(v.length / 2);
+    return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+  };
   const summarise = (scenario: string, label: string, r: AutocannonResult[], cpu: number[]) => {
-    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
     const o = {
-      reqPerSec: r.reduce((n, x) => n + x.requests.average, 0) / r.length,
+      reqPerSec: r.reduce((n, x) => n + x.requests.total, 0) / r.reduce((n, x) => n + x.duration, 0),
       p50: med(r.map((x) => x.latency.p50)),
       p99: med(r.map((x) => x.latency.p99)),
       worstP99: Math.max(...r.map((x) => x.latency.p99)),
-      sliceReqPerSec: r.map((x) => x.requests.average),
+      sliceReqPerSec: r.map((x) => Math.round(rate(x))),
       // The server's CPU per answered request: what the arm costs, less swayed by neighbours than req/s.
       cpuMsPerReq: cpu.length ? cpu.reduce((n, x) => n + x, 0) / r.reduce((n, x) => n + x["2xx"] + x.non2xx, 0) : NaN,
       "2xx": r.reduce((n, x) => n + x["2xx"], 0),
       bad: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
+      slices: r,
     };
-    raw[`${scenario} / ${label}`] = o;
-    process.stderr.write(`${scenario} ${label}: ${JSON.stringify(o)}\n`);
+    const { slices: _, ...shown } = o;
+    raw[`${scenario} / ${label}`] = shown;
+    process.stderr.write(`${scenario} ${label}: ${JSON.stringify(shown)}\n`);
     return o;
   };
+  /**
+   * Arm a against arm b: the median over the alternations of a's slice rate over b's slice rate in the same
+   * alternation, the lowest and highest of those ratios, and the ratio of the two arms' totals (percent).
+   */
+  const ratio = (a: { slices: AutocannonResult[]; reqPerSec: number }, b: typeof a) => {
+    const paired = a.slices.map((x, i) => (100 * rate(x)) / rate(b.slices[i] as AutocannonResult));
+    return {
+      median: med(paired),
+      min: Math.min(...paired),
+      max: Math.max(...paired),
+      totals: (100 * a.reqPerSec) / b.reqPerSec,
+      n: paired.length,
+    };
+  };
+  const pct = (r: ReturnType<typeof ratio>) =>
+    `**${r.median.toFixed(0)}%** (${r.n} pairs ${r.min.toFixed(0)}–${r.max.toFixed(0)} %; totals ${r.totals.toFixed(0)}%)`;
   /** Loads the arms in alternating slices (a, b, c, a, b, c, …) after a warm-up, so all see the same neighbours. */
   const runArms = async (scenario: string, arms: Arm[]) => {
     const slices = arms.map(() => [] as AutocannonResult[]);
@@ -389,13 +423,15 @@ async function main(): Promise<void> {
       const { duration: _, ...once } = opts(arm, 1);
       await autocannon({ ...once, amount: arm.count });
     }
-    for (let round = 0; round < rounds; round++) {
-      // The order turns each round (app, bare, baseline; bare, baseline, app; …): no arm always goes first.
+    // Each round gives each arm duration/rounds seconds in slices of `slice` seconds, alternating between the arms;
+    // the order turns at every alternation (app, bare, baseline; bare, baseline, app; …): no arm always goes first.
+    const perRound = Math.max(1, Math.round(duration / rounds / slice));
+    for (let alt = 0; alt < rounds * perRound; alt++) {
       for (let i = 0; i < arms.length; i++) {
-        const k = (i + round) % arms.length;
+        const k = (i + alt) % arms.length;
         const arm = arms[k]!;
         const c0 = cpuMs(arm.pid);
-        slices[k]!.push(await autocannon(opts(arm, Math.max(1, Math.round(duration / rounds)))));
+        slices[k]!.push(await autocannon(opts(arm, slice)));
         const c1 = cpuMs(arm.pid);
         if (c0 !== undefined && c1 !== undefined) cpu[k]!.push(c1 - c0);
       }
@@ -424,11 +460,11 @@ async function main(): Promise<void> {
       if (!h || !b) continue;
       if (o) {
         baseRows.push(
-          `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} / ${h.p99} | ${o.reqPerSec.toFixed(0)} | ${o.p50} / ${o.p99} | ${((100 * h.reqPerSec) / o.reqPerSec).toFixed(0)}% | ${b.reqPerSec.toFixed(0)} |`,
+          `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} / ${h.p99} | ${o.reqPerSec.toFixed(0)} | ${o.p50} / ${o.p99} | ${pct(ratio(h, o))} | ${b.reqPerSec.toFixed(0)} |`,
         );
       }
       rows.push(
-        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${((100 * h.reqPerSec) / b.reqPerSec).toFixed(0)}% | ${h.cpuMsPerReq.toFixed(3)} / ${b.cpuMsPerReq.toFixed(3)} | ${h.bad} / ${b.bad} |`,
+        `| ${scenario} | ${h.reqPerSec.toFixed(0)} | ${h.p50} | ${h.p99} (worst ${h.worstP99}) | ${b.reqPerSec.toFixed(0)} | ${b.p50} | ${b.p99} (worst ${b.worstP99}) | ${pct(ratio(h, b))} | ${h.cpuMsPerReq.toFixed(3)} / ${b.cpuMsPerReq.toFixed(3)} (${((100 * b.cpuMsPerReq) / h.cpuMsPerReq).toFixed(0)}%) | ${h.bad} / ${b.bad} |`,
       );
     }
     // MCP tool calls against the REST requests that answer the same question, on the same app process.
@@ -445,7 +481,7 @@ async function main(): Promise<void> {
       const [m, r, o] = await runArms(scenario, arms);
       if (!m || !r) continue;
       mcpRows.push(
-        `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${((100 * m.reqPerSec) / r.reqPerSec).toFixed(0)}% (CPU ms/req ${m.cpuMsPerReq.toFixed(3)} / ${r.cpuMsPerReq.toFixed(3)}) | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
+        `| ${scenario} | ${m.reqPerSec.toFixed(0)} | ${m.p50} / ${m.p99} | ${r.reqPerSec.toFixed(0)} | ${r.p50} / ${r.p99} | ${pct(ratio(m, r))}, CPU ms/req ${m.cpuMsPerReq.toFixed(3)} / ${r.cpuMsPerReq.toFixed(3)} (${((100 * r.cpuMsPerReq) / m.cpuMsPerReq).toFixed(0)}%) | ${o ? `${o.reqPerSec.toFixed(0)} (${o.p50} / ${o.p99})` : "—"} | ${m.bad} / ${r.bad} |`,
       );
     }
     // Statistics: sequential requests, one at a time (the baseline's cost is per call; 50 connections would only queue).
@@ -502,11 +538,11 @@ async function main(): Promise<void> {
     `Command: \`${cmd}\``,
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
-    `autocannon, ${connections} connections, ${duration} s per implementation and scenario in ${rounds} alternating slices (app, bare, baseline; bare, baseline, app; …: the order turns each round; MCP, REST, baseline MCP likewise) after a warm-up in which each arm answers each of its requests once; req/s is the mean of the slices, p50/p99 their median (worst slice in brackets); each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    `autocannon, ${connections} connections, ${duration} s per implementation and scenario: ${rounds} rounds of ${Math.max(1, Math.round(duration / rounds / slice))} alternations of ${slice} s slices (app, bare, baseline; bare, baseline, app; …: the order turns at every alternation; MCP, REST, baseline MCP likewise) after a warm-up in which each arm answers each of its requests once; req/s is an arm's requests over its seconds, p50/p99 the median of its slices (worst slice in brackets); a ratio is the median over the alternations of the two arms' slice rates (lowest–highest pair, and the ratio of the totals, in brackets); server CPU per request with bare/app (or REST/MCP) in brackets; each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
     `Same answers (app and bare, byte for byte, before the load): ${sameRows.join("; ") || "—"}.`,
     "",
-    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | server CPU ms per request (app / bare) | errors (app / bare) |",
+    "| scenario | app req/s | app p50 ms | app p99 ms | bare req/s | bare p50 ms | bare p99 ms | app / bare | server CPU ms per request (app / bare, bare/app) | errors (app / bare) |",
     "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
