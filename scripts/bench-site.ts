@@ -99,7 +99,12 @@ async function phase(name: string): Promise<void> {
   const t0 = performance.now();
   if (name === "build" || name === "rebuild") {
     const cat = openCatalog(db, { readonly: true });
-    const r = await buildSite(cat.sqlite, site, { baseUrl: "https://census.example/", full: name === "build" });
+    const w = arg("workers");
+    const r = await buildSite(cat.sqlite, site, {
+      baseUrl: "https://census.example/",
+      full: name === "build",
+      ...(w === undefined ? {} : { workers: Number(w) }),
+    });
     cat.close();
     console.log(JSON.stringify({ ms: Math.round(performance.now() - t0), cpuMs: cpuMs(), peakMb: peakMb(), ...r }));
   } else if (name === "change-one") {

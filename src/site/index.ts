@@ -21,7 +21,6 @@ import { GlobalIndex, type IndexRow, rowOf } from "./global-index.js";
 import {
   GLOBAL_SITEMAP,
   globalSitemap,
-  Hash64,
   LLMS_CHUNK,
   listings,
   llmsFullIndex,
@@ -44,16 +43,9 @@ import {
 } from "./global-pages.js";
 import { siteCtx } from "./layout.js";
 import { type PolicyProvider, policyProvider } from "./policy-view.js";
-import type { Rendered, RenderWorkerData } from "./render-worker.js";
-import {
-  buildShard,
-  keyRange,
-  newKeyFor,
-  planShards,
-  type SearchIndexOpts,
-  serverPostings,
-  shardFor,
-} from "./search-index.js";
+import { type PreparedServer, prepareServer } from "./prepare.js";
+import type { RenderWorkerData } from "./render-worker.js";
+import { buildShard, keyRange, newKeyFor, planShards, type SearchIndexOpts, shardFor } from "./search-index.js";
 import {
   FEED_ENTRIES,
   renderServerPages,
@@ -142,11 +134,11 @@ async function renderInWorkers(
   ids: number[],
   data: RenderWorkerData,
   count: number,
-  handle: (r: Rendered) => Promise<void>,
+  handle: (r: PreparedServer) => Promise<void>,
 ): Promise<void> {
   const batches: number[][] = [];
   for (let i = 0; i < ids.length; i += 16) batches.push(ids.slice(i, i + 16));
-  const results: Rendered[][] = [];
+  const results: PreparedServer[][] = [];
   let next = 0;
   let active = 0;
   let failed: unknown;
@@ -165,7 +157,7 @@ async function renderInWorkers(
   };
   try {
     for (const w of pool) {
-      w.on("message", (r: Rendered[]) => {
+      w.on("message", (r: PreparedServer[]) => {
         active--;
         results.push(r);
         feed(w);
@@ -249,6 +241,17 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       res.pagesWritten++;
       res.bytes += bytes;
     };
+    /** The same as write, for bytes encoded and hashed by prepareServer. */
+    const writeBytes = (path: string, hash: string, bytes: Uint8Array, owner: number) => {
+      if (!force && state.fileHash(path) === hash) {
+        res.pagesUnchanged++;
+        return;
+      }
+      sink.commitBytes(path, bytes);
+      state.putFileHash(path, hash, owner);
+      res.pagesWritten++;
+      res.bytes += bytes.length;
+    };
     const remove = (path: string) => {
       try {
         unlinkSync(join(root, path));
@@ -302,27 +305,27 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const dropIndex = savedIndex !== undefined && (dirty.length > 0 || removedIds.size > 0);
     if (dropIndex) state.setBlob(GLOBAL_INDEX, undefined);
     let done = 0;
-    const handle = async (r: Rendered) => {
+    const handle = async (r: PreparedServer) => {
       const fp = fps.get(r.id)?.fp;
-      if (r.missing || !r.meta || fp === undefined) return;
+      if (r.missing || !r.meta || !r.search || !r.summary || !r.ufp || fp === undefined) return;
       const before = force ? undefined : state.searchEntriesOf(r.id);
       const keep = new Set<string>();
-      for (const f of r.files) {
-        write(f.path, f.content, r.id);
-        keep.add(f.path);
+      let start = 0;
+      for (const [i, path] of r.paths.entries()) {
+        const end = r.ends[i]!;
+        writeBytes(path, r.hashes[i]!, r.buf.subarray(start, end), r.id);
+        keep.add(path);
+        start = end;
       }
-      const search = serverPostings(r.meta, r.tools);
+      const search = r.search;
       if (before) {
         const after = entriesByToken(search.postings.map(([t, rk, d]) => [t, rk, search.docs[d]!] as const));
         for (const t of changedTokens(state, r.id, before, after, maxPostings)) touchedTokens.add(t);
       }
       // Before any wait: a write failure reported later must be able to mark this server stale.
-      // The sitemaps show a server's page and its tools' pages: keyed by those paths, not by everything it shows.
-      const ufp = new Hash64()
-        .str(r.meta.slug)
-        .str(r.tools.map((t) => t.s).join("/"))
-        .hex();
-      const sfp = state.putServer(r.meta, fp, r.tools, search, ufp);
+      // The sitemaps show a server's page and its tools' pages: keyed by those paths (ufp), not by everything it shows.
+      const ufp = r.ufp;
+      const sfp = state.putServer(r.meta, fp, r.summary, search, ufp);
       if (!force) changedRows.set(r.id, rowOf(r.meta, sfp, ufp));
       await prune(r.id, keep);
       res.serversRendered++;
@@ -351,7 +354,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
           bundle,
           policy?.(bundle.server, bundle.tools, bundle.probe),
         );
-        await handle({ id, files, meta, tools });
+        await handle(prepareServer(id, files, meta, tools));
       }
     }
     opts.onProgress?.({ phase: "servers", done, total: dirty.length });

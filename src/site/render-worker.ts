@@ -3,16 +3,8 @@ import type { ChangeEvent } from "../history/events.js";
 import { loadServerBundle, openCatalogReader, prepareBundleStatements } from "../store/site.js";
 import { siteCtx } from "./layout.js";
 import { policyProvider } from "./policy-view.js";
-import { renderServerPages, type ServerMeta, type SiteFile, type ToolSummary } from "./server-pages.js";
-
-/** One server rendered in a worker (missing: the server disappeared since the fingerprints were read). */
-export interface Rendered {
-  id: number;
-  missing?: boolean;
-  files: SiteFile[];
-  meta?: ServerMeta;
-  tools: ToolSummary[];
-}
+import { type PreparedServer, prepareServer } from "./prepare.js";
+import { renderServerPages } from "./server-pages.js";
 
 export interface RenderWorkerData {
   dbPath: string;
@@ -20,7 +12,8 @@ export interface RenderWorkerData {
   policy: boolean;
 }
 
-// Each worker reads the catalog through its own read-only connection and renders the servers it is sent.
+// Each worker reads the catalog through its own read-only connection, renders the servers it is sent and prepares
+// them (pages encoded and hashed, search entries, summary rows): the main thread only writes.
 const data = workerData as RenderWorkerData;
 const db = openCatalogReader(data.dbPath);
 const stmts = prepareBundleStatements(db);
@@ -28,11 +21,15 @@ const ctx = siteCtx(data.baseUrl);
 const policy = data.policy ? policyProvider() : undefined;
 
 parentPort?.on("message", (ids: number[]) => {
-  const out: Rendered[] = ids.map((id) => {
+  const out: PreparedServer[] = ids.map((id) => {
     const b = loadServerBundle<ChangeEvent>(db, id, stmts);
-    if (!b) return { id, missing: true, files: [], tools: [] };
+    if (!b) return { id, missing: true, paths: [], ends: [], hashes: [], buf: new Uint8Array(0) };
     const r = renderServerPages(ctx, b, policy?.(b.server, b.tools, b.probe));
-    return { id, files: r.files, meta: r.meta, tools: r.tools };
+    return prepareServer(id, r.files, r.meta, r.tools);
   });
-  parentPort?.postMessage(out);
+  // The page bytes move to the main thread without a copy.
+  parentPort?.postMessage(
+    out,
+    out.map((p) => p.buf.buffer as ArrayBuffer),
+  );
 });

@@ -87,6 +87,18 @@ export class FileSink {
     return { hash: hashBytes(this.buf.subarray(this.stagedAt, this.stagedEnd)), bytes: n };
   }
 
+  /** Queues bytes already encoded (and hashed) elsewhere to be written at `path`: copied into the current batch. */
+  commitBytes(path: string, bytes: Uint8Array): void {
+    if (bytes.length > this.buf.length - this.off) {
+      this.send();
+      if (bytes.length > this.buf.length) this.buf = Buffer.allocUnsafeSlow(bytes.length);
+    }
+    this.buf.set(bytes, this.off);
+    this.stagedAt = this.off;
+    this.stagedEnd = this.off + bytes.length;
+    this.commit(path);
+  }
+
   /** Queues the staged bytes to be written at `path` (relative to the site root). */
   commit(path: string): void {
     this.paths.push(join(this.root, path));

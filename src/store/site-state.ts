@@ -185,11 +185,15 @@ export class SiteState<
    * Replaces everything stored for one server (in bulk mode there is nothing to replace). Returns its summary
    * fingerprint (sfp: the hash of what it shows on global pages).
    */
-  putServer(meta: ServerMeta, fp: string, tools: ToolSummary[], search: ServerSearchRows, ufp = ""): string {
+  putServer(
+    meta: ServerMeta,
+    fp: string,
+    tools: ToolSummary[] | ServerSummaryRows,
+    search: ServerSearchRows,
+    ufp = "",
+  ): string {
     const s = this.stmts;
-    const metaJson = JSON.stringify(meta);
-    const toolsJson = JSON.stringify(tools);
-    const sfp = hashContent(`${metaJson}\n${toolsJson}`);
+    const { metaJson, toolsJson, sfp } = Array.isArray(tools) ? summaryRows(meta, tools) : tools;
     s.putServer.run(meta.id, meta.slug, fp, sfp, ufp, metaJson);
     s.putServerTools.run(meta.id, toolsJson);
     if (!this.bulk) this.deleteSearch(meta.id);
@@ -350,6 +354,20 @@ export function entriesByToken(rows: Iterable<readonly [string, string, string]>
     out.set(tok, { ranks, key: JSON.stringify(ranks.map((rk) => [rk, m.get(rk)])) });
   }
   return out;
+}
+
+/** A server's summary and tool summaries as stored, and the hash of both (sfp: what it shows on global pages). */
+export interface ServerSummaryRows {
+  metaJson: string;
+  toolsJson: string;
+  sfp: string;
+}
+
+/** The rows putServer stores for a server (made apart so a render worker can make them). */
+export function summaryRows(meta: unknown, tools: unknown[]): ServerSummaryRows {
+  const metaJson = JSON.stringify(meta);
+  const toolsJson = JSON.stringify(tools);
+  return { metaJson, toolsJson, sfp: hashContent(`${metaJson}\n${toolsJson}`) };
 }
 
 /** Content hash used in the manifest. */
