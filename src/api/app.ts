@@ -15,6 +15,7 @@ import {
   problem,
   type RateLimitConfig,
   rateLimiter,
+  reqHeader,
   sendBody,
 } from "./http.js";
 import { handleMcpHttp, type McpHttpOptions } from "./mcp-server.js";
@@ -118,10 +119,12 @@ type Handler = (c: Context) => Response | Promise<Response>;
 function corsGate(origins: string[]): Gate {
   const any = origins.includes("*");
   const exposed = "ETag, Mcp-Session-Id, RateLimit, RateLimit-Policy, Retry-After";
+  // Allowing any origin, the headers are the same for every answer: built once.
+  const anyHeaders = { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": exposed };
   return (c) => {
-    const origin = c.req.header("origin");
+    const origin = any ? undefined : reqHeader(c, "origin");
     const allow = any ? "*" : origin && origins.includes(origin) ? origin : null;
-    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    if (c.req.method === "OPTIONS" && reqHeader(c, "access-control-request-method")) {
       const headers: Record<string, string> = any ? {} : { Vary: "Origin" };
       if (allow) {
         headers["Access-Control-Allow-Origin"] = allow;
@@ -131,8 +134,11 @@ function corsGate(origins: string[]): Gate {
       }
       return new Response(null, { status: 204, headers });
     }
-    if (allow) addHeaders(c, { "Access-Control-Allow-Origin": allow, "Access-Control-Expose-Headers": exposed });
-    if (!any) addHeaders(c, { Vary: "Origin" });
+    if (any) addHeaders(c, anyHeaders);
+    else {
+      if (allow) addHeaders(c, { "Access-Control-Allow-Origin": allow, "Access-Control-Expose-Headers": exposed });
+      addHeaders(c, { Vary: "Origin" });
+    }
     return undefined;
   };
 }
@@ -169,16 +175,40 @@ function withLateHeaders(c: Context, res: Response): Response {
 
 const MAX_MCP_BODY = 1_000_000;
 
-/** A request body from node's stream, or undefined when it is longer than `max` bytes. */
-async function readBody(incoming: IncomingMessage, max: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    n += chunk.length;
-    if (n > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * A request body from node's stream, or undefined when it is longer than `max` bytes. Read with stream events, not
+ * `for await` (an async iterator and a promise per chunk on every call).
+ */
+function readBody(incoming: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const onData = (chunk: Buffer) => {
+      n += chunk.length;
+      if (n > max) {
+        incoming.off("data", onData);
+        incoming.off("end", onEnd);
+        incoming.off("error", onError);
+        // Stop reading: the connection is closed after the answer (see the caller).
+        incoming.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      incoming.off("error", onError);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    };
+    const onError = (err: Error) => {
+      incoming.off("data", onData);
+      incoming.off("end", onEnd);
+      reject(err);
+    };
+    incoming.on("data", onData);
+    incoming.once("end", onEnd);
+    incoming.once("error", onError);
+  });
 }
 
 /** Creates the HTTP app (JSON under /v1, health, docs, and the MCP endpoint at /mcp) over an open catalog. */

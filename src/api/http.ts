@@ -1,4 +1,5 @@
 import { hash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -18,9 +19,26 @@ import type { Context } from "hono";
  * hono's own) get them the slow way, after the handler.
  */
 export function addHeaders(c: Context, headers: Record<string, string>): void {
-  const cur = (c.get("extraHeaders" as never) as Record<string, string> | undefined) ?? {};
-  for (const [k, v] of Object.entries(headers)) cur[k] = k === "Vary" && cur[k] ? `${cur[k]}, ${v}` : v;
-  c.set("extraHeaders" as never, cur as never);
+  let cur = c.get("extraHeaders" as never) as Record<string, string> | undefined;
+  if (!cur) {
+    cur = {};
+    c.set("extraHeaders" as never, cur as never);
+  }
+  for (const k in headers) {
+    const v = headers[k] as string;
+    cur[k] = k === "Vary" && cur[k] ? `${cur[k]}, ${v}` : v;
+  }
+}
+
+/**
+ * A request header by its lower-case name: from node's parsed headers when served by @hono/node-server (hono's
+ * `c.req.header` validates the name and searches the raw headers on every call), else from the web Request.
+ */
+export function reqHeader(c: Context, name: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const v = incoming.headers[name];
+  return typeof v === "string" ? v : Array.isArray(v) ? v.join(", ") : undefined;
 }
 
 /** The headers added for this answer, marking them as applied (so no middleware sets them again). */
@@ -95,11 +113,11 @@ export function sendBody(c: Context, body: string, contentType: string, extra?: 
   for (const k in added) headers[k] = added[k] as string;
   headers.Vary = added.Vary ? `${added.Vary}, Accept-Encoding` : "Accept-Encoding";
   if (extra) for (const k in extra) headers[k] = extra[k] as string;
-  if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+  if (ifNoneMatch(reqHeader(c, "if-none-match"), etag)) {
     headers.ETag = etag;
     return new Response(null, { status: 304, headers });
   }
-  const coding = bytes.length >= MIN_COMPRESS_BYTES ? negotiateEncoding(c.req.header("accept-encoding")) : null;
+  const coding = bytes.length >= MIN_COMPRESS_BYTES ? negotiateEncoding(reqHeader(c, "accept-encoding")) : null;
   if (!coding) {
     headers.ETag = etag;
     headers["Content-Type"] = contentType;
@@ -177,6 +195,9 @@ export function isLoopback(addr: string): boolean {
 }
 
 function clientAddress(c: Context): string {
+  // Served by node: the socket's address, as getConnInfo reads it, without building its answer object.
+  const address = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+  if (address) return address;
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {
@@ -196,9 +217,20 @@ export function rateLimiter(cfg: RateLimitConfig): (c: Context) => Response | un
   const capacity = cfg.perMinute;
   const perMs = cfg.perMinute / 60_000;
   const policy = `"default";q=${capacity};w=60`;
+  // Whether an address is loopback, remembered for the addresses seen lately (a parse per request otherwise).
+  const loopback = new Map<string, boolean>();
+  const isLoop = (addr: string): boolean => {
+    let v = loopback.get(addr);
+    if (v === undefined) {
+      v = isLoopback(addr);
+      if (loopback.size >= 10_000) loopback.clear();
+      loopback.set(addr, v);
+    }
+    return v;
+  };
   return (c) => {
     const addr = clientAddress(c);
-    if (!cfg.loopback && isLoopback(addr)) return undefined;
+    if (!cfg.loopback && isLoop(addr)) return undefined;
     const now = Date.now();
     let b = buckets.get(addr);
     if (!b) {

@@ -13,7 +13,7 @@ import { oneLine } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import { ClassificationSchema } from "../core/vocabulary.js";
 import { decidePolicy, PROFILES, type Profile } from "../policy/index.js";
-import { toolForCheck } from "../store/api.js";
+import { serverBriefByRef, toolForCheck } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { isLoopback } from "./http.js";
@@ -22,11 +22,11 @@ import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
 import {
   findServer,
   listServerPage,
-  listToolPage,
+  listToolPageJson,
   policyInputs,
   requireServer,
   type ServerBrief,
-  serverDetail,
+  serverDetailJson,
   unlistedReason,
 } from "./queries.js";
 
@@ -184,15 +184,29 @@ function ok(data: Record<string, unknown>): CallToolResult {
   return result;
 }
 
-/** Runs a query; catalog errors (not found, bad input) come back as tool errors an agent can read. */
+/** A catalog error (not found, bad input) as a tool error an agent can read. */
+function errorResult(err: unknown): CallToolResult {
+  const status = statusFor(err);
+  const text = status === 500 ? "internal error" : oneLine(err);
+  return { isError: true, content: [{ type: "text", text }] };
+}
+
+/** Runs a query; catalog errors come back as tool errors (errorResult). */
 function run(fn: () => Record<string, unknown>): CallToolResult {
   try {
     return ok(fn());
   } catch (err) {
-    const status = statusFor(err);
-    const text = status === 500 ? "internal error" : oneLine(err);
-    return { isError: true, content: [{ type: "text", text }] };
+    return errorResult(err);
   }
+}
+
+/**
+ * An answer whose structuredContent the REST code already writes as JSON text (a tool page, a server detail): the
+ * SDK path gets it parsed; the direct path sends the text as it is (see DirectTool.json), the same bytes
+ * JSON.stringify of the parsed object gives (test/integration/api-answers-text.test.ts).
+ */
+function runJson(fn: () => string): CallToolResult {
+  return run(() => JSON.parse(fn()) as Record<string, unknown>);
 }
 
 /** check_tool's answer for a server or tool the catalog does not know: denied, saying why. */
@@ -229,6 +243,8 @@ function notInCatalog(
 interface DirectTool {
   input: z.ZodType;
   call: (args: unknown) => CallToolResult;
+  /** For the answers REST writes as text: the structuredContent's JSON text (throws what the handler would). */
+  json?: (args: unknown) => string;
 }
 const directTools = new WeakMap<McpServer, Map<string, DirectTool>>();
 
@@ -247,8 +263,9 @@ export function createCatalogMcpServer(
     },
   );
 
-  const searchTools = (a: z.infer<typeof SearchToolsInput>) =>
-    run(() => ({ ...listToolPage(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget) }));
+  const searchToolsJson = (a: z.infer<typeof SearchToolsInput>) =>
+    listToolPageJson(sqlite, { ...a, limit: a.limit ?? MCP_DEFAULT_PAGE }, budget);
+  const searchTools = (a: z.infer<typeof SearchToolsInput>) => runJson(() => searchToolsJson(a));
   server.registerTool(
     "search_tools",
     {
@@ -275,7 +292,7 @@ export function createCatalogMcpServer(
     searchServers,
   );
 
-  const getServer = (a: z.infer<typeof GetServerInput>) => run(() => serverDetail(sqlite, a.server));
+  const getServer = (a: z.infer<typeof GetServerInput>) => runJson(() => serverDetailJson(sqlite, a.server));
   server.registerTool(
     "get_server",
     {
@@ -292,12 +309,16 @@ export function createCatalogMcpServer(
     run(() => {
       // What is not in the catalog gets the rule a policy applies to it (deny), not an error: that is when an
       // agent most needs an answer.
-      const found = findServer(sqlite, a.server);
-      if (!found.server) {
-        const why = found.candidates ? found.message : "server not in the catalog";
-        return notInCatalog(a.server, a.tool, a.profile, why, found.candidates ?? found.suggestions);
+      // The exact slug or name first, reading only what the answer uses; else the wider lookup.
+      let s: { id: number; name: string; slug: string } | undefined = serverBriefByRef(sqlite, a.server);
+      if (!s) {
+        const found = findServer(sqlite, a.server);
+        if (!found.server) {
+          const why = found.candidates ? found.message : "server not in the catalog";
+          return notInCatalog(a.server, a.tool, a.profile, why, found.candidates ?? found.suggestions);
+        }
+        s = found.server;
       }
-      const s = found.server;
       const t = toolForCheck(sqlite, s.id, a.tool);
       if (!t) {
         const unlisted = unlistedReason(sqlite, s.id);
@@ -367,9 +388,19 @@ export function createCatalogMcpServer(
 
   // The same handlers behind the same input schemas, for the HTTP endpoint's direct path (see directToolCall).
   const direct = new Map<string, DirectTool>([
-    ["search_tools", { input: SearchToolsInput, call: (a) => searchTools(a as never) }],
+    [
+      "search_tools",
+      { input: SearchToolsInput, call: (a) => searchTools(a as never), json: (a) => searchToolsJson(a as never) },
+    ],
     ["search_servers", { input: SearchServersInput, call: (a) => searchServers(a as never) }],
-    ["get_server", { input: GetServerInput, call: (a) => getServer(a as never) }],
+    [
+      "get_server",
+      {
+        input: GetServerInput,
+        call: (a) => getServer(a as never),
+        json: (a) => serverDetailJson(sqlite, (a as z.infer<typeof GetServerInput>).server),
+      },
+    ],
     ["check_tool", { input: CheckToolInput, call: (a) => checkTool(a as never) }],
     ["get_policy", { input: GetPolicyInput, call: (a) => getPolicy(a as never) }],
   ]);
@@ -454,6 +485,8 @@ class McpHub implements Transport {
 }
 
 const hubs = new WeakMap<Sqlite, Promise<{ hub: McpHub; direct: Map<string, DirectTool> }>>();
+/** The hubs connected already, for the direct path to use without awaiting the promise on every request. */
+const readyHubs = new WeakMap<Sqlite, { hub: McpHub; direct: Map<string, DirectTool> }>();
 
 function hubFor(
   sqlite: Sqlite,
@@ -464,7 +497,11 @@ function hubFor(
     const hub = new McpHub();
     const server = createCatalogMcpServer(sqlite, { queryBudgetMs });
     const direct = directTools.get(server) as Map<string, DirectTool>;
-    h = server.connect(hub).then(() => ({ hub, direct }));
+    h = server.connect(hub).then(() => {
+      const ready = { hub, direct };
+      readyHubs.set(sqlite, ready);
+      return ready;
+    });
     hubs.set(sqlite, h);
   }
   return h;
@@ -485,7 +522,7 @@ function directToolCall(
   direct: Map<string, DirectTool>,
   req: Request,
   body: unknown,
-  allowedOrigins: string[],
+  allowedOrigins: () => string[],
   hostAllowed: boolean,
 ): Response | undefined {
   if (!hostAllowed || !isPlainObject(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call") return undefined;
@@ -498,7 +535,7 @@ function directToolCall(
   if (!tool) return undefined;
   const h = req.headers;
   const origin = h.get("origin");
-  if (origin && !allowedOrigins.includes(origin)) return undefined;
+  if (origin && !allowedOrigins().includes(origin)) return undefined;
   const accept = h.get("accept");
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   if (!isJsonContentType(h.get("content-type"))) return undefined;
@@ -506,10 +543,21 @@ function directToolCall(
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
   const args = tool.input.safeParse(params.arguments);
   if (!args.success) return undefined;
-  const result = tool.call(args.data);
-  // An answer made by ok(): its structuredContent is already serialised as the text, so it is spliced in rather than
-  // serialised a second time (the same JSON; the largest part of a search answer's cost after the query).
-  const text = answerJson.get(result);
+  // The structuredContent's JSON text, written once (by the REST code for pages and server details, else by ok()), is
+  // spliced in rather than parsed and serialised again (the same JSON; the largest part of a search answer's cost
+  // after the query).
+  let result: CallToolResult | undefined;
+  let text: string | undefined;
+  if (tool.json) {
+    try {
+      text = tool.json(args.data);
+    } catch (err) {
+      result = errorResult(err);
+    }
+  } else {
+    result = tool.call(args.data);
+    text = answerJson.get(result);
+  }
   const answer =
     text === undefined
       ? JSON.stringify({ result, jsonrpc: "2.0", id })
@@ -532,10 +580,13 @@ export async function handleMcpHttp(
   parsedBody?: unknown,
 ): Promise<Response> {
   const host = req.headers.get("host");
-  const port = host?.match(/:(\d+)$/)?.[1];
-  const own = port ? LOOPBACK_NAMES.map((n) => `http://${n}:${port}`) : LOOPBACK_NAMES.map((n) => `http://${n}`);
-  const allowedOrigins = [...own, ...(opts.allowedOrigins ?? [])];
-  const { hub, direct } = await hubFor(sqlite, opts.queryBudgetMs);
+  // The origins allowed, worked out only when a request names one (browsers do; the SDK's clients and agents don't).
+  const allowedOrigins = () => {
+    const port = host?.match(/:(\d+)$/)?.[1];
+    const own = port ? LOOPBACK_NAMES.map((n) => `http://${n}:${port}`) : LOOPBACK_NAMES.map((n) => `http://${n}`);
+    return [...own, ...(opts.allowedOrigins ?? [])];
+  };
+  const { hub, direct } = readyHubs.get(sqlite) ?? (await hubFor(sqlite, opts.queryBudgetMs));
   if (req.method === "POST" && parsedBody !== undefined) {
     const answer = directToolCall(
       direct,
@@ -550,7 +601,7 @@ export async function handleMcpHttp(
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
     enableDnsRebindingProtection: true,
-    allowedOrigins,
+    allowedOrigins: allowedOrigins(),
     // The SDK compares the Host header exactly; on a loopback bind only loopback names pass.
     ...(opts.loopbackOnly ? { allowedHosts: host && hostOk(host) ? [host] : ["localhost"] } : {}),
   });

@@ -27,7 +27,7 @@ export interface BuiltPolicy {
  * record (see policyInputs), which makes the policy deny the whole server.
  */
 export function buildPolicy(
-  server: ServerRow,
+  server: Pick<ServerRow, "name" | "slug">,
   tools: Pick<ToolRow, "name" | "classification">[],
   opts: { profile?: string | undefined; format?: string | undefined; unlisted?: string | null },
 ): BuiltPolicy {

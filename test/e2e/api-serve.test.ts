@@ -358,9 +358,12 @@ describe("serve: MCP", () => {
       ["search_tools", { q: "delete file", limit: 3 }],
       ["search_tools", { q: "delete", category: "Destructive" }],
       ["search_tools", { q: "x", limit: 0 }],
+      ["search_tools", { q: "delete", server: "no-such-server" }],
+      ["search_tools", { q: "zzzznothing" }],
       ["search_servers", { q: "git" }],
       ["get_server", { server: "mcp-server-git" }],
       ["get_server", { server: "server-filesystm" }],
+      ["get_server", { server: "@modelcontextprotocol/server-filesystem" }],
       ["get_policy", { server: "mcp-server-git", format: "claude-code" }],
       ["no_such_tool", {}],
     ];
