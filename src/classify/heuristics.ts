@@ -311,7 +311,37 @@ const AUTONOMOUS_AGENT =
 const APPLY_MANIFEST =
   /\bserver[- ]side apply\b|\bapply (an? |the )?(kubernetes )?(manifest|yaml|chart|template|configuration file)s?\b|\bkubectl apply\b|\bhelm (install|upgrade)\b/;
 /** Words in a parameter name that make it a switch for deleting or overwriting. */
-const DESTRUCTIVE_PARAM_GATE = /drop|delete|purge|wipe|destroy|trash|truncate|erase/;
+/**
+ * Whether a parameter key holds one of DESTRUCTIVE_PARAM_WORDS anywhere (as /drop|delete|purge|…|erase/.test(key)),
+ * read by hand: one pass over the key's characters, comparing only where a word can start (the regex ran for every
+ * parameter of every tool). A test compares the two on every corpus parameter.
+ */
+export function destructiveParamGate(key: string): boolean {
+  for (let i = 0, n = key.length; i < n; i++) {
+    switch (key.charCodeAt(i)) {
+      case 100: // d
+        if (key.startsWith("drop", i) || key.startsWith("delete", i) || key.startsWith("destroy", i)) return true;
+        break;
+      case 112: // p
+        if (key.startsWith("purge", i)) return true;
+        break;
+      case 119: // w
+        if (key.startsWith("wipe", i)) return true;
+        break;
+      case 116: // t
+        if (key.startsWith("trash", i) || key.startsWith("truncate", i)) return true;
+        break;
+      case 101: // e
+        if (key.startsWith("erase", i)) return true;
+        break;
+    }
+  }
+  return false;
+}
+/** /status|state/.test(key) without a regex. */
+function statusKey(key: string): boolean {
+  return key.includes("stat") && (key.includes("status") || key.includes("state"));
+}
 const DESTRUCTIVE_PARAM_WORDS = new Set(["drop", "delete", "purge", "wipe", "destroy", "trash", "truncate", "erase"]);
 /** A tool that dispatches to sub-commands it does not list. */
 const ROUTER_PHRASE = /\bcommand router\b|\bsub[- ]?commands?\b|\bchild tools?\b|\bagainst the specified tool\b/;
@@ -1292,6 +1322,12 @@ function isMultiOpVerb(w: string): boolean {
   );
 }
 
+/** /\b(or|and) delete/.test(text), running the regex only when the text holds " delete". */
+function orDelete(text: string): boolean {
+  return text.includes(" delete") && OR_DELETE.test(text);
+}
+const OR_DELETE = /\b(or|and) delete/;
+
 /** Verbs that make a new item (a status given to a new item deletes nothing). */
 const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
 
@@ -1448,7 +1484,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
       } else if (primary === "destructive") {
         // "Unassign or delete an assignment": the description says it can delete the record itself.
-        const assoc = /\b(or|and) delete/.test(first) ? undefined : linkOnly(verb, objects, name.tokens);
+        const assoc = orDelete(first) ? undefined : linkOnly(verb, objects, name.tokens);
         const toStatus = !assoc && ds.exec(REVERT_TO_STATUS)?.[0];
         t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
         if (assoc)
@@ -1556,7 +1592,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
       } else if (descClass === "destructive") {
         const assoc =
-          !/\b(or|and) delete/.test(first) &&
+          !orDelete(first) &&
           (objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens));
         t.add("desc.verb.write", "description", descVerb, "write", weight, why);
         if (!assoc && !ds.test(REVERT_TO_STATUS))
@@ -1909,7 +1945,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     for (const p of params) {
       if (
         (DESTRUCTIVE_PARAMS.has(p.key) ||
-          (DESTRUCTIVE_PARAM_GATE.test(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
+          (destructiveParamGate(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
         !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
       ) {
         t.add(
@@ -2004,7 +2040,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
       const statusParam = params.find(
         (p) =>
-          /status|state/.test(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
+          statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
       );
       if (statusParam)
         t.add(
@@ -2095,7 +2131,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         t.add("money.billing_object", "name", billing, "financial", 2, `writes a ${billing} (billing)`);
         if (["refund", "refunds", "payout", "payouts", "charge", "charges"].includes(billing) && verb === "create")
           t.add("money.create_payment", "name", billing, "destructive", 2, `creating a ${billing} moves money`);
-      } else if (/\b(billing|pricing)\b/.test(first) && primary === "write") {
+      } else if (primary === "write" && /\b(billing|pricing)\b/.test(first)) {
         t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
       }
     }
@@ -2107,7 +2143,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     if (primary && primary !== "read" && t.hand.destructive < 2) {
       const bills = ds.exec(BILLS_PHRASE)?.[0];
       const billedStatus = params.find(
-        (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && /status|state/.test(p.key),
+        (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && statusKey(p.key),
       );
       const what = bills ?? (billedStatus ? `${billedStatus.name}=billed` : undefined);
       if (what) {

@@ -1,7 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCorpus } from "../../scripts/eval-classifier.js";
-import { classifyHeuristic, laterWriteVerb, readParams, splitName } from "../../src/classify/heuristics.js";
+import { loadCorpus, toToolInput } from "../../scripts/eval-classifier.js";
+import {
+  classifyHeuristic,
+  destructiveParamGate,
+  laterWriteVerb,
+  readParams,
+  splitName,
+} from "../../src/classify/heuristics.js";
 import type { ToolInput } from "../../src/core/types.js";
 import { deriveCategory } from "../../src/core/vocabulary.js";
 
@@ -318,5 +324,24 @@ describe("laterWriteVerb", () => {
         expect(laterWriteVerb(d, first), JSON.stringify([d.slice(0, 80), cut])).toBe(want);
       }
     expect(found).toBeGreaterThan(20);
+  });
+});
+
+describe("destructiveParamGate", () => {
+  // The regex it replaced, kept here as the reference.
+  const GATE = /drop|delete|purge|wipe|destroy|trash|truncate|erase/;
+
+  it("answers as the regex on every corpus parameter key and on edge cases", () => {
+    const { rows } = loadCorpus(join(import.meta.dirname, "../../eval/corpus"));
+    const keys = rows.flatMap((r) => readParams(toToolInput(r, false).inputSchema).map((p) => p.key));
+    keys.push("", "d", "dro", "drop", "ddrop", "deletx", "x_delete", "destro", "destroy_all", "purg", "erase", "terase");
+    keys.push("trashed", "trunc", "truncate", "wip", "wipe_all", "hard_delete", "dele", "ddelete", "eerase", "ptrash");
+    let hits = 0;
+    for (const k of keys) {
+      const want = GATE.test(k);
+      if (want) hits++;
+      expect(destructiveParamGate(k), k).toBe(want);
+    }
+    expect(hits).toBeGreaterThan(10);
   });
 });
