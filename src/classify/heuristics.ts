@@ -26,6 +26,8 @@ export interface ParamInfo {
   type: string;
   enumValues: string[];
   description: string;
+  /** The roles its key plays in the rules (KEY_ROLES bits): one lookup per parameter instead of one per rule. */
+  roles: number;
 }
 
 /** Splits a tool name on snake, camel, kebab, dot, slash and space boundaries into lower-case words. */
@@ -82,7 +84,8 @@ export function readParams(schema: unknown): ParamInfo[] {
     const en = Array.isArray(p.enum) ? p.enum : (p.items as { enum?: unknown } | undefined)?.enum;
     if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
     const description = typeof p.description === "string" ? p.description.slice(0, 500) : "";
-    out.push({ name, key: paramKey(name), type, enumValues, description });
+    const key = paramKey(name);
+    out.push({ name, key, type, enumValues, description, roles: KEY_ROLES.get(key) ?? 0 });
   }
   return out;
 }
@@ -757,6 +760,29 @@ const EDIT_IN_PLACE_OBJECTS = new Set([
 ]);
 /** Parameters naming a local file to write: writing or editing there overwrites what the file held. */
 const PATH_PARAMS = new Set(["path", "file_path", "filepath", "output_path", "outputpath", "filename", "file"]);
+/** Bits of ParamInfo.roles: the key is in OPS_PARAMS, CODE_PARAMS, SQL_PARAMS, DESTRUCTIVE_PARAMS, PATH_PARAMS. */
+const R_OPS = 1;
+const R_CODE = 2;
+const R_SQL = 4;
+const R_DESTRUCTIVE = 8;
+const R_PATH = 16;
+/** Every parameter key some rule looks up, with the roles it plays (built from the sets themselves). */
+const KEY_ROLES = new Map<string, number>();
+for (const [set, bit] of [
+  [OPS_PARAMS, R_OPS],
+  [CODE_PARAMS, R_CODE],
+  [SQL_PARAMS, R_SQL],
+  [DESTRUCTIVE_PARAMS, R_DESTRUCTIVE],
+  [PATH_PARAMS, R_PATH],
+] as const)
+  for (const k of set) KEY_ROLES.set(k, (KEY_ROLES.get(k) ?? 0) | bit);
+
+/** The first parameter whose key plays `role` (a KEY_ROLES bit). */
+function withRole(params: ParamInfo[], role: number): ParamInfo | undefined {
+  for (const p of params) if ((p.roles & role) !== 0) return p;
+  return undefined;
+}
+
 /** Removing a link, mapping or assignment ("remove_user_from_group", "delete_credential_list_mapping"). */
 const QUALIFIED_LINK_HEADS = new Set(["relation", "relationship", "link"]);
 const LINK_HEADS = new Set(["mapping", "mappings", "assignment", "assignments", "association", "associations"]);
@@ -1671,10 +1697,10 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   // --- multi-operation tools ------------------------------------------------------------------------------------
   // "Manage backups: …" opening a description of a tool whose name has no verb: the operations it names decide.
   const descMultiOp = descVerb !== undefined && isMultiOpVerb(descVerb);
-  const opsParam = params.find((p) => OPS_PARAMS.has(p.key));
+  const opsParam = withRole(params, R_OPS);
   // A router tool's "command" names one of its own sub-commands (listed elsewhere), not code or a shell line: what it
   // can do is hidden from the definition, so the verdict rests on the operations its description names.
-  const cmd = params.find((p) => CODE_PARAMS.has(p.key));
+  const cmd = withRole(params, R_CODE);
   const routerParam =
     cmd &&
     (ds.test(ROUTER_PHRASE) || ROUTER_PHRASE.test(cmd.description.toLowerCase())) &&
@@ -1801,7 +1827,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
       (p) =>
         p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
     );
-    const sqlParam = params.find((p) => SQL_PARAMS.has(p.key));
+    const sqlParam = withRole(params, R_SQL);
     let sqlHandled = false;
     const sqlCandidate = !!sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb));
     // The parameters' descriptions, lower-cased, for the SQL rules (built only for a tool that may take SQL).
@@ -1835,7 +1861,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
 
     const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
     let codeParam = params.find(
-      (p) => CODE_PARAMS.has(p.key) || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)),
+      (p) => (p.roles & R_CODE) !== 0 || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)),
     );
     if (codeParam && codeParam === routerParam) {
       t.add(
@@ -1944,7 +1970,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     }
     for (const p of params) {
       if (
-        (DESTRUCTIVE_PARAMS.has(p.key) ||
+        ((p.roles & R_DESTRUCTIVE) !== 0 ||
           (destructiveParamGate(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
         !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
       ) {
@@ -1995,7 +2021,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     if (
       verb &&
       EDIT_IN_PLACE_VERBS.has(verb) &&
-      (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => PATH_PARAMS.has(p.key))) &&
+      (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => (p.roles & R_PATH) !== 0)) &&
       !ds.test(VERSIONED_PHRASE)
     )
       t.add(

@@ -428,7 +428,7 @@ export class PhraseSet {
 
   /** As mayMatch over every part of a multi-part scan; a regex with a literal that spans lines always may. */
   mayMatchParts(re: RegExp, gen: number): boolean {
-    if (this.spansLines.has(re)) return true;
+    if (this.spansLines.size > 0 && this.spansLines.has(re)) return true;
     return this.mayMatch(re, gen, Number.MAX_SAFE_INTEGER) !== false;
   }
 
