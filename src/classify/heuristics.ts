@@ -468,7 +468,11 @@ export function laterWriteVerb(desc: string, first: string): string | undefined 
       e = sentenceWord(desc, q, end);
     }
     if (e < 0) {
-      p++;
+      // Past `from`, a match can only start after one of . ! ? or a line break: skip to the next.
+      for (p++; p < end; p++) {
+        const d = desc.charCodeAt(p);
+        if (d === 46 || d === 33 || d === 63 || d === 10) break;
+      }
       continue;
     }
     const w = laterWord;
@@ -479,6 +483,8 @@ export function laterWriteVerb(desc: string, first: string): string | undefined 
 }
 
 const LATER_PREFIXES = ["it ", "this tool ", "also ", "then "];
+/** sentenceWord's list of where each prefix ends, reused from call to call. */
+const sentenceStarts: number[] = [];
 /** The word sentenceWord found. */
 let laterWord = "";
 
@@ -489,8 +495,13 @@ let laterWord = "";
 function sentenceWord(s: string, q: number, end: number): number {
   let at = q;
   let n = 0;
-  const starts: number[] = [q];
+  const starts = sentenceStarts;
+  starts.length = 0;
+  starts.push(q);
   for (;;) {
+    // Every prefix starts with i, t or a.
+    const c0 = s.charCodeAt(at);
+    if (c0 !== 105 && c0 !== 116 && c0 !== 97) break;
     let next = -1;
     for (const pre of LATER_PREFIXES)
       if (at + pre.length <= end && s.startsWith(pre, at)) {
@@ -1039,8 +1050,11 @@ function capabilityLines(desc: string): string[] {
 const SIGNPOST =
   /^\s*(start here|required first|important|note|workflow|discovery|tip|hint|deprecated|usage|beta|experimental)\b[^:\n]{0,40}:\s*/;
 
-/** Letters a sign-post can start with: a text that starts (after spaces) with none of them, or has no ':', has none. */
-const SIGNPOST_START = new Set([..."srinwdthube"].map((c) => c.charCodeAt(0)));
+/**
+ * Letters a sign-post can start with, as bits (a = bit 0): a text that starts (after spaces) with none of them, or has
+ * no ':', has none.
+ */
+const SIGNPOST_START = [..."srinwdthube"].reduce((m, c) => m | (1 << (c.charCodeAt(0) - 97)), 0);
 
 /** Whether the last firstSentence was a prefix of its text (no sign-post was cut). */
 let firstIsPrefix = true;
@@ -1049,20 +1063,28 @@ function firstSentence(desc: string): string {
   let i = 0;
   while (i < desc.length && isSpace(desc.charCodeAt(i))) i++;
   firstIsPrefix = true;
-  if (SIGNPOST_START.has(desc.charCodeAt(i)) && desc.includes(":")) {
+  const c0 = desc.charCodeAt(i);
+  if (c0 >= 97 && c0 <= 122 && ((SIGNPOST_START >>> (c0 - 97)) & 1) !== 0 && desc.includes(":")) {
     const cut = desc.replace(SIGNPOST, "");
     if (cut !== desc) firstIsPrefix = false;
     desc = cut;
   }
   // The first [.!?\n] followed by a space or the end (as /[.!?\n](\s|$)/), cut at 240 characters: one found at or
-  // past 240 cuts there too, so the search stops there.
-  const n = Math.min(desc.length, 240);
-  for (let j = 0; j < n; j++) {
-    const c = desc.charCodeAt(j);
-    if ((c === 46 || c === 33 || c === 63 || c === 10) && (j + 1 === desc.length || isSpace(desc.charCodeAt(j + 1))))
-      return desc.slice(0, j);
-  }
-  return desc.slice(0, 240);
+  // past 240 cuts there too, so the search stops there. Each of the four is found by indexOf (a memchr), the earliest
+  // that ends a sentence wins.
+  let cut = Math.min(desc.length, 240);
+  cut = sentenceEnd(desc, ".", cut);
+  cut = sentenceEnd(desc, "!", cut);
+  cut = sentenceEnd(desc, "?", cut);
+  cut = sentenceEnd(desc, "\n", cut);
+  return desc.slice(0, cut);
+}
+
+/** The first `mark` before `before` that is followed by a space or the end of `text`, else `before`. */
+function sentenceEnd(text: string, mark: string, before: number): number {
+  for (let j = text.indexOf(mark); j >= 0 && j < before; j = text.indexOf(mark, j + 1))
+    if (j + 1 === text.length || isSpace(text.charCodeAt(j + 1))) return j;
+  return before;
 }
 
 /**
@@ -1343,8 +1365,8 @@ function paramTextOf(params: ParamInfo[]): string {
 function isMultiOpVerb(w: string): boolean {
   return (
     MULTI_OP_VERBS.has(w) ||
-    (w.endsWith("s") && MULTI_OP_VERBS.has(w.slice(0, -1))) ||
-    (w.endsWith("es") && MULTI_OP_VERBS.has(w.slice(0, -2)))
+    (endsWith(w, "s") && MULTI_OP_VERBS.has(w.slice(0, -1))) ||
+    (endsWith(w, "es") && MULTI_OP_VERBS.has(w.slice(0, -2)))
   );
 }
 
@@ -1353,6 +1375,18 @@ function orDelete(text: string): boolean {
   return text.includes(" delete") && OR_DELETE.test(text);
 }
 const OR_DELETE = /\b(or|and) delete/;
+
+/**
+ * s.endsWith(suffix), compared from the last character (the builtin call cost more than the comparison: it ran
+ * several times for every parameter of every tool).
+ */
+function endsWith(s: string, suffix: string): boolean {
+  const n = s.length;
+  const m = suffix.length;
+  if (n < m) return false;
+  for (let i = 1; i <= m; i++) if (s.charCodeAt(n - i) !== suffix.charCodeAt(m - i)) return false;
+  return true;
+}
 
 /** Verbs that make a new item (a status given to a new item deletes nothing). */
 const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
@@ -1590,7 +1624,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         descClass = "read";
         break;
       }
-      const base = w.endsWith("s") ? w.slice(0, -1) : w;
+      const base = endsWith(w, "s") ? w.slice(0, -1) : w;
       if (
         (CAPTURE_VERBS.has(w) && fs.test(CAPTURE_OBJECTS)) ||
         (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
@@ -1667,7 +1701,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     if (
       (descVerb === "open" || descVerb === "opens" || verb === "open") &&
       /\b(browser|url|link|web ?page|website)\b/.test(first) &&
-      params.some((p) => p.key === "url" || p.key.endsWith("_url") || p.key === "link")
+      params.some((p) => p.key === "url" || endsWith(p.key, "_url") || p.key === "link")
     )
       t.add(
         "open_url",
@@ -1825,7 +1859,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     const writesStored = primary === "write" && !runsVerb && STORE_VERBS.has(verb ?? "");
     const hasQueryParam = params.some(
       (p) =>
-        p.key === "query" || p.key === "q" || p.key.endsWith("_query") || p.key === "command" || p.key === "statement",
+        p.key === "query" || p.key === "q" || endsWith(p.key, "_query") || p.key === "command" || p.key === "statement",
     );
     const sqlParam = withRole(params, R_SQL);
     let sqlHandled = false;
@@ -2129,7 +2163,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   (() => {
     const moneyContext =
       fs.test(MONEY_WORDS) ||
-      params.some((p) => p.key === "amount" || p.key.endsWith("_amount") || p.key === "currency" || p.key === "price");
+      params.some((p) => p.key === "amount" || endsWith(p.key, "_amount") || p.key === "currency" || p.key === "price");
     if (
       verb &&
       ["finalize", "finalise", "void", "capture"].includes(verb) &&
@@ -2185,7 +2219,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
         );
       }
     }
-    const amountParam = params.find((p) => p.key === "amount" || p.key.endsWith("_amount"));
+    const amountParam = params.find((p) => p.key === "amount" || endsWith(p.key, "_amount"));
     if (amountParam && primary !== "read" && t.hand.financial === 0 && ds.test(MONEY_WORDS))
       t.add(
         "money.amount_param",
