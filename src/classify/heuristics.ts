@@ -78,12 +78,21 @@ export function readParams(schema: unknown): ParamInfo[] {
   const all = props as Record<string, unknown>;
   for (const name of Object.keys(all)) {
     const raw = all[name];
-    const p = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
-    const type = typeof p.type === "string" ? p.type : Array.isArray(p.type) ? p.type.join("|") : "";
+    // Each property read once: schemas come in every shape, so each read is a megamorphic lookup.
+    let type = "";
     let enumValues: string[] = NO_ENUM;
-    const en = Array.isArray(p.enum) ? p.enum : (p.items as { enum?: unknown } | undefined)?.enum;
-    if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
-    const description = typeof p.description === "string" ? p.description.slice(0, 500) : "";
+    let description = "";
+    if (raw && typeof raw === "object") {
+      const p = raw as Record<string, unknown>;
+      const pt = p.type;
+      if (typeof pt === "string") type = pt;
+      else if (Array.isArray(pt)) type = pt.join("|");
+      const pe = p.enum;
+      const en = Array.isArray(pe) ? pe : (p.items as { enum?: unknown } | undefined)?.enum;
+      if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
+      const pd = p.description;
+      if (typeof pd === "string") description = pd.slice(0, 500);
+    }
     const key = paramKey(name);
     out.push({ name, key, type, enumValues, description, roles: KEY_ROLES.get(key) ?? 0 });
   }
@@ -900,7 +909,31 @@ class Evidence {
     const f: Feature = { id, on, text, to, weight, why };
     if (runsCode) f.runsCode = true;
     this.list.push(f);
-    this.hand[to] += weight;
+    // A switch, not hand[to]: a keyed store with a varying key is a megamorphic lookup, here on every feature.
+    const h = this.hand;
+    switch (to) {
+      case "read":
+        h.read += weight;
+        break;
+      case "write":
+        h.write += weight;
+        break;
+      case "execute":
+        h.execute += weight;
+        break;
+      case "destructive":
+        h.destructive += weight;
+        break;
+      case "financial":
+        h.financial += weight;
+        break;
+      case "risk":
+        h.risk += weight;
+        break;
+      case "unsure":
+        h.unsure += weight;
+        break;
+    }
   }
   /**
    * A tool that runs other tools by name is a router over them, not a code runner: it can do what the most capable
@@ -1185,15 +1218,18 @@ function nestedSchema(schema: unknown): Nested {
     if (!node || typeof node !== "object" || depth > 6) continue;
     const n = node as Record<string, unknown>;
     if (found.code === undefined) {
-      if (Array.isArray(n.enum)) {
-        for (const e of n.enum)
+      const en = n.enum;
+      if (Array.isArray(en)) {
+        for (const e of en)
           if (typeof e === "string" && NESTED_CODE_ENUM.test(e)) {
             found.code = e;
             break;
           }
       }
-      if (found.code === undefined && typeof n.const === "string" && NESTED_CODE_ENUM.test(n.const))
-        found.code = n.const;
+      if (found.code === undefined) {
+        const c = n.const;
+        if (typeof c === "string" && NESTED_CODE_ENUM.test(c)) found.code = c;
+      }
     }
     const np = n.properties;
     if (np && typeof np === "object") {
@@ -1207,8 +1243,9 @@ function nestedSchema(schema: unknown): Nested {
         depths[sp++] = depth + 1;
       }
     }
-    if (n.items) {
-      nodes[sp] = n.items;
+    const items = n.items;
+    if (items) {
+      nodes[sp] = items;
       depths[sp++] = depth + 1;
     }
     for (const key of NESTED_BRANCHES) {
