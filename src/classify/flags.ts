@@ -3,7 +3,8 @@ import { type Parts, PhraseSet } from "./phrases.js";
 
 /** What detectFlagsIn needs of a multi-part scan. */
 export interface PartScan {
-  highest: number;
+  /** Whether a code unit of INVISIBLE_MARKS occurred in the parts so far. */
+  marked: boolean;
   more(part: string): void;
   may(re: RegExp): boolean;
 }
@@ -23,6 +24,12 @@ export type Flag =
 
 // Unicode tag characters (U+E0000–E007F), zero-width and bidi-control characters render as nothing yet reach the model.
 const INVISIBLE = /[\u{E0000}-\u{E007F}\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\uFEFF\u180E]/u;
+/**
+ * Every code unit an INVISIBLE match starts with (the tag characters' high surrogate is U+DB40), and a few more: the
+ * scans report whether one occurred, so INVISIBLE runs only on texts that hold one (a test checks the list).
+ */
+export const INVISIBLE_MARKS =
+  "\u180E\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\uFEFF\uDB40";
 
 const HIDDEN_BLOCK =
   /<\s*\/?\s*(important|system|instructions?|secret|hidden|admin|critical|note to (the )?(ai|assistant|model)|ai[_ -]?instructions?|assistant)\b[^>]{0,40}>|\[\s*(inst|system)\s*\]|<!--[\s\S]{0,400}?\b(must|always|never|do not|instruction)/;
@@ -149,7 +156,7 @@ export const FLAG_REGEXES: readonly RegExp[] = [
   SEND_TO_URL,
   MD_IMAGE_DATA,
 ];
-const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true);
+const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true, INVISIBLE_MARKS);
 
 /**
  * A scan whose first parts (the description) were read by a larger set that holds FLAG_REGEXES, continued over the
@@ -158,16 +165,16 @@ const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true);
  * occurred in the parts either set read, which is what one set reading every part answers.
  */
 class ContinuedScan implements PartScan {
-  highest: number;
+  marked: boolean;
   private readonly rest: Parts;
   constructor(private readonly first: Parts) {
-    this.highest = first.highest;
+    this.marked = first.marked;
     this.rest = FLAG_PHRASES.begin();
   }
   more(part: string): void {
-    this.rest.highest = this.highest;
+    this.rest.marked = this.marked;
     this.rest.more(part);
-    this.highest = this.rest.highest;
+    this.marked = this.rest.marked;
   }
   may(re: RegExp): boolean {
     return this.first.may(re) || this.rest.may(re);
@@ -215,23 +222,23 @@ export function detectFlagsIn(
   scan.more(`${tool.name ?? ""}`);
   scan.more(`${tool.title ?? ""}`);
   scan.more(annTitle);
-  // The highest character of the texts and of the schema prose apart, so an invisible-character check reads only
-  // the part that can hold one.
-  const textHighest = scan.highest;
-  scan.highest = 0;
+  // Whether the texts and the schema prose hold a mark (INVISIBLE_MARKS), apart, so an invisible-character check
+  // reads only the part that can hold one.
+  const textMarked = scan.marked;
+  scan.marked = false;
   if (tool.inputSchema !== undefined) schemaPieces(tool.inputSchema, scan);
-  const schemaHighest = scan.highest;
-  scan.highest = Math.max(textHighest, schemaHighest);
+  const schemaMarked = scan.marked;
+  scan.marked = textMarked || schemaMarked;
   // Each check below runs only when the scan could not rule it out; the order of the flags is the order of the checks.
-  // Every invisible character is at or above U+180E. One code point matches, so testing the parts one by one answers
-  // as testing the whole raw text (below), whose parts are joined by line breaks.
+  // Every INVISIBLE match starts with a mark. One code point matches, so testing the parts one by one answers as
+  // testing the whole raw text (below), whose parts are joined by line breaks.
   if (
-    (textHighest >= 0x180e &&
+    (textMarked &&
       (INVISIBLE.test(`${tool.name ?? ""}`) ||
         INVISIBLE.test(`${tool.title ?? ""}`) ||
         INVISIBLE.test(annTitle) ||
         INVISIBLE.test(`${tool.description ?? ""}`))) ||
-    (schemaHighest >= 0x180e && tool.inputSchema !== undefined && INVISIBLE.test(schemaText(tool.inputSchema)))
+    (schemaMarked && tool.inputSchema !== undefined && INVISIBLE.test(schemaText(tool.inputSchema)))
   )
     flags.push("poisoning:invisible_unicode");
   if (shadowing) {

@@ -1,7 +1,7 @@
 import type { Access, Classification, Risk, ToolInput } from "../core/types.js";
 import { deriveCategory } from "../core/vocabulary.js";
 import { decide, type Feature, type HeuristicModel, renderSignal, type Target, type Where } from "./features.js";
-import { detectFlagsAfter, FLAG_REGEXES } from "./flags.js";
+import { detectFlagsAfter, FLAG_REGEXES, INVISIBLE_MARKS } from "./flags.js";
 import {
   ASSOCIATION_OBJECTS,
   BASE_VERBS,
@@ -1342,7 +1342,7 @@ const DESC_PHRASES: RegExp[] = [
  * One case-folding scan of the raw description serves the rules above and then, continued over the name, titles and
  * schema prose, the poisoning flags.
  */
-const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true);
+const PHRASES = new PhraseSet([...DESC_PHRASES, ...FLAG_REGEXES], true, INVISIBLE_MARKS);
 /** The phrases read in each parameter's own description, gated the same way. */
 const PARAM_PHRASES = new PhraseSet([OMITTED_REMOVED, FLAG_DELETES], true);
 

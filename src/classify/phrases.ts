@@ -266,6 +266,8 @@ export class PhraseSet {
   private readonly outIds: Int32Array;
   private readonly stamp: Uint32Array;
   private readonly endAt: Int32Array;
+  /** Every scan reports `marked` (no marks given, or a mark is also a literal's character). */
+  private readonly alwaysMarked: boolean;
   private gen = 0;
   /** How many regexes were run without a gate (not registered, or no literal derivable): for tests. */
   ungated = 0;
@@ -274,8 +276,12 @@ export class PhraseSet {
    * With `foldCase`, the scan reads text as if lower-cased (ASCII letters, and the two other characters whose lower
    * case is ASCII: U+212A KELVIN SIGN and U+0130), so raw text can be scanned without lower-casing it first; it then
    * answers only may/mayAny (a regex still has to run on the lower-cased text).
+   *
+   * `marks`: code units whose occurrence a scan reports (`marked`), at no cost per character: each is a character class
+   * of its own whose every transition ends at the root flagged as an output, so only a mark leaves the common step.
+   * Without marks every scan reports marked.
    */
-  constructor(regexes: readonly RegExp[], foldCase = false) {
+  constructor(regexes: readonly RegExp[], foldCase = false, marks = "") {
     const ids = new Map<string, number>();
     const regexesOf: number[][] = [];
     for (const re of regexes) {
@@ -302,6 +308,18 @@ export class PhraseSet {
     let width = 1;
     for (const l of literals)
       for (const ch of l) if (this.classOf[ch.charCodeAt(0)] === 0) this.classOf[ch.charCodeAt(0)] = width++;
+    // The marks' class: a column of its own, filled in below.
+    let markClass = 0;
+    let alwaysMarked = marks.length === 0;
+    if (marks.length > 0) {
+      markClass = width++;
+      for (const ch of marks) {
+        const u = ch.charCodeAt(0);
+        if (this.classOf[u] === 0) this.classOf[u] = markClass;
+        else if (this.classOf[u] !== markClass) alwaysMarked = true;
+      }
+    }
+    this.alwaysMarked = alwaysMarked;
     this.width = width;
     if (foldCase) {
       for (let c = 65; c <= 90; c++) this.classOf[c] = this.classOf[c + 32]!;
@@ -372,6 +390,9 @@ export class PhraseSet {
       const t = table[j]!;
       table[j] = this.outStart[t] !== this.outStart[t + 1] ? ~(t * width) : t * width;
     }
+    // A mark goes to the root (no literal holds it) flagged: ~0, the only flagged entry that leads to the root (the
+    // root ends no literal).
+    if (markClass > 0) for (let i = 0; i < n; i++) table[i * width + markClass] = ~0;
     this.delta = table;
     this.outIds = Int32Array.from(flat);
     this.stamp = new Uint32Array(this.gates.size);
@@ -380,12 +401,12 @@ export class PhraseSet {
 
   /**
    * Reads `text` once and records, for each regex, where the first occurrence of one of its literals ends. The result
-   * is valid until the next scan of this set. `highest` is the largest character code seen.
+   * is valid until the next scan of this set.
    */
   scan(text: string): Scan {
     const gen = ++this.gen;
-    const highest = this.read(text, gen, 0);
-    return new Scan(this, text, gen, text.length, highest);
+    this.read(text, gen, false);
+    return new Scan(this, text, gen, text.length);
   }
 
   /**
@@ -397,22 +418,23 @@ export class PhraseSet {
   }
 
   /**
-   * Reads `text` into scan `gen` as if it started at `offset`; returns the highest character code seen (at least
-   * `highest`).
+   * Reads `text` into scan `gen` as if it started at `offset`; returns whether a mark occurred in it or `marked`.
    */
-  read(text: string, gen: number, highest: number, offset = 0): number {
+  read(text: string, gen: number, marked: boolean, offset = 0): boolean {
     if (gen !== this.gen) throw new Error("PhraseSet: scan used after the next scan of the same set");
     const { delta, classOf, outStart, outIds, stamp, endAt, width } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c > highest) highest = c;
-      const v = delta[s + classOf[c]!]!;
+      const v = delta[s + classOf[text.charCodeAt(i)]!]!;
       if (v >= 0) {
         s = v;
         continue;
       }
       s = ~v;
+      if (s === 0) {
+        marked = true;
+        continue;
+      }
       const state = (s / width) | 0;
       const e = outStart[state + 1]!;
       for (let j = outStart[state]!; j < e; j++) {
@@ -423,7 +445,7 @@ export class PhraseSet {
         }
       }
     }
-    return highest;
+    return marked || this.alwaysMarked;
   }
 
   /** As mayMatch over every part of a multi-part scan; a regex with a literal that spans lines always may. */
@@ -434,7 +456,7 @@ export class PhraseSet {
 
   /** A scan that gates nothing: every regex runs (for a text this set did not read). */
   plain(text: string): Scan {
-    return new Scan(undefined, text, 0, text.length, 0xffff);
+    return new Scan(undefined, text, 0, text.length);
   }
 
   /** Whether one of `re`'s literals ended at or before `limit` in the scan `gen`; undefined when `re` has no gate. */
@@ -456,7 +478,6 @@ export class Scan {
     readonly text: string,
     private readonly gen: number,
     private readonly limit: number,
-    readonly highest: number,
   ) {}
 
   /**
@@ -464,14 +485,14 @@ export class Scan {
    * it); for any other text, a scan that gates nothing.
    */
   sub(text: string): Scan {
-    if (!this.set || !this.text.startsWith(text)) return new Scan(undefined, text, 0, text.length, 0xffff);
-    return new Scan(this.set, text, this.gen, text.length, this.highest);
+    if (!this.set || !this.text.startsWith(text)) return new Scan(undefined, text, 0, text.length);
+    return new Scan(this.set, text, this.gen, text.length);
   }
 
   /** As sub(text) for a `text` the caller knows to be a prefix of the scanned text (sub without the comparison). */
   prefix(text: string): Scan {
-    if (!this.set) return new Scan(undefined, text, 0, text.length, 0xffff);
-    return new Scan(this.set, text, this.gen, text.length, this.highest);
+    if (!this.set) return new Scan(undefined, text, 0, text.length);
+    return new Scan(this.set, text, this.gen, text.length);
   }
 
   /** False when `re` cannot match this text; true when it may. */
@@ -490,8 +511,8 @@ export class Scan {
 
 /** A scan over several parts of one text (see PhraseSet.begin). */
 export class Parts {
-  /** The highest character code seen so far. */
-  highest = 0;
+  /** Whether a mark of the set (see PhraseSet) occurred in the parts so far. */
+  marked = false;
   /** Where the next part starts: the parts so far, each followed by a line break. */
   private length = 0;
   constructor(
@@ -500,7 +521,7 @@ export class Parts {
   ) {}
 
   more(part: string): void {
-    this.highest = this.set.read(part, this.gen, this.highest, this.length);
+    this.marked = this.set.read(part, this.gen, this.marked, this.length);
     this.length += part.length + 1;
   }
 
@@ -509,7 +530,7 @@ export class Parts {
    * to `limit`: a regex runs only when one of its literals occurred there.
    */
   view(text: string, limit: number): Scan {
-    return new Scan(this.set, text, this.gen, limit, this.highest);
+    return new Scan(this.set, text, this.gen, limit);
   }
 
   /** False when no literal of `re` occurred in any part (so `re` cannot match their line-joined text). */

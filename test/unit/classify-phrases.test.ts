@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "../../scripts/eval-classifier.js";
+import { INVISIBLE_MARKS } from "../../src/classify/flags.js";
 import { PhraseSet, requiredLiterals } from "../../src/classify/phrases.js";
 
 const REGEXES = [
@@ -84,7 +85,7 @@ describe("phrase gates", () => {
   });
 
   it("case-folding scans of several parts never rule out a regex that matches the lower-cased joined text", () => {
-    const set = new PhraseSet(REGEXES, true);
+    const set = new PhraseSet(REGEXES, true, INVISIBLE_MARKS);
     const cases = [
       ["Runs ARBITRARY Shell Commands", "x"],
       ["name", "see ~/.SSH/ID_RSA"],
@@ -96,10 +97,29 @@ describe("phrase gates", () => {
       for (const p of parts) scan.more(p);
       const text = parts.join("\n").toLowerCase();
       for (const re of REGEXES) if (re.test(text)) expect(scan.may(re), `${re} on ${text}`).toBe(true);
-      const highest = Math.max(0, ...[...parts.join("")].map((c) => c.charCodeAt(0)));
-      expect(scan.highest).toBe(highest);
+      const marked = [...parts.join("")].some((c) => INVISIBLE_MARKS.includes(c));
+      expect(scan.marked).toBe(marked);
     }
     expect(() => set.scan("x").test(/not registered/)).not.toThrow();
+  });
+
+  it("reports marks exactly, and every character the invisible-character check matches starts with a mark", () => {
+    const set = new PhraseSet(REGEXES, true, INVISIBLE_MARKS);
+    const invisible = /[\u{E0000}-\u{E007F}\u200B-\u200F\u2060-\u2064\u202A-\u202E\u2066-\u2069\uFEFF\u180E]/u;
+    for (let cp = 0; cp <= 0xe0100; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (invisible.test(ch)) expect(INVISIBLE_MARKS.includes(ch[0]!), cp.toString(16)).toBe(true);
+    }
+    for (const text of ["plain", "a\u200bb", "\u{E0041}", "ÄÖ → ‘x’", "\uFEFFbom", "x\u2065", "sql \u202e", ""]) {
+      const scan = set.begin();
+      scan.more(text);
+      expect(scan.marked, JSON.stringify(text)).toBe([...text].some((c) => INVISIBLE_MARKS.includes(c[0]!)));
+    }
+    // Without marks a scan cannot rule anything out.
+    const plain = new PhraseSet(REGEXES, true).begin();
+    plain.more("plain");
+    expect(plain.marked).toBe(true);
   });
 });
 
