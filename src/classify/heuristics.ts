@@ -2136,8 +2136,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     // (creating an item in that status loses nothing).
     if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
       const statusParam = params.find(
-        (p) =>
-          statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
+        (p) => statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
       );
       if (statusParam)
         t.add(

@@ -334,7 +334,20 @@ describe("destructiveParamGate", () => {
   it("answers as the regex on every corpus parameter key and on edge cases", () => {
     const { rows } = loadCorpus(join(import.meta.dirname, "../../eval/corpus"));
     const keys = rows.flatMap((r) => readParams(toToolInput(r, false).inputSchema).map((p) => p.key));
-    keys.push("", "d", "dro", "drop", "ddrop", "deletx", "x_delete", "destro", "destroy_all", "purg", "erase", "terase");
+    keys.push(
+      "",
+      "d",
+      "dro",
+      "drop",
+      "ddrop",
+      "deletx",
+      "x_delete",
+      "destro",
+      "destroy_all",
+      "purg",
+      "erase",
+      "terase",
+    );
     keys.push("trashed", "trunc", "truncate", "wip", "wipe_all", "hard_delete", "dele", "ddelete", "eerase", "ptrash");
     let hits = 0;
     for (const k of keys) {
