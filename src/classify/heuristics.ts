@@ -462,6 +462,7 @@ const LATER_WRITE = new Set([
 export function laterWriteVerb(desc: string, first: string): string | undefined {
   const from = first.length;
   const end = Math.min(desc.length, from + 600);
+  markDot = markBang = markQuestion = markBreak = -2;
   for (let p = from; p < end; ) {
     let e = -1;
     const c = desc.charCodeAt(p);
@@ -478,10 +479,7 @@ export function laterWriteVerb(desc: string, first: string): string | undefined 
     }
     if (e < 0) {
       // Past `from`, a match can only start after one of . ! ? or a line break: skip to the next.
-      for (p++; p < end; p++) {
-        const d = desc.charCodeAt(p);
-        if (d === 46 || d === 33 || d === 63 || d === 10) break;
-      }
+      p = nextMark(desc, p + 1, end);
       continue;
     }
     const w = laterWord;
@@ -489,6 +487,29 @@ export function laterWriteVerb(desc: string, first: string): string | undefined 
     p = e;
   }
   return undefined;
+}
+
+/**
+ * Where the next . ! ? and line break are at or after the last position asked (-1: none left; -2: not looked for yet),
+ * for nextMark within one laterWriteVerb call.
+ */
+let markDot = -2;
+let markBang = -2;
+let markQuestion = -2;
+let markBreak = -2;
+
+/** The first . ! ? or line break at or after `from` (ascending from call to call), before `end`; else `end`. */
+function nextMark(s: string, from: number, end: number): number {
+  if (markDot !== -1 && markDot < from) markDot = s.indexOf(".", from);
+  if (markBang !== -1 && markBang < from) markBang = s.indexOf("!", from);
+  if (markQuestion !== -1 && markQuestion < from) markQuestion = s.indexOf("?", from);
+  if (markBreak !== -1 && markBreak < from) markBreak = s.indexOf("\n", from);
+  let m = end;
+  if (markDot >= 0 && markDot < m) m = markDot;
+  if (markBang >= 0 && markBang < m) m = markBang;
+  if (markQuestion >= 0 && markQuestion < m) m = markQuestion;
+  if (markBreak >= 0 && markBreak < m) m = markBreak;
+  return m;
 }
 
 const LATER_PREFIXES = ["it ", "this tool ", "also ", "then "];
@@ -1425,6 +1446,45 @@ function endsWith(s: string, suffix: string): boolean {
   return true;
 }
 
+/**
+ * Every word the opening-verb rule looks up, with the roles it plays there (bits below) and its verb class: one lookup
+ * per word instead of one per set. Built from the sets themselves.
+ */
+const W_SKIP = 1;
+const W_LIGHT = 2;
+const W_DESC_READ = 4;
+const W_CAPTURE = 8;
+/** READ_JOB_VERBS holds the word without a final "s" (as the rule's `base`). */
+const W_READ_JOB = 16;
+/** The word without a final "s" is "select". */
+const W_SELECT = 32;
+const W_NOUN_LIKE = 64;
+interface OpeningWord {
+  roles: number;
+  verb: VerbClass | undefined;
+}
+const OPENING_WORDS = new Map<string, OpeningWord>();
+function openingRole(w: string, bit: number): void {
+  let info = OPENING_WORDS.get(w);
+  if (!info) {
+    info = { roles: 0, verb: VERBS.get(w) };
+    OPENING_WORDS.set(w, info);
+  }
+  info.roles |= bit;
+}
+/** The words whose `endsWith(w, "s") ? w.slice(0, -1) : w` is `base`. */
+function withBase(base: string): string[] {
+  return endsWith(base, "s") ? [`${base}s`] : [base, `${base}s`];
+}
+for (const w of SKIP_DESC_WORDS) openingRole(w, W_SKIP);
+for (const w of LIGHT_VERBS) openingRole(w, W_LIGHT);
+for (const w of DESC_READ) openingRole(w, W_DESC_READ);
+for (const w of CAPTURE_VERBS) openingRole(w, W_CAPTURE);
+for (const v of READ_JOB_VERBS) for (const w of withBase(v)) openingRole(w, W_READ_JOB);
+for (const w of withBase("select")) openingRole(w, W_SELECT);
+for (const w of NOUN_LIKE) openingRole(w, W_NOUN_LIKE);
+for (const w of VERBS.keys()) openingRole(w, 0);
+
 /** Verbs that make a new item (a status given to a new item deletes nothing). */
 const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
 
@@ -1647,8 +1707,11 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     for (let i = 0; !routerOpening; i++) {
       const w = firstWords.at(i);
       if (w === undefined) break;
-      if (SKIP_DESC_WORDS.has(w)) continue;
-      if (LIGHT_VERBS.has(w)) {
+      const info = OPENING_WORDS.get(w);
+      if (info === undefined) continue;
+      const r = info.roles;
+      if ((r & W_SKIP) !== 0) continue;
+      if ((r & W_LIGHT) !== 0) {
         const next = firstWords.slice(i + 1, i + 4).find((x) => LIGHT_READ_NOUNS.test(x));
         if (next) {
           descVerb = `${w} ${next}`;
@@ -1656,24 +1719,23 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
           break;
         }
       }
-      if (DESC_READ.has(w)) {
+      if ((r & W_DESC_READ) !== 0) {
         descVerb = w;
         descClass = "read";
         break;
       }
-      const base = endsWith(w, "s") ? w.slice(0, -1) : w;
       if (
-        (CAPTURE_VERBS.has(w) && fs.test(CAPTURE_OBJECTS)) ||
-        (READ_JOB_VERBS.has(base) && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
-        (base === "select" && firstWords.slice(i + 1, i + 4).some((x) => SESSION_OBJECTS.has(x)))
+        ((r & W_CAPTURE) !== 0 && fs.test(CAPTURE_OBJECTS)) ||
+        ((r & W_READ_JOB) !== 0 && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
+        ((r & W_SELECT) !== 0 && firstWords.slice(i + 1, i + 4).some((x) => SESSION_OBJECTS.has(x)))
       ) {
         descVerb = w;
         descClass = "read";
         descSense = true;
         break;
       }
-      const cls = VERBS.get(w);
-      if (cls && !(NOUN_LIKE.has(w) && w !== firstWords.at(0))) {
+      const cls = info.verb;
+      if (cls && !((r & W_NOUN_LIKE) !== 0 && w !== firstWords.at(0))) {
         descVerb = w;
         descClass = cls;
         break;
