@@ -2417,23 +2417,73 @@ interface RiskCtx {
   fs: Scan;
 }
 
+/**
+ * The roles a name word plays in the risk cues (bits below): one lookup per object or verb instead of one per set.
+ * Built from the sets themselves.
+ */
+const K_MESSAGE_OBJ = 1;
+const K_PERMISSION_OBJ = 2;
+const K_SIGN_IN_OBJ = 4;
+const K_HARMLESS_OBJ = 8;
+const K_STOP = 16;
+const K_METADATA_OBJ = 32;
+const K_SENSITIVE_OBJ = 64;
+const K_MESSAGE_VERB = 128;
+const K_PERMISSION_VERB = 256;
+const K_SWITCH_VERB = 512;
+const K_HARMLESS_VERB = 1024;
+const RISK_WORDS = new Map<string, number>();
+for (const [set, bit] of [
+  [MESSAGE_OBJECTS, K_MESSAGE_OBJ],
+  [PERMISSION_OBJECTS, K_PERMISSION_OBJ],
+  [SIGN_IN_OBJECTS, K_SIGN_IN_OBJ],
+  [HARMLESS_OBJECTS, K_HARMLESS_OBJ],
+  [STOP_TOKENS, K_STOP],
+  [METADATA_OBJECTS, K_METADATA_OBJ],
+  [SENSITIVE_OBJECTS, K_SENSITIVE_OBJ],
+  [MESSAGE_VERBS, K_MESSAGE_VERB],
+  [PERMISSION_VERBS, K_PERMISSION_VERB],
+  [SWITCH_VERBS, K_SWITCH_VERB],
+  [HARMLESS_VERBS, K_HARMLESS_VERB],
+] as const)
+  for (const w of set) RISK_WORDS.set(w, (RISK_WORDS.get(w) ?? 0) | bit);
+
 /** Risk cues for a write verdict and for a read verdict, most telling first (the decision takes the first). */
 function riskFeatures(t: Evidence, c: RiskCtx): void {
   const verb = c.verb ?? "";
+  const vr = RISK_WORDS.get(verb) ?? 0;
+  // One lookup per object: the first object in each set, whether any is harmless, the last that is no stop word.
+  let msgObj: string | undefined;
+  let perm: string | undefined;
+  let signIn: string | undefined;
+  let sensitive: string | undefined;
+  let harmlessObj = false;
+  let head: string | undefined;
+  for (const o of c.objects) {
+    const r = RISK_WORDS.get(o) ?? 0;
+    if (r === 0) {
+      head = o;
+      continue;
+    }
+    if (msgObj === undefined && (r & K_MESSAGE_OBJ) !== 0) msgObj = o;
+    if (perm === undefined && (r & K_PERMISSION_OBJ) !== 0) perm = o;
+    if (signIn === undefined && (r & K_SIGN_IN_OBJ) !== 0) signIn = o;
+    if (sensitive === undefined && (r & K_SENSITIVE_OBJ) !== 0) sensitive = o;
+    if ((r & K_HARMLESS_OBJ) !== 0) harmlessObj = true;
+    if ((r & K_STOP) === 0) head = o;
+  }
   // write
-  const msgObj = c.objects.find((o) => MESSAGE_OBJECTS.has(o));
-  if (MESSAGE_VERBS.has(verb) || (verb === "post" && msgObj) || c.fs.test(MESSAGE_PHRASE))
+  if ((vr & K_MESSAGE_VERB) !== 0 || (verb === "post" && msgObj) || c.fs.test(MESSAGE_PHRASE))
     t.risk("risk.sends_message", "name", verb || "message", "high", "write", "sends messages to people");
-  const perm = c.objects.find((o) => PERMISSION_OBJECTS.has(o));
   // Activating, deactivating or suspending a user, app or account decides who can sign in.
-  const gate = SWITCH_VERBS.has(verb) ? c.objects.find((o) => SIGN_IN_OBJECTS.has(o)) : undefined;
-  if (PERMISSION_VERBS.has(verb) || perm || gate)
+  const gate = (vr & K_SWITCH_VERB) !== 0 ? signIn : undefined;
+  if ((vr & K_PERMISSION_VERB) !== 0 || perm || gate)
     t.risk("risk.permissions", "name", perm ?? gate ?? verb, "high", "write", "changes permissions, access or secrets");
   if ((verb === "install" || verb === "installs") && !c.objects.includes("directory"))
     t.risk("risk.installs", "name", verb, "high", "write", "installs third-party code");
   if (
-    HARMLESS_VERBS.has(verb) ||
-    c.objects.some((o) => HARMLESS_OBJECTS.has(o)) ||
+    (vr & K_HARMLESS_VERB) !== 0 ||
+    harmlessObj ||
     c.fs.test(HARMLESS_PHRASE) ||
     (c.primary === "read" && t.hand.write <= 2 && t.hand.execute <= 0)
   )
@@ -2451,12 +2501,8 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
       "read",
       "reads secrets or credentials wholesale",
     );
-  let head: string | undefined;
-  for (let i = c.objects.length - 1; i >= 0 && head === undefined; i--)
-    if (!STOP_TOKENS.has(c.objects[i]!)) head = c.objects[i];
-  if (head && METADATA_OBJECTS.has(head) && !(head === "details" && c.objects.some((o) => SENSITIVE_OBJECTS.has(o))))
+  if (head && ((RISK_WORDS.get(head) ?? 0) & K_METADATA_OBJ) !== 0 && !(head === "details" && sensitive))
     t.risk("risk.metadata", "name", head, "low", "read", `reads metadata ('${head}')`);
-  const sensitive = c.objects.find((o) => SENSITIVE_OBJECTS.has(o));
   if (sensitive)
     t.risk("risk.private_content", "name", sensitive, "medium", "read", `reads private content ('${sensitive}')`);
   if (verb === "read" || verb === "download" || verb === "dump")
