@@ -101,6 +101,18 @@ export function readParams(schema: unknown): ParamInfo[] {
 
 /** A parameter name lower-cased with each run of other characters folded to "_"; most names need no folding. */
 function paramKey(name: string): string {
+  // Most names are already keys (a-z, 0-9, single underscores): then the name itself, which as a property name is an
+  // internalized string, so the rules' comparisons and lookups of it are pointer checks (a lower-cased copy is not).
+  let plain = true;
+  for (let i = 0, prev = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 95 && prev !== 95)) prev = c;
+    else {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return name;
   const lower = name.toLowerCase();
   let prevUnderscore = false;
   for (let i = 0; i < lower.length; i++) {
