@@ -29,7 +29,11 @@ type Part = Html | string | number | boolean | null | undefined | readonly Part[
 function render(v: Part): string {
   if (v === null || v === undefined || v === false) return "";
   if (v instanceof Html) return v.value;
-  if (Array.isArray(v)) return v.map(render).join("");
+  if (Array.isArray(v)) {
+    let out = "";
+    for (const x of v) out += render(x);
+    return out;
+  }
   return escapeHtml(v);
 }
 

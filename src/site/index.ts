@@ -309,13 +309,20 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
       const fp = fps.get(r.id)?.fp;
       if (r.missing || !r.meta || !r.search || !r.summary || !r.ufp || fp === undefined) return;
       const before = force ? undefined : state.searchEntriesOf(r.id);
-      const keep = new Set<string>();
-      let start = 0;
-      for (const [i, path] of r.paths.entries()) {
-        const end = r.ends[i]!;
-        writeBytes(path, r.hashes[i]!, r.buf.subarray(start, end), r.id);
-        keep.add(path);
-        start = end;
+      const keep = new Set<string>(r.paths);
+      if (force) {
+        // Every page is written: the server's buffer goes to the writer thread whole.
+        res.bytes += r.buf.byteLength; // read before the buffer is transferred away
+        res.pagesWritten += r.paths.length;
+        sink.commitBuffer(r.paths, r.ends, r.buf);
+        for (const [i, path] of r.paths.entries()) state.putFileHash(path, r.hashes[i]!, r.id);
+      } else {
+        let start = 0;
+        for (const [i, path] of r.paths.entries()) {
+          const end = r.ends[i]!;
+          writeBytes(path, r.hashes[i]!, r.buf.subarray(start, end), r.id);
+          start = end;
+        }
       }
       const search = r.search;
       if (before) {

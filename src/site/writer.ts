@@ -99,6 +99,30 @@ export class FileSink {
     this.commit(path);
   }
 
+  /**
+   * Queues whole files encoded elsewhere in one buffer of their own (file i ends at ends[i]): the buffer is handed to
+   * the writer thread as it is, not copied (it must own its whole ArrayBuffer, which is transferred away).
+   */
+  commitBuffer(paths: string[], ends: number[], buf: Uint8Array): void {
+    if (!paths.length) return;
+    const ab = buf.buffer as ArrayBuffer;
+    if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength) {
+      let start = 0;
+      for (const [i, p] of paths.entries()) {
+        this.commitBytes(p, buf.subarray(start, ends[i]));
+        start = ends[i]!;
+      }
+      return;
+    }
+    // What is queued goes first, so files reach the writer in the order they were committed.
+    this.send();
+    if (this.fatal) throw this.fatal;
+    const full = paths.map((p) => join(this.root, p));
+    this.worker.postMessage({ seq: ++this.seq, paths: full, ends, buf: ab }, [ab]);
+    this.sent.set(this.seq, full);
+    this.inFlight++;
+  }
+
   /** Queues the staged bytes to be written at `path` (relative to the site root). */
   commit(path: string): void {
     this.paths.push(join(this.root, path));

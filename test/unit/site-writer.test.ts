@@ -35,4 +35,33 @@ describe("the site's file sink", () => {
     }
     for (const [path, text] of files) expect(readFileSync(join(dir, path), "utf8"), path).toBe(text);
   });
+
+  it("writes files handed over in a buffer of their own, in order with the files queued before and after", async () => {
+    const sink = new FileSink(dir, () => {});
+    const texts = ["first é", "", "third 𝄞 ".repeat(5000)];
+    const own = Buffer.allocUnsafeSlow(texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
+    const ends: number[] = [];
+    let off = 0;
+    for (const t of texts) {
+      off += own.write(t, off);
+      ends.push(off);
+    }
+    // a view on part of a bigger buffer is copied instead (it cannot be transferred)
+    const shared = Buffer.from("xx shared yy");
+    try {
+      sink.stage("before, then overwritten");
+      sink.commit("/buf/same.txt");
+      sink.commitBuffer(["/buf/0.txt", "/buf/1.txt", "/buf/2.txt"], ends, own);
+      sink.commitBuffer(["/buf/shared.txt"], [6], shared.subarray(3, 9));
+      sink.stage("after");
+      sink.commit("/buf/same.txt");
+      await sink.flush();
+    } finally {
+      await sink.close();
+    }
+    expect(own.byteLength).toBe(0); // transferred, not copied
+    for (const [i, t] of texts.entries()) expect(readFileSync(join(dir, `/buf/${i}.txt`), "utf8")).toBe(t);
+    expect(readFileSync(join(dir, "/buf/shared.txt"), "utf8")).toBe("shared");
+    expect(readFileSync(join(dir, "/buf/same.txt"), "utf8")).toBe("after");
+  });
 });
