@@ -22,12 +22,15 @@ export function registerSite(program: Command): void {
       "absolute URL the site is served from (canonical links, sitemap, feed; default: config siteBaseUrl)",
     )
     .option("--full", "re-render and rewrite every page, ignoring the build manifest")
-    .option("--workers <n>", "render in this many worker threads (default 0: one thread)", "0")
+    .option(
+      "--workers <n>",
+      "render in this many worker threads (0: one thread; default: one per core but one, for builds of 256+ servers)",
+    )
     .action(
       action(async (opts: SiteOptions, cmd: Command) => {
         const config = configFor(cmd, { siteBaseUrl: opts.baseUrl });
-        const workers = Number(opts.workers ?? "0");
-        if (!Number.isInteger(workers) || workers < 0) {
+        const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
           throw new AppError("bad_input", `--workers must be a whole number ≥ 0, got "${opts.workers}"`);
         }
         const out = opts.out ?? join(config.outDir, "site");
@@ -38,7 +41,7 @@ export function registerSite(program: Command): void {
           const r = await buildSite(cat.sqlite, out, {
             baseUrl: config.siteBaseUrl,
             full: !!opts.full,
-            workers,
+            ...(workers === undefined ? {} : { workers }),
             onProgress:
               quiet || wantsJson(cmd) || !process.stderr.isTTY
                 ? undefined

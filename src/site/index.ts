@@ -75,7 +75,8 @@ export interface BuildSiteOpts {
   pageSize?: PageSize;
   /**
    * Render servers in this many worker threads (each with its own read-only catalog connection; at most one per
-   * core). Default 0: render on this thread. Needs a catalog file and the default policy views.
+   * core; 0: render on this thread). Default: one per core but one when the build renders at least 256 servers
+   * (see workerCount). Needs a catalog file and the default policy views.
    */
   workers?: number;
 }
@@ -108,14 +109,25 @@ const GLOBAL = 0;
 const GLOBAL_INDEX = "globalIndex";
 const FIXED_PAGES = ["/", "/browse/", "/browse/recent/", "/search/"];
 
-/** How many render workers to use: only worth it for big builds, and only possible for a catalog file. */
+/**
+ * Below this many servers to render, a build renders on its own thread: starting a worker (its modules, its catalog
+ * connection) costs more than it saves, and a one-server rebuild must stay well under 2 s.
+ */
+const MIN_WORKER_SERVERS = 256;
+
+/**
+ * How many render workers to use. Default: one per core but one, for a build of at least MIN_WORKER_SERVERS servers
+ * from a catalog file — the main thread then only stores the build state and queues the bytes the workers encoded,
+ * and the file-writer thread writes them. On the 2-core benchmark machine that is one worker (docs/benchmarks/
+ * site-figures.md: the servers phase no longer waits on rendering; each worker costs its own heap, ~100 MB at 50k
+ * tools). 0 (or a one-core machine) renders on this thread. Never more than one per core.
+ */
 function workerCount(opts: BuildSiteOpts, sqlite: Sqlite, dirty: number): number {
   if (opts.policy !== undefined && opts.policy !== null) return 0; // a custom provider cannot cross threads
-  if (catalogFile(sqlite) === null) return 0;
-  // Off by default: on the shared 2-core box, 2 workers were 17% faster at 125k tools for more CPU and 2.5x the
-  // memory (docs/benchmarks/site-figures.md); the main thread stays the bottleneck.
-  const n = Math.min(Math.max(0, Math.floor(opts.workers ?? 0)), availableParallelism());
-  return dirty > 0 ? n : 0;
+  if (catalogFile(sqlite) === null || dirty === 0) return 0;
+  const cores = availableParallelism();
+  if (opts.workers === undefined) return dirty >= MIN_WORKER_SERVERS ? Math.max(0, cores - 1) : 0;
+  return Math.min(Math.max(0, Math.floor(opts.workers)), cores);
 }
 
 /**
