@@ -43,7 +43,7 @@ import {
 } from "./global-pages.js";
 import { siteCtx } from "./layout.js";
 import { type PolicyProvider, policyProvider } from "./policy-view.js";
-import { type PreparedServer, prepareServer } from "./prepare.js";
+import { indexServer, type PreparedServer, prepareServer } from "./prepare.js";
 import type { RenderWorkerData } from "./render-worker.js";
 import { buildShard, keyRange, newKeyFor, planShards, type SearchIndexOpts, shardFor } from "./search-index.js";
 import {
@@ -318,6 +318,7 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     if (dropIndex) state.setBlob(GLOBAL_INDEX, undefined);
     let done = 0;
     const handle = async (r: PreparedServer) => {
+      indexServer(r);
       const fp = fps.get(r.id)?.fp;
       if (r.missing || !r.meta || !r.search || !r.summary || !r.ufp || fp === undefined) return;
       const before = force ? undefined : state.searchEntriesOf(r.id);

@@ -23,13 +23,26 @@ export interface PreparedServer {
   ends: number[];
   hashes: string[];
   buf: Uint8Array;
+  /** The server's tool summaries, until indexServer turned them into search entries and summary rows. */
+  tools?: ToolSummary[];
   search?: ServerSearch;
   summary?: ServerSummaryRows;
   /** The key of what the sitemaps show of the server: its page's path and its tools' (see index.ts). */
   ufp?: string;
 }
 
-export function prepareServer(id: number, files: SiteFile[], meta: ServerMeta, tools: ToolSummary[]): PreparedServer {
+/**
+ * Encodes and hashes a rendered server's pages; with `index`, also makes its search entries and summary rows
+ * (indexServer). A render worker leaves those to the main thread, which has time to spare while the worker renders
+ * (at 50k tools the worker was busy ~29 s, the main thread ~10 s): the load is shared better across two cores.
+ */
+export function prepareServer(
+  id: number,
+  files: SiteFile[],
+  meta: ServerMeta,
+  tools: ToolSummary[],
+  index = true,
+): PreparedServer {
   let total = 0;
   const lens = files.map((f) => {
     const n = Buffer.byteLength(f.content);
@@ -50,19 +63,20 @@ export function prepareServer(id: number, files: SiteFile[], meta: ServerMeta, t
     off += n;
     ends.push(off);
   }
-  const ufp = new Hash64()
+  const p: PreparedServer = { id, meta, paths, ends, hashes, buf, tools };
+  return index ? indexServer(p) : p;
+}
+
+/** Adds a prepared server's search entries, summary rows and sitemap key (once). */
+export function indexServer(p: PreparedServer): PreparedServer {
+  if (p.search || !p.meta || !p.tools) return p;
+  const { meta, tools } = p;
+  p.search = serverPostings(meta, tools);
+  p.summary = summaryRows(meta, tools);
+  p.ufp = new Hash64()
     .str(meta.slug)
     .str(tools.map((t) => t.s).join("/"))
     .hex();
-  return {
-    id,
-    meta,
-    paths,
-    ends,
-    hashes,
-    buf,
-    search: serverPostings(meta, tools),
-    summary: summaryRows(meta, tools),
-    ufp,
-  };
+  p.tools = undefined;
+  return p;
 }

@@ -12,8 +12,8 @@ export interface RenderWorkerData {
   policy: boolean;
 }
 
-// Each worker reads the catalog through its own read-only connection, renders the servers it is sent and prepares
-// them (pages encoded and hashed, search entries, summary rows): the main thread only writes.
+// Each worker reads the catalog through its own read-only connection, renders the servers it is sent and encodes
+// and hashes their pages; the main thread makes the search entries and summary rows (indexServer) and writes.
 const data = workerData as RenderWorkerData;
 const db = openCatalogReader(data.dbPath);
 const stmts = prepareBundleStatements(db);
@@ -25,7 +25,7 @@ parentPort?.on("message", (ids: number[]) => {
     const b = loadServerBundle<ChangeEvent>(db, id, stmts);
     if (!b) return { id, missing: true, paths: [], ends: [], hashes: [], buf: new Uint8Array(0) };
     const r = renderServerPages(ctx, b, policy?.(b.server, b.tools, b.probe));
-    return prepareServer(id, r.files, r.meta, r.tools);
+    return prepareServer(id, r.files, r.meta, r.tools, false);
   });
   // The page bytes move to the main thread without a copy.
   parentPort?.postMessage(
