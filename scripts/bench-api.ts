@@ -12,7 +12,8 @@
  * arms (the order turns at every alternation), so a burst of other work on the shared cores falls on one short slice
  * of one arm rather than on a third of its time. An arm's req/s is its requests over its seconds; "app / bare" is the
  * median over the alternations of the ratio of the two arms' slices in that alternation (a slice hit by a burst moves
- * one ratio of fifteen, not the mean), with the ratio of the totals beside it.
+ * one ratio of fifteen, not the mean), with the ratio of the totals beside it. Latency percentiles are over all of an
+ * arm's answers.
  *
  * With --baseline, the app of another checkout (e.g. a worktree at an older commit) is served too and loaded in the
  * same alternating slices, so a change is compared with what it replaced under the same neighbours.
@@ -46,7 +47,11 @@ interface AutocannonResult {
   timeouts: number;
   "2xx": number;
 }
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+type Autocannon = ((opts: Record<string, unknown>) => Promise<AutocannonResult>) &
+  ((
+    opts: Record<string, unknown>,
+    cb: (err: Error | null, r: AutocannonResult) => void,
+  ) => { on: (ev: "response", fn: (client: unknown, status: number, bytes: number, ms: number) => void) => void });
 
 // ---- the bare handler: hand-written SQL over cached statements, no framework ----
 //
@@ -372,11 +377,15 @@ async function main(): Promise<void> {
     const m = Math.floor(v.length / 2);
     return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
   };
-  const summarise = (scenario: string, label: string, r: AutocannonResult[], cpu: number[]) => {
+  const summarise = (scenario: string, label: string, r: AutocannonResult[], cpu: number[], ms: number[]) => {
+    // Latency percentiles over every answer of every slice of the arm (a per-slice p99 of a 1 s slice is its tenth
+    // slowest answer or so: one slow query that holds the thread for 50 queued requests moved it).
+    const sorted = Float64Array.from(ms).sort();
+    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
     const o = {
       reqPerSec: r.reduce((n, x) => n + x.requests.total, 0) / r.reduce((n, x) => n + x.duration, 0),
-      p50: med(r.map((x) => x.latency.p50)),
-      p99: med(r.map((x) => x.latency.p99)),
+      p50: at(0.5),
+      p99: at(0.99),
       worstP99: Math.max(...r.map((x) => x.latency.p99)),
       sliceReqPerSec: r.map((x) => Math.round(rate(x))),
       // The server's CPU per answered request: what the arm costs, less swayed by neighbours than req/s.
@@ -409,11 +418,20 @@ async function main(): Promise<void> {
   /** Loads the arms in alternating slices (a, b, c, a, b, c, …) after a warm-up, so all see the same neighbours. */
   const runArms = async (scenario: string, arms: Arm[]) => {
     const slices = arms.map(() => [] as AutocannonResult[]);
+    const latencies = arms.map(() => [] as number[]);
+    /** One slice, every answer's latency (ms) kept for the arm's percentiles. */
+    const load = (o: Record<string, unknown>, sink: number[]) =>
+      new Promise<AutocannonResult>((res, rej) => {
+        const run = autocannon(o, (err, r) => (err ? rej(err) : res(r)));
+        run.on("response", (_c, _s, _b, ms) => sink.push(ms));
+      });
     const cpu = arms.map(() => [] as number[]);
     const opts = (arm: Arm, d: number) => ({
       url: `http://127.0.0.1:${arm.port}`,
       connections,
       duration: d,
+      // autocannon stops a slice at its next sample tick: every 100 ms, so a 1 s slice lasts 1 s, not 1 or 2.
+      sampleInt: 100,
       requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, ...arm.next() }) }],
     });
     // Warm-up: every arm answers each of its requests once, so the catalog's pages the scenario reads are in the
@@ -431,12 +449,12 @@ async function main(): Promise<void> {
         const k = (i + alt) % arms.length;
         const arm = arms[k]!;
         const c0 = cpuMs(arm.pid);
-        slices[k]!.push(await autocannon(opts(arm, slice)));
+        slices[k]!.push(await load(opts(arm, slice), latencies[k]!));
         const c1 = cpuMs(arm.pid);
         if (c0 !== undefined && c1 !== undefined) cpu[k]!.push(c1 - c0);
       }
     }
-    return arms.map((arm, k) => summarise(scenario, arm.label, slices[k]!, cpu[k]!));
+    return arms.map((arm, k) => summarise(scenario, arm.label, slices[k]!, cpu[k]!, latencies[k]!));
   };
   try {
     for (const [scenario, paths] of [
@@ -538,7 +556,7 @@ async function main(): Promise<void> {
     `Command: \`${cmd}\``,
     `Catalog: ${counts.servers} servers, ${counts.tools} tools, ${counts.versions} tool versions (${db.replace(process.cwd() + "/", "")}).`,
     `Machine: ${cpus().length} cores shared with other work; 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after.`,
-    `autocannon, ${connections} connections, ${duration} s per implementation and scenario: ${rounds} rounds of ${Math.max(1, Math.round(duration / rounds / slice))} alternations of ${slice} s slices (app, bare, baseline; bare, baseline, app; …: the order turns at every alternation; MCP, REST, baseline MCP likewise) after a warm-up in which each arm answers each of its requests once; req/s is an arm's requests over its seconds, p50/p99 the median of its slices (worst slice in brackets); a ratio is the median over the alternations of the two arms' slice rates (lowest–highest pair, and the ratio of the totals, in brackets); server CPU per request with bare/app (or REST/MCP) in brackets; each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
+    `autocannon, ${connections} connections, ${duration} s per implementation and scenario: ${rounds} rounds of ${Math.max(1, Math.round(duration / rounds / slice))} alternations of ${slice} s slices (app, bare, baseline; bare, baseline, app; …: the order turns at every alternation; MCP, REST, baseline MCP likewise) after a warm-up in which each arm answers each of its requests once; req/s is an arm's requests over its seconds, p50/p99 over all its answers (the worst slice's p99 in brackets); a ratio is the median over the alternations of the two arms' slice rates (lowest–highest pair, and the ratio of the totals, in brackets); server CPU per request with bare/app (or REST/MCP) in brackets; each request picks a different target from ${targets.tools.length} sampled tools/servers and ${targets.searches.length} searches.`,
     "",
     `Same answers (app and bare, byte for byte, before the load): ${sameRows.join("; ") || "—"}.`,
     "",
