@@ -362,6 +362,22 @@ export function destructiveParamGate(key: string): boolean {
   }
   return false;
 }
+/**
+ * destructiveParamGate, remembered per key: catalogs repeat the same few thousand parameter keys ("id", "path",
+ * "query"…) over and over, and a lookup mispredicts far less than the gate's switch on every character. Bounded: the
+ * memo is emptied when full.
+ */
+function destructiveKey(key: string): boolean {
+  let v = DESTRUCTIVE_KEY_MEMO.get(key);
+  if (v === undefined) {
+    if (DESTRUCTIVE_KEY_MEMO.size >= 4096) DESTRUCTIVE_KEY_MEMO.clear();
+    v = destructiveParamGate(key);
+    DESTRUCTIVE_KEY_MEMO.set(key, v);
+  }
+  return v;
+}
+const DESTRUCTIVE_KEY_MEMO = new Map<string, boolean>();
+
 /** /status|state/.test(key) without a regex. */
 function statusKey(key: string): boolean {
   return key.includes("stat") && (key.includes("status") || key.includes("state"));
@@ -2116,7 +2132,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     for (const p of params) {
       if (
         ((p.roles & R_DESTRUCTIVE) !== 0 ||
-          (destructiveParamGate(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
+          (destructiveKey(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
         !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
       ) {
         t.add(
