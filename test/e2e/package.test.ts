@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,6 +111,19 @@ describe("the npm package", () => {
     expect(s.probeOutcomes).toEqual({ ok: 1 });
     expect(s.tools).toBeGreaterThanOrEqual(9); // the memory server's knowledge-graph tools
     expect(s.unclassified).toBe(0);
+
+    // Render workers are on by default for big builds: the installed package's compiled worker must start (a
+    // checkout runs the .mjs shim through tsx instead, so only this test reaches the shipped render-worker.js).
+    const siteDir = join(work, "site-workers");
+    const site = await mcpCensus(["site", "--workers", "1", "--out", siteDir, "--json"]);
+    expect(site.stderr).toBe("");
+    expect(site.code).toBe(0);
+    expect(JSON.parse(site.stdout)).toMatchObject({ serversRendered: seeds.length });
+    const memory = readdirSync(join(siteDir, "servers")).filter((d) => d.endsWith("server-memory"));
+    expect(memory).toHaveLength(1);
+    expect(readFileSync(join(siteDir, "servers", memory[0] as string, "index.html"), "utf8")).toContain(
+      "create_entities",
+    );
 
     // The installed command is the process itself (no wrapper process), so SIGTERM reaches the server.
     const child: ChildProcess = spawn(bin, ["serve", "--port", "0"], {
