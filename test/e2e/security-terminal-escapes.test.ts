@@ -4,18 +4,26 @@
  * helper that makes control characters visible and inert. The real CLI probes a real child process in the sandbox.
  */
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { forTerminal } from "../../src/core/terminal.js";
 import { formatSummary } from "../../src/pipeline/crawl.js";
 import { runCli } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/servers/terminal-escapes.mjs", import.meta.url));
 // ESC, BEL, CR, C1 CSI: none may reach the terminal from server text.
 const DANGEROUS = /[\u001b\u0007\r\u009b]/;
 
 describe("terminal escapes from servers (issue 17 item 9)", () => {
+  // Its own catalog: the probe stores what it lists, and the checkout's default data/ is the user's quick start.
+  const data = tempDir();
+  afterAll(() => data.cleanup());
+
   it("probe prints names, descriptions and server info with control characters made visible", async () => {
-    const r = await runCli(["probe", "--command", `${process.execPath} ${FIXTURE}`], { timeoutMs: 120_000 });
+    const r = await runCli(["probe", "--command", `${process.execPath} ${FIXTURE}`], {
+      env: { MCP_CENSUS_DATA_DIR: data.dir },
+      timeoutMs: 120_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/2 tools/);
     expect(r.stdout).not.toMatch(DANGEROUS);
