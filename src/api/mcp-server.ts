@@ -292,7 +292,8 @@ export function createCatalogMcpServer(
     searchServers,
   );
 
-  const getServer = (a: z.infer<typeof GetServerInput>) => runJson(() => serverDetailJson(sqlite, a.server));
+  const getServerJson = (a: z.infer<typeof GetServerInput>) => serverDetailJson(sqlite, a.server);
+  const getServer = (a: z.infer<typeof GetServerInput>) => runJson(() => getServerJson(a));
   server.registerTool(
     "get_server",
     {
@@ -395,11 +396,7 @@ export function createCatalogMcpServer(
     ["search_servers", { input: SearchServersInput, call: (a) => searchServers(a as never) }],
     [
       "get_server",
-      {
-        input: GetServerInput,
-        call: (a) => getServer(a as never),
-        json: (a) => serverDetailJson(sqlite, (a as z.infer<typeof GetServerInput>).server),
-      },
+      { input: GetServerInput, call: (a) => getServer(a as never), json: (a) => getServerJson(a as never) },
     ],
     ["check_tool", { input: CheckToolInput, call: (a) => checkTool(a as never) }],
     ["get_policy", { input: GetPolicyInput, call: (a) => getPolicy(a as never) }],
