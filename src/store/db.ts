@@ -159,21 +159,52 @@ export function openCatalogToRead(path: string): Catalog {
   const ro = openCatalog(path, { readonly: true });
   let current = false;
   try {
-    const has = ro.sqlite
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-      .get();
-    if (has) {
-      const applied = new Set(
-        (ro.sqlite.prepare("SELECT created_at FROM __drizzle_migrations").all() as { created_at: number }[]).map((m) =>
-          Number(m.created_at),
-        ),
-      );
-      current = [...knownMigrations()].every((k) => applied.has(k));
-    }
+    current = hasEveryMigration(ro.sqlite);
   } catch {
     // Unreadable: the writable open below checks the file and says what is wrong with it.
   }
   if (current) return ro;
   ro.close();
   return openCatalog(path);
+}
+
+/** Whether the open file has every migration this version ships (so nothing would be created or changed). */
+function hasEveryMigration(sqlite: Database.Database): boolean {
+  const has = sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (!has) return false;
+  const applied = new Set(
+    (sqlite.prepare("SELECT created_at FROM __drizzle_migrations").all() as { created_at: number }[]).map((m) =>
+      Number(m.created_at),
+    ),
+  );
+  return [...knownMigrations()].every((k) => applied.has(k));
+}
+
+/**
+ * Opens an existing catalog writable when it already has every migration, without the integrity check of
+ * openCatalog (for a process that only keeps a side table in it: the classify command's LLM cache); undefined when
+ * there is no such file or it lacks a migration (then openCatalog creates or migrates it).
+ */
+export function openCurrentCatalog(path: string): Catalog | undefined {
+  if (!existsSync(path)) return undefined;
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { fileMustExist: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    if (hasEveryMigration(sqlite)) {
+      sqlite.pragma("busy_timeout = 10000");
+      sqlite.pragma("foreign_keys = ON");
+      const s = sqlite;
+      return { db: drizzle(s, { schema }), sqlite: s, path, close: () => s.close() };
+    }
+  } catch {
+    // Not readable as a catalog: openCatalog says why.
+  }
+  sqlite.close();
+  return undefined;
 }

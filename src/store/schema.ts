@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
 
@@ -282,3 +282,28 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [uniqueIndex("webhook_deliveries_key").on(t.changeId, t.url), index("webhook_deliveries_status").on(t.status)],
 );
+
+/**
+ * The catalog's statistics, computed once and kept (one row, id 1). Created by migration 0006 with the triggers that
+ * mark it dirty on any write that could change it (`store/stats.ts`).
+ */
+export const catalogStatsTable = sqliteTable(
+  "catalog_stats",
+  {
+    id: integer("id").primaryKey(),
+    stats: text("stats").notNull(),
+    computedAt: text("computed_at").notNull(),
+    dirty: integer("dirty").notNull().default(0),
+  },
+  (t) => [check("catalog_stats_one_row", sql`${t.id} = 1`)],
+);
+
+/**
+ * LLM answers by key (definition hash + model + prompt version), as JSON text the classifier validates when it reads
+ * it back (`store/llm-cache.ts`). Migration 0009; before it, the table was created on first use with this shape.
+ */
+export const llmCache = sqliteTable("llm_cache", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: text("created_at").notNull(),
+});

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type ClassifierLlmOptions,
@@ -11,7 +10,9 @@ import {
 } from "../../src/classify/index.js";
 import { retryAfterMs } from "../../src/classify/llm.js";
 import type { ToolInput } from "../../src/core/types.js";
+import { openCatalog } from "../../src/store/db.js";
 import { llmCacheTable } from "../../src/store/llm-cache.js";
+import { tempDir } from "../helpers/tmp.js";
 
 /** What the fake endpoint does for one request. */
 type Reply =
@@ -305,7 +306,9 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
   });
 
   it("keeps answers in SQLite across classifier instances", async () => {
-    const db = new Database(":memory:");
+    const tmp = tempDir();
+    const cat = openCatalog(`${tmp.dir}/catalog.db`);
+    const db = cat.sqlite;
     try {
       await createClassifier({ llm: llm(), cache: new PersistentLlmCache(llmCacheTable(db)) }).classify(unsure);
       expect(seen).toHaveLength(1);
@@ -324,7 +327,8 @@ describe("LLM classification against a loopback OpenAI-compatible server", () =>
       );
       expect(again.source).toBe("llm");
     } finally {
-      db.close();
+      cat.close();
+      tmp.cleanup();
     }
   });
 
