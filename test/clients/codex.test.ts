@@ -6,6 +6,11 @@
 // policy enables, and when the model calls every tool: allowed tools reach the server, approval tools are refused
 // (`codex exec` runs with approval "never", so a tool that would ask is refused), disabled tools are unknown.
 // Codex calls an MCP tool by its name inside the `mcp__<server>` namespace it offers it in; the fake model answers so.
+// That a tool really asks (not only that exec refuses it) is checked through `codex app-server`, the JSON-RPC protocol
+// Codex's IDE extension and desktop app speak: Codex sends the person an approval request per call
+// (`mcpServer/elicitation/request`, `codex_approval_kind: "mcp_tool_call"`); an accepted call reaches the server, a
+// declined one does not.
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -100,6 +105,98 @@ async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { by
   };
 }
 
+/**
+ * The policy in a new CODEX_HOME under `codex app-server`: starts a thread that asks on request, runs one turn ("call
+ * every tool") and answers each approval request Codex sends with `approve(tool)`. Returns the tools Codex asked
+ * about and the calls that reached the fixture server.
+ */
+async function codexAppServer(decision: PolicyDecision, approve: (tool: string) => boolean) {
+  const { home, calls } = tempHome("census-codex-app-");
+  const codexHome = join(home, ".codex");
+  mkdirSync(codexHome, { recursive: true });
+  const policy = renderPolicy(decision, "codex").replace(`"<your MCP_CENSUS_CALLS>"`, JSON.stringify(calls));
+  writeFileSync(join(codexHome, "config.toml"), `${provider(fakeModel().url)}\n${policy}`);
+  const env = cleanEnv(home, { FAKE_API_KEY: "not-a-key", CODEX_HOME: codexHome });
+  const c = spawn(BIN("codex"), ["app-server", "-c", `mcp_servers.${NAME}.required=true`], {
+    cwd: home,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const asked: string[] = [];
+  const unexpected: string[] = [];
+  let stderr = "";
+  c.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const send = (o: object) => c.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...o })}\n`);
+  const pending = new Map<number, (result: Record<string, unknown>) => void>();
+  let nextId = 0;
+  const request = (method: string, params: object) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const id = ++nextId;
+      pending.set(id, resolve);
+      send({ id, method, params });
+    });
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`codex app-server: no turn/completed\n${stderr.slice(-1500)}`)),
+      120_000,
+    );
+    c.on("close", () => {
+      clearTimeout(timer);
+      reject(new Error(`codex app-server ended early\n${stderr.slice(-1500)}`));
+    });
+    let buf = "";
+    c.stdout.on("data", (d) => {
+      buf += d;
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        const m = JSON.parse(line) as {
+          id?: number;
+          method?: string;
+          params?: Record<string, unknown>;
+          result?: object;
+        };
+        if (m.method === undefined && m.id !== undefined) pending.get(m.id)?.(m.result as Record<string, unknown>);
+        else if (m.method !== undefined && m.id !== undefined) {
+          // A request to the person: only approvals of the server's tool calls are expected here.
+          const meta = (m.params?._meta ?? {}) as { codex_approval_kind?: string; tool_name?: string };
+          const ok =
+            m.method === "mcpServer/elicitation/request" &&
+            meta.codex_approval_kind === "mcp_tool_call" &&
+            m.params?.serverName === NAME &&
+            typeof meta.tool_name === "string";
+          if (ok) asked.push(meta.tool_name!);
+          else unexpected.push(line.slice(0, 500));
+          send({ id: m.id, result: { action: ok && approve(meta.tool_name!) ? "accept" : "decline", content: {} } });
+        } else if (m.method === "turn/completed") {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+  });
+  done.catch(() => {});
+  // A request whose answer never comes fails with the app server's end instead of hanging.
+  const answer = <T>(p: Promise<T>) => Promise.race([p, done.then(() => p)]);
+  try {
+    await answer(request("initialize", { clientInfo: { name: "mcp-census-test", version: "1" } }));
+    send({ method: "initialized" });
+    const thread = (await answer(request("thread/start", { approvalPolicy: "on-request", cwd: home }))) as {
+      thread: { id: string };
+    };
+    const input = [{ type: "text", text: "call every tool" }];
+    await answer(request("turn/start", { threadId: thread.thread.id, input }));
+    await done;
+  } finally {
+    c.kill();
+  }
+  expect(unexpected, "requests other than MCP tool approvals").toEqual([]);
+  return { called: readCalls(calls).called, asked: asked.sort() };
+}
+
 const mcp = (t: string) => `mcp__${NAME}__${t}`;
 /** Codex exec refuses a call that would ask (its approval policy there is "never"). */
 const ASKS = /requires approval, but approval policy is never/;
@@ -130,6 +227,15 @@ describe("Codex enforces the codex policy under the user's name (--as fs)", () =
     expect(r.offered).toEqual([mcp("read_file")]);
     expect(r.called).toEqual(["read_file"]);
   }, 150_000);
+
+  it("asks a person (codex app-server) for exactly the limited and approval tools: accepted runs, declined does not", async () => {
+    const balanced = await codexAppServer(fixturePolicy(NAME, "balanced"), (tool) => tool === "write_file");
+    expect(balanced.asked).toEqual(["run_command", "write_file"]);
+    expect(balanced.called).toEqual(["read_file", "write_file"]);
+    const strict = await codexAppServer(fixturePolicy(NAME, "strict"), () => true);
+    expect(strict.asked).toEqual([]);
+    expect(strict.called).toEqual(["read_file"]);
+  }, 300_000);
 
   it("--dangerously-bypass-approvals-and-sandbox runs approval tools unless the policy is --unattended", async () => {
     // Under bypass Codex asks nobody: "prompt" tools run (the limit the README states); disabled tools still do not.
