@@ -35,10 +35,7 @@ function refuseDamagedOrNewer(sqlite: Database.Database, path: string): void {
       `catalog ${path} failed its integrity check (${String(check).slice(0, 120)}); it was left untouched — restore it or point MCP_CENSUS_DB elsewhere`,
     );
   }
-  const hasTable = sqlite
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
-  if (!hasTable) return;
+  if (!hasTable(sqlite, "__drizzle_migrations")) return;
   const known = knownMigrations();
   const applied = sqlite.prepare("SELECT created_at FROM __drizzle_migrations").all() as { created_at: number }[];
   const unknown = applied.filter((m) => !known.has(Number(m.created_at)));
@@ -168,12 +165,17 @@ export function openCatalogToRead(path: string): Catalog {
   return openCatalog(path);
 }
 
+/**
+ * Whether the file has a table (the catalog's own bookkeeping, which the schema does not describe: drizzle's
+ * migration log, or a table a read-only open of an older catalog may lack).
+ */
+export function hasTable(sqlite: Database.Database, name: string): boolean {
+  return !!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name);
+}
+
 /** Whether the open file has every migration this version ships (so nothing would be created or changed). */
 function hasEveryMigration(sqlite: Database.Database): boolean {
-  const has = sqlite
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
-  if (!has) return false;
+  if (!hasTable(sqlite, "__drizzle_migrations")) return false;
   const applied = new Set(
     (sqlite.prepare("SELECT created_at FROM __drizzle_migrations").all() as { created_at: number }[]).map((m) =>
       Number(m.created_at),

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
-import { and, asc, desc, eq, getTableColumns, ne, or } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, getTableColumns, isNull, ne, or } from "drizzle-orm";
 import type { Classification, ProbeOutcome, RawTool } from "../core/types.js";
 import { orm } from "./db.js";
-import { probes, servers, sources, toolVersions as toolVersionsTable } from "./schema.js";
+import { probes, servers, sources, tools, toolVersions as toolVersionsTable } from "./schema.js";
 
 /** A server row as read back from the catalog. */
 export interface ServerRow {
@@ -292,41 +292,56 @@ export function catalogStats(sqlite: Database.Database): {
   byRisk: Record<string, number>;
   probeOutcomes: Record<string, number>;
 } {
-  const one = (q: string) => (sqlite.prepare(q).get() as { n: number }).n;
-  const group = (q: string) =>
-    Object.fromEntries((sqlite.prepare(q).all() as { k: string; n: number }[]).map((r) => [r.k ?? "none", r.n]));
+  const db = orm(sqlite);
+  const n = count();
   // One pass over the current tools, on the copies of their current classification's category and risk (a tool
   // with no classification has neither): the join on classifications cost seconds at 500,000 tools.
-  const cells = sqlite
-    .prepare(
-      "SELECT category, risk, count(*) AS n FROM tools WHERE removed_at IS NULL GROUP BY category, risk ORDER BY category, risk",
-    )
-    .all() as { category: string | null; risk: string | null; n: number }[];
-  let tools = 0;
+  const cells = db
+    .select({ category: tools.category, risk: tools.risk, n })
+    .from(tools)
+    .where(isNull(tools.removedAt))
+    .groupBy(tools.category, tools.risk)
+    .orderBy(asc(tools.category), asc(tools.risk))
+    .all();
+  let toolCount = 0;
   let unclassified = 0;
   const byCategory: Record<string, number> = {};
   const byRisk: Record<string, number> = {};
   for (const c of cells) {
-    tools += c.n;
+    toolCount += c.n;
     if (c.category === null) unclassified += c.n;
     else byCategory[c.category] = (byCategory[c.category] ?? 0) + c.n;
     if (c.risk !== null) byRisk[c.risk] = (byRisk[c.risk] ?? 0) + c.n;
   }
   const sorted = (o: Record<string, number>) =>
     Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const groups = (rows: { k: string | null; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k ?? "none", r.n]));
+  const live = ne(servers.status, "removed");
   return {
-    servers: one("SELECT count(*) AS n FROM servers WHERE status != 'removed'"),
-    serversBySource: group(
-      "SELECT source_id AS k, count(DISTINCT server_id) AS n FROM sources WHERE status != 'removed' GROUP BY source_id ORDER BY k",
+    servers: db.select({ n }).from(servers).where(live).get()?.n ?? 0,
+    serversBySource: groups(
+      db
+        .select({ k: sources.sourceId, n: countDistinct(sources.serverId) })
+        .from(sources)
+        .where(ne(sources.status, "removed"))
+        .groupBy(sources.sourceId)
+        .orderBy(asc(sources.sourceId))
+        .all(),
     ),
-    tools,
-    toolVersions: one("SELECT count(*) AS n FROM tool_versions"),
+    tools: toolCount,
+    toolVersions: db.select({ n }).from(toolVersionsTable).get()?.n ?? 0,
     unclassified,
     byCategory: sorted(byCategory),
     byRisk: sorted(byRisk),
-    probeOutcomes: group(
-      `SELECT p.outcome AS k, count(*) AS n FROM servers s JOIN probes p ON p.id = s.last_probe_id
-       WHERE s.status != 'removed' GROUP BY p.outcome ORDER BY k`,
+    probeOutcomes: groups(
+      db
+        .select({ k: probes.outcome, n })
+        .from(servers)
+        .innerJoin(probes, eq(probes.id, servers.lastProbeId))
+        .where(live)
+        .groupBy(probes.outcome)
+        .orderBy(asc(probes.outcome))
+        .all(),
     ),
   };
 }

@@ -1,5 +1,7 @@
-import type Database from "better-sqlite3";
+import { eq } from "drizzle-orm";
+import { hasTable, orm, type Sqlite } from "./db.js";
 import { catalogStats } from "./queries.js";
+import { catalogStatsTable } from "./schema.js";
 
 /** The catalog's totals as `/v1/stats` and `mcp-census stats` show them. */
 export type CatalogStats = ReturnType<typeof catalogStats>;
@@ -10,31 +12,37 @@ export type CatalogStats = ReturnType<typeof catalogStats>;
  * (migration 0006) mark the row dirty on any write that could change them, and a dirty row is never served.
  */
 
-const memo = new WeakMap<Database.Database, { version: string; stats: CatalogStats }>();
+const memo = new WeakMap<Sqlite, { version: string; stats: CatalogStats }>();
+const totalChanges = new WeakMap<Sqlite, () => number>();
 
-/** What identifies the catalog's state as seen by this connection: other connections' commits and its own writes. */
-function stateOf(sqlite: Database.Database): string {
+/**
+ * What identifies the catalog's state as seen by this connection: other connections' commits (`data_version`) and
+ * its own writes (`total_changes()`). Connection state, not the schema's: read through the driver, not drizzle.
+ */
+function stateOf(sqlite: Sqlite): string {
   const dv = sqlite.pragma("data_version", { simple: true }) as number;
-  const own = (sqlite.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
-  return `${dv}:${own}`;
-}
-
-function hasStatsTable(sqlite: Database.Database): boolean {
-  return !!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'catalog_stats'").get();
+  let own = totalChanges.get(sqlite);
+  if (!own) {
+    const stmt = sqlite.prepare<[], number>("SELECT total_changes()").pluck();
+    own = () => stmt.get() as number;
+    totalChanges.set(sqlite, own);
+  }
+  return `${dv}:${own()}`;
 }
 
 /** Computes the statistics and stores them as clean (in one write transaction, so no write slips in between). */
-export function refreshCatalogStats(sqlite: Database.Database): CatalogStats {
-  if (!hasStatsTable(sqlite)) return catalogStats(sqlite);
+export function refreshCatalogStats(sqlite: Sqlite): CatalogStats {
+  // A catalog opened read-only before migration 0006 has no table to keep them in.
+  if (!hasTable(sqlite, "catalog_stats")) return catalogStats(sqlite);
+  const db = orm(sqlite);
   return sqlite
     .transaction(() => {
       const stats = catalogStats(sqlite);
-      sqlite
-        .prepare(
-          `INSERT INTO catalog_stats (id, stats, computed_at, dirty) VALUES (1, ?, ?, 0)
-           ON CONFLICT (id) DO UPDATE SET stats = excluded.stats, computed_at = excluded.computed_at, dirty = 0`,
-        )
-        .run(JSON.stringify(stats), new Date().toISOString());
+      const row = { stats: JSON.stringify(stats), computedAt: new Date().toISOString(), dirty: 0 };
+      db.insert(catalogStatsTable)
+        .values({ id: 1, ...row })
+        .onConflictDoUpdate({ target: catalogStatsTable.id, set: row })
+        .run();
       return stats;
     })
     .immediate();
@@ -44,16 +52,18 @@ export function refreshCatalogStats(sqlite: Database.Database): CatalogStats {
  * The catalog's statistics, cheaply: the stored row when it is clean; otherwise computed once, stored when this
  * connection may write (so the next reader and process get them), and remembered until the catalog changes.
  */
-export function currentCatalogStats(sqlite: Database.Database): CatalogStats {
+export function currentCatalogStats(sqlite: Sqlite): CatalogStats {
   const version = stateOf(sqlite);
   const m = memo.get(sqlite);
   if (m && m.version === version) return m.stats;
   let stats: CatalogStats | undefined;
-  const table = hasStatsTable(sqlite);
+  const table = hasTable(sqlite, "catalog_stats");
   if (table) {
-    const row = sqlite.prepare("SELECT stats, dirty FROM catalog_stats WHERE id = 1").get() as
-      | { stats: string; dirty: number }
-      | undefined;
+    const row = orm(sqlite)
+      .select({ stats: catalogStatsTable.stats, dirty: catalogStatsTable.dirty })
+      .from(catalogStatsTable)
+      .where(eq(catalogStatsTable.id, 1))
+      .get();
     if (row && row.dirty === 0) stats = JSON.parse(row.stats) as CatalogStats;
   }
   if (!stats) {
