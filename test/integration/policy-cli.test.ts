@@ -1,8 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Command } from "commander";
+import { parse as parseToml } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FORMAT_EXT, POLICY_FORMATS, writeAllPolicies } from "../../src/policy/index.js";
+import { parse as parseYaml } from "yaml";
+import { registerPolicy } from "../../src/cli/policy.js";
+import { CURSOR_HOOK, FORMAT_EXT, POLICY_FORMATS, writeAllPolicies } from "../../src/policy/index.js";
 import { listServers } from "../../src/store/queries.js";
 import { buildCatalog, tempDir } from "../fixtures/configs/policy-test-kit.js";
 
@@ -134,5 +138,104 @@ describe("mcp-census policy", { timeout: 300_000 }, () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.err.trim().split("\n")).toHaveLength(1);
     }
+  });
+});
+
+/** The policy command in this process, registered as src/cli/main.ts does (a spawn per format is slow under load). */
+async function policyInProcess(...args: string[]): Promise<number> {
+  const program = new Command("mcp-census").option("--data-dir <dir>").option("--json").option("-q, --quiet");
+  registerPolicy(program);
+  program.exitOverride();
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(["--data-dir", dir, "--quiet", ...args], { from: "user" });
+    return Number(process.exitCode ?? 0);
+  } finally {
+    process.exitCode = before;
+  }
+}
+
+describe("policy <server> --as fs", () => {
+  it("works in every format: each names the server fs and never the default name", async () => {
+    const names: Record<string, string[]> = {};
+    for (const format of [...POLICY_FORMATS, CURSOR_HOOK]) {
+      const file = join(dir, `as-fs.${format}`);
+      const code = await policyInProcess(
+        "policy",
+        "server-filesystem",
+        "--as",
+        "fs",
+        "--format",
+        format,
+        "--out",
+        file,
+      );
+      expect(code, format).toBe(0);
+      const text = readFileSync(file, "utf8");
+      // The default name (filesystem) never appears as the server's key in any client's syntax.
+      expect(text, format).not.toMatch(
+        /mcp__filesystem__|mcp_filesystem_|filesystem:|filesystem\/|servers\.filesystem|"filesystem"/,
+      );
+      switch (format) {
+        case "claude-code": {
+          const p = JSON.parse(text).permissions;
+          names[format] = [...p.allow, ...p.ask, ...p.deny];
+          break;
+        }
+        case "cursor": {
+          const c = JSON.parse(text);
+          expect(Object.keys(c.mcpCensus.servers)).toEqual(["fs"]);
+          names[format] = [...c.mcpAllowlist, ...c.mcpCensus.servers.fs.askEachTime, ...c.mcpCensus.servers.fs.turnOff];
+          break;
+        }
+        case "codex": {
+          const t = parseToml(text) as { mcp_servers: Record<string, { enabled_tools: string[] }> };
+          expect(Object.keys(t.mcp_servers)).toEqual(["fs"]);
+          names[format] = t.mcp_servers.fs!.enabled_tools;
+          break;
+        }
+        case "gemini": {
+          const g = JSON.parse(text);
+          expect(Object.keys(g.mcpServers)).toEqual(["fs"]);
+          expect(g.mcpServers.fs.trust).toBe(false);
+          names[format] = g.tools?.allowed ?? [];
+          break;
+        }
+        case "gemini-policy": {
+          const rules = (parseToml(text) as { rule: { mcpName: string }[] }).rule;
+          expect(new Set(rules.map((r) => r.mcpName))).toEqual(new Set(["fs"]));
+          break;
+        }
+        case "vscode": {
+          const v = JSON.parse(text);
+          expect(v.mcpCensus.server).toBe("fs");
+          names[format] = v.mcpCensus.turnOff;
+          break;
+        }
+        case "intercept":
+          expect(parseYaml(text)).toMatchObject({ version: "1", default: "deny" });
+          break;
+        case "policy.json":
+          expect(JSON.parse(text)).toMatchObject({ version: "1", default: "deny" });
+          break;
+        case CURSOR_HOOK: {
+          const table = JSON.parse(JSON.parse(/const POLICY = JSON\.parse\((".*")\);/.exec(text)![1]!));
+          expect(Object.keys(table)).toEqual(["fs"]);
+          break;
+        }
+      }
+    }
+    const prefix: Record<string, string> = {
+      "claude-code": "mcp__fs__",
+      cursor: "fs:",
+      gemini: "mcp_fs_",
+      vscode: "fs/",
+    };
+    for (const [format, p] of Object.entries(prefix)) {
+      expect(names[format]!.length, format).toBeGreaterThan(0);
+      for (const n of names[format]!) expect(n.startsWith(p), `${format}: ${n}`).toBe(true);
+    }
+    expect(names.codex!.length).toBeGreaterThan(0);
   });
 });
