@@ -76,21 +76,31 @@ export function readParams(schema: unknown): ParamInfo[] {
   if (!props || typeof props !== "object" || Array.isArray(props)) return [];
   const out: ParamInfo[] = [];
   const all = props as Record<string, unknown>;
-  for (const name of Object.keys(all)) {
+  for (const name in all) {
     const raw = all[name];
-    // Each property read once: schemas come in every shape, so each read is a megamorphic lookup.
     let type = "";
     let enumValues: string[] = NO_ENUM;
     let description = "";
     if (raw && typeof raw === "object") {
       const p = raw as Record<string, unknown>;
-      const pt = p.type;
+      // The keys enumerated once instead of a lookup per field: inside `for…in` the optimising compiler reads `p[k]`
+      // by the object's enum cache, where `p.type` on schemas of every shape is a megamorphic lookup (or a miss, for
+      // the fields a property does not have). JSON objects have no inherited enumerable fields, so this reads what
+      // the lookups did.
+      let pt: unknown;
+      let pe: unknown;
+      let pi: unknown;
+      let pd: unknown;
+      for (const k in p) {
+        if (k === "type") pt = p[k];
+        else if (k === "description") pd = p[k];
+        else if (k === "enum") pe = p[k];
+        else if (k === "items") pi = p[k];
+      }
       if (typeof pt === "string") type = pt;
       else if (Array.isArray(pt)) type = pt.join("|");
-      const pe = p.enum;
-      const en = Array.isArray(pe) ? pe : (p.items as { enum?: unknown } | undefined)?.enum;
+      const en = Array.isArray(pe) ? pe : (pi as { enum?: unknown } | undefined)?.enum;
       if (Array.isArray(en)) enumValues = en.filter((v): v is string => typeof v === "string").slice(0, 64);
-      const pd = p.description;
       if (typeof pd === "string") description = pd.slice(0, 500);
     }
     const key = paramKey(name);
@@ -1254,7 +1264,7 @@ function nestedSchema(schema: unknown): Nested {
   const depths = walkDepths;
   let sp = 0;
   const top = props as Record<string, unknown>;
-  for (const k of Object.keys(top)) {
+  for (const k in top) {
     nodes[sp] = top[k];
     depths[sp++] = 1;
   }
@@ -1266,8 +1276,25 @@ function nestedSchema(schema: unknown): Nested {
     const depth = depths[sp]!;
     if (!node || typeof node !== "object" || depth > 6) continue;
     const n = node as Record<string, unknown>;
+    // The node's fields read in one enumeration of its keys (see readParams), then used in the order the rules read
+    // them.
+    let en: unknown;
+    let c: unknown;
+    let np: unknown;
+    let items: unknown;
+    let anyOf: unknown;
+    let oneOf: unknown;
+    let allOf: unknown;
+    for (const k in n) {
+      if (k === "properties") np = n[k];
+      else if (k === "items") items = n[k];
+      else if (k === "enum") en = n[k];
+      else if (k === "const") c = n[k];
+      else if (k === "anyOf") anyOf = n[k];
+      else if (k === "oneOf") oneOf = n[k];
+      else if (k === "allOf") allOf = n[k];
+    }
     if (found.code === undefined) {
-      const en = n.enum;
       if (Array.isArray(en)) {
         for (const e of en)
           if (typeof e === "string" && NESTED_CODE_ENUM.test(e)) {
@@ -1275,36 +1302,38 @@ function nestedSchema(schema: unknown): Nested {
             break;
           }
       }
-      if (found.code === undefined) {
-        const c = n.const;
-        if (typeof c === "string" && NESTED_CODE_ENUM.test(c)) found.code = c;
-      }
+      if (found.code === undefined && typeof c === "string" && NESTED_CODE_ENUM.test(c)) found.code = c;
     }
-    const np = n.properties;
     if (np && typeof np === "object") {
       const o = np as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
+      for (const k in o) {
         const v = o[k];
-        const lower = k.toLowerCase();
+        const lower = lowerKey(k);
         if (found.code === undefined && NESTED_CODE_KEYS.has(lower)) found.code = k;
         if (v && typeof v === "object" && NESTED_OPS_KEYS.has(lower)) hasOps = true;
         nodes[sp] = v;
         depths[sp++] = depth + 1;
       }
     }
-    const items = n.items;
     if (items) {
       nodes[sp] = items;
       depths[sp++] = depth + 1;
     }
-    for (const key of NESTED_BRANCHES) {
-      const branches = n[key];
-      if (Array.isArray(branches))
-        for (const v of branches) {
-          nodes[sp] = v;
-          depths[sp++] = depth + 1;
-        }
-    }
+    if (Array.isArray(anyOf))
+      for (const v of anyOf) {
+        nodes[sp] = v;
+        depths[sp++] = depth + 1;
+      }
+    if (Array.isArray(oneOf))
+      for (const v of oneOf) {
+        nodes[sp] = v;
+        depths[sp++] = depth + 1;
+      }
+    if (Array.isArray(allOf))
+      for (const v of allOf) {
+        nodes[sp] = v;
+        depths[sp++] = depth + 1;
+      }
   }
   // Nothing of this schema stays reachable from the shared stack.
   while (sp > 0) nodes[--sp] = undefined;
@@ -1313,6 +1342,15 @@ function nestedSchema(schema: unknown): Nested {
 }
 
 const NESTED_BRANCHES = ["anyOf", "oneOf", "allOf"] as const;
+
+/** `k.toLowerCase()`, without a copy when nothing changes (no ASCII capital, nothing beyond ASCII): most keys. */
+function lowerKey(k: string): string {
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return k.toLowerCase();
+  }
+  return k;
+}
 
 /** The operations walk alone, for schemas with an operation property (see nestedSchema). */
 function nestedOperations(schema: unknown): string[] {
