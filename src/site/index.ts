@@ -58,7 +58,7 @@ import {
 import { FileSink } from "./writer.js";
 
 /** Bump when templates change so every page is re-rendered once. */
-export const SITE_VERSION = "site-6";
+export const SITE_VERSION = "site-7";
 
 export interface BuildSiteOpts {
   /** Absolute URL the site is served from (canonical links, sitemaps); its path prefixes every link. */

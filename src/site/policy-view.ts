@@ -14,6 +14,8 @@ import type { ProbeRow, ServerRow, ToolRow } from "../store/queries.js";
 /** The policy views a server's pages show: all read from one decision made by src/policy. */
 export interface ServerPolicy {
   formats: readonly string[];
+  /** The name every policy gives the server (the key in the client's config), as the install snippet beside it does. */
+  serverKey: string;
   /** The full policy of the server in each format. */
   full: { format: string; text: string }[];
   /** The recommended rule for one tool in one format. */
@@ -57,6 +59,7 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
     const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
     return {
       formats: POLICY_FORMATS,
+      serverKey: decision.serverKey,
       full: POLICY_FORMATS.map((format) => ({ format, text: renderPolicy(decision, format) })),
       rule: (toolName, format) => {
         const t = byTool.get(toolName);

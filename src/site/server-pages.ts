@@ -199,20 +199,43 @@ export function contextShare(tokens: number): string {
 
 /** Where each client reads the policy format, and the file name a download gets. */
 export const FORMAT_FILES: Record<string, { file: string; where: string }> = {
-  "policy.json": { file: "policy.json", where: "your MCP gateway's policy file (PolicyLayer policy.json)" },
-  intercept: { file: "intercept-policy.yaml", where: "the policy file you pass to Intercept" },
+  "policy.json": {
+    file: "policy.json",
+    where:
+      "mcp-census's own format, for a gateway that reads it (not an Intercept policy: use the intercept file there)",
+  },
+  intercept: { file: "intercept-policy.yaml", where: "the policy file you pass to PolicyLayer Intercept" },
   "claude-code": {
     file: "settings.json",
     where: "merge into ~/.claude/settings.json (or .claude/settings.json in a project)",
   },
-  cursor: { file: "cursor-allowlist.json", where: "Cursor's settings: it can only pre-approve tools, not block them" },
-  codex: { file: "config.toml", where: "merge into ~/.codex/config.toml" },
+  cursor: {
+    file: "permissions.json",
+    where:
+      "~/.cursor/permissions.json: Cursor can only pre-approve tools, not block them (mcp-census policy --format cursor-hook writes a hook that can), and the file replaces your whole allowlist",
+  },
+  codex: {
+    file: "config.toml",
+    where: "~/.codex/config.toml: a new server table, or the lines its header says to merge",
+  },
   gemini: {
     file: "settings.json",
     where: "merge into ~/.gemini/settings.json (or .gemini/settings.json in a project)",
   },
-  vscode: { file: "settings.json", where: "merge into VS Code's user settings.json" },
+  "gemini-policy": {
+    file: "mcp-census-policy.toml",
+    where: "save in ~/.gemini/policies/ (Gemini CLI's policy engine; it keeps asking under --approval-mode yolo)",
+  },
+  vscode: {
+    file: "settings.json",
+    where: "merge into VS Code's user settings.json (the setting is keyed by bare tool name, for all servers)",
+  },
 };
+
+/** What name the policies give the server, and how to get them under another one. */
+function nameNote(slug: string, name: string, what: string, withConfig: boolean): Html {
+  return html`<p class="policy-name">${what} name the server <code>${name}</code>${withConfig ? ", as the server's client configuration (How to install) does" : ""}. Clients apply a policy only under the name the server has in their config: if yours knows it by another name, use <code>mcp-census policy ${slug} --as &lt;your-name&gt;</code>.</p>`;
+}
 
 function downloads(policy: ServerPolicy): Html {
   return html`<h3>Download</h3><ul class="downloads">${policy.full.map((p, i) => {
@@ -317,7 +340,7 @@ export function renderServerPages(
   }
   const install = installInfo(server.packages, server.remotes);
   // The name the policies on this page use (the policy engine's default), so the config and the policies match.
-  const clientName = shortServerName(server.name);
+  const clientName = policy?.serverKey ?? shortServerName(server.name);
   const clientConfig = installSnippet(server, clientName, "json");
   const sourceIds = [...new Set(sources.map((s) => s.sourceId))];
   const toolSummaries: ToolSummary[] = tools.map((t) => {
@@ -434,6 +457,7 @@ ${g.list.map((t) => html`<tr><td><a href="${href(ctx, toolPath(server.slug, t.sl
 )}
 </section>
 <section aria-labelledby="policy-h"><h2 id="policy-h">Recommended policy</h2>
+${policy ? nameNote(server.slug, clientName, "These policies", !!clientConfig) : ""}
 ${policy ? ruleClasses(ctx, server.slug, tools, policy) : ""}
 ${policy ? downloads(policy) : ""}
 ${policy ? policy.full.map((p, i) => copyBlock(`policy-${i}`, p.format, p.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
@@ -495,6 +519,7 @@ ${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
   });
 
   // Tool pages
+  const rulesNameNote = nameNote(server.slug, clientName, "These rules", !!clientConfig);
   const changesOf = new Map<string, ChangeEvent[]>();
   for (const x of b.changes) {
     const l = changesOf.get(x.toolName) ?? [];
@@ -563,6 +588,7 @@ ${ann.map((a) => html`<tr${a.contradicts ? html` class="contradiction"` : ""}><t
 )}</section>
 <section aria-labelledby="rule-h"><h2 id="rule-h">Recommended rule</h2>
 ${decision ? html`<p>${ruleExplained(t.name, decision.action)}</p>` : ""}
+${rules.length ? rulesNameNote : ""}
 ${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decidePolicy, renderPolicy, ruleForTool } from "../../src/policy/index.js";
+import { decidePolicy, POLICY_FORMATS, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { fpOf, planPages } from "../../src/site/global-pages.js";
 import { html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
@@ -311,6 +311,29 @@ describe("buildSite on a real catalog", () => {
         .toArray()
         .map((e) => $(e).text()),
     ).toContain(`mcp-census policy ${gh.slug} --as <your-name>`);
+    // The policy section and each tool's rules say the same name, and how to change it.
+    const note = $("#policy-h").parent().find("p.policy-name");
+    expect(note.text()).toContain("These policies name the server github");
+    expect(
+      note
+        .find("code")
+        .map((_, e) => $(e).text())
+        .get(),
+    ).toEqual(["github", `mcp-census policy ${gh.slug} --as <your-name>`]);
+    const tool = serverTools(cat.sqlite, gh.id)[0]!;
+    const $t = cheerio.load(read(`tools/${gh.slug}/${tool.slug}/index.html`));
+    const toolNote = $t("#rule-h").parent().find("p.policy-name");
+    expect(toolNote.text()).toContain("These rules name the server github");
+    expect(toolNote.text()).toContain(`mcp-census policy ${gh.slug} --as <your-name>`);
+    // Every format's download says where it goes (gemini-policy had no file name or place).
+    const downloads = $("ul.downloads li")
+      .map((_, e) => $(e).text())
+      .get();
+    expect(downloads).toHaveLength(POLICY_FORMATS.length);
+    for (const d of downloads) expect(d, d).toMatch(/^Download \S+ for \S+: /);
+    expect(downloads.join("\n")).toMatch(/mcp-census-policy\.toml for gemini-policy: save in ~\/\.gemini\/policies\//);
+    expect(downloads.join("\n")).toMatch(/permissions\.json for cursor: .*can only pre-approve/);
+    expect(downloads.join("\n")).toMatch(/for policy\.json: .*not an Intercept policy/);
   });
 
   it("a server whose tools could not be listed gets the deny-all policy that says why, not an empty one", () => {
