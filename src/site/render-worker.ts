@@ -13,7 +13,7 @@ export interface RenderWorkerData {
 }
 
 // Each worker reads the catalog through its own read-only connection, renders the servers it is sent and encodes
-// and hashes their pages; the main thread makes the search entries and summary rows (indexServer) and writes.
+// their pages; the main thread hashes them, makes the search entries and summary rows (indexServer) and writes.
 const data = workerData as RenderWorkerData;
 const db = openCatalogReader(data.dbPath);
 const stmts = prepareBundleStatements(db);
