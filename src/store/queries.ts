@@ -1,8 +1,9 @@
 import type Database from "better-sqlite3";
-import { and, asc, count, countDistinct, desc, eq, getTableColumns, isNull, ne, or } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, getTableColumns, isNull, ne, or, sql } from "drizzle-orm";
+import { alias, QueryBuilder } from "drizzle-orm/sqlite-core";
 import type { Classification, ProbeOutcome, RawTool } from "../core/types.js";
 import { orm } from "./db.js";
-import { probes, servers, sources, tools, toolVersions as toolVersionsTable } from "./schema.js";
+import { classifications, probes, servers, sources, tools, toolVersions as toolVersionsTable } from "./schema.js";
 
 /** A server row as read back from the catalog. */
 export interface ServerRow {
@@ -196,14 +197,104 @@ export function listServers(sqlite: Database.Database, opts: { includeRemoved?: 
     .all();
 }
 
-/** A server's current tools (not removed) with classifications, by name. */
+/** The newest classification of each tool's definition hash (the query builder's form of CLASSIFICATION_JOIN). */
+const newest = alias(classifications, "c2");
+const newestClassification = and(
+  eq(classifications.hash, tools.hash),
+  eq(
+    sql`${classifications}.rowid`,
+    new QueryBuilder()
+      .select({ rowid: sql`${newest}.rowid` })
+      .from(newest)
+      .where(eq(newest.hash, tools.hash))
+      .orderBy(desc(newest.createdAt), desc(sql`${newest}.rowid`))
+      .limit(1),
+  ),
+);
+
+/**
+ * A server's current tools with the newest classification of each, by name, as a drizzle query with the server id
+ * as a placeholder (exported for scripts/bench-store-builder.ts, which times it built per call).
+ */
+export function serverToolsQuery(sqlite: Database.Database) {
+  return orm(sqlite)
+    .select({
+      id: tools.id,
+      serverId: tools.serverId,
+      name: tools.name,
+      slug: tools.slug,
+      title: tools.title,
+      description: tools.description,
+      inputSchema: tools.inputSchema,
+      outputSchema: tools.outputSchema,
+      annotations: tools.annotations,
+      raw: tools.raw,
+      hash: tools.hash,
+      firstSeen: tools.firstSeen,
+      lastSeen: tools.lastSeen,
+      removedAt: tools.removedAt,
+      c: {
+        access: classifications.access,
+        destructive: classifications.destructive,
+        financial: classifications.financial,
+        category: classifications.category,
+        risk: classifications.risk,
+        confidence: classifications.confidence,
+        signals: classifications.signals,
+        flags: classifications.flags,
+        source: classifications.source,
+        classifierVersion: classifications.classifierVersion,
+      },
+    })
+    .from(tools)
+    .leftJoin(classifications, newestClassification)
+    .where(and(eq(tools.serverId, sql.placeholder("serverId")), isNull(tools.removedAt)))
+    .orderBy(asc(tools.name));
+}
+
+/** A row of serverToolsQuery as a ToolRow. */
+export function toolRowOf({ c, ...t }: ReturnType<ReturnType<typeof serverToolsQuery>["all"]>[number]): ToolRow {
+  return {
+    ...t,
+    inputSchema: t.inputSchema ?? null,
+    outputSchema: t.outputSchema ?? null,
+    annotations: (t.annotations as Record<string, unknown> | null) ?? null,
+    raw: (t.raw as RawTool | null) ?? { name: t.name },
+    classification: c
+      ? {
+          access: c.access as Classification["access"],
+          destructive: c.destructive,
+          financial: c.financial,
+          category: c.category as Classification["category"],
+          risk: c.risk as Classification["risk"],
+          confidence: c.confidence,
+          signals: c.signals,
+          flags: c.flags,
+          source: c.source,
+          classifierVersion: c.classifierVersion,
+        }
+      : null,
+  };
+}
+
+const serverToolsStatements = new WeakMap<
+  Database.Database,
+  ReturnType<ReturnType<typeof serverToolsQuery>["prepare"]>
+>();
+
+/**
+ * A server's current tools (not removed) with classifications, by name. Read once per server by the policies at a
+ * crawl's end, the export and `lock`: the query is prepared once per connection (drizzle's prepared statement, rows
+ * still typed by the schema) — built per call it cost 3.4× the SQL string (scripts/bench-store-builder.ts,
+ * BENCHMARKS.md).
+ */
 export function serverTools(sqlite: Database.Database, serverId: number): ToolRow[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT ${TOOL_COLUMNS} FROM tools t ${CLASSIFICATION_JOIN} WHERE t.server_id = ? AND t.removed_at IS NULL ORDER BY t.name`,
-    )
-    .all(serverId) as Record<string, unknown>[];
-  return rows.map(toToolRow);
+  let stmt = serverToolsStatements.get(sqlite);
+  if (!stmt) {
+    stmt = serverToolsQuery(sqlite).prepare();
+    serverToolsStatements.set(sqlite, stmt);
+  }
+  return stmt.all({ serverId }).map(toolRowOf);
 }
 
 /** Maps a raw `probes` row. */
