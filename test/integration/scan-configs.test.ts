@@ -91,6 +91,8 @@ describe("mcp-census scan", () => {
       const p = JSON.parse(s.policy);
       expect(p).toMatchObject({ version: "1", default: "deny" });
       expect(s.decision.tools.length).toBeGreaterThan(0);
+      // Each policy names the server by its key in the scanned config, so the client applies it.
+      expect(s.decision.serverKey).toBe(s.name);
     }
     const notes = j.servers[0];
     const act = (t: string) => notes.decision.tools.find((x: { tool: string }) => x.tool === t)?.action;
@@ -108,6 +110,8 @@ describe("mcp-census scan", () => {
     expect(r.out).toMatch(/Scanned 1 config file\(s\): 1 server\(s\), 1 listed, 0 problem\(s\)/);
     expect(r.out).toMatch(/notes \(vscode, .*\): 4 tools/);
     expect(r.out).toContain('"chat.tools.eligibleForAutoApproval"');
+    // The server's key in that config ("notes"), not a catalog name.
+    expect(r.out).toMatch(/"server": "notes"/);
   });
 
   it("malformed configs, unknown clients, bad entries and failing servers give clear errors; the others are scanned", async () => {
