@@ -245,7 +245,8 @@ async function buildInSandbox(
   script: string,
   timeoutMs: number,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
-  if (!sandboxAvailable().ok) return { ok: false, error: "no sandbox to run it in (a build never runs outside one)" };
+  if (!(await sandboxAvailable()).ok)
+    return { ok: false, error: "no sandbox to run it in (a build never runs outside one)" };
   const npmCli = realpathSync(
     (
       await runCollect("sh", ["-c", "command -v npm"], { timeoutMs: 10_000, env: { PATH: process.env.PATH ?? "" } })

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
@@ -126,7 +126,7 @@ async function runAttempt(
   signal: AbortSignal,
   scratch: string,
 ): Promise<AttemptText> {
-  const sandboxed = !opts.forceUnsandboxed && sandboxAvailable().ok;
+  const sandboxed = !opts.forceUnsandboxed && (await sandboxAvailable()).ok;
   const cpuSeconds = Math.ceil(opts.timeoutMs / 1000) + 5;
   const env = sandboxed
     ? { ...baseEnv(SANDBOX_HOME, SANDBOX_TMP), ...launch.env }
@@ -460,7 +460,7 @@ async function probeStdio(
   opts: ProbeOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  const sandbox = opts.forceUnsandboxed ? { ok: false, reason: "unsandboxed run requested" } : sandboxAvailable();
+  const sandbox = opts.forceUnsandboxed ? { ok: false, reason: "unsandboxed run requested" } : await sandboxAvailable();
   if (!sandbox.ok && !opts.allowUnsandboxed) {
     out.outcome = "sandbox_unavailable";
     out.error = `${sandbox.reason}; refusing to run it unsandboxed (set allowUnsandboxed to override)`;
@@ -900,13 +900,13 @@ async function rebuildInSandbox(
   opts: ProbeOptions,
   runtime: NodeRuntime = hostRuntime(),
 ): Promise<{ ok: true } | { ok: false; error: string }> {
-  const sandbox = opts.forceUnsandboxed ? { ok: false } : sandboxAvailable();
+  const sandbox = opts.forceUnsandboxed ? { ok: false } : await sandboxAvailable();
   if (!sandbox.ok) return { ok: false, error: "no sandbox to run them in (they never run outside one)" };
   const isCacheInstall = rootDir.startsWith(`${resolve(opts.cacheDir)}/`);
   const prefix = isCacheInstall ? rootDir : dirname(rootDir);
   const pkg = packageOfNativeError(stderr);
   if (!isCacheInstall && !pkg) return { ok: false, error: "cannot tell which package's build is missing" };
-  const npmCli = realpathSync(execPathOfNpm());
+  const npmCli = realpathSync(await execPathOfNpm());
   // Native modules are built for the Node.js that will load them: a fetched one brings its own headers.
   const nodedir = runtime.nodedir ?? process.env.npm_config_nodedir ?? "/usr";
   const env = {
@@ -957,9 +957,21 @@ async function rebuildInSandbox(
   return { ok: false, error: why.slice(0, 300) };
 }
 
-function execPathOfNpm(): string {
-  const r = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" });
-  return r.stdout.trim() || "/usr/bin/npm";
+/** Where npm is (asked of the shell as a child process, so the event loop is not blocked). */
+function execPathOfNpm(): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", "command -v npm"], {
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 10_000,
+      killSignal: "SIGKILL",
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    child.once("error", () => resolve("/usr/bin/npm"));
+    child.once("close", () => resolve(out.trim() || "/usr/bin/npm"));
+  });
 }
 
 /** The user's `-e` values over the registry's and the placeholders; recorded as given, never by value. */

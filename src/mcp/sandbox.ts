@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 
@@ -22,7 +22,7 @@ export interface SandboxPolicy {
 export const SANDBOX_HOME = "/home/probe";
 export const SANDBOX_TMP = "/tmp";
 
-let bwrapChecked: { ok: boolean; reason?: string } | undefined;
+let bwrapChecked: Promise<{ ok: boolean; reason?: string }> | undefined;
 let bwrapFile = "bwrap";
 
 /** Test hook: use another bwrap binary (e.g. a missing one) and forget the cached check. */
@@ -31,22 +31,28 @@ export function setBwrapPath(file: string): void {
   bwrapChecked = undefined;
 }
 
-/** Whether bubblewrap can create a sandbox here (cached: it does not change during a run). */
-export function sandboxAvailable(): { ok: boolean; reason?: string } {
-  if (bwrapChecked) return bwrapChecked;
-  const r = spawnSync(
-    bwrapFile,
-    [...baseArgs(), "--", "/bin/true"].filter((a) => a !== ""),
-    { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 },
-  );
-  if (r.error) {
-    bwrapChecked = { ok: false, reason: `bubblewrap (bwrap) is not installed: ${(r.error as Error).message}` };
-  } else if (r.status !== 0) {
-    const why = r.stderr?.toString().trim().split("\n")[0] ?? `exit ${r.status}`;
-    bwrapChecked = { ok: false, reason: `bubblewrap cannot create a sandbox here: ${why}` };
-  } else {
-    bwrapChecked = { ok: true };
-  }
+/**
+ * Whether bubblewrap can create a sandbox here (checked once per process: it does not change during a run). The
+ * check runs bwrap as a child without blocking the event loop, so a worker keeps renewing its job locks meanwhile.
+ */
+export function sandboxAvailable(): Promise<{ ok: boolean; reason?: string }> {
+  bwrapChecked ??= new Promise((done) => {
+    const child = spawn(
+      bwrapFile,
+      [...baseArgs(), "--", "/bin/true"].filter((a) => a !== ""),
+      { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000, killSignal: "SIGKILL" },
+    );
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4096);
+    });
+    child.once("error", (err) => done({ ok: false, reason: `bubblewrap (bwrap) is not installed: ${err.message}` }));
+    child.once("close", (status, signal) => {
+      if (status === 0) return done({ ok: true });
+      const why = stderr.trim().split("\n")[0] || (signal ? `killed by ${signal}` : `exit ${status}`);
+      done({ ok: false, reason: `bubblewrap cannot create a sandbox here: ${why}` });
+    });
+  });
   return bwrapChecked;
 }
 

@@ -23,7 +23,7 @@ function scan(...args: string[]): Promise<{ code: number | null; out: string; er
   return scanIn(ROOT, {}, ...args);
 }
 
-function scanIn(
+async function scanIn(
   cwd: string,
   extraEnv: NodeJS.ProcessEnv,
   ...args: string[]
@@ -34,8 +34,8 @@ function scanIn(
     MCP_CENSUS_PROBE_TIMEOUT_MS: "20000",
     ...extraEnv,
   };
-  if (!sandboxAvailable().ok) env.MCP_CENSUS_ALLOW_UNSANDBOXED = "1";
-  return new Promise((resolve) => {
+  if (!(await sandboxAvailable()).ok) env.MCP_CENSUS_ALLOW_UNSANDBOXED = "1";
+  return await new Promise((resolve) => {
     const p = spawn(
       process.execPath,
       [

@@ -56,14 +56,30 @@ function sqlUses(file: string, text: string): string[] {
   return out;
 }
 
+/** node:child_process calls that block the event loop until the child ends. */
+const SYNC_CHILD = new Set(["spawnSync", "execSync", "execFileSync"]);
+
+/** Where a file names a blocking child-process call: "file: name" per finding. */
+function syncChildUses(file: string, text: string): string[] {
+  const out: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && SYNC_CHILD.has(n.text)) out.push(`${file}: ${n.text}`);
+    ts.forEachChild(n, visit);
+  };
+  visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true));
+  return out;
+}
+
 const folder = (f: string) => f.split("/")[0]!;
 
 const edges: Edge[] = [];
 const sqlOutsideStore: string[] = [];
+const syncChildren: string[] = [];
 for (const file of sourceFiles(SRC)) {
   const from = relative(SRC, file);
   const text = readFileSync(file, "utf8");
   if (folder(from) !== "store") sqlOutsideStore.push(...sqlUses(from, text));
+  syncChildren.push(...syncChildUses(from, text));
   for (const imp of ts.preProcessFile(text, true, true).importedFiles) {
     const spec = imp.fileName;
     const stmt = text.slice(text.lastIndexOf("\n", imp.pos) + 1, imp.pos);
@@ -102,6 +118,14 @@ describe("architecture (docs/ARCHITECTURE.md)", () => {
     expect(sqlUses("x.ts", "const q = `UPDATE tools SET risk = ${r}`;")).toHaveLength(1);
     expect(sqlUses("x.ts", '"select a server from the list"; /x/.exec(s)')).toEqual([]);
     expect(sqlOutsideStore).toEqual([]);
+  });
+
+  // A worker that blocks on a child (a `docker pull`, even a bwrap check) cannot renew its job locks: its jobs are
+  // taken for stalled and run twice. Every child process is awaited instead.
+  it("runs no child process synchronously (spawnSync, execSync, execFileSync)", () => {
+    expect(syncChildUses("x.ts", 'import { spawnSync } from "node:child_process"; spawnSync("ls");')).toHaveLength(2);
+    expect(syncChildUses("x.ts", "// spawnSync in a comment\nconst s = 'execSync';")).toEqual([]);
+    expect(syncChildren).toEqual([]);
   });
 
   it("src/classify imports nothing of ours above src/core", () => {
