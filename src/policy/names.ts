@@ -33,7 +33,7 @@ export function nameWarnings(decision: PolicyDecision): string[] {
     const room = GEMINI_NAME_LIMIT - "mcp__".length - longest;
     const hint =
       room >= 1
-        ? `use a server name of at most ${room} characters (e.g. --as ${suggestName(key, room)})`
+        ? `use a server name of at most ${room} characters (e.g. --as ${suggestName(decision, room)})`
         : `the tool names alone are too long (${longest} characters)`;
     out.push(
       `gemini: ${tooLong.length} tool name(s) exceed Gemini CLI's ${GEMINI_NAME_LIMIT + 1}-character limit as mcp_${key}_<tool> and would be truncated (e.g. ${tooLong[0]!.tool}); ${hint}`,
@@ -57,6 +57,14 @@ export function shortServerName(name: string, max = 64): string {
   return (last || "server").slice(0, Math.max(1, max)).replace(/-+$/, "") || "server";
 }
 
-function suggestName(key: string, room: number): string {
-  return shortServerName(key.replace(/_/g, "-"), Math.min(room, 12));
+/**
+ * A shorter name that fits `room` characters: the server's short name (`filesystem`), else the last word of the name
+ * the user gave (`…-server-filesystem` → `filesystem`), else the short name cut to fit. Never with "_" (see above).
+ */
+function suggestName(decision: PolicyDecision, room: number): string {
+  const short = shortServerName(decision.server);
+  const words = decision.serverKey.toLowerCase().split(/[-_.]+/).filter(Boolean);
+  for (const c of [short, words[words.length - 1] ?? ""])
+    if (c && c.length <= room && c !== decision.serverKey && SERVER_NAME.test(c)) return c;
+  return shortServerName(decision.server, room);
 }

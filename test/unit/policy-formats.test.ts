@@ -5,8 +5,11 @@ import { z } from "zod";
 import type { Classification } from "../../src/core/types.js";
 import {
   decidePolicy,
+  GEMINI_NAME_LIMIT,
+  nameWarnings,
   POLICY_FORMATS,
   type PolicyDecision,
+  parseServerName,
   renderPolicy,
   ruleForTool,
 } from "../../src/policy/index.js";
@@ -321,6 +324,49 @@ describe("every format has its documented shape", () => {
       "mcp__s__refund",
       "mcp__s__update_item",
     ]);
+  });
+});
+
+describe("client name limits (--as)", () => {
+  const tools = [
+    { name: "read_text_file", classification: cls("Read", "low") },
+    { name: "list_directory_with_sizes_and_hidden_entries", classification: cls("Read", "low") },
+  ];
+  const server = { name: "io.github.modelcontextprotocol/server-filesystem", slug: "x" };
+  // Gemini CLI 0.61 (generateValidName): mcp_<server>_<tool> longer than 63 characters is cut to first30...last30.
+  const geminiName = (key: string, tool: string) => `mcp_${key}_${tool}`;
+
+  it("warns when Gemini would truncate mcp_<name>_<tool>, and the suggested --as fits every tool", () => {
+    expect(GEMINI_NAME_LIMIT).toBe(63);
+    const long = decidePolicy(server, tools, { serverKey: "io-github-modelcontextprotocol-server-filesystem" });
+    const [w, ...rest] = nameWarnings(long);
+    expect(rest).toEqual([]);
+    expect(w).toMatch(/^gemini: 2 tool name\(s\) exceed Gemini CLI's 64-character limit/);
+    expect(w).toContain("(e.g. list_directory_with_sizes_and_hidden_entries)");
+    // A name people would use: the server's short name, not a cut-off prefix.
+    expect(w).toMatch(/use a server name of at most 14 characters \(e\.g\. --as filesystem\)$/);
+    const suggested = /--as ([A-Za-z0-9_-]+)/.exec(w!)![1]!;
+    expect(parseServerName(suggested)).toBe(suggested);
+    for (const t of tools) expect(geminiName(suggested, t.name).length).toBeLessThanOrEqual(GEMINI_NAME_LIMIT);
+    expect(nameWarnings(decidePolicy(server, tools, { serverKey: suggested }))).toEqual([]);
+    // Exactly at the limit is fine; one more character is not.
+    const tool = "list_directory_with_sizes_and_hidden_entries";
+    const fits = "x".repeat(GEMINI_NAME_LIMIT - geminiName("", tool).length);
+    expect(nameWarnings(decidePolicy(server, tools, { serverKey: fits }))).toEqual([]);
+    expect(nameWarnings(decidePolicy(server, tools, { serverKey: `${fits}x` }))).toHaveLength(1);
+  });
+
+  it("says when the tool names alone are too long for any server name", () => {
+    const huge = [{ name: "t".repeat(70), classification: cls("Read", "low") }];
+    expect(nameWarnings(decidePolicy(server, huge, { serverKey: "fs" }))[0]).toMatch(
+      /the tool names alone are too long \(70 characters\)/,
+    );
+  });
+
+  it("warns about '_' in the name (Gemini splits mcp_<server>_<tool> at it) and suggests '-'", () => {
+    const w = nameWarnings(decidePolicy(server, tools.slice(0, 1), { serverKey: "my_fs" }));
+    expect(w).toEqual([expect.stringMatching(/splits mcp_<server>_<tool> at the first "_".*--as my-fs\)/)]);
+    expect(nameWarnings(decidePolicy(server, tools.slice(0, 1), { serverKey: "fs" }))).toEqual([]);
   });
 });
 
