@@ -63,7 +63,10 @@ export function shortServerName(name: string, max = 64): string {
  */
 function suggestName(decision: PolicyDecision, room: number): string {
   const short = shortServerName(decision.server);
-  const words = decision.serverKey.toLowerCase().split(/[-_.]+/).filter(Boolean);
+  const words = decision.serverKey
+    .toLowerCase()
+    .split(/[-_.]+/)
+    .filter(Boolean);
   for (const c of [short, words[words.length - 1] ?? ""])
     if (c && c.length <= room && c !== decision.serverKey && SERVER_NAME.test(c)) return c;
   return shortServerName(decision.server, room);
