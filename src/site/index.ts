@@ -299,6 +299,10 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const changedRows = new Map<number, IndexRow>();
     const removedIds = new Set<number>();
     state.begin();
+    // Until this build finishes, the manifest on disk says no build is complete. A build that stops part way (a full
+    // disk, a kill after a checkpoint) has recorded servers as rendered whose search shards and global pages it never
+    // reached, and only this build knew which; the next build then starts in full and repairs all of it.
+    state.setMeta("version", "");
     for (const id of oldFps.keys()) {
       if (fps.has(id)) continue;
       removedIds.add(id);

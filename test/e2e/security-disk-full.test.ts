@@ -1,7 +1,8 @@
 /**
  * Issue 17 item 8: a full disk gave exit 1 with no path, and left empty pages in the live site until the next build
- * (pages were truncated in place, then the write failed). Now: exit 4 naming the file, and pages are written to a
- * temporary name and renamed, so a page on disk is always a whole page (old or new).
+ * (pages were truncated in place, then the write failed). Now: exit 4 naming the file; an existing page is replaced
+ * through a temporary name and a rename, a new page is created in place and removed if its write fails, so a page on
+ * disk is always a whole page (old or new); and the next build with room repairs the whole site, search included.
  *
  * Real small file systems: tmpfs mounts of a few MB made by the test (root is needed to mount; the suite runs as
  * root on this machine, elsewhere these tests are skipped with that reason).
@@ -41,6 +42,28 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).isFile());
+}
+
+/** Pages that are empty or cut short: HTML that does not end with </html>, JSON that does not parse. */
+function brokenPages(files: string[]): string[] {
+  return files.filter((f) => {
+    const text = readFileSync(f, "utf8");
+    if (text.length === 0) return true;
+    if (f.endsWith(".html")) return !text.trimEnd().endsWith("</html>");
+    if (f.endsWith(".json")) {
+      try {
+        JSON.parse(text);
+      } catch {
+        return true;
+      }
+    }
+    return false;
+  });
+}
+
+/** Every file under `dir` by its path relative to `dir`, with its bytes. */
+function tree(dir: string): Map<string, Buffer> {
+  return new Map(filesUnder(dir).map((f) => [f.slice(dir.length), readFileSync(f)]));
 }
 
 function oneErrorLine(stderr: string): string {
@@ -88,21 +111,20 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     const files = filesUnder(site);
     expect(files.length).toBeGreaterThanOrEqual(before);
     expect(files.filter((f) => /\.tmp$/.test(f))).toEqual([]);
-    const broken = files.filter((f) => {
-      const text = readFileSync(f, "utf8");
-      if (text.length === 0) return true;
-      if (f.endsWith(".html")) return !text.trimEnd().endsWith("</html>");
-      if (f.endsWith(".json")) {
-        try {
-          JSON.parse(text);
-        } catch {
-          return true;
-        }
-      }
-      return false;
-    });
-    expect(broken).toEqual([]);
-  }, 240_000);
+    expect(brokenPages(files)).toEqual([]);
+
+    // Room again: the next build repairs everything the failed one left behind — pages, and the search shards and
+    // global pages, which a failed build never reached for the servers it had already recorded as rendered. The live
+    // site is then byte for byte what a clean build of the same catalog makes.
+    execFileSync("mount", ["-o", "remount,size=64m", site]);
+    const next = await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 });
+    expect(next.code, next.stderr).toBe(0);
+    const clean = join(t.dir, "clean", "site");
+    expect((await runCli(["site", "-o", clean], { env, cwd: t.dir, timeoutMs: 120_000 })).code).toBe(0);
+    const [live, want] = [tree(site), tree(clean)];
+    expect([...live.keys()].sort()).toEqual([...want.keys()].sort());
+    expect([...live].filter(([p, b]) => !b.equals(want.get(p)!)).map(([p]) => p)).toEqual([]);
+  }, 300_000);
 
   it("the policies' disk fills: exit 4 naming the policy file, and no policy file is left empty or half-written", async () => {
     const seeds = join(t.dir, "seeds-policy");
@@ -138,9 +160,9 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     );
   }, 120_000);
 
-  it("the manifest's disk fills while building the site: exit 4 naming the manifest file", async () => {
-    const seeds = join(t.dir, "seeds-manifest");
-    const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data-manifest"), MCP_CENSUS_SEEDS_DIR: seeds };
+  it("a first build into a disk too small: exit 4 naming the file, and no page is left empty or cut", async () => {
+    const seeds = join(t.dir, "seeds-first");
+    const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data-first"), MCP_CENSUS_SEEDS_DIR: seeds };
     writeSeeds(seeds, 300, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     const out = join(t.dir, "small-out");
@@ -148,6 +170,27 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     const r = await runCli(["site", "-o", join(out, "site")], { env, cwd: t.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(4);
     expect(oneErrorLine(r.stderr)).toMatch(/^mcp-census: cannot write \/\S+: .*no space left on (the )?device/i);
-    expect(filesUnder(join(out, "site")).filter((f) => statSync(f).size === 0 || f.endsWith(".tmp"))).toEqual([]);
+    // New pages are created in place: one whose write failed is removed, never left cut short.
+    const files = filesUnder(join(out, "site"));
+    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(brokenPages(files)).toEqual([]);
+  }, 120_000);
+
+  it("the manifest's disk fills while building the site: exit 4 naming the manifest file, pages whole", async () => {
+    const seeds = join(t.dir, "seeds-manifest");
+    const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data-manifest"), MCP_CENSUS_SEEDS_DIR: seeds };
+    writeSeeds(seeds, 300, "v1");
+    expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
+    // The build manifest (<site>.state.db) on a disk too small for it, the pages on one with room.
+    const out = join(t.dir, "manifest-out");
+    mountTmpfs(out, "256k");
+    const site = join(out, "site");
+    mountTmpfs(site, "64m");
+    const r = await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(4);
+    expect(oneErrorLine(r.stderr)).toBe(
+      `mcp-census: cannot write ${site}.state.db: no space left on the device (SQLITE_FULL)`,
+    );
+    expect(brokenPages(filesUnder(site))).toEqual([]);
   }, 120_000);
 });
