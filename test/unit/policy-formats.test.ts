@@ -241,6 +241,8 @@ describe("every format has its documented shape", () => {
         // A one-tool allowlist would switch every other tool of the server off.
         expect(s, `${f} ${tool}`).not.toMatch(/^\s*enabled_tools\s*=/m);
         expect(s, `${f} ${tool}`).not.toMatch(/includeTools/);
+        // Cursor: pasted over permissions.json, a one-tool mcpAllowlist would replace the user's whole list.
+        expect(s, `${f} ${tool}`).not.toMatch(/"mcpAllowlist"/);
         expect(s, `${f} ${tool}`).not.toMatch(/"default"|^default:/m);
         if (f === "codex" || f === "gemini-policy") parseToml(s);
         else if (f === "intercept") parseYaml(s);
@@ -248,6 +250,13 @@ describe("every format has its documented shape", () => {
       }
     }
     expect(ruleForTool(d, "no_such_tool", "policy.json")).toBe("");
+    // An allowed tool's snippet says how it runs without asking, where the client needs that said.
+    const key = d.serverKey;
+    expect(JSON.parse(ruleForTool(d, "list_items", "gemini")).tools.allowed).toEqual([`mcp_${key}_list_items`]);
+    expect(JSON.parse(ruleForTool(d, "list_items", "cursor")).mcpCensus.addToMcpAllowlist).toEqual([
+      `${key}:list_items`,
+    ]);
+    expect(JSON.parse(ruleForTool(d, "delete_item", "cursor")).mcpCensus.note).toMatch(/cursor-hook/);
   });
 
   it("--as: every format names the server as the user does", () => {

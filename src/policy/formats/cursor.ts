@@ -1,4 +1,4 @@
-import type { PolicyDecision } from "../types.js";
+import type { PolicyDecision, RenderScope } from "../types.js";
 import { namesWith, stableJson } from "./common.js";
 
 /** Cursor allowlist entries are `server:tool`. */
@@ -34,9 +34,36 @@ export function cursorObject(decisions: PolicyDecision[]): Record<string, unknow
   return out;
 }
 
-/** Cursor permissions.json text. */
-export function renderCursor(decision: PolicyDecision): string {
-  return stableJson(cursorObject([decision]));
+/**
+ * One tool's snippet: what to do with that tool in the user's permissions.json. Never an `mcpAllowlist` key (pasted
+ * over the file, a one-tool list would replace the user's whole allowlist): the entry to add sits under mcpCensus.
+ */
+function cursorToolObject(decision: PolicyDecision): Record<string, unknown> {
+  const t = decision.tools[0];
+  if (!t) return {};
+  const entry = cursorName(decision.serverKey, t.tool);
+  const where = "~/.cursor/permissions.json";
+  const census: Record<string, unknown> =
+    t.action === "allow"
+      ? {
+          note: `Add "${entry}" to the mcpAllowlist in ${where}, keeping the entries it has: the tool then runs without asking.`,
+          addToMcpAllowlist: [entry],
+        }
+      : t.action === "limit" || t.action === "approve"
+        ? {
+            note: `Keep "${entry}" out of the mcpAllowlist in ${where}: Cursor then asks each time${t.action === "limit" ? " (it cannot rate-limit)" : ""}.`,
+            askEachTime: [entry],
+          }
+        : {
+            note: `Cursor's permissions.json cannot refuse a tool: switch "${entry}" off in Cursor's MCP settings, or refuse it with a hook (mcp-census policy --format cursor-hook).`,
+            turnOff: [entry],
+          };
+  return { mcpCensus: census };
+}
+
+/** Cursor permissions.json text (a tool's snippet: what to merge for that tool). */
+export function renderCursor(decision: PolicyDecision, scope: RenderScope = "server"): string {
+  return stableJson(scope === "tool" ? cursorToolObject(decision) : cursorObject([decision]));
 }
 
 /** One Cursor permissions.json for several servers. */

@@ -13,7 +13,7 @@ interface GeminiEntry {
 /**
  * Gemini CLI `settings.json`: `mcpServers.<name>` keys to merge into the server's entry: `includeTools` (only these are
  * offered), `excludeTools`, and `trust: false` so Gemini confirms each call of the tools it offers, except the allowed
- * ones, listed in `tools.allowed` (merge into that list). Limits cannot be
+ * ones, listed in `tools.allowed` (merge into that list; a tool's snippet has its entry too). Limits cannot be
  * expressed; under `--approval-mode yolo` nothing is confirmed, so prefer the gemini-policy format there. A server
  * whose tools could not be listed is switched off (`mcp.excluded`). A tool's snippet never writes `includeTools`.
  */
@@ -33,8 +33,9 @@ export function geminiObject(decision: PolicyDecision, scope: RenderScope = "ser
       ? { ...(exclude.length ? { excludeTools: exclude } : {}), trust: false }
       : { includeTools: namesWith(decision, "allow", "limit", "approve"), excludeTools: exclude, trust: false };
   // Allowed tools run without a confirmation: tools.allowed (global, by Gemini's tool name mcp_<server>_<tool>).
-  // Without it, trust false makes every tool ask, and headless Gemini offers none of them.
-  const allowed = scope === "server" ? namesWith(decision, "allow").map((t) => `mcp_${name}_${t}`) : [];
+  // Without it, trust false makes every tool ask, and headless Gemini offers none of them. It only skips the
+  // confirmation (it switches no other tool off), so a tool's snippet carries it too.
+  const allowed = namesWith(decision, "allow").map((t) => `mcp_${name}_${t}`);
   return allowed.length ? { mcpServers, tools: { allowed } } : { mcpServers };
 }
 
