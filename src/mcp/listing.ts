@@ -1,6 +1,7 @@
 import { validateToolName } from "@modelcontextprotocol/sdk/shared/toolNameValidation.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { AppError } from "../core/errors.js";
+import { MAX_JSON_DEPTH } from "../core/json.js";
 import { PACKAGE_VERSION } from "../core/package-info.js";
 import type { ProbeResult, RawPrompt, RawResource, RawTool } from "../core/types.js";
 import { ConnectionClosedError, RpcError, type RpcSession } from "./rpc-session.js";
@@ -35,6 +36,33 @@ function cutText(v: unknown, where: string, warnings: string[]): unknown {
   return `${v.slice(0, LISTING_LIMITS.maxTextChars)}…[truncated by mcp-census: ${v.length} characters]`;
 }
 
+/**
+ * Whether a value nests deeper than `max` objects and arrays, walked without recursion. A server's answer can nest
+ * 20,000 levels deep (as a seed file did): JSON.parse takes it, but whatever walks it next (JSON.stringify, hashing,
+ * the classifier, the site) overflows the stack.
+ */
+function nestsDeeper(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
+      if (child && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** Replaces each field of an accepted item that nests deeper than untrusted JSON may by a note, with a warning. */
+function capDepth(item: Record<string, unknown>, label: string, warnings: string[]): void {
+  for (const key of Object.keys(item)) {
+    const v = item[key];
+    if (!v || typeof v !== "object" || !nestsDeeper(v)) continue;
+    item[key] = { "x-mcp-census-truncated": { nestedDeeperThan: MAX_JSON_DEPTH } };
+    warnings.push(`${label} ${key} is nested more than ${MAX_JSON_DEPTH} levels deep; replaced by a note`);
+  }
+}
+
 /** Checks one tool as received; returns it unchanged except for absurd sizes, and notes schema problems. */
 export function acceptTool(raw: unknown, index: number, warnings: string[]): RawTool | undefined {
   if (!isObject(raw) || typeof raw.name !== "string" || raw.name === "") {
@@ -43,6 +71,7 @@ export function acceptTool(raw: unknown, index: number, warnings: string[]): Raw
   }
   const label = `tool ${JSON.stringify(raw.name.slice(0, 100))}`;
   const tool: RawTool = { ...raw, name: raw.name };
+  capDepth(tool, label, warnings);
   if (raw.name.length > 256) {
     tool.name = cutText(raw.name, `${label} name`, warnings) as string;
   }
@@ -84,6 +113,7 @@ function acceptItem<T>(raw: unknown, kind: string, index: number, warnings: stri
     return undefined;
   }
   const item: Record<string, unknown> = { ...raw };
+  capDepth(item, `${kind} #${index}`, warnings);
   for (const key of ["description", "title", "name", "uri", "uriTemplate"]) {
     if (key in item) item[key] = cutText(item[key], `${kind} #${index} ${key}`, warnings);
   }
@@ -130,6 +160,8 @@ async function paginate(
 /** Fills serverInfo, protocolVersion, capabilities and instructions from an initialize answer. */
 export function acceptInitialize(result: unknown, out: ProbeResult): void {
   if (!isObject(result)) throw new ListingError("initialize answered with a result that is not an object");
+  if (nestsDeeper(result))
+    throw new ListingError(`initialize answer is nested more than ${MAX_JSON_DEPTH} levels deep`);
   const pv = result.protocolVersion;
   if (typeof pv !== "string") throw new ListingError("initialize answer has no protocolVersion");
   out.protocolVersion = pv;
