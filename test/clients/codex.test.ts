@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type PolicyDecision, renderPolicy } from "../../src/policy/index.js";
+import { type PolicyDecision, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
 
 const NAME = "fs";
@@ -58,7 +58,22 @@ function mergeInto(existing: string, policy: string): string {
   return at >= 0 ? `${merged}\n${policy.slice(at + 1)}` : merged;
 }
 
-async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { bypass?: boolean } = {}) {
+/**
+ * Merges every tool's own snippet (what the site shows per tool) into an existing config as each one says: the
+ * `[…tools.<tool>]` tables appended, the tools it says to disable collected into the table's `disabled_tools`.
+ */
+function mergeSnippets(existing: string, decision: PolicyDecision): string {
+  const snippets = decision.tools.map((t) => ruleForTool(decision, t.tool, "codex"));
+  const disabled = snippets.flatMap((s) => /^# {3}disabled_tools = \[(.*)\]$/m.exec(s)?.[1] ?? []);
+  const tables = snippets.flatMap((s) => {
+    const at = s.indexOf(`\n[mcp_servers.${NAME}.tools.`);
+    return at >= 0 ? [s.slice(at + 1)] : [];
+  });
+  const header = `[mcp_servers.${NAME}]\n`;
+  return `${existing.replace(header, `${header}disabled_tools = [${disabled.join(", ")}]\n`)}\n${tables.join("\n")}`;
+}
+
+async function codex(decision: PolicyDecision, mode: "new" | "merge" | "snippets", opts: { bypass?: boolean } = {}) {
   const { home, calls } = tempHome("census-codex-");
   const codexHome = join(home, ".codex");
   mkdirSync(codexHome, { recursive: true });
@@ -66,7 +81,9 @@ async function codex(decision: PolicyDecision, mode: "new" | "merge", opts: { by
   const body =
     mode === "new"
       ? policy.replace(`"<your MCP_CENSUS_CALLS>"`, JSON.stringify(calls))
-      : mergeInto(existingConfig(calls), policy);
+      : mode === "merge"
+        ? mergeInto(existingConfig(calls), policy)
+        : mergeSnippets(existingConfig(calls), decision);
   writeFileSync(join(codexHome, "config.toml"), `${provider(fakeModel().url)}\n${body}`);
   const env = cleanEnv(home, { FAKE_API_KEY: "not-a-key", CODEX_HOME: codexHome });
   const get = await run(BIN("codex"), ["mcp", "get", NAME, "--json"], { cwd: home, env, timeoutMs: 60_000 });
@@ -220,6 +237,18 @@ describe("Codex enforces the codex policy under the user's name (--as fs)", () =
       expect(r.results[mcp("mystery")], mode).toMatch(UNKNOWN);
     }
   }, 200_000);
+
+  it("every tool's own snippet, merged into an existing table, gives the whole policy's enforcement (no one-tool allowlist)", async () => {
+    const r = await codex(fixturePolicy(NAME, "balanced"), "snippets");
+    expect(r.get.enabled_tools ?? null).toBeNull();
+    expect(r.get.disabled_tools).toEqual(["delete_file", "mystery"]);
+    expect(r.offered).toEqual([mcp("read_file"), mcp("run_command"), mcp("write_file")]);
+    expect(r.called).toEqual(["read_file"]);
+    expect(r.results[mcp("write_file")]).toMatch(ASKS);
+    expect(r.results[mcp("run_command")]).toMatch(ASKS);
+    expect(r.results[mcp("delete_file")]).toMatch(UNKNOWN);
+    expect(r.results[mcp("mystery")]).toMatch(UNKNOWN);
+  }, 150_000);
 
   it("strict: only the low-risk read is offered and runs", async () => {
     const r = await codex(fixturePolicy(NAME, "strict"), "merge");
