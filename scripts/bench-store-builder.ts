@@ -8,6 +8,8 @@
  *   npx tsx scripts/bench-store-builder.ts [--servers 2000] [--tools 24000] [--files 200000] [--rounds 5]
  *     [--db data/bench/builder-catalog.db]
  *
+ * It also times every policy of every server (writeAllPolicies, which reads serverTools once per server), for scale.
+ *
  * Arms run in turns inside each round (the order turns every round); the figure is the median over rounds. Every arm
  * of serverTools must return the same rows as the store's function (checked before timing).
  */
@@ -18,6 +20,7 @@ import Database from "better-sqlite3";
 import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { writeAllPolicies } from "../src/policy/write-all.js";
 import { openCatalog } from "../src/store/db.js";
 import {
   CLASSIFICATION_JOIN,
@@ -84,6 +87,16 @@ for (const id of ids) {
     throw new Error(`serverTools differs from the SQL string for server ${id}`);
   rows += JSON.parse(want).length as number;
 }
+// What serverTools weighs in its heaviest caller: every policy of every server, as a crawl's end writes them (into an
+// empty folder, then unchanged: the second run writes nothing, so it is mostly reading and rendering).
+const POLICY_DIR = resolve(dirname(DB), "builder-policies");
+rmSync(POLICY_DIR, { recursive: true, force: true });
+const policies = [
+  time(() => writeAllPolicies(cat.sqlite, POLICY_DIR)),
+  time(() => writeAllPolicies(cat.sqlite, POLICY_DIR)),
+];
+rmSync(POLICY_DIR, { recursive: true, force: true });
+
 const tools = runArms({
   "SQL string, prepared per call (before)": () => {
     for (const id of ids) rawPerCall(id);
@@ -169,6 +182,9 @@ for (const [k, v] of Object.entries(tools))
   console.log(
     `  ${k.padEnd(42)} ${v.toFixed(1).padStart(8)} ms  ${((v * 1000) / ids.length).toFixed(1).padStart(7)} µs/server`,
   );
+console.log(
+  `  policies for every server (writeAllPolicies, its heaviest caller): ${policies[0]!.toFixed(0)} ms into an empty folder, ${policies[1]!.toFixed(0)} ms unchanged`,
+);
 console.log("site manifest, a lookup and a write per file:");
 for (const [k, v] of Object.entries(manifest))
   console.log(

@@ -285,7 +285,7 @@ const serverToolsStatements = new WeakMap<
 /**
  * A server's current tools (not removed) with classifications, by name. Read once per server by the policies at a
  * crawl's end, the export and `lock`: the query is prepared once per connection (drizzle's prepared statement, rows
- * still typed by the schema) — built per call it cost 3.4× the SQL string (scripts/bench-store-builder.ts,
+ * still typed by the schema) — built per call it cost 2–3× the SQL string (scripts/bench-store-builder.ts,
  * BENCHMARKS.md).
  */
 export function serverTools(sqlite: Database.Database, serverId: number): ToolRow[] {

@@ -21,9 +21,9 @@ const STATE_SCHEMA = 8;
  *
  * Not the catalog: its own file, its own layout (STATE_SCHEMA, dropped and rebuilt rather than migrated), so it has
  * no drizzle schema. It stays on prepared statements with array rows because it is the site build's hot path, which
- * was measured: a file's lookup and write cost 6.0 µs over these statements, 10.5 µs over drizzle's prepared
- * statements and 153 µs over its query builder (scripts/bench-store-builder.ts, BENCHMARKS.md) — a full build of the
- * 500,000-tool site does about a million of each, so +4.5 s and +147 s respectively.
+ * was measured: a file's lookup and write cost 6–7 µs over these statements, 9.5–13 µs over drizzle's prepared
+ * statements and 150–240 µs over its query builder (scripts/bench-store-builder.ts, BENCHMARKS.md) — a full build of
+ * the 500,000-tool site does about a million of each, so +4–6 s and +150–230 s respectively.
  */
 export class SiteState<
   ServerMeta extends { id: number; slug: string } = { id: number; slug: string },
