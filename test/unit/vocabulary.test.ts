@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/api/openapi.js";
 import { ToolListQuerySchema } from "../../src/api/params.js";
@@ -85,5 +86,17 @@ describe("vocabulary", () => {
     const cls = schemas.Classification!.properties as Record<string, Json>;
     expect(cls.category?.enum).toEqual([...CATEGORIES]);
     expect(((schemas.Change!.properties as Record<string, Json>).kind as Json).enum).toEqual([...CHANGE_KINDS]);
+  });
+
+  // The site's search runs in the browser as a plain script (no imports): its facet words are a copy, kept equal here.
+  it("is what the site's search script filters by", () => {
+    const js = readFileSync(new URL("../../src/site/assets/search.js", import.meta.url), "utf8");
+    const list = (name: string) =>
+      JSON.parse(js.match(new RegExp(`const ${name} = (\\[[^\\]]*\\]);`))![1]!) as string[];
+    expect(list("RISKS")).toEqual([...RISKS]);
+    // it names the categories that read as words of their own ("destructive", "financial"): each must be one of ours
+    const ours = CATEGORIES.map((c) => c.toLowerCase());
+    expect(list("CATEGORIES").length).toBeGreaterThan(0);
+    for (const c of list("CATEGORIES")) expect(ours).toContain(c);
   });
 });
