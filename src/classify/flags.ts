@@ -113,6 +113,8 @@ function schemaPieces(schema: unknown, sink: { more(piece: string): void }): voi
       // of a megamorphic keyed lookup (schemas come in every shape); JSON objects inherit no enumerable fields, so the
       // keys and their order are Object.keys'.
       for (const k in o) {
+        // Scaffolding keys first: their values are never read.
+        if (k === "type" || k === "$schema" || k === "$ref" || k === "format" || k === "pattern") continue;
         const v = o[k];
         if (k === "properties" && v && typeof v === "object") {
           for (const name in v) {
@@ -120,7 +122,6 @@ function schemaPieces(schema: unknown, sink: { more(piece: string): void }): voi
             size += name.length + 1;
           }
         }
-        if (k === "type" || k === "$schema" || k === "$ref" || k === "format" || k === "pattern") continue;
         stack[sp++] = v;
       }
     }

@@ -949,9 +949,11 @@ const TRIGGER_FAMILY: Record<string, string> = {
 function triggerFamilies(desc: string, scan: Scan): Set<string> {
   const out = new Set<string>();
   if (!scan.may(TRIGGER_ANY)) return out;
-  TRIGGER.lastIndex = 0;
-  for (let m = TRIGGER.exec(desc); m !== null; m = TRIGGER.exec(desc)) {
-    const w = m[0];
+  // match() with the g flag: the same leftmost, non-overlapping matches as an exec loop, as one array of strings
+  // (an exec loop makes a match object per match).
+  const all = desc.match(TRIGGER);
+  if (all === null) return out;
+  for (const w of all) {
     out.add(TRIGGER_FAMILY[w] ?? (w.startsWith("read") ? "ro" : w.startsWith("side") ? "ro" : "other"));
     if (w === "overwrit") out.add("replace");
   }
