@@ -1,7 +1,7 @@
 // Claude Code as the oracle: the generated claude-code settings, under the name the user gave the server, loaded by
 // the real client offline (HOME in a temp folder, a loopback fake Anthropic API that calls every tool on the first
 // turn, a real fixture MCP server that records the calls that reach it, and a real MCP approval tool that records
-// what Claude Code asked about and refuses).
+// what Claude Code asked about, approving the tools a test names and refusing the rest).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ const mcp = (n: string) => `mcp__${NAME}__${n}`;
 
 const fakeModel = useFakeModel(mcp);
 
-async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: boolean } = {}) {
+async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: boolean; approve?: string[] } = {}) {
   const { home, calls } = tempHome("census-claude-");
   mkdirSync(join(home, ".claude"), { recursive: true });
   const policy = renderPolicy(fixturePolicy(NAME, profile, { unattended: opts.unattended }), "claude-code");
@@ -25,7 +25,12 @@ async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: b
   });
   writeFileSync(
     join(home, "mcp.json"),
-    JSON.stringify({ mcpServers: { [NAME]: server({}), approver: server({ MCP_CENSUS_APPROVER: "1" }) } }),
+    JSON.stringify({
+      mcpServers: {
+        [NAME]: server({}),
+        approver: server({ MCP_CENSUS_APPROVER: "1", MCP_CENSUS_APPROVE: (opts.approve ?? []).join(",") }),
+      },
+    }),
   );
   const before = fakeModel().offered.length;
   const r = await run(
@@ -66,11 +71,12 @@ async function claude(profile: Profile, opts: { bypass?: boolean; unattended?: b
 }
 
 describe("Claude Code enforces the claude-code policy under the user's name (--as fs)", () => {
-  it("balanced: reads run, writes and execution ask, destructive and unclassified tools are not even offered", async () => {
-    const r = await claude("balanced");
+  it("balanced: reads run, writes and execution ask (approved runs, refused does not), destructive and unclassified tools are not even offered", async () => {
+    // The person approves the write and refuses the command: the approved call reaches the server.
+    const r = await claude("balanced", { approve: [mcp("write_file")] });
     expect(r.offered).toEqual([mcp("read_file"), mcp("run_command"), mcp("write_file")]);
-    expect(r.called).toEqual(["read_file"]);
     expect(r.asked).toEqual([mcp("run_command"), mcp("write_file")]);
+    expect(r.called).toEqual(["read_file", "write_file"]);
   }, 200_000);
 
   it("strict: only the low-risk read is offered and runs; nothing asks", async () => {

@@ -10,12 +10,11 @@
 // Codex's IDE extension and desktop app speak: Codex sends the person an approval request per call
 // (`mcpServer/elicitation/request`, `codex_approval_kind: "mcp_tool_call"`); an accepted call reaches the server, a
 // declined one does not.
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type PolicyDecision, renderPolicy, ruleForTool } from "../../src/policy/index.js";
-import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
+import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, stdioRpc, tempHome, useFakeModel } from "./harness.js";
 
 const NAME = "fs";
 
@@ -134,81 +133,36 @@ async function codexAppServer(decision: PolicyDecision, approve: (tool: string) 
   const policy = renderPolicy(decision, "codex").replace(`"<your MCP_CENSUS_CALLS>"`, JSON.stringify(calls));
   writeFileSync(join(codexHome, "config.toml"), `${provider(fakeModel().url)}\n${policy}`);
   const env = cleanEnv(home, { FAKE_API_KEY: "not-a-key", CODEX_HOME: codexHome });
-  const c = spawn(BIN("codex"), ["app-server", "-c", `mcp_servers.${NAME}.required=true`], {
-    cwd: home,
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
   const asked: string[] = [];
   const unexpected: string[] = [];
-  let stderr = "";
-  c.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const send = (o: object) => c.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...o })}\n`);
-  const pending = new Map<number, (result: Record<string, unknown>) => void>();
-  let nextId = 0;
-  const request = (method: string, params: object) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      send({ id, method, params });
-    });
-  const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`codex app-server: no turn/completed\n${stderr.slice(-1500)}`)),
-      120_000,
-    );
-    c.on("close", () => {
-      clearTimeout(timer);
-      reject(new Error(`codex app-server ended early\n${stderr.slice(-1500)}`));
-    });
-    let buf = "";
-    c.stdout.on("data", (d) => {
-      buf += d;
-      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.trim()) continue;
-        const m = JSON.parse(line) as {
-          id?: number;
-          method?: string;
-          params?: Record<string, unknown>;
-          result?: object;
-        };
-        if (m.method === undefined && m.id !== undefined) pending.get(m.id)?.(m.result as Record<string, unknown>);
-        else if (m.method !== undefined && m.id !== undefined) {
-          // A request to the person: only approvals of the server's tool calls are expected here.
-          const meta = (m.params?._meta ?? {}) as { codex_approval_kind?: string; tool_name?: string };
-          const ok =
-            m.method === "mcpServer/elicitation/request" &&
-            meta.codex_approval_kind === "mcp_tool_call" &&
-            m.params?.serverName === NAME &&
-            typeof meta.tool_name === "string";
-          if (ok) asked.push(meta.tool_name!);
-          else unexpected.push(line.slice(0, 500));
-          send({ id: m.id, result: { action: ok && approve(meta.tool_name!) ? "accept" : "decline", content: {} } });
-        } else if (m.method === "turn/completed") {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-  });
-  done.catch(() => {});
-  // A request whose answer never comes fails with the app server's end instead of hanging.
-  const answer = <T>(p: Promise<T>) => Promise.race([p, done.then(() => p)]);
+  const rpc = stdioRpc(
+    BIN("codex"),
+    ["app-server", "-c", `mcp_servers.${NAME}.required=true`],
+    { cwd: home, env },
+    (method, params) => {
+      // A request to the person: only approvals of the server's tool calls are expected here.
+      const meta = (params._meta ?? {}) as { codex_approval_kind?: string; tool_name?: string };
+      const ok =
+        method === "mcpServer/elicitation/request" &&
+        meta.codex_approval_kind === "mcp_tool_call" &&
+        params.serverName === NAME &&
+        typeof meta.tool_name === "string";
+      if (ok) asked.push(meta.tool_name!);
+      else unexpected.push(`${method} ${JSON.stringify(params).slice(0, 500)}`);
+      return { action: ok && approve(meta.tool_name!) ? "accept" : "decline", content: {} };
+    },
+  );
   try {
-    await answer(request("initialize", { clientInfo: { name: "mcp-census-test", version: "1" } }));
-    send({ method: "initialized" });
-    const thread = (await answer(request("thread/start", { approvalPolicy: "on-request", cwd: home }))) as {
+    await rpc.request("initialize", { clientInfo: { name: "mcp-census-test", version: "1" } });
+    rpc.notify("initialized");
+    const thread = (await rpc.request("thread/start", { approvalPolicy: "on-request", cwd: home })) as {
       thread: { id: string };
     };
     const input = [{ type: "text", text: "call every tool" }];
-    await answer(request("turn/start", { threadId: thread.thread.id, input }));
-    await done;
+    await rpc.request("turn/start", { threadId: thread.thread.id, input });
+    await rpc.notification("turn/completed");
   } finally {
-    c.kill();
+    rpc.close();
   }
   expect(unexpected, "requests other than MCP tool approvals").toEqual([]);
   return { called: readCalls(calls).called, asked: asked.sort() };

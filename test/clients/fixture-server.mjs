@@ -1,7 +1,7 @@
 // A real MCP server (the SDK over stdio) for the client oracle tests: five tools, one per policy decision, each
 // call recorded as a JSON line in $MCP_CENSUS_CALLS so a test sees which calls reached the server. With
 // MCP_CENSUS_APPROVER=1 it is instead the approval tool Claude Code asks (--permission-prompt-tool): it records
-// what it was asked about and refuses.
+// what it was asked about and approves the tools named in MCP_CENSUS_APPROVE, refusing the rest.
 import { appendFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -22,11 +22,12 @@ if (process.env.MCP_CENSUS_APPROVER === "1") {
     },
     async (args) => {
       record({ asked: args.tool_name });
-      return {
-        content: [
-          { type: "text", text: JSON.stringify({ behavior: "deny", message: "refused by the test approver" }) },
-        ],
-      };
+      // MCP_CENSUS_APPROVE: the tools (by Claude Code's name) the person approves; every other one is refused.
+      const approved = (process.env.MCP_CENSUS_APPROVE ?? "").split(",").includes(args.tool_name);
+      const answer = approved
+        ? { behavior: "allow", updatedInput: args.input ?? {} }
+        : { behavior: "deny", message: "refused by the test approver" };
+      return { content: [{ type: "text", text: JSON.stringify(answer) }] };
     },
   );
 } else {

@@ -3,6 +3,10 @@
 // API (GOOGLE_GEMINI_BASE_URL) that calls every tool on the first turn, a real fixture MCP server that records the calls
 // that reach it. Headless (-p): a tool that would ask is refused ("requires user confirmation").
 //
+// That a tool really asks (not only that headless Gemini refuses it) is checked in ACP mode (`gemini --acp`, the Agent
+// Client Protocol its editor integrations speak): Gemini sends the person `session/request_permission` per call; an
+// allowed call reaches the server, a rejected one does not.
+//
 // Two things make Gemini CLI 0.61 usable here (without them a run hung for minutes): the model is pinned (-m), because
 // the default "auto" model first asks a classifier model for a JSON routing verdict and retries with back-off when the
 // answer is not one; and the folder is trusted (GEMINI_CLI_TRUST_WORKSPACE), or headless runs stop at once.
@@ -10,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type PolicyDecision, type Profile, renderPolicy } from "../../src/policy/index.js";
-import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, tempHome, useFakeModel } from "./harness.js";
+import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, stdioRpc, tempHome, useFakeModel } from "./harness.js";
 
 const NAME = "fs";
 const mcp = (n: string) => `mcp_${NAME}_${n}`;
@@ -79,6 +83,49 @@ async function gemini(profile: Profile, format: Format, opts: { yolo?: boolean; 
   return { offered, results, ...readCalls(calls) };
 }
 
+/**
+ * The policy in a Gemini home, run in ACP mode for one prompt ("call every tool"): each permission request is answered
+ * "Allow" (once) when `approve(tool)` says so, else "Reject". Returns the tools Gemini asked about and the calls that
+ * reached the fixture server.
+ */
+async function geminiAcp(decision: PolicyDecision, format: Format, approve: (tool: string) => boolean) {
+  const { home, calls, env } = geminiHome(decision, format);
+  const asked: string[] = [];
+  const unexpected: string[] = [];
+  const rpc = stdioRpc(
+    process.execPath,
+    [BIN("gemini"), "--acp", "-m", "gemini-2.5-pro"],
+    { cwd: home, env, timeoutMs: 90_000 },
+    (method, params) => {
+      const call = (params.toolCall ?? {}) as { toolCallId?: string };
+      const tool = new RegExp(`^mcp_${NAME}_(.+?)__`).exec(call.toolCallId ?? "")?.[1];
+      const options = (params.options ?? []) as { optionId: string; kind: string }[];
+      if (method !== "session/request_permission" || !tool) {
+        unexpected.push(`${method} ${JSON.stringify(params).slice(0, 500)}`);
+        return { outcome: { outcome: "cancelled" } };
+      }
+      asked.push(tool);
+      const pick = options.find((o) => o.kind === (approve(tool) ? "allow_once" : "reject_once"));
+      return { outcome: { outcome: "selected", optionId: pick?.optionId } };
+    },
+  );
+  try {
+    await rpc.request("initialize", {
+      protocolVersion: 1,
+      clientCapabilities: { fs: { readTextFile: false, writeTextFile: false } },
+    });
+    const session = (await rpc.request("session/new", { cwd: home, mcpServers: [] })) as { sessionId: string };
+    await rpc.request("session/prompt", {
+      sessionId: session.sessionId,
+      prompt: [{ type: "text", text: "call every tool" }],
+    });
+  } finally {
+    rpc.close();
+  }
+  expect(unexpected, "requests other than permission for the server's tools").toEqual([]);
+  return { asked: asked.sort(), called: readCalls(calls).called };
+}
+
 /** Headless Gemini refuses a tool that would ask with this message (the tool was offered). */
 const ASKS = /requires user confirmation, which is not supported in non-interactive mode/;
 /** A tool the policy removed is not even known to Gemini when the model calls it. */
@@ -135,6 +182,17 @@ describe("Gemini CLI enforces the gemini and gemini-policy formats under the use
     expect(settings.offered).toEqual([mcp("read_file")]);
     expect(settings.called).toEqual(["read_file"]);
   }, 200_000);
+
+  it("asks a person (ACP) for exactly the approval tools, in both formats: allowed runs, rejected does not; strict asks nothing", async () => {
+    for (const format of ["gemini-policy", "gemini"] as const) {
+      const r = await geminiAcp(fixturePolicy(NAME, "balanced"), format, (tool) => tool === "write_file");
+      expect(r.asked, format).toEqual(["run_command", "write_file"]);
+      expect(r.called, format).toEqual(["read_file", "write_file"]);
+    }
+    const strict = await geminiAcp(fixturePolicy(NAME, "strict"), "gemini-policy", () => true);
+    expect(strict.asked).toEqual([]);
+    expect(strict.called).toEqual(["read_file"]);
+  }, 250_000);
 
   it("--approval-mode yolo: gemini-policy keeps refusing approval tools; the settings format needs --unattended", async () => {
     const policy = await gemini("balanced", "gemini-policy", { yolo: true });

@@ -163,3 +163,102 @@ export function useFakeModel(toolName: (tool: string) => string): () => FakeMode
     return model;
   };
 }
+
+/** A JSON-RPC 2.0 peer over a client's stdio (one message per line): Codex's app-server, Gemini's ACP mode. */
+export interface StdioRpc {
+  request(method: string, params: object): Promise<Record<string, unknown>>;
+  notify(method: string, params?: object): void;
+  /** The params of the first notification of this method since the start (waits for it). */
+  notification(method: string): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/**
+ * Starts `cmd` and speaks JSON-RPC with it: `answer(method, params)` is the result sent back for each request the
+ * client makes (approvals: the person's side). Everything pending fails with the client's stderr when it ends or
+ * after `timeoutMs`.
+ */
+export function stdioRpc(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: Record<string, string | undefined>; timeoutMs?: number },
+  answer: (method: string, params: Record<string, unknown>) => unknown,
+): StdioRpc {
+  const c = spawn(cmd, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  let ended: Error | undefined;
+  const pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  const seen: { method: string; params: Record<string, unknown> }[] = [];
+  const waiting: { method: string; resolve: (p: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
+  let nextId = 0;
+  const send = (o: object) => {
+    if (!ended) c.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...o })}\n`);
+  };
+  const fail = (why: string) => {
+    ended ??= new Error(`${why}\n${stderr.slice(-1500)}`);
+    for (const p of pending.values()) p.reject(ended);
+    for (const w of waiting.splice(0)) w.reject(ended);
+    pending.clear();
+  };
+  const timer = setTimeout(() => {
+    fail(`${cmd} ${args.join(" ")}: no answer in time`);
+    c.kill("SIGKILL");
+  }, opts.timeoutMs ?? 120_000);
+  c.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  c.on("close", () => {
+    clearTimeout(timer);
+    fail(`${cmd} ${args.join(" ")} ended`);
+  });
+  let buf = "";
+  c.stdout.on("data", (d) => {
+    buf += d;
+    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let m: { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: unknown };
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue; // not a message (a client's stray log line)
+      }
+      if (m.method === undefined && m.id !== undefined) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error !== undefined) p?.reject(new Error(`JSON-RPC error: ${JSON.stringify(m.error)}`));
+        else p?.resolve((m.result ?? {}) as Record<string, unknown>);
+      } else if (m.method !== undefined && m.id !== undefined) {
+        send({ id: m.id, result: answer(m.method, m.params ?? {}) });
+      } else if (m.method !== undefined) {
+        seen.push({ method: m.method, params: m.params ?? {} });
+        for (const w of waiting.filter((x) => x.method === m.method)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve(m.params ?? {});
+        }
+      }
+    }
+  });
+  return {
+    request: (method, params) =>
+      new Promise((resolve, reject) => {
+        if (ended) return reject(ended);
+        const id = ++nextId;
+        pending.set(id, { resolve, reject });
+        send({ id, method, params });
+      }),
+    notify: (method, params) => send({ method, ...(params ? { params } : {}) }),
+    notification: (method) =>
+      new Promise((resolve, reject) => {
+        const s = seen.find((x) => x.method === method);
+        if (s) return resolve(s.params);
+        if (ended) return reject(ended);
+        waiting.push({ method, resolve, reject });
+      }),
+    close: () => {
+      clearTimeout(timer);
+      ended ??= new Error("closed");
+      c.kill();
+    },
+  };
+}
