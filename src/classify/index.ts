@@ -26,6 +26,8 @@ export interface ClassifierLlmOptions {
   timeoutMs: number;
   /** Wall-clock time the LLM may take, from its first request (0 or unset: no limit); then heuristics, unsure. */
   timeBudgetMs?: number;
+  /** Shared deadline of the time budget (see LlmSettings.budgetClock). */
+  budgetClock?: { deadline?: number };
   maxAttempts?: number;
   retryBaseMs?: number;
   maxRetryDelayMs?: number;

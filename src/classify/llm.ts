@@ -81,6 +81,11 @@ export interface LlmSettings {
    * flight is cut at the deadline.
    */
   timeBudgetMs?: number;
+  /**
+   * Where the time budget's deadline is kept; clients given the same object share one budget (a worker's strict and
+   * lenient classifiers for one run). Default: the client's own.
+   */
+  budgetClock?: { deadline?: number };
 }
 
 /** Outcome of one LLM classification: an answer, or the reason the heuristics must decide. */
@@ -170,12 +175,13 @@ export function retryAfterMs(headers: unknown, now = Date.now()): number | undef
 export class LlmClient {
   readonly model: string;
   private readonly client: OpenAI;
-  private readonly s: Required<LlmSettings>;
+  private readonly s: Required<Omit<LlmSettings, "budgetClock">>;
   tokensUsed = 0;
   requests = 0;
 
   constructor(settings: LlmSettings) {
     this.s = { maxAttempts: 3, retryBaseMs: 500, maxRetryDelayMs: 20_000, timeBudgetMs: 0, ...settings };
+    this.clock = settings.budgetClock ?? {};
     this.model = settings.model;
     // Retries are ours: the SDK's own would not count against the budget nor respect our attempt bound.
     this.client = new OpenAI({
@@ -192,7 +198,10 @@ export class LlmClient {
   }
 
   /** When the time budget runs out (set by the first request), or undefined before it / without a budget. */
-  private deadline: number | undefined;
+  private get deadline(): number | undefined {
+    return this.clock.deadline;
+  }
+  private readonly clock: { deadline?: number };
 
   /** Milliseconds left of the time budget (Infinity without one). */
   timeLeft(): number {
@@ -216,7 +225,7 @@ export class LlmClient {
       if (!this.hasBudget()) return { ok: false, reason: "token budget exhausted", tokens };
       const left = this.timeLeft();
       if (left <= 0) return { ok: false, reason: "LLM time budget used up", tokens, outOfTime: true };
-      if (this.s.timeBudgetMs && this.deadline === undefined) this.deadline = Date.now() + this.s.timeBudgetMs;
+      if (this.s.timeBudgetMs && this.deadline === undefined) this.clock.deadline = Date.now() + this.s.timeBudgetMs;
       let wait: number | undefined;
       try {
         this.requests++;

@@ -45,7 +45,11 @@ export interface StageWorkersOptions {
   /** The probe stage (probeStage with this machine's probe options). */
   probe: (entry: ServerEntry) => Promise<ProbeResult>;
   /** Needed when the process works on `classify`; `lenient` (fallbacks kept) serves a job's last attempt. */
-  classifier?: ToolClassifier & { lenient?: ToolClassifier };
+  classifier?: ToolClassifier & {
+    lenient?: ToolClassifier;
+    /** The classifier for one run's jobs (its LLM time budget is per run); the classifier itself when absent. */
+    forRun?(runKey: string): ToolClassifier & { lenient?: ToolClassifier };
+  };
   /** Cap on classify jobs per window across all workers (the LLM's quota), e.g. { max: 50, duration: 60_000 }. */
   classifyLimiter?: { max: number; duration: number };
   tuning?: WorkerTuning;
@@ -105,13 +109,14 @@ export function startStageWorkers(o: StageWorkersOptions): StageWorkers {
   }
 
   if (queues.includes("classify")) {
-    const classifier = o.classifier;
-    if (!classifier) throw new Error("the classify queue needs a classifier");
+    const workerClassifier = o.classifier;
+    if (!workerClassifier) throw new Error("the classify queue needs a classifier");
     let limited = 0;
     const w: Worker = new Worker(
       "classify",
       async (job: Job) => {
         const data = validate(ClassifyJobSchema, job.data, "classify");
+        const classifier = workerClassifier.forRun?.(data.runKey) ?? workerClassifier;
         let results: Awaited<ReturnType<typeof classifyStage>>;
         try {
           results = await classifyStage(data.items, classifier);

@@ -3,8 +3,8 @@
  * Now the LLM has a time budget per run (llmTimeBudgetMs): once it is spent, the remaining tools keep the heuristics'
  * verdict flagged unsure (policies ask before each call), with one warning line.
  *
- * Real parts: the real CLI crawling a real package under bubblewrap, a loopback endpoint that accepts requests and
- * never answers, a real SQLite catalog.
+ * Real parts: the real CLI crawling a real package under bubblewrap (embedded, and distributed with a real Redis and a
+ * real classify worker), a loopback endpoint that accepts requests and never answers, a real SQLite catalog.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -106,4 +106,66 @@ describe("an overall LLM time budget (issue 17 item 11)", () => {
       cat.close();
     }
   }, 180_000);
+});
+
+describe("the LLM time budget in a distributed crawl (issue 17 item 11)", () => {
+  it("classify workers stop asking a hanging endpoint once a run's budget is spent", async () => {
+    const { startRedis, spawnWorker, startCli, stopWorker } = await import("../fixtures/jobs/harness.js");
+    const redis = await startRedis();
+    const before = requests;
+    const shared = { REDIS_URL: redis.url, MCP_CENSUS_QUEUE_PREFIX: "t-llm-budget" };
+    const worker = spawnWorker(
+      {
+        ...shared,
+        MCP_CENSUS_DATA_DIR: join(t.dir, "worker"),
+        MCP_CENSUS_RESOLVE_FROM: `${join(t.dir, "node_modules")},${join(ROOT, "node_modules")}`,
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_BASE_URL: llmUrl,
+        MCP_CENSUS_LLM_THRESHOLD: "1",
+        MCP_CENSUS_LLM_TIME_BUDGET_MS: "3000",
+        MCP_CENSUS_LOG_LEVEL: "warn",
+      },
+      ["--lock-duration", "2000", "--stalled-interval", "1000", "--queues", "probe,classify"],
+    );
+    try {
+      const t0 = Date.now();
+      const r = await startCli(
+        ["crawl", "--distributed", "--no-outputs"],
+        {
+          ...shared,
+          MCP_CENSUS_DATA_DIR: join(t.dir, "distributed"),
+          MCP_CENSUS_SEEDS_DIR: join(t.dir, "seeds"),
+          OPENAI_API_KEY: "",
+        },
+        150_000,
+      ).done;
+      const elapsed = Date.now() - t0;
+      expect(r.code, r.stderr).toBe(0);
+      // One request (one tool at a time per job), cut at the deadline; one attempt × 30 s per tool before.
+      expect(requests - before).toBe(1);
+      expect(elapsed).toBeLessThan(60_000);
+      const warnings = worker
+        .output()
+        .split("\n")
+        .filter((l) => /LLM time budget/.test(l));
+      expect(warnings, worker.output()).toHaveLength(1);
+
+      const cat = openCatalog(join(t.dir, "distributed", "catalog.db"), { readonly: true });
+      try {
+        const rows = cat.sqlite
+          .prepare("SELECT c.source, c.flags, c.signals FROM tools t JOIN classifications c ON c.hash = t.hash")
+          .all() as { source: string; flags: string; signals: string }[];
+        expect(rows).toHaveLength(TOOLS.length);
+        for (const row of rows) {
+          expect(row.source).toBe("heuristic");
+          expect(JSON.parse(row.flags)).toContain("unsure");
+        }
+      } finally {
+        cat.close();
+      }
+    } finally {
+      await stopWorker(worker, 2_000);
+      await redis.stop();
+    }
+  }, 240_000);
 });
