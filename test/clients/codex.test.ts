@@ -209,6 +209,8 @@ describe("Codex enforces the codex policy under the user's name (--as fs)", () =
     expect(r.get.enabled_tools).toEqual(["read_file"]);
     expect(r.offered).toEqual([mcp("read_file")]);
     expect(r.called).toEqual(["read_file"]);
+    for (const t of ["write_file", "run_command", "delete_file", "mystery"])
+      expect(r.results[mcp(t)], t).toMatch(UNKNOWN);
   }, 150_000);
 
   it("asks a person (codex app-server) for exactly the limited and approval tools: accepted runs, declined does not", async () => {

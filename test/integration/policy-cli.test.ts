@@ -239,3 +239,28 @@ describe("policy <server> --as fs", () => {
     expect(names.codex!.length).toBeGreaterThan(0);
   });
 });
+
+describe("policy <server...> --format cursor", () => {
+  it("writes one merged allowlist for several servers (one file replaces Cursor's whole list) and says it can only pre-approve", async () => {
+    const file = join(dir, "cursor-many.json");
+    const refs = ["paypal/agent-toolkit", "mcp-server-git", "server-filesystem"];
+    expect(await policyInProcess("policy", ...refs, "--format", "cursor", "--out", file)).toBe(0);
+    const c = JSON.parse(readFileSync(file, "utf8"));
+    const keys = Object.keys(c.mcpCensus.servers).sort();
+    expect(keys).toEqual(["agent-toolkit", "filesystem", "git"]);
+    // Every server's allowed tools are in the one list, and only those.
+    for (const k of keys) {
+      const mine = c.mcpAllowlist.filter((e: string) => e.startsWith(`${k}:`));
+      expect(mine.length, k).toBeGreaterThan(0);
+      const one = join(dir, `cursor-${k}.json`);
+      const ref = refs[["agent-toolkit", "git", "filesystem"].indexOf(k)]!;
+      expect(await policyInProcess("policy", ref, "--format", "cursor", "--out", one)).toBe(0);
+      expect(mine).toEqual(JSON.parse(readFileSync(one, "utf8")).mcpAllowlist);
+    }
+    expect(c.mcpCensus.note).toMatch(/can only pre-approve/);
+    // The hook takes several servers too; other formats and --as name one server.
+    expect(await policyInProcess("policy", ...refs, "--format", CURSOR_HOOK, "--out", join(dir, "hook.js"))).toBe(0);
+    expect(await policyInProcess("policy", ...refs, "--format", "codex", "--out", join(dir, "x.toml"))).toBe(2);
+    expect(await policyInProcess("policy", ...refs, "--as", "fs", "--format", "cursor")).toBe(2);
+  });
+});
