@@ -146,200 +146,175 @@ const schemaOf = (s: z.ZodType): Json => {
   return rest;
 };
 
-const nullable = (s: Json): Json => ({ anyOf: [s, { type: "null" }] });
-const str = { type: "string" };
-const int = { type: "integer" };
-const strArr = { type: "array", items: str };
-const obj = (properties: Record<string, Json>, required = Object.keys(properties)): Json => ({
-  type: "object",
-  properties,
-  required,
+// ---- the answers' shapes: zod schemas over the vocabulary's types, turned into the document's components ----
+
+const int = z.int();
+const str = z.string();
+const strArr = z.array(str);
+const nstr = str.nullable();
+const category = CategorySchema.nullable();
+const risk = RiskSchema.nullable();
+const counts = z.record(str, int);
+const serverRef = z.object({ id: int, slug: str, name: str });
+const pageOf = (item: z.ZodType) =>
+  z.object({ items: z.array(item), nextCursor: nstr.describe("Pass as `cursor` for the next page; null on the last") });
+
+const ChangeSchema = z.object({
+  id: int,
+  server: serverRef,
+  at: str,
+  tool: str,
+  kind: ChangeKindSchema,
+  severity: SeveritySchema,
+  reason: str,
+  fromHash: nstr,
+  toHash: nstr,
+  details: z.unknown(),
 });
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const pageOf = (item: string): Json => obj({ items: { type: "array", items: ref(item) }, nextCursor: nullable(str) });
+const ServerSummarySchema = z.object({
+  id: int,
+  slug: str,
+  name: str,
+  title: nstr,
+  description: nstr,
+  version: nstr,
+  status: str,
+  repositoryUrl: nstr,
+  transports: strArr,
+  runtimes: strArr,
+  probe: z.object({ outcome: str, at: str }).nullable(),
+  toolCount: int,
+  updatedAt: nstr.describe("When anything this server's answers show last changed"),
+});
+const ToolSummarySchema = z.object({
+  server: serverRef,
+  name: str,
+  slug: str,
+  title: nstr,
+  description: nstr,
+  annotations: z.record(str, z.unknown()).nullable(),
+  category,
+  risk,
+  access: AccessSchema.nullable(),
+  flags: strArr,
+});
 
-const CATEGORY = schemaOf(CategorySchema);
-const RISK = schemaOf(RiskSchema);
-
-const SERVER_REF = obj({ id: int, slug: str, name: str });
-
-const COMPONENTS: Record<string, Json> = {
-  Error: {
-    ...obj(
-      {
-        type: { ...str, description: "RFC 9457 problem type (about:blank: the status says it all)" },
-        title: str,
-        status: int,
-        detail: { ...str, description: "What went wrong, in one line" },
-        instance: str,
-        code: { ...str, description: "Stable error code (bad_input, not_found, rate_limited, query_timeout, …)" },
-        parameter: { ...str, description: "The query or path parameter at fault" },
-        suggestions: {
-          type: "array",
-          items: obj({ id: int, slug: str, name: str }),
-          description: "On a server not found: catalog servers with a similar name",
-        },
-        candidates: {
-          type: "array",
-          items: obj({ id: int, slug: str, name: str }),
-          description: "On an ambiguous server name: the servers it fits",
-        },
-        error: obj({ status: int, code: str, message: str, parameter: str }, ["status", "code", "message"]),
-      },
-      ["type", "title", "status", "detail", "code", "error"],
-    ),
-    description: "RFC 9457 problem details (application/problem+json), with the earlier `error` object kept",
-  },
-  Classification: schemaOf(ClassificationSchema),
-  ServerSummary: obj({
+/** The component schemas, by name; every object is closed (the answers carry exactly these fields). */
+const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
+  Error: z
+    .object({
+      type: str.describe("RFC 9457 problem type (about:blank: the status says it all)"),
+      title: str,
+      status: int,
+      detail: str.describe("What went wrong, in one line"),
+      instance: str.optional(),
+      code: str.describe("Stable error code (bad_input, not_found, rate_limited, query_timeout, …)"),
+      parameter: str.optional().describe("The query or path parameter at fault"),
+      suggestions: z.array(serverRef).optional().describe("On a server not found: catalog servers with a similar name"),
+      candidates: z.array(serverRef).optional().describe("On an ambiguous server name: the servers it fits"),
+      error: z.object({ status: int, code: str, message: str, parameter: str.optional() }),
+    })
+    .describe("RFC 9457 problem details (application/problem+json), with the earlier `error` object kept"),
+  Classification: ClassificationSchema,
+  ServerSummary: ServerSummarySchema,
+  ServerPage: pageOf(ServerSummarySchema),
+  ServerDetail: z.object({
     id: int,
     slug: str,
     name: str,
-    title: nullable(str),
-    description: nullable(str),
-    version: nullable(str),
+    title: nstr.optional(),
+    description: nstr.optional(),
+    version: nstr.optional(),
+    repositoryUrl: nstr.optional(),
+    websiteUrl: nstr.optional(),
+    packages: z.array(z.unknown()).optional(),
+    remotes: z.array(z.unknown()).optional(),
     status: str,
-    repositoryUrl: nullable(str),
-    transports: strArr,
-    runtimes: strArr,
-    probe: nullable(obj({ outcome: str, at: str })),
+    firstSeen: str.optional(),
+    lastSeen: str.optional(),
+    lastProbeId: int.nullable().optional().describe("The latest probe's id"),
+    lastOkProbeAt: nstr.optional().describe("When a probe last listed its tools"),
+    updatedAt: nstr.optional(),
+    transports: strArr.optional(),
+    runtimes: strArr.optional(),
+    probe: z
+      .object({
+        outcome: str,
+        startedAt: str,
+        durationMs: int.optional(),
+        transport: str.optional(),
+        error: nstr.optional(),
+        protocolVersion: nstr.optional(),
+        serverInfo: z.record(str, z.unknown()).nullable().optional().describe("What the server said it is (untrusted)"),
+        toolCount: int.optional(),
+        warnings: strArr.optional(),
+      })
+      .nullable(),
     toolCount: int,
-    updatedAt: { ...nullable(str), description: "When anything this server's answers show last changed" },
+    byCategory: counts,
+    byRisk: counts,
+    tokenCost: int.describe("Approximate tokens of the tool definitions (JSON characters / 4)"),
+    sources: z.array(z.object({ sourceId: str, sourceKey: str, status: str, firstSeen: str, lastSeen: str })),
+    tools: z.array(z.object({ name: str, slug: str, title: nstr, category, risk, flags: strArr, tokenCost: int })),
   }),
-  ServerPage: pageOf("ServerSummary"),
-  ServerDetail: obj(
-    {
-      id: int,
-      slug: str,
-      name: str,
-      title: nullable(str),
-      description: nullable(str),
-      version: nullable(str),
-      repositoryUrl: nullable(str),
-      websiteUrl: nullable(str),
-      packages: { type: "array" },
-      remotes: { type: "array" },
-      status: str,
-      firstSeen: str,
-      lastSeen: str,
-      lastProbeId: { ...nullable(int), description: "The latest probe's id" },
-      lastOkProbeAt: { ...nullable(str), description: "When a probe last listed its tools" },
-      updatedAt: nullable(str),
-      transports: strArr,
-      runtimes: strArr,
-      probe: nullable(
-        obj(
-          {
-            outcome: str,
-            startedAt: str,
-            durationMs: int,
-            transport: str,
-            error: nullable(str),
-            protocolVersion: nullable(str),
-            serverInfo: { ...nullable({ type: "object" }), description: "What the server said it is (untrusted)" },
-            toolCount: int,
-            warnings: strArr,
-          },
-          ["outcome", "startedAt"],
-        ),
-      ),
-      toolCount: int,
-      byCategory: { type: "object", additionalProperties: int },
-      byRisk: { type: "object", additionalProperties: int },
-      tokenCost: { ...int, description: "Approximate tokens of the tool definitions (JSON characters / 4)" },
-      sources: {
-        type: "array",
-        items: obj({ sourceId: str, sourceKey: str, status: str, firstSeen: str, lastSeen: str }),
-      },
-      tools: {
-        type: "array",
-        items: obj({
-          name: str,
-          slug: str,
-          title: nullable(str),
-          category: nullable(CATEGORY),
-          risk: nullable(RISK),
-          flags: strArr,
-          tokenCost: int,
-        }),
-      },
-    },
-    ["id", "slug", "name", "status", "probe", "toolCount", "byCategory", "byRisk", "tokenCost", "sources", "tools"],
-  ),
-  ToolSummary: obj({
-    server: SERVER_REF,
+  ToolSummary: ToolSummarySchema,
+  ToolPage: pageOf(ToolSummarySchema),
+  ToolDetail: z.object({
+    server: z.object({ id: int, slug: str, name: str, status: str }),
     name: str,
     slug: str,
-    title: nullable(str),
-    description: nullable(str),
-    annotations: nullable({ type: "object" }),
-    category: nullable(CATEGORY),
-    risk: nullable(RISK),
-    access: nullable(schemaOf(AccessSchema)),
-    flags: strArr,
+    title: nstr.optional(),
+    description: nstr.optional(),
+    annotations: z.record(str, z.unknown()).nullable().optional(),
+    inputSchema: z.unknown().optional(),
+    outputSchema: z.unknown().optional(),
+    definition: z.record(str, z.unknown()).describe("The tool object exactly as the server sent it"),
+    hash: str,
+    firstSeen: str.optional(),
+    lastSeen: str.optional(),
+    removedAt: nstr.optional(),
+    tokenCost: int,
+    classification: ClassificationSchema.nullable(),
+    history: z.array(
+      z.object({
+        hash: str,
+        firstSeen: str,
+        lastSeen: str,
+        current: z.boolean(),
+        definition: z.record(str, z.unknown()),
+        diff: strArr.describe("Readable diff from the previous version (empty for the first)"),
+      }),
+    ),
+    changes: z.array(ChangeSchema).describe("Change events recorded for this tool, oldest first"),
   }),
-  ToolPage: pageOf("ToolSummary"),
-  ToolDetail: obj(
-    {
-      server: obj({ id: int, slug: str, name: str, status: str }),
-      name: str,
-      slug: str,
-      title: nullable(str),
-      description: nullable(str),
-      annotations: nullable({ type: "object" }),
-      inputSchema: {},
-      outputSchema: {},
-      definition: { type: "object", description: "The tool object exactly as the server sent it" },
-      hash: str,
-      firstSeen: str,
-      lastSeen: str,
-      removedAt: nullable(str),
-      tokenCost: int,
-      classification: nullable(ref("Classification")),
-      history: {
-        type: "array",
-        items: obj({
-          hash: str,
-          firstSeen: str,
-          lastSeen: str,
-          current: { type: "boolean" },
-          definition: { type: "object" },
-          diff: { ...strArr, description: "Readable diff from the previous version (empty for the first)" },
-        }),
-      },
-      changes: {
-        type: "array",
-        items: ref("Change"),
-        description: "Change events recorded for this tool, oldest first",
-      },
-    },
-    ["server", "name", "slug", "definition", "hash", "classification", "history", "changes", "tokenCost"],
-  ),
-  Change: obj({
-    id: int,
-    server: SERVER_REF,
-    at: str,
-    tool: str,
-    kind: schemaOf(ChangeKindSchema),
-    severity: schemaOf(SeveritySchema),
-    reason: str,
-    fromHash: nullable(str),
-    toHash: nullable(str),
-    details: {},
-  }),
-  ChangePage: pageOf("Change"),
-  Stats: obj({
+  Change: ChangeSchema,
+  ChangePage: pageOf(ChangeSchema),
+  Stats: z.object({
     servers: int,
-    serversBySource: { type: "object", additionalProperties: int },
+    serversBySource: counts,
     tools: int,
     toolVersions: int,
     unclassified: int,
-    byCategory: { type: "object", additionalProperties: int },
-    byRisk: { type: "object", additionalProperties: int },
-    probeOutcomes: { type: "object", additionalProperties: int },
+    byCategory: counts,
+    byRisk: counts,
+    probeOutcomes: counts,
   }),
-  Health: obj({ status: str, detail: str }, ["status"]),
+  Health: z.object({ status: str, detail: str.optional() }),
 };
+
+/** The components as JSON Schema, each schema named above referred to by `$ref` wherever another one uses it. */
+const COMPONENTS: Record<string, Json> = (() => {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(COMPONENT_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` }) as {
+    schemas: Record<string, Json>;
+  };
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _, $id: __, ...rest }]) => [id, rest]));
+})();
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const intJson = schemaOf(int);
+const strJson = schemaOf(str);
 
 const ERROR_TEXT: Record<number, string> = {
   304: "Not modified (If-None-Match matched the ETag)",
@@ -391,14 +366,14 @@ export function openApiDocument(version = PACKAGE_VERSION): Json {
             ? { "application/json": { schema: ref("Health") } }
             : { "application/problem+json": { schema: ref("Error") } },
         ...(code === 429 || code === 503
-          ? { headers: { "Retry-After": { description: "Seconds to wait", schema: int } } }
+          ? { headers: { "Retry-After": { description: "Seconds to wait", schema: intJson } } }
           : {}),
       };
     }
     if (r.path.startsWith("/v1/")) {
       responses["405"] = {
         description: "Method not allowed: the Allow header lists the methods this path answers",
-        headers: { Allow: { schema: str } },
+        headers: { Allow: { schema: strJson } },
         content: { "application/problem+json": { schema: ref("Error") } },
       };
     }

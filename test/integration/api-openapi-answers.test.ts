@@ -7,9 +7,8 @@ import { buildTestCatalog, type TestCatalog } from "./api-fixture.js";
 /*
  * The OpenAPI document's response schemas checked against the API's real answers over a real catalog: every field an
  * answer has is documented (objects are closed for the check), every documented required field is there, and every
- * value has the documented type and, for the vocabulary, the documented words. The vocabulary's parts of the document
- * are derived from core/vocabulary's zod enums; the answers' shapes are written in openapi.ts, and this is what keeps
- * them true.
+ * value has the documented type and, for the vocabulary, the documented words. The document's components are made
+ * from zod schemas over core/vocabulary's types (api/openapi.ts); this keeps them true to what the API sends.
  */
 
 type Json = Record<string, unknown>;
@@ -110,5 +109,17 @@ describe("the API's answers match the OpenAPI document", () => {
     expectValid("Stats", await answer("/v1/stats"), "/v1/stats");
     expectValid("Health", await answer("/healthz"), "/healthz");
     expectValid("Health", await answer("/readyz"), "/readyz");
+  });
+
+  it("errors: problem details with the error object", async () => {
+    for (const [path, status] of [
+      ["/v1/servers/no-such-server-anywhere", 404],
+      ["/v1/tools?risk=severe", 400],
+      ["/v1/tools?undocumented=1", 400],
+    ] as const) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(status);
+      expectValid("Error", await res.json(), path);
+    }
   });
 });
