@@ -312,6 +312,13 @@ describe("every format has its documented shape", () => {
     for (const f of POLICY_FORMATS.filter((x) => x !== "claude-code")) expect(renderPolicy(u, f), f).toMatch(/ENOENT/);
   });
 
+  it("Codex says which tools it runs without asking under --dangerously-bypass-approvals-and-sandbox", () => {
+    expect(renderPolicy(d, "codex")).toMatch(/^# .*--dangerously-bypass-approvals-and-sandbox.*\n# .*--unattended/m);
+    // Nothing asks (only reads): nothing to say.
+    const reads = [{ name: "list_items", classification: cls("Read", "low") }];
+    expect(renderPolicy(decidePolicy({ name: "s", slug: "s" }, reads), "codex")).not.toMatch(/bypass/);
+  });
+
   it("unattended: approval and rate-limited tools are denied, not asked", () => {
     const tools = [
       { name: "refund", classification: cls("Financial", "critical") },

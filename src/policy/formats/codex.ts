@@ -51,6 +51,11 @@ export function renderCodex(decision: PolicyDecision, scope: RenderScope = "serv
       `# Its tools could not be listed (${commentText(decision.unlisted)}), so every tool is off until they are:`,
       "# run `mcp-census probe` on it (with the env it needs), then generate this policy again.",
     );
+  if (namesWith(decision, "limit", "approve").length > 0)
+    head.push(
+      '# The approval_mode = "prompt" tools ask a person; under --dangerously-bypass-approvals-and-sandbox Codex runs',
+      "# them without asking: for that mode generate this policy with --unattended (they are then disabled).",
+    );
   const launch = decision.launch ? codexLaunchLines(decision.launch) : undefined;
   const policy = policyLines(decision);
   if (launch) {
