@@ -29,6 +29,7 @@ import {
   serverDetailJson,
   unlistedReason,
 } from "./queries.js";
+import { category, pageOf, risk, ServerRefSchema, ServerSummarySchema, ToolSummarySchema } from "./schemas.js";
 
 /** Largest page an MCP tool returns: results go into a model's context. */
 const MCP_MAX_PAGE = 50;
@@ -91,39 +92,8 @@ const GetPolicyInput = strictParams({
 // ---- output schemas: what structuredContent holds (checked by the SDK on every call) ----
 
 const nullableStr = z.string().nullable();
-const ServerBriefSchema = z.object({ id: z.number().int(), slug: z.string(), name: z.string() });
-const ToolSummarySchema = z.object({
-  server: ServerBriefSchema,
-  name: z.string(),
-  slug: z.string(),
-  title: nullableStr,
-  description: nullableStr,
-  annotations: z.record(z.string(), z.unknown()).nullable(),
-  category: nullableStr,
-  risk: nullableStr,
-  access: nullableStr,
-  flags: z.array(z.string()),
-});
-const ServerSummarySchema = z.object({
-  id: z.number().int(),
-  slug: z.string(),
-  name: z.string(),
-  title: nullableStr,
-  description: nullableStr,
-  version: nullableStr,
-  status: z.string(),
-  repositoryUrl: nullableStr,
-  transports: z.array(z.string()),
-  runtimes: z.array(z.string()),
-  probe: z.object({ outcome: z.string(), at: z.string() }).nullable(),
-  toolCount: z.number().int(),
-  updatedAt: nullableStr,
-});
-const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({
-    items: z.array(item),
-    nextCursor: nullableStr.describe("Pass as `cursor` for the next page; null on the last"),
-  });
+// The list answers' shapes are the API's (api/schemas.ts), as the OpenAPI document gives them.
+const ServerBriefSchema = ServerRefSchema;
 const ServerDetailSchema = z.looseObject({
   id: z.number().int(),
   slug: z.string(),
@@ -139,8 +109,8 @@ const ServerDetailSchema = z.looseObject({
       name: z.string(),
       slug: z.string(),
       title: nullableStr,
-      category: nullableStr,
-      risk: nullableStr,
+      category,
+      risk,
       flags: z.array(z.string()),
       tokenCost: z.number().int(),
     }),
