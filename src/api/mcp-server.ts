@@ -17,7 +17,7 @@ import { serverBriefByRef, toolForCheck } from "../store/api.js";
 import type { Sqlite } from "../store/db.js";
 import { statusFor } from "./errors.js";
 import { isLoopback } from "./http.js";
-import { ServerListQuerySchema, strictParams, ToolListQuerySchema } from "./params.js";
+import { policyServerName, ServerListQuerySchema, strictParams, ToolListQuerySchema } from "./params.js";
 import { API_POLICY_FORMATS, buildPolicy } from "./policy.js";
 import {
   findServer,
@@ -81,6 +81,7 @@ const CheckToolInput = strictParams({
 const GetPolicyInput = strictParams({
   server: SERVER_REF,
   profile: profileArg,
+  as: policyServerName.optional(),
   format: z
     .enum(API_POLICY_FORMATS)
     .optional()

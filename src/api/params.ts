@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES, FLAG_KINDS, PROBE_OUTCOMES, RISKS, SEVERITIES } from "../core/vocabulary.js";
-import { PROFILES } from "../policy/index.js";
+import { PROFILES, SERVER_NAME } from "../policy/index.js";
 import { MAX_QUERY_LENGTH } from "./fts.js";
 import { API_POLICY_FORMATS } from "./policy.js";
 
@@ -117,8 +117,17 @@ export const ChangesQuerySchema = strictParams({
 });
 export const EmptyQuerySchema = strictParams({});
 
+/** The name the server has in the user's client (`as`, as `mcp-census policy --as`). */
+export const policyServerName = z
+  .string()
+  .regex(SERVER_NAME, { error: 'must be 1-64 letters, digits, "_" or "-"' })
+  .describe(
+    "The name the server has in your client's config (default: its short name, e.g. filesystem); clients apply a policy only under that name, so every format uses it (Claude Code mcp__<as>__<tool>, Codex and Gemini keyed <as>, Cursor <as>:<tool>)",
+  );
+
 export const PolicyQuerySchema = strictParams({
   profile: z.enum(PROFILES).describe("Policy profile (default balanced)").optional(),
+  as: policyServerName.optional(),
   format: z
     .enum(API_POLICY_FORMATS)
     .describe("Output format (default policy.json; `decision` is the decision every format is a view of)")

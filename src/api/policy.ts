@@ -29,7 +29,12 @@ export interface BuiltPolicy {
 export function buildPolicy(
   server: Pick<ServerRow, "name" | "slug">,
   tools: Pick<ToolRow, "name" | "classification">[],
-  opts: { profile?: string | undefined; format?: string | undefined; unlisted?: string | null },
+  opts: {
+    profile?: string | undefined;
+    format?: string | undefined;
+    as?: string | undefined;
+    unlisted?: string | null;
+  },
 ): BuiltPolicy {
   if (opts.profile !== undefined && !PROFILES.includes(opts.profile as Profile)) {
     throw new ApiError("bad_input", `profile: must be one of ${PROFILES.join(", ")}`, "profile");
@@ -41,6 +46,7 @@ export function buildPolicy(
   // A server whose tools could not be listed gets a deny-all policy that says why, as from the CLI.
   const decision = decidePolicy(server, tools, {
     ...(opts.profile ? { profile: opts.profile as Profile } : {}),
+    ...(opts.as !== undefined ? { serverKey: opts.as } : {}),
     ...(opts.unlisted != null ? { unlisted: opts.unlisted } : {}),
   });
   if (format === "decision") return { decision, format, json: decision, text: null };

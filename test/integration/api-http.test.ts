@@ -261,6 +261,7 @@ describe("errors", () => {
       [`/v1/servers/${"s".repeat(301)}`, "server"],
       ["/v1/servers/1/policy?format=pdf", "format"],
       ["/v1/servers/1/policy?profile=reckless", "profile"],
+      ["/v1/servers/1/policy?as=my%20server", "as"],
     ];
     for (const [path, param] of cases) {
       const { res, body } = await get(path);
@@ -363,6 +364,14 @@ describe("HTTP behaviour", () => {
     const cc = await get("/v1/servers/modelcontextprotocol-server-github/policy?format=claude-code");
     expect(cc.res.status).toBe(200);
     expect(cc.text).toContain("mcp__");
+    // Under the user's name for the server (as, like the CLI's --as): every format uses it.
+    const asGh = await get("/v1/servers/modelcontextprotocol-server-github/policy?format=claude-code&as=gh");
+    const perms = asGh.body.permissions as Record<string, string[]>;
+    const names = [...perms.allow!, ...perms.ask!, ...perms.deny!];
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n.startsWith("mcp__gh__"))).toBe(true);
+    const codex = await fetch(`${base}/v1/servers/modelcontextprotocol-server-github/policy?format=codex&as=gh`);
+    expect(await codex.text()).toMatch(/^\[mcp_servers\.gh\]$/m);
     // Tools never listed (the probe timed out): the whole server is denied and the policy says why.
     const unlisted = await get("/v1/servers/test-slow-server/policy");
     expect(unlisted.res.status).toBe(200);

@@ -128,6 +128,21 @@ async function exercise(client: Client): Promise<void> {
   const ccPolicy = (upCc.structuredContent as Structured).policy as { permissions: { deny: string[] } };
   // Named as users name it (the short name), the default when no --as is given.
   expect(ccPolicy.permissions.deny).toContain("mcp__slow");
+  // Under the name the server has in the user's client (as, like the CLI's --as).
+  const asFs = await client.callTool({
+    name: "get_policy",
+    arguments: { server: "modelcontextprotocol-server-github", format: "claude-code", as: "gh" },
+  });
+  const asPerms = ((asFs.structuredContent as Structured).policy as { permissions: Record<string, string[]> })
+    .permissions;
+  const asNames = [...asPerms.allow!, ...asPerms.ask!, ...asPerms.deny!];
+  expect(asNames.length).toBeGreaterThan(0);
+  expect(asNames.every((n) => n.startsWith("mcp__gh__"))).toBe(true);
+  const badAs = await client.callTool({
+    name: "get_policy",
+    arguments: { server: "modelcontextprotocol-server-github", as: "my server" },
+  });
+  expect(badAs.isError).toBe(true);
 
   const bad = await client.callTool({ name: "search_tools", arguments: { limit: 500 } });
   expect(bad.isError).toBe(true);
