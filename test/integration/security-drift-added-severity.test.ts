@@ -49,7 +49,8 @@ describe("added Financial/Destructive tools are high changes", () => {
       const step = (r: ProbeResult) => {
         expect(r.outcome, r.error).toBe("ok");
         const ingest = ingestProbe(cat.sqlite, serverId, r);
-        // As the pipeline does: classify new definitions, then record changes.
+        // Classifications stored before the changes are recorded (the pipeline records them before classifying, when
+        // the heuristics decide: security-crash-changes checks that refund_payment is high that way too).
         for (const tl of serverTools(cat.sqlite, serverId)) {
           if (!tl.classification)
             saveClassification(cat.sqlite, tl.hash, classifyHeuristic({ ...tl.raw, server: "p" }));
