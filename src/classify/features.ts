@@ -1,4 +1,5 @@
 import type { Access, Risk } from "../core/types.js";
+import { reconcileRisk } from "../core/vocabulary.js";
 
 /**
  * Evidence as data. The heuristics read a tool's name, title, description, parameters, output schema and annotations
@@ -186,19 +187,21 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   // Rounded down, so a verdict just below the threshold never rounds up onto it.
   confidence = Math.floor(Math.min(0.97, Math.max(0.05, confidence)) * 100 + 1e-9) / 100;
 
-  let risk: Risk;
-  if (isDestructive || isFinancial) risk = "critical";
-  else if (access === "execute") {
-    risk = "high";
-    notes.push("executes → high risk");
-  } else {
+  // The risk invariants (critical exactly when destructive or financial, executing at least high) are the
+  // vocabulary's (reconcileRisk, which an LLM's answer goes through too); the risk features propose the rest.
+  let proposed: Risk = "low";
+  if (isDestructive || isFinancial) {
+    // critical, by reconcileRisk
+  } else if (access === "execute") notes.push("executes → high risk");
+  else {
     // Risk features are recorded most telling first: the first one that applies to this access sets the level.
     const best = features.find((f) => f.to === "risk" && f.level && (!f.when || f.when === access));
-    risk = best?.level ?? (access === "read" ? "low" : "medium");
+    proposed = best?.level ?? (access === "read" ? "low" : "medium");
     if (best) notes.push(renderSignal(best));
     else
       notes.push(access === "read" ? "reads public or non-sensitive data → low risk" : "a limited write → medium risk");
   }
+  const risk = reconcileRisk(proposed, access, isDestructive, isFinancial);
   return {
     access,
     destructive: isDestructive,
