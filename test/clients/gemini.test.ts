@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type PolicyDecision, type Profile, renderPolicy } from "../../src/policy/index.js";
+import { type PolicyDecision, type Profile, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { BIN, cleanEnv, FIXTURE, fixturePolicy, readCalls, run, stdioRpc, tempHome, useFakeModel } from "./harness.js";
 
 const NAME = "fs";
@@ -24,7 +24,28 @@ const fakeModel = useFakeModel(mcp);
 type Format = "gemini" | "gemini-policy";
 
 /** A Gemini home with the server under the user's name and the policy in the given format. */
-function geminiHome(decision: PolicyDecision, format: Format) {
+/**
+ * The gemini settings built from every tool's own snippet (what the site shows per tool), merged as a user would:
+ * the entry's lists joined, `tools.allowed` joined.
+ */
+function mergedGeminiSnippets(decision: PolicyDecision): { mcpServers: Record<string, object>; tools?: object } {
+  const exclude: string[] = [];
+  const allowed: string[] = [];
+  for (const t of decision.tools) {
+    const s = JSON.parse(ruleForTool(decision, t.tool, "gemini")) as {
+      mcpServers: Record<string, { excludeTools?: string[]; includeTools?: string[]; trust: boolean }>;
+      tools?: { allowed?: string[] };
+    };
+    const entry = s.mcpServers[NAME]!;
+    expect(entry.includeTools, t.tool).toBeUndefined();
+    expect(entry.trust).toBe(false);
+    exclude.push(...(entry.excludeTools ?? []));
+    allowed.push(...(s.tools?.allowed ?? []));
+  }
+  return { mcpServers: { [NAME]: { excludeTools: exclude, trust: false } }, tools: { allowed } };
+}
+
+function geminiHome(decision: PolicyDecision, format: Format, opts: { snippets?: boolean } = {}) {
   const { home, calls } = tempHome("census-gemini-");
   const dir = join(home, ".gemini");
   mkdirSync(join(dir, "policies"), { recursive: true });
@@ -32,7 +53,9 @@ function geminiHome(decision: PolicyDecision, format: Format) {
   // The gemini format is merged into the user's server entry; the policy format goes next to a plain entry.
   const generated =
     format === "gemini"
-      ? (JSON.parse(renderPolicy(decision, "gemini")) as { mcpServers: Record<string, object> })
+      ? opts.snippets
+        ? mergedGeminiSnippets(decision)
+        : (JSON.parse(renderPolicy(decision, "gemini")) as { mcpServers: Record<string, object> })
       : { mcpServers: {} as Record<string, object> };
   const settings = {
     ...generated,
@@ -43,8 +66,13 @@ function geminiHome(decision: PolicyDecision, format: Format) {
     general: { disableAutoUpdate: true, disableUpdateNag: true },
   };
   writeFileSync(join(dir, "settings.json"), JSON.stringify(settings, null, 2));
-  if (format === "gemini-policy")
-    writeFileSync(join(dir, "policies", `mcp-census-${NAME}.toml`), renderPolicy(decision, "gemini-policy"));
+  if (format === "gemini-policy") {
+    // Snippets: every tool's own rule, one after another in the user's policy file.
+    const text = opts.snippets
+      ? decision.tools.map((t) => ruleForTool(decision, t.tool, "gemini-policy")).join("\n")
+      : renderPolicy(decision, "gemini-policy");
+    writeFileSync(join(dir, "policies", `mcp-census-${NAME}.toml`), text);
+  }
   const env = cleanEnv(home, {
     GEMINI_API_KEY: "not-a-key",
     GOOGLE_GEMINI_BASE_URL: fakeModel().url,
@@ -53,8 +81,14 @@ function geminiHome(decision: PolicyDecision, format: Format) {
   return { home, calls, env };
 }
 
-async function gemini(profile: Profile, format: Format, opts: { yolo?: boolean; unattended?: boolean } = {}) {
-  const { home, calls, env } = geminiHome(fixturePolicy(NAME, profile, { unattended: opts.unattended }), format);
+async function gemini(
+  profile: Profile,
+  format: Format,
+  opts: { yolo?: boolean; unattended?: boolean; snippets?: boolean } = {},
+) {
+  const { home, calls, env } = geminiHome(fixturePolicy(NAME, profile, { unattended: opts.unattended }), format, {
+    snippets: opts.snippets,
+  });
   const before = fakeModel().offered.length;
   const r = await run(
     process.execPath,
@@ -170,6 +204,19 @@ describe("Gemini CLI enforces the gemini and gemini-policy formats under the use
     for (const t of ["write_file", "run_command", "delete_file", "mystery"])
       expect(r.results[mcp(t)], t).toMatch(UNKNOWN);
   }, 150_000);
+
+  it("every tool's own snippet, merged (settings entries joined, rules one after another), enforces as the whole policy does", async () => {
+    const policy = await gemini("balanced", "gemini-policy", { snippets: true });
+    expect(policy.offered).toEqual([mcp("read_file"), mcp("run_command")]);
+    expect(policy.called).toEqual(["read_file"]);
+    expect(policy.results[mcp("run_command")]).toMatch(ASKS);
+    for (const t of ["write_file", "delete_file", "mystery"]) expect(policy.results[mcp(t)], t).toMatch(UNKNOWN);
+    const settings = await gemini("balanced", "gemini", { snippets: true });
+    expect(settings.offered).toEqual([mcp("read_file")]);
+    expect(settings.called).toEqual(["read_file"]);
+    for (const t of ["write_file", "run_command", "delete_file", "mystery"])
+      expect(settings.results[mcp(t)], t).toMatch(UNKNOWN);
+  }, 200_000);
 
   it("strict: only the low-risk read is offered and runs (gemini-policy; gemini settings, also under yolo)", async () => {
     const policy = await gemini("strict", "gemini-policy");
