@@ -1,3 +1,4 @@
+import { isPoisoningFlag } from "../core/vocabulary.js";
 import { escapeHtml, type Html, html, raw } from "./html.js";
 
 /** Where the site lives: link paths get `base` (the path of baseUrl) in front; sitemaps use the absolute URL. */
@@ -151,7 +152,7 @@ export function riskBadge(risk: string | null | undefined): Html {
 /** A marker for a tool with poisoning or other flags, shown wherever the tool appears (words, not colour alone). */
 export function flagBadge(flags: readonly string[] | null | undefined): Html {
   if (!flags?.length) return raw("");
-  const poison = flags.filter((f) => f.startsWith("poisoning:") || f === "shadowing").length;
+  const poison = flags.filter(isPoisoningFlag).length;
   const label = poison
     ? `⚑ ${poison === 1 ? "poisoning flag" : `${poison} poisoning flags`}`
     : `⚑ ${flags.length === 1 ? "flag" : `${flags.length} flags`}`;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { runInNewContext } from "node:vm";
+import { isPoisoningFlag } from "../core/vocabulary.js";
 import type { SiteState } from "../store/site-state.js";
 import type { ServerMeta, ToolSummary } from "./server-pages.js";
 
@@ -105,7 +106,7 @@ export function serverPostings(meta: ServerMeta, tools: ToolSummary[]): ServerSe
     meta.d,
   );
   for (const t of tools) {
-    const flagged = t.f?.some((f) => f.startsWith("poisoning:") || f === "shadowing") ? 1 : 0;
+    const flagged = t.f?.some(isPoisoningFlag) ? 1 : 0;
     push(
       out,
       [0, t.n, meta.slug, t.s, t.r ?? "", t.c ?? "", t.title ?? "", snippet(t.d), flagged],
