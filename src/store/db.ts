@@ -27,7 +27,12 @@ function knownMigrations(): Set<number> {
   return new Set(journal.entries.map((e) => e.when));
 }
 
-function refuseDamagedOrNewer(sqlite: Database.Database, path: string): void {
+/**
+ * Refuses a catalog that fails PRAGMA quick_check or names a migration this version does not know (AppError db_corrupt
+ * or db_unwritable naming the file); every write is preceded by it (openCatalog, or before the first write of a
+ * catalog opened with openCurrentCatalog).
+ */
+export function refuseDamagedOrNewer(sqlite: Database.Database, path: string): void {
   const check = sqlite.pragma("quick_check", { simple: true });
   if (check !== "ok") {
     throw new AppError(
@@ -187,7 +192,8 @@ function hasEveryMigration(sqlite: Database.Database): boolean {
 /**
  * Opens an existing catalog writable when it already has every migration, without the integrity check of
  * openCatalog (for a process that only keeps a side table in it: the classify command's LLM cache); undefined when
- * there is no such file or it lacks a migration (then openCatalog creates or migrates it).
+ * there is no such file or it lacks a migration (then openCatalog creates or migrates it). The caller must run
+ * refuseDamagedOrNewer before its first write (a damaged or newer catalog is never written into).
  */
 export function openCurrentCatalog(path: string): Catalog | undefined {
   if (!existsSync(path)) return undefined;

@@ -1,5 +1,7 @@
 import { eq } from "drizzle-orm";
-import { type Catalog, openCatalog, openCurrentCatalog, orm, type Sqlite } from "./db.js";
+import { oneLine } from "../core/errors.js";
+import { logger } from "../core/log.js";
+import { type Catalog, openCatalog, openCurrentCatalog, orm, refuseDamagedOrNewer, type Sqlite } from "./db.js";
 import { llmCache } from "./schema.js";
 
 /**
@@ -26,13 +28,31 @@ export function llmCacheTable(sqlite: Sqlite): {
 /**
  * Opens the catalog file for its LLM cache (the classify command, which needs no catalog otherwise). A catalog that
  * has every migration is used as it is, without the whole-file integrity check a writable open makes (seconds at
- * 500,000 tools, on every `classify`); a new or older one is created or migrated by openCatalog, as every other
- * command does. Throws when the file cannot be opened, migrated or written.
+ * 500,000 tools, on every `classify`): reads need none, and the check runs once, before the first write — a damaged
+ * catalog, or one written by a newer mcp-census, is never written into (issue 17 item 7); its answers are then not
+ * cached, with one warning. A new or older file is created or migrated by openCatalog, as every other command does.
+ * Throws when the file cannot be opened, migrated or written.
  */
 export function openLlmCacheFile(path: string): { table: ReturnType<typeof llmCacheTable>; close(): void } {
-  const cat: Catalog = openCurrentCatalog(path) ?? openCatalog(path);
+  const current = openCurrentCatalog(path);
+  const cat: Catalog = current ?? openCatalog(path);
   try {
-    return { table: llmCacheTable(cat.sqlite), close: () => cat.close() };
+    const table = llmCacheTable(cat.sqlite);
+    if (!current) return { table, close: () => cat.close() };
+    let writable: boolean | undefined;
+    const set = (key: string, value: string) => {
+      if (writable === undefined) {
+        try {
+          refuseDamagedOrNewer(cat.sqlite, path);
+          writable = true;
+        } catch (err) {
+          writable = false;
+          logger.warn(`LLM answers are not cached: ${oneLine(err)}`);
+        }
+      }
+      if (writable) table.set(key, value);
+    };
+    return { table: { get: table.get, set }, close: () => cat.close() };
   } catch (err) {
     cat.close();
     throw err;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.js";
 import { openCatalog } from "../../src/store/db.js";
+import { openLlmCacheFile } from "../../src/store/llm-cache.js";
 import { runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -73,5 +74,39 @@ describe("damaged or newer catalogs are refused and left untouched (issue 17 ite
       expect((e as AppError).message).toContain(path);
     }
     expect(sha(path)).toBe(before);
+  });
+  it("classify's LLM cache (opened without the whole-file check) writes nothing into a damaged or newer catalog", () => {
+    const damaged = join(t.dir, "cache-corrupt.db");
+    freshCatalog(damaged);
+    const fd = openSync(damaged, "r+");
+    // A page in the middle, away from the pages the open reads (schema, migration log).
+    const pages = Math.floor(statSync(damaged).size / 4096);
+    writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * Math.floor(pages / 2));
+    closeSync(fd);
+    const newer = join(t.dir, "cache-newer.db");
+    freshCatalog(newer);
+    const cat = openCatalog(newer);
+    cat.sqlite
+      .prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)")
+      .run("f".repeat(64), 4102444800000);
+    cat.sqlite.pragma("journal_mode = DELETE");
+    cat.close();
+
+    for (const path of [damaged, newer]) {
+      const before = sha(path);
+      let file: ReturnType<typeof openLlmCacheFile> | undefined;
+      try {
+        file = openLlmCacheFile(path);
+      } catch {
+        // Refused at open: nothing written either.
+      }
+      if (file) {
+        // The answer is not cached (a miss next time), and classifying goes on: no throw.
+        expect(() => file!.table.set("some-key", '{"x":1}'), path).not.toThrow();
+        expect(() => file!.table.set("other-key", '{"x":2}'), path).not.toThrow();
+        file.close();
+      }
+      expect(sha(path), path).toBe(before);
+    }
   });
 });
