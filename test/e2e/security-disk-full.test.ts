@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { expectRepairedLikeClean, writeExampleSeeds } from "../helpers/site-repair.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const isRoot = process.getuid?.() === 0;
@@ -23,19 +24,6 @@ function mountTmpfs(dir: string, size: string): void {
   mkdirSync(dir, { recursive: true });
   execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
   mounts.push(dir);
-}
-
-function writeSeeds(dir: string, n: number, variant: string): void {
-  mkdirSync(dir, { recursive: true });
-  const entries = Array.from({ length: n }, (_, i) => ({
-    name: `io.github.example/server-${i}`,
-    description: `Example server ${i} (${variant}): ${"it reads and writes notes in folders. ".repeat(8)}`,
-    version: "1.0.0",
-    packages: [
-      { registryType: "npm", identifier: `example-server-${i}`, version: "1.0.0", transport: { type: "stdio" } },
-    ],
-  }));
-  writeFileSync(join(dir, "servers.json"), JSON.stringify(entries));
 }
 
 function filesUnder(dir: string): string[] {
@@ -62,10 +50,6 @@ function brokenPages(files: string[]): string[] {
 }
 
 /** Every file under `dir` by its path relative to `dir`, with its bytes. */
-function tree(dir: string): Map<string, Buffer> {
-  return new Map(filesUnder(dir).map((f) => [f.slice(dir.length), readFileSync(f)]));
-}
-
 function oneErrorLine(stderr: string): string {
   const lines = stderr.split("\n").filter((l) => l.startsWith("mcp-census:"));
   expect(lines).toHaveLength(1);
@@ -94,14 +78,14 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     const site = join(t.dir, "live", "site");
     mountTmpfs(site, "6m");
 
-    writeSeeds(seeds, 100, "v1");
+    writeExampleSeeds(seeds, 100, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     const first = await runCli(["site", "-o", site], { env, cwd: t.dir });
     expect(first.code).toBe(0);
     const before = filesUnder(site).length;
 
     // Every page changes and 200 servers more: the rebuild cannot fit.
-    writeSeeds(seeds, 300, "v2");
+    writeExampleSeeds(seeds, 300, "v2");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     const full = await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 });
     expect(full.code).toBe(4);
@@ -117,20 +101,14 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
     // global pages, which a failed build never reached for the servers it had already recorded as rendered. The live
     // site is then byte for byte what a clean build of the same catalog makes.
     execFileSync("mount", ["-o", "remount,size=64m", site]);
-    const next = await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 });
-    expect(next.code, next.stderr).toBe(0);
-    const clean = join(t.dir, "clean", "site");
-    expect((await runCli(["site", "-o", clean], { env, cwd: t.dir, timeoutMs: 120_000 })).code).toBe(0);
-    const [live, want] = [tree(site), tree(clean)];
-    expect([...live.keys()].sort()).toEqual([...want.keys()].sort());
-    expect([...live].filter(([p, b]) => !b.equals(want.get(p)!)).map(([p]) => p)).toEqual([]);
+    await expectRepairedLikeClean(site, join(t.dir, "clean", "site"), env, t.dir);
   }, 300_000);
 
   it("the policies' disk fills: exit 4 naming the policy file, and no policy file is left empty or half-written", async () => {
     const seeds = join(t.dir, "seeds-policy");
     const data = join(t.dir, "data-policy");
     const env = { MCP_CENSUS_DATA_DIR: data, MCP_CENSUS_SEEDS_DIR: seeds };
-    writeSeeds(seeds, 300, "v1");
+    writeExampleSeeds(seeds, 300, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     const policies = join(data, "out", "policies");
     mountTmpfs(policies, "256k");
@@ -147,7 +125,7 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
 
   it("the catalog's disk fills during a crawl: exit 4 naming the catalog file", async () => {
     const seeds = join(t.dir, "seeds-db");
-    writeSeeds(seeds, 3000, "v1");
+    writeExampleSeeds(seeds, 3000, "v1");
     const data = join(t.dir, "small-data");
     mountTmpfs(data, "400k");
     const r = await runCli(["crawl", "--no-probe", "--no-outputs"], {
@@ -163,7 +141,7 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
   it("a first build into a disk too small: exit 4 naming the file, and no page is left empty or cut", async () => {
     const seeds = join(t.dir, "seeds-first");
     const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data-first"), MCP_CENSUS_SEEDS_DIR: seeds };
-    writeSeeds(seeds, 300, "v1");
+    writeExampleSeeds(seeds, 300, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     const out = join(t.dir, "small-out");
     mountTmpfs(out, "1m");
@@ -179,7 +157,7 @@ describe.skipIf(!isRoot)("a full disk (issue 17 item 8; needs root to mount a tm
   it("the manifest's disk fills while building the site: exit 4 naming the manifest file, pages whole", async () => {
     const seeds = join(t.dir, "seeds-manifest");
     const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data-manifest"), MCP_CENSUS_SEEDS_DIR: seeds };
-    writeSeeds(seeds, 300, "v1");
+    writeExampleSeeds(seeds, 300, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     // The build manifest (<site>.state.db) on a disk too small for it, the pages on one with room.
     const out = join(t.dir, "manifest-out");

@@ -12,31 +12,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { expectRepairedLikeClean, writeExampleSeeds } from "../helpers/site-repair.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const N = 2000;
-
-function writeSeeds(dir: string, variant: string): void {
-  mkdirSync(dir, { recursive: true });
-  const entries = Array.from({ length: N }, (_, i) => ({
-    name: `io.github.example/server-${i}`,
-    description: `Example server ${i} (${variant}): ${"it reads and writes notes in folders. ".repeat(8)}`,
-    version: "1.0.0",
-    packages: [
-      { registryType: "npm", identifier: `example-server-${i}`, version: "1.0.0", transport: { type: "stdio" } },
-    ],
-  }));
-  writeFileSync(join(dir, "servers.json"), JSON.stringify(entries));
-}
-
-function tree(dir: string): Map<string, Buffer> {
-  return new Map(
-    readdirSync(dir, { recursive: true, encoding: "utf8" })
-      .map((f) => join(dir, f))
-      .filter((f) => statSync(f).isFile())
-      .map((f) => [f.slice(dir.length), readFileSync(f)]),
-  );
-}
 
 /** How many servers the manifest on disk has recorded with the new descriptions (committed rows only). */
 function committedV2(statePath: string): number {
@@ -60,11 +39,11 @@ describe("a site build killed part way (issue 17 item 8)", () => {
     const seeds = join(t.dir, "seeds");
     const env = { MCP_CENSUS_DATA_DIR: join(t.dir, "data"), MCP_CENSUS_SEEDS_DIR: seeds };
     const site = join(t.dir, "live", "site");
-    writeSeeds(seeds, "v1");
+    writeExampleSeeds(seeds, N, "v1");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     expect((await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 })).code).toBe(0);
 
-    writeSeeds(seeds, "v2");
+    writeExampleSeeds(seeds, N, "v2");
     expect((await runCli(["crawl", "--no-probe", "--no-outputs"], { env, cwd: t.dir })).code).toBe(0);
     // Killed once the manifest has committed some re-rendered servers, before the build's end.
     const killed = await new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
@@ -88,12 +67,6 @@ describe("a site build killed part way (issue 17 item 8)", () => {
     expect(killed.signal, `the build ended before it could be killed: ${killed.stderr}`).toBe("SIGKILL");
     expect(committedV2(`${site}.state.db`)).toBeLessThan(N);
 
-    const next = await runCli(["site", "-o", site], { env, cwd: t.dir, timeoutMs: 120_000 });
-    expect(next.code, next.stderr).toBe(0);
-    const clean = join(t.dir, "clean", "site");
-    expect((await runCli(["site", "-o", clean], { env, cwd: t.dir, timeoutMs: 120_000 })).code).toBe(0);
-    const [live, want] = [tree(site), tree(clean)];
-    expect([...live.keys()].sort()).toEqual([...want.keys()].sort());
-    expect([...live].filter(([p, b]) => !b.equals(want.get(p)!)).map(([p]) => p)).toEqual([]);
+    await expectRepairedLikeClean(site, join(t.dir, "clean", "site"), env, t.dir);
   }, 300_000);
 });

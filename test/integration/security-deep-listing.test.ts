@@ -6,34 +6,22 @@
  * and an initialize answer that deep is the server's protocol error. Real child processes under bubblewrap, the real
  * CLI, a real SQLite catalog.
  */
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../src/core/json.js";
 import type { ProbeResult } from "../../src/core/types.js";
-import { probe } from "../../src/mcp/index.js";
 import { ingestServer } from "../../src/pipeline/stages.js";
 import { upsertSourceEntry } from "../../src/store/catalog.js";
 import { openCatalog } from "../../src/store/db.js";
 import { runCli } from "../helpers/cli.js";
+import { probeFixtureServer } from "../helpers/probe-fixture.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/servers/deep-nesting.mjs", import.meta.url));
 
 function probeDeep(where: string): Promise<ProbeResult> {
-  return probe(
-    { kind: "command", command: process.execPath, args: [FIXTURE], env: { DEEP_IN: where } },
-    {
-      cacheDir: join(tmpdir(), "mcp-census-deep-cache"),
-      timeoutMs: 30_000,
-      installTimeoutMs: 30_000,
-      allowInstallScripts: false,
-      allowUnsandboxed: false,
-      allowPrivateNetwork: false,
-      memoryLimitMb: 2048,
-    },
-  );
+  return probeFixtureServer(FIXTURE, { DEEP_IN: where }, "mcp-census-deep-cache");
 }
 
 const NOTE = { "x-mcp-census-truncated": { nestedDeeperThan: MAX_JSON_DEPTH } };

@@ -3,34 +3,22 @@
  * tool — is a high change, so the default webhooks (min severity high) fire for it. A harmless added tool stays
  * medium. Real sandboxed probes of a real child process, real SQLite catalog, the real classifier.
  */
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { classifyHeuristic } from "../../src/classify/heuristics.js";
 import type { ProbeResult } from "../../src/core/types.js";
 import { recordChanges } from "../../src/history/index.js";
-import { probe } from "../../src/mcp/index.js";
 import { ingestProbe, saveClassification, upsertSourceEntry } from "../../src/store/catalog.js";
 import { openCatalog } from "../../src/store/db.js";
 import { serverTools } from "../../src/store/queries.js";
+import { probeFixtureServer } from "../helpers/probe-fixture.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/servers/rug-pull-add.mjs", import.meta.url));
 
 function probeFixture(variant: string): Promise<ProbeResult> {
-  return probe(
-    { kind: "command", command: process.execPath, args: [FIXTURE], env: { RUG_VARIANT: variant } },
-    {
-      cacheDir: join(tmpdir(), "mcp-census-rug-cache"),
-      timeoutMs: 30_000,
-      installTimeoutMs: 30_000,
-      allowInstallScripts: false,
-      allowUnsandboxed: false,
-      allowPrivateNetwork: false,
-      memoryLimitMb: 2048,
-    },
-  );
+  return probeFixtureServer(FIXTURE, { RUG_VARIANT: variant }, "mcp-census-rug-cache");
 }
 
 describe("added Financial/Destructive tools are high changes", () => {

@@ -3,7 +3,6 @@
  * rewrite `inputSchema.properties.__proto__.description` into hidden instructions with "0 changed" and `verify`
  * passing. Real sandboxed probe of a real child process, real SQLite catalog.
  */
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,26 +10,15 @@ import { canonicalJson, contentHash } from "../../src/core/hash.js";
 import type { ProbeResult } from "../../src/core/types.js";
 import { recordChanges } from "../../src/history/index.js";
 import { compareListing } from "../../src/history/lock.js";
-import { probe } from "../../src/mcp/index.js";
 import { ingestProbe, toolHash, upsertSourceEntry } from "../../src/store/catalog.js";
 import { openCatalog } from "../../src/store/db.js";
+import { probeFixtureServer } from "../helpers/probe-fixture.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/servers/proto-keys.mjs", import.meta.url));
 
 function probeFixture(key: string, variant: string): Promise<ProbeResult> {
-  return probe(
-    { kind: "command", command: process.execPath, args: [FIXTURE], env: { PROTO_KEY: key, PROTO_VARIANT: variant } },
-    {
-      cacheDir: join(tmpdir(), "mcp-census-proto-cache"),
-      timeoutMs: 30_000,
-      installTimeoutMs: 30_000,
-      allowInstallScripts: false,
-      allowUnsandboxed: false,
-      allowPrivateNetwork: false,
-      memoryLimitMb: 2048,
-    },
-  );
+  return probeFixtureServer(FIXTURE, { PROTO_KEY: key, PROTO_VARIANT: variant }, "mcp-census-proto-cache");
 }
 
 describe("hidden keys cannot hide drift (issue 17 item 4)", () => {
