@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Classification, RawTool } from "../core/types.js";
+import { classificationOf } from "./classification-row.js";
 import { orm, type Sqlite } from "./db.js";
 import { changes, classifications, probes, servers, toolVersions } from "./schema.js";
 
@@ -117,18 +118,7 @@ export function classificationsByVersion(sqlite: Sqlite, hash: string): Map<stri
   const out = new Map<string, Classification>();
   for (const r of rows) {
     if (out.has(r.classifierVersion)) continue;
-    out.set(r.classifierVersion, {
-      access: r.access as Classification["access"],
-      destructive: r.destructive,
-      financial: r.financial,
-      category: r.category as Classification["category"],
-      risk: r.risk as Classification["risk"],
-      confidence: r.confidence,
-      signals: r.signals,
-      flags: r.flags,
-      source: r.source,
-      classifierVersion: r.classifierVersion,
-    });
+    out.set(r.classifierVersion, classificationOf(r));
   }
   return out;
 }

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { and, asc, count, countDistinct, desc, eq, getTableColumns, isNull, ne, or, sql } from "drizzle-orm";
 import { alias, QueryBuilder } from "drizzle-orm/sqlite-core";
 import type { Classification, ProbeOutcome, RawTool } from "../core/types.js";
+import { classificationOf } from "./classification-row.js";
 import { orm } from "./db.js";
 import { classifications, probes, servers, sources, tools, toolVersions as toolVersionsTable } from "./schema.js";
 
@@ -260,20 +261,7 @@ export function toolRowOf({ c, ...t }: ReturnType<ReturnType<typeof serverToolsQ
     outputSchema: t.outputSchema ?? null,
     annotations: (t.annotations as Record<string, unknown> | null) ?? null,
     raw: (t.raw as RawTool | null) ?? { name: t.name },
-    classification: c
-      ? {
-          access: c.access as Classification["access"],
-          destructive: c.destructive,
-          financial: c.financial,
-          category: c.category as Classification["category"],
-          risk: c.risk as Classification["risk"],
-          confidence: c.confidence,
-          signals: c.signals,
-          flags: c.flags,
-          source: c.source,
-          classifierVersion: c.classifierVersion,
-        }
-      : null,
+    classification: c ? classificationOf(c) : null,
   };
 }
 
