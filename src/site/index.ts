@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -202,6 +202,31 @@ async function renderInWorkers(
 }
 
 /** Builds (or incrementally updates) the static site for the catalog into outDir. */
+/** A page's temporary name while it is replaced (src/site/file-writer.mjs): `<page>.<pid of the writer>.tmp`. */
+const TEMP_PAGE = /\.(\d+)\.tmp$/;
+
+/** Removes the temporary pages under `root` that a killed build left (their writer process no longer exists). */
+function removeOrphanedTempFiles(root: string): void {
+  for (const f of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+    const m = TEMP_PAGE.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(root, f));
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw err;
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
 export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteOpts = {}): Promise<BuildSiteResult> {
   const root = resolve(outDir);
   const ctx = siteCtx(opts.baseUrl ?? "http://localhost:8080/");
@@ -237,6 +262,9 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     const version = `${SITE_VERSION}|${ctx.baseUrl}|${policy ? "policy" : "no-policy"}|${maxShardBytes}|${maxPostings}`;
     // A site folder deleted (or emptied) behind the manifest's back is rebuilt in full.
     const force = !!opts.full || state.meta("version") !== version || !existsSync(join(root, "index.html"));
+    // The last build stopped part way (see below): a kill between a replaced page's write and its rename left
+    // `<page>.<pid>.tmp` files, which no manifest lists; remove those of processes that are gone.
+    if (state.meta("version") === "") removeOrphanedTempFiles(root);
     if (force) {
       state.resetDerived();
       state.beginBulk();

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -166,6 +167,26 @@ describe("buildSite on a real catalog", () => {
     }
     const again = await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
     expect(again.pagesWritten).toBe(0);
+  });
+
+  it("after a build killed part way, removes the temporary pages its writer left (no manifest lists them)", async () => {
+    const dir = join(fx.dir, "site-killed");
+    await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
+    // What a kill -9 between a replaced page's write and its rename leaves: `<page>.<pid>.tmp` of a process that is
+    // gone, and a manifest saying no build completed. A temporary page of a live process is not touched.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    const files = findServer(cat.sqlite, "io.github.acme/files")!;
+    const orphan = join(dir, "servers", files.slug, `index.json.${gone}.tmp`);
+    const live = join(dir, `index.html.${process.ppid}.tmp`);
+    writeFileSync(orphan, '{"cut');
+    writeFileSync(live, "<html");
+    const state = new SiteState(`${dir}.state.db`);
+    state.setMeta("version", "");
+    state.close();
+    await buildSite(cat.sqlite, dir, { baseUrl: "https://census.example/" });
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    rmSync(live);
   });
 
   it("chains the pages of a long listing by their prev and next links, each row on exactly one page", async () => {
