@@ -439,7 +439,8 @@ async function main(): Promise<void> {
     // after it found them warm: the app, first, lost 10-60 % of its first slice).
     for (const arm of arms) {
       const { duration: _, ...once } = opts(arm, 1);
-      await autocannon({ ...once, amount: arm.count });
+      // autocannon refuses more connections than requests (stats and list have a handful of distinct requests).
+      await autocannon({ ...once, connections: Math.min(connections, arm.count), amount: arm.count });
     }
     // Each round gives each arm duration/rounds seconds in slices of `slice` seconds, alternating between the arms;
     // the order turns at every alternation (app, bare, baseline; bare, baseline, app; …): no arm always goes first.
