@@ -18,6 +18,24 @@ import { tempDir } from "../helpers/tmp.js";
 
 const TOOLS = ["sync_items", "process_queue", "handle_event", "manage_entries", "run_task", "update_state"];
 
+/** Every tool of the catalog kept the heuristics' verdict, flagged unsure (and, when given, says why in its signals). */
+function expectHeuristicsKept(dbPath: string, signal?: RegExp): void {
+  const cat = openCatalog(dbPath, { readonly: true });
+  try {
+    const rows = cat.sqlite
+      .prepare("SELECT c.source, c.flags, c.signals FROM tools t JOIN classifications c ON c.hash = t.hash")
+      .all() as { source: string; flags: string; signals: string }[];
+    expect(rows).toHaveLength(TOOLS.length);
+    for (const row of rows) {
+      expect(row.source).toBe("heuristic");
+      expect(JSON.parse(row.flags)).toContain("unsure");
+      if (signal) expect(row.signals).toMatch(signal);
+    }
+  } finally {
+    cat.close();
+  }
+}
+
 let t: ReturnType<typeof tempDir>;
 let llm: Server;
 let llmUrl: string;
@@ -91,20 +109,7 @@ describe("an overall LLM time budget (issue 17 item 11)", () => {
       /LLM time budget of 3 s used up: the remaining unsure tools keep the heuristics' verdict, flagged unsure/,
     );
 
-    const cat = openCatalog(join(t.dir, "data", "catalog.db"), { readonly: true });
-    try {
-      const rows = cat.sqlite
-        .prepare("SELECT c.source, c.flags, c.signals FROM tools t JOIN classifications c ON c.hash = t.hash")
-        .all() as { source: string; flags: string; signals: string }[];
-      expect(rows).toHaveLength(TOOLS.length);
-      for (const row of rows) {
-        expect(row.source).toBe("heuristic");
-        expect(JSON.parse(row.flags)).toContain("unsure");
-        expect(row.signals).toMatch(/LLM not used: LLM time budget used up/);
-      }
-    } finally {
-      cat.close();
-    }
+    expectHeuristicsKept(join(t.dir, "data", "catalog.db"), /LLM not used: LLM time budget used up/);
   }, 180_000);
 });
 
@@ -150,19 +155,7 @@ describe("the LLM time budget in a distributed crawl (issue 17 item 11)", () => 
         .filter((l) => /LLM time budget/.test(l));
       expect(warnings, worker.output()).toHaveLength(1);
 
-      const cat = openCatalog(join(t.dir, "distributed", "catalog.db"), { readonly: true });
-      try {
-        const rows = cat.sqlite
-          .prepare("SELECT c.source, c.flags, c.signals FROM tools t JOIN classifications c ON c.hash = t.hash")
-          .all() as { source: string; flags: string; signals: string }[];
-        expect(rows).toHaveLength(TOOLS.length);
-        for (const row of rows) {
-          expect(row.source).toBe("heuristic");
-          expect(JSON.parse(row.flags)).toContain("unsure");
-        }
-      } finally {
-        cat.close();
-      }
+      expectHeuristicsKept(join(t.dir, "distributed", "catalog.db"));
     } finally {
       await stopWorker(worker, 2_000);
       await redis.stop();
