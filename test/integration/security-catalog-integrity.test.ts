@@ -22,6 +22,17 @@ function freshCatalog(path: string): void {
   cat.close();
 }
 
+/** A catalog whose migration log names a migration this version does not ship (as a newer mcp-census writes). */
+function newerCatalog(path: string): void {
+  freshCatalog(path);
+  const cat = openCatalog(path);
+  cat.sqlite
+    .prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)")
+    .run("f".repeat(64), 4102444800000);
+  cat.sqlite.pragma("journal_mode = DELETE");
+  cat.close();
+}
+
 describe("damaged or newer catalogs are refused and left untouched (issue 17 item 7)", () => {
   const t = tempDir();
   afterAll(() => t.cleanup());
@@ -58,13 +69,7 @@ describe("damaged or newer catalogs are refused and left untouched (issue 17 ite
 
   it("a migration this version does not know: refused as written by a newer mcp-census, file untouched", () => {
     const path = join(t.dir, "newer.db");
-    freshCatalog(path);
-    const cat = openCatalog(path);
-    cat.sqlite
-      .prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)")
-      .run("f".repeat(64), 4102444800000);
-    cat.sqlite.pragma("journal_mode = DELETE");
-    cat.close();
+    newerCatalog(path);
     const before = sha(path);
     expect(() => openCatalog(path)).toThrow(/written by a newer mcp-census/);
     try {
@@ -84,13 +89,7 @@ describe("damaged or newer catalogs are refused and left untouched (issue 17 ite
     writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * Math.floor(pages / 2));
     closeSync(fd);
     const newer = join(t.dir, "cache-newer.db");
-    freshCatalog(newer);
-    const cat = openCatalog(newer);
-    cat.sqlite
-      .prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)")
-      .run("f".repeat(64), 4102444800000);
-    cat.sqlite.pragma("journal_mode = DELETE");
-    cat.close();
+    newerCatalog(newer);
 
     for (const path of [damaged, newer]) {
       const before = sha(path);
