@@ -15,3 +15,13 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.max(0, Math.min(limit, items.length)) }, worker));
   return out;
 }
+
+/** Whether a process of this host with that pid exists (one we may not signal, EPERM, exists too). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { processAlive } from "../core/concurrency.js";
 import type { ResolvedConfig } from "../core/config.js";
 import { AppError, oneLine } from "../core/errors.js";
 import type { Classification, ProbeOutcome, ProbeResult, ServerEntry } from "../core/types.js";
@@ -109,12 +110,7 @@ function ownerAlive(stats: unknown): boolean {
   if (!owner || typeof owner.pid !== "number") return false;
   if (owner.host !== hostname()) return true;
   if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return processAlive(owner.pid);
 }
 
 /**

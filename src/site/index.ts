@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import { processAlive } from "../core/concurrency.js";
 import { storageError } from "../core/errors.js";
 import { renderAtom } from "../history/atom.js";
 import type { ChangeEvent } from "../history/events.js";
@@ -209,21 +210,12 @@ const TEMP_PAGE = /\.(\d+)\.tmp$/;
 function removeOrphanedTempFiles(root: string): void {
   for (const f of readdirSync(root, { recursive: true, encoding: "utf8" })) {
     const m = TEMP_PAGE.exec(f);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || processAlive(Number(m[1]))) continue;
     try {
       unlinkSync(join(root, f));
     } catch (err) {
       if ((err as { code?: string }).code !== "ENOENT") throw err;
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
   }
 }
 
