@@ -110,7 +110,7 @@ describe("phrase gates", () => {
     (jsOnly as unknown as { wasm: unknown }).wasm = undefined;
     const { rows } = loadCorpus(join(import.meta.dirname, "../../eval/corpus"));
     const texts = [...HAND, "\u212Aubeconfig ~/.SSH", "a\u200bb \u{E0041} → ‘x’", "x".repeat(40_000) + " http"];
-    for (const r of rows) texts.push(`${r.name}\n${r.description ?? ""}`);
+    for (const r of rows) texts.push(`${r.tool}\n${r.description ?? ""}`);
     for (const text of texts) {
       const a = withWasm.begin();
       const b = jsOnly.begin();
