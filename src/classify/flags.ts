@@ -169,22 +169,16 @@ const FLAG_PHRASES = new PhraseSet(FLAG_REGEXES, true, INVISIBLE_MARKS);
  * occurred in the parts either set read, which is what one set reading every part answers.
  */
 class ContinuedScan implements PartScan {
-  /** The marks of the first set's parts, or what `marked` was last set to. */
-  private carried: boolean;
+  marked: boolean;
   private readonly rest: Parts;
   constructor(private readonly first: Parts) {
-    this.carried = first.marked;
+    this.marked = first.marked;
     this.rest = FLAG_PHRASES.begin();
   }
-  get marked(): boolean {
-    return this.carried || this.rest.marked;
-  }
-  set marked(v: boolean) {
-    this.rest.marked = false;
-    this.carried = v;
-  }
   more(part: string): void {
+    this.rest.marked = this.marked;
     this.rest.more(part);
+    this.marked = this.rest.marked;
   }
   may(re: RegExp): boolean {
     return this.first.may(re) || this.rest.may(re);

@@ -262,8 +262,6 @@ export class PhraseSet {
   private readonly width: number;
   private readonly classOf: Uint16Array;
   private readonly delta: Int32Array;
-  /** The tables' WebAssembly scanner (undefined without WebAssembly: the JavaScript loop then reads every text). */
-  private readonly wasm: UnitScanner | undefined;
   private readonly outStart: Int32Array;
   private readonly outIds: Int32Array;
   private readonly stamp: Uint32Array;
@@ -396,12 +394,6 @@ export class PhraseSet {
     // root ends no literal).
     if (markClass > 0) for (let i = 0; i < n; i++) table[i * width + markClass] = ~0;
     this.delta = table;
-    this.wasm = UnitScanner.create(table, this.classOf);
-    // The JavaScript loop reads the same tables (views of the scanner's memory), so each is held once.
-    if (this.wasm) {
-      this.delta = this.wasm.table;
-      this.classOf = this.wasm.classOf;
-    }
     this.outIds = Int32Array.from(flat);
     this.stamp = new Uint32Array(this.gates.size);
     this.endAt = new Int32Array(this.gates.size);
@@ -431,30 +423,6 @@ export class PhraseSet {
   read(text: string, gen: number, marked: boolean, offset = 0): boolean {
     if (gen !== this.gen) throw new Error("PhraseSet: scan used after the next scan of the same set");
     const { delta, classOf, outStart, outIds, stamp, endAt, width } = this;
-    const wasm = this.wasm;
-    if (wasm !== undefined && text.length <= UnitScanner.CAPACITY) {
-      // The same outputs as the loop below, from the scanner's list of flagged steps.
-      const hits = wasm.scan(text);
-      const h = wasm.hits;
-      for (let k = 0; k < hits; k++) {
-        const row = h[2 * k + 1]!;
-        if (row === 0) {
-          marked = true;
-          continue;
-        }
-        const state = (row / width) | 0;
-        const end = offset + wasm.at(k) + 1;
-        const e = outStart[state + 1]!;
-        for (let j = outStart[state]!; j < e; j++) {
-          const id = outIds[j]!;
-          if (stamp[id] !== gen) {
-            stamp[id] = gen;
-            endAt[id] = end;
-          }
-        }
-      }
-      return marked || this.alwaysMarked;
-    }
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const v = delta[s + classOf[text.charCodeAt(i)]!]!;
@@ -541,49 +509,20 @@ export class Scan {
   }
 }
 
-/**
- * A scan over several parts of one text (see PhraseSet.begin). Parts are read in batches: `more` only collects them, and
- * the first question after (`marked`, `view`, `may`) reads them joined by line breaks in one pass, so the many short
- * pieces of a schema's prose cost one copy and one call of the scanner (below) instead of a pass each. Reading the joined
- * text finds what reading the parts one by one finds: a literal that would span two parts holds a line break, and a
- * regex with such a literal always may (mayMatchParts).
- */
+/** A scan over several parts of one text (see PhraseSet.begin). */
 export class Parts {
-  private readMarked = false;
-  /** Where the next batch starts: the parts read so far, each followed by a line break. */
+  /** Whether a mark of the set (see PhraseSet) occurred in the parts so far. */
+  marked = false;
+  /** Where the next part starts: the parts so far, each followed by a line break. */
   private length = 0;
-  /**
-   * The parts collected and not yet read, joined by line breaks (concatenation makes a rope, which the copy into the
-   * scanner reads without flattening: cheaper than collecting an array and joining it), and how many there are.
-   */
-  private pending = "";
-  private count = 0;
   constructor(
     private readonly set: PhraseSet,
     private readonly gen: number,
   ) {}
 
   more(part: string): void {
-    this.pending = this.count++ === 0 ? part : `${this.pending}\n${part}`;
-  }
-
-  /** Whether a mark of the set (see PhraseSet) occurred in the parts so far (settable: a caller's running flag). */
-  get marked(): boolean {
-    if (this.count > 0) this.flush();
-    return this.readMarked;
-  }
-
-  set marked(v: boolean) {
-    if (this.count > 0) this.flush();
-    this.readMarked = v;
-  }
-
-  private flush(): void {
-    const text = this.pending;
-    this.pending = "";
-    this.count = 0;
-    this.readMarked = this.set.read(text, this.gen, this.readMarked, this.length);
-    this.length += text.length + 1;
+    this.marked = this.set.read(part, this.gen, this.marked, this.length);
+    this.length += part.length + 1;
   }
 
   /**
@@ -591,156 +530,11 @@ export class Parts {
    * to `limit`: a regex runs only when one of its literals occurred there.
    */
   view(text: string, limit: number): Scan {
-    if (this.count > 0) this.flush();
     return new Scan(this.set, text, this.gen, limit);
   }
 
   /** False when no literal of `re` occurred in any part (so `re` cannot match their line-joined text). */
   may(re: RegExp): boolean {
-    if (this.count > 0) this.flush();
     return this.set.mayMatchParts(re, this.gen);
   }
-}
-
-/**
- * The automaton's common step in WebAssembly, over the text's UTF-16 code units: the same class and transition tables,
- * two 16-bit loads, a table load and a sign test a character. In JavaScript each character cost ~47 instructions
- * (charCodeAt dispatches on the string's representation every time, and every typed-array read repeats its map, base
- * and bounds checks), which made the phrase scans a fifth of the classifier's instructions. The text is copied in by one
- * native call (Buffer#write as UTF-16, exact code units, so positions, marks and case folding are the loop's own); a
- * flagged step is handed back as a (position, next state) pair for PhraseSet.read to record.
- *
- * Memory: the transition table at 0 (`delta` itself: the next state's row offset, bit-inverted when that state ends a
- * literal), then the class of every code unit (`classOf`), the text, and the list of flagged steps, at most one per
- * code unit. PhraseSet's loop reads the same two tables as views of this memory.
- */
-class UnitScanner {
-  static readonly CAPACITY = 32768;
-  readonly table: Int32Array;
-  readonly classOf: Uint16Array;
-  readonly hits: Int32Array;
-  private readonly text: Buffer;
-  private readonly textAt: number;
-  private readonly classAt: number;
-  private readonly hitsAt: number;
-  private readonly run: (text: number, end: number, classes: number, hits: number) => number;
-
-  private constructor(table: Int32Array, classOf: Uint16Array) {
-    this.classAt = table.length * 4;
-    this.textAt = this.classAt + 2 * 65536;
-    this.hitsAt = this.textAt + 2 * UnitScanner.CAPACITY;
-    const bytes = this.hitsAt + 8 * UnitScanner.CAPACITY;
-    const wasm = WASM!;
-    const exports = new wasm.Instance(new wasm.Module(scannerModule(Math.ceil(bytes / 65536)))).exports as {
-      m: { buffer: ArrayBuffer };
-      s: UnitScanner["run"];
-    };
-    const buffer = exports.m.buffer;
-    this.table = new Int32Array(buffer, 0, table.length);
-    this.table.set(table);
-    this.classOf = new Uint16Array(buffer, this.classAt, 65536);
-    this.classOf.set(classOf);
-    this.text = Buffer.from(buffer, this.textAt, 2 * UnitScanner.CAPACITY);
-    this.hits = new Int32Array(buffer, this.hitsAt, 2 * UnitScanner.CAPACITY);
-    this.run = exports.s;
-  }
-
-  static create(table: Int32Array, classOf: Uint16Array): UnitScanner | undefined {
-    if (WASM === undefined) return undefined;
-    try {
-      return new UnitScanner(table, classOf);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Scans `text` (at most CAPACITY code units) from the root; returns how many flagged steps `hits` lists, as pairs of
-   * the step's byte address and the next state's row offset (see at()).
-   */
-  scan(text: string): number {
-    const bytes = this.text.write(text, "utf16le");
-    return this.run(this.textAt, this.textAt + bytes, this.classAt, this.hitsAt) >> 0;
-  }
-
-  /** The code unit position of flagged step k's byte address. */
-  at(k: number): number {
-    return (this.hits[2 * k]! - this.textAt) >> 1;
-  }
-}
-
-/** The WebAssembly API, as far as the scanner uses it (the project's type libraries do not declare it). */
-const WASM = (
-  globalThis as {
-    WebAssembly?: {
-      Module: new (bytes: Uint8Array) => object;
-      Instance: new (module: object) => { exports: object };
-    };
-  }
-).WebAssembly;
-
-/** Unsigned LEB128. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/**
- * The scanner's module, written out in WebAssembly's binary format (small enough not to need a toolchain):
- *
- *   (memory (export "m") pages)
- *   (func (export "s") (param $p i32) (param $end i32) (param $classes i32) (param $hits i32) (result i32)
- *     (local $s i32) (local $v i32) (local $h i32)
- *     (local.set $h (local.get $hits))
- *     (block (loop
- *       (br_if 1 (i32.ge_u (local.get $p) (local.get $end)))
- *       (local.set $v (i32.load (i32.shl (i32.add (local.get $s)
- *         (i32.load16_u (i32.add (local.get $classes) (i32.shl (i32.load16_u (local.get $p)) (i32.const 1)))))
- *         (i32.const 2))))
- *       (if (i32.lt_s (local.get $v) (i32.const 0))
- *         (then (local.set $s (i32.xor (local.get $v) (i32.const -1)))
- *               (i32.store (local.get $h) (local.get $p))
- *               (i32.store offset=4 (local.get $h) (local.get $s))
- *               (local.set $h (i32.add (local.get $h) (i32.const 8))))
- *         (else (local.set $s (local.get $v))))
- *       (local.set $p (i32.add (local.get $p) (i32.const 2)))
- *       (br 0)))
- *     (i32.shr_u (i32.sub (local.get $h) (local.get $hits)) (i32.const 3)))
- */
-function scannerModule(pages: number): Uint8Array {
-  const body = [
-    ...[0x01, 0x03, 0x7f], // locals: 3 × i32 ($s $v $h = locals 4..6)
-    ...[0x20, 0x03, 0x21, 0x06], // h = hits
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...[0x20, 0x00, 0x20, 0x01, 0x4f, 0x0d, 0x01], // br_if 1 (p >= end)
-    ...[0x20, 0x04, 0x20, 0x02], // s, classes
-    ...[0x20, 0x00, 0x2f, 0x01, 0x00, 0x41, 0x01, 0x74, 0x6a], // classes + (load16_u(p) << 1)
-    ...[0x2f, 0x01, 0x00, 0x6a, 0x41, 0x02, 0x74], // load16_u class, s +, << 2
-    ...[0x28, 0x02, 0x00], // load next
-    ...[0x22, 0x05, 0x41, 0x00, 0x48, 0x04, 0x40], // v = …; if v < 0
-    ...[0x20, 0x05, 0x41, 0x7f, 0x73, 0x21, 0x04], // s = ~v
-    ...[0x20, 0x06, 0x20, 0x00, 0x36, 0x02, 0x00], // store h, p
-    ...[0x20, 0x06, 0x20, 0x04, 0x36, 0x02, 0x04], // store h + 4, s
-    ...[0x20, 0x06, 0x41, 0x08, 0x6a, 0x21, 0x06], // h += 8
-    ...[0x05, 0x20, 0x05, 0x21, 0x04, 0x0b], // else s = v; end
-    ...[0x20, 0x00, 0x41, 0x02, 0x6a, 0x21, 0x00], // p += 2
-    ...[0x0c, 0x00, 0x0b, 0x0b], // br 0; end loop; end block
-    ...[0x20, 0x06, 0x20, 0x03, 0x6b, 0x41, 0x03, 0x76], // (h - hits) >> 3
-    0x0b,
-  ];
-  const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [0x01, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f]),
-    ...section(3, [0x01, 0x00]),
-    ...section(5, [0x01, 0x00, ...leb(pages)]),
-    ...section(7, [0x02, 0x01, 0x73, 0x00, 0x00, 0x01, 0x6d, 0x02, 0x00]),
-    ...section(10, [0x01, ...leb(body.length), ...body]),
-  ]);
 }
