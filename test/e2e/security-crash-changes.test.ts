@@ -9,13 +9,13 @@
  * is marked `interrupted` when the next crawl starts (item 11).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { npmSeedEntry, writeSeeds } from "../helpers/seeds.js";
 import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -61,20 +61,7 @@ beforeAll(async () => {
   const nm = join(t.dir, "node_modules");
   pkgDir = join(nm, "drift-crash-mcp");
   writeServer(pkgDir, V1);
-  mkdirSync(join(t.dir, "seeds"));
-  writeFileSync(
-    join(t.dir, "seeds", "servers.json"),
-    JSON.stringify([
-      {
-        name: "io.github.example/drift-crash",
-        description: "drift-crash-mcp for the test",
-        version: "1.0.0",
-        packages: [
-          { registryType: "npm", identifier: "drift-crash-mcp", version: "1.0.0", transport: { type: "stdio" } },
-        ],
-      },
-    ]),
-  );
+  writeSeeds(join(t.dir, "seeds"), [npmSeedEntry("io.github.example/drift-crash", "drift-crash-mcp")]);
   env = {
     MCP_CENSUS_DATA_DIR: join(t.dir, "data"),
     MCP_CENSUS_SEEDS_DIR: join(t.dir, "seeds"),
@@ -186,20 +173,7 @@ describe("the same crash in a distributed crawl (issue 17 item 5)", () => {
     const pkg = join(nm, "drift-crash-mcp");
     writeServer(pkg, V1);
     const seeds = join(base, "seeds");
-    mkdirSync(seeds, { recursive: true });
-    writeFileSync(
-      join(seeds, "servers.json"),
-      JSON.stringify([
-        {
-          name: "io.github.example/drift-crash",
-          description: "drift-crash-mcp for the test",
-          version: "1.0.0",
-          packages: [
-            { registryType: "npm", identifier: "drift-crash-mcp", version: "1.0.0", transport: { type: "stdio" } },
-          ],
-        },
-      ]),
-    );
+    writeSeeds(seeds, [npmSeedEntry("io.github.example/drift-crash", "drift-crash-mcp")]);
     const env = {
       REDIS_URL: redis.url,
       MCP_CENSUS_QUEUE_PREFIX: "t-crash",

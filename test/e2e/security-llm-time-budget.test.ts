@@ -1,18 +1,10 @@
-/**
- * Issue 17 item 11: a hanging LLM endpoint cost 3 attempts × 30 s for every unsure tool, with no overall budget.
- * Now the LLM has a time budget per run (llmTimeBudgetMs): once it is spent, the remaining tools keep the heuristics'
- * verdict flagged unsure (policies ask before each call), with one warning line.
- *
- * Real parts: the real CLI crawling a real package under bubblewrap (embedded, and distributed with a real Redis and a
- * real classify worker), a loopback endpoint that accepts requests and never answers, a real SQLite catalog.
- */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { npmSeedEntry, writeSeeds } from "../helpers/seeds.js";
 import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -53,20 +45,7 @@ beforeAll(async () => {
       inputSchema: { type: "object", properties: { target: { type: "string" } } },
     })),
   );
-  mkdirSync(join(t.dir, "seeds"));
-  writeFileSync(
-    join(t.dir, "seeds", "servers.json"),
-    JSON.stringify([
-      {
-        name: "io.github.example/vague-tools",
-        description: "vague-tools-mcp for the test",
-        version: "1.0.0",
-        packages: [
-          { registryType: "npm", identifier: "vague-tools-mcp", version: "1.0.0", transport: { type: "stdio" } },
-        ],
-      },
-    ]),
-  );
+  writeSeeds(join(t.dir, "seeds"), [npmSeedEntry("io.github.example/vague-tools", "vague-tools-mcp")]);
   // An LLM endpoint that accepts every request and never answers.
   llm = createServer((req) => {
     requests++;

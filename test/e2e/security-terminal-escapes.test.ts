@@ -1,16 +1,10 @@
-/**
- * Issue 17 item 9: `probe` printed server-supplied names and descriptions raw — OSC 52 (clipboard), OSC 0 (title)
- * and `ESC[2K\r` forged a `[Read/low]` line over a critical tool. Everything printed to a terminal goes through one
- * helper that makes control characters visible and inert. The real CLI probes a real child process in the sandbox,
- * and crawls a real package twice into a real catalog for `changes` and `verify`.
- */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { forTerminal } from "../../src/core/terminal.js";
 import { formatSummary } from "../../src/pipeline/crawl.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { npmSeedEntry, writeSeeds } from "../helpers/seeds.js";
 import { type FixtureTool, writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -51,20 +45,7 @@ describe("terminal escapes from servers (issue 17 item 9)", () => {
     ];
     writeStdioPackage(pkg, "escapes-mcp", listing("v1"));
     const seeds = join(data.dir, "seeds");
-    mkdirSync(seeds, { recursive: true });
-    writeFileSync(
-      join(seeds, "servers.json"),
-      JSON.stringify([
-        {
-          name: "io.github.example/escapes",
-          description: "escapes-mcp for the test",
-          version: "1.0.0",
-          packages: [
-            { registryType: "npm", identifier: "escapes-mcp", version: "1.0.0", transport: { type: "stdio" } },
-          ],
-        },
-      ]),
-    );
+    writeSeeds(seeds, [npmSeedEntry("io.github.example/escapes", "escapes-mcp")]);
     const env = {
       MCP_CENSUS_DATA_DIR: join(data.dir, "drift"),
       MCP_CENSUS_SEEDS_DIR: seeds,

@@ -1,10 +1,3 @@
-/**
- * Issue 17 item 3: a server listing a tool named with an unpaired UTF-16 surrogate ("get_item\ud800") made every
- * later crawl fail with `UNIQUE constraint failed: tools.server_id, tools.name` (SQLite stored U+FFFD, the next
- * ingest looked up the raw name). Untrusted strings are normalised before storing, and one server's storage failure
- * is that server's outcome, never the crawl's. Real crawls of real packages in the sandbox, real SQLite file.
- */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type ResolvedConfig } from "../../src/core/config.js";
@@ -13,6 +6,7 @@ import { runCrawl } from "../../src/pipeline/crawl.js";
 import { createProgress } from "../../src/pipeline/progress.js";
 import { openCatalog } from "../../src/store/db.js";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { npmSeedEntry, writeSeeds } from "../helpers/seeds.js";
 import { writeStdioPackage } from "../helpers/stdio-package.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -23,13 +17,6 @@ function fakePackage(nm: string, name: string, names: string[]): void {
     names.map((n) => ({ name: n, description: `Get one item ${n}` })),
   );
 }
-
-const entry = (name: string, pkg: string) => ({
-  name,
-  description: `${pkg} for the test`,
-  version: "1.0.0",
-  packages: [{ registryType: "npm", identifier: pkg, version: "1.0.0", transport: { type: "stdio" } }],
-});
 
 let t: ReturnType<typeof tempDir>;
 let config: ResolvedConfig;
@@ -42,16 +29,12 @@ beforeAll(() => {
   fakePackage(nm, "decomposed-mcp", ["cafe\u0301_menu"]);
   fakePackage(nm, "refused-mcp", ["refuse_me", "fine_tool"]);
   fakePackage(nm, "plain-mcp", ["read_note"]);
-  mkdirSync(join(t.dir, "seeds"));
-  writeFileSync(
-    join(t.dir, "seeds", "servers.json"),
-    JSON.stringify([
-      entry("io.github.example/lone-surrogate", "lone-surrogate-mcp"),
-      entry("io.github.example/decomposed", "decomposed-mcp"),
-      entry("io.github.example/refused", "refused-mcp"),
-      entry("io.github.example/plain", "plain-mcp"),
-    ]),
-  );
+  writeSeeds(join(t.dir, "seeds"), [
+    npmSeedEntry("io.github.example/lone-surrogate", "lone-surrogate-mcp"),
+    npmSeedEntry("io.github.example/decomposed", "decomposed-mcp"),
+    npmSeedEntry("io.github.example/refused", "refused-mcp"),
+    npmSeedEntry("io.github.example/plain", "plain-mcp"),
+  ]);
   config = loadConfig(
     {
       dataDir: join(t.dir, "data"),
