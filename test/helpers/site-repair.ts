@@ -1,20 +1,18 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { runCli } from "./cli.js";
+import { npmSeedEntry, writeSeeds } from "./seeds.js";
 
 /** Seeds of `n` example npm servers; `variant` goes into every description, so a new variant changes every page. */
 export function writeExampleSeeds(dir: string, n: number, variant: string): void {
-  mkdirSync(dir, { recursive: true });
-  const entries = Array.from({ length: n }, (_, i) => ({
-    name: `io.github.example/server-${i}`,
-    description: `Example server ${i} (${variant}): ${"it reads and writes notes in folders. ".repeat(8)}`,
-    version: "1.0.0",
-    packages: [
-      { registryType: "npm", identifier: `example-server-${i}`, version: "1.0.0", transport: { type: "stdio" } },
-    ],
-  }));
-  writeFileSync(join(dir, "servers.json"), JSON.stringify(entries));
+  writeSeeds(
+    dir,
+    Array.from({ length: n }, (_, i) => ({
+      ...npmSeedEntry(`io.github.example/server-${i}`, `example-server-${i}`),
+      description: `Example server ${i} (${variant}): ${"it reads and writes notes in folders. ".repeat(8)}`,
+    })),
+  );
 }
 
 /** Every file below `dir`, keyed by its path inside it. */
