@@ -1590,10 +1590,12 @@ export function extractFeatures(tool: ToolInput): Feature[] {
 /**
  * extractFeatures on a fresh scan, whose first part becomes the tool's whole raw description.
  *
- * Each section runs as its own small function (the `(() => { … })()` blocks): as one function of several hundred lines
- * the optimising compiler took 0.3–1.3 s of CPU per compilation and recompiled it after every rare branch first
- * taken, while the whole of it ran unoptimised; small functions compile in milliseconds and a rare branch recompiles
- * only its own section (scripts/bench-classifier.ts: 13–18 % less CPU per tool).
+ * Each section runs as its own small function (nameVerbSection … outputAndAnnotationSection): as one function of
+ * several hundred lines the optimising compiler took 0.3–1.3 s of CPU per compilation and recompiled it after every
+ * rare branch first taken, while the whole of it ran unoptimised; small functions compile in milliseconds and a rare
+ * branch recompiles only its own section (scripts/bench-classifier.ts: 13–18 % less CPU per tool). The sections are
+ * top-level functions that share one ToolCtx object per tool: as `(() => { … })()` blocks inside extract each made a
+ * closure per tool, and their shared variables a context (~530 bytes a tool, 9 % of the classifier's allocation).
  *
  * Speed: no named closure (`const f = () => …`) inside extract or the functions it calls per tool. Each costs an
  * allocation, and under tsx (esbuild keepNames, what scripts/bench-classifier.ts runs) an Object.defineProperty too:
@@ -1618,285 +1620,43 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const fs = firstIsPrefix ? ds.prefix(first) : ds.sub(first);
   const fam = new Families(desc, ds);
   const firstWords = new Words(first, 14);
-  const objects = name.objects;
-  const nameTokens = name.tokens;
-
-  // --- name verb -------------------------------------------------------------------------------------------
-  let primary: VerbClass | undefined = name.verbClass;
-  let weakNameVerb = false;
   const verb = name.verb;
-  (() => {
-    if (verb && primary) {
-      if (primary === "run") {
-        const ro = objects.find((o) => RUN_READ_OBJECTS.has(o));
-        const tool = objects.find((o) => o === "tool" || o === "tools");
-        if (tool) {
-          t.dispatchesTools("name", `${verb} ${tool}`);
-          primary = "execute";
-        } else if (ro) {
-          t.add("name.run.read_object", "name", `${verb} ${ro}`, "read", 2, `name verb '${verb}' runs a ${ro}`);
-          primary = "read";
-        } else {
-          t.add("name.run", "name", verb, "execute", 3, `name verb '${verb}' runs something`);
-          primary = "execute";
-        }
-      } else if (primary === "read") {
-        const weak = WEAK_READ_VERBS.has(verb);
-        t.add(
-          weak ? "name.verb.read_weak" : "name.verb.read",
-          "name",
-          verb,
-          "read",
-          weak ? 2 : 3,
-          `name verb '${verb}'`,
-        );
-      } else if (primary === "write" && name.verbIndex > 0 && NOUN_LIKE.has(verb)) {
-        // After a prefix, a word like "block" or "place" is usually a noun ("rpc_block_info").
-        t.add("name.verb.write_nounlike", "name", verb, "write", 1, `name word '${verb}' may be a verb (weak)`);
-        weakNameVerb = true;
-      } else if (primary === "write" && READ_JOB_VERBS.has(verb) && name.tokens.some((x) => READ_JOB_OBJECTS.has(x))) {
-        const job = name.tokens.find((x) => READ_JOB_OBJECTS.has(x))!;
-        // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
-        t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
-        primary = "read";
-      } else if (
-        primary === "write" &&
-        RESTART_VERBS.has(verb) &&
-        (objects.includes("kernel") || fs.test(KERNEL_RESTART))
-      ) {
-        // Restarting a kernel or interpreter ends the running process and loses its in-memory state.
-        t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
-        t.add("name.restart_process", "name", `${verb} kernel`, "destructive", 2, `'${verb}' ends a running kernel`);
-      } else if (primary === "write" && ENDING_VERBS.has(verb) && name.tokens.some((x) => OWN_SESSION_OBJECTS.has(x))) {
-        // Closing or stopping the agent's own page, session or port-forward is plumbing by one reading of the rules
-        // and a write by another: the verdict stays write, and unsure.
-        t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
-        const own = name.tokens.find((x) => OWN_SESSION_OBJECTS.has(x))!;
-        t.add("name.ends_own_session", "name", `${verb} ${own}`, "unsure", 0, `'${verb}' of the agent's own ${own}`);
-      } else if (primary === "write" && verb === "select" && objects.length === 1 && SESSION_OBJECTS.has(objects[0]!)) {
-        t.add(
-          "name.select_session",
-          "name",
-          `select ${objects[0]}`,
-          "read",
-          3,
-          `selecting a ${objects[0]} is plumbing`,
-        );
-        primary = "read";
-      } else if (primary === "write" && PLUMBING_VERBS.has(verb) && objects.every((o) => PLUMBING_OBJECTS.has(o))) {
-        t.add("name.plumbing", "name", verb, "read", 2, `'${verb}' of the server's own connection is session plumbing`);
-        primary = "read";
-      } else if (primary === "write") {
-        const launched = objects.find((o) => LAUNCH_OBJECTS.has(o));
-        if (LAUNCH_NAME_VERBS.has(verb) && launched)
-          t.add(
-            "name.launch",
-            "name",
-            `${verb} ${launched}`,
-            "execute",
-            3,
-            `name verb '${verb}' launches a ${launched}`,
-          );
-        else if (verb === "create" && objects.some((o) => CREATE_LAUNCH_OBJECTS.has(o)))
-          t.add(
-            "name.create_workload",
-            "name",
-            `${verb} ${objects.join(" ")}`,
-            "execute",
-            3,
-            "name creates a workload",
-          );
-        else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
-      } else if (primary === "destructive") {
-        // "Unassign or delete an assignment": the description says it can delete the record itself.
-        const assoc = orDelete(first) ? undefined : linkOnly(verb, objects, name.tokens);
-        const toStatus = !assoc && ds.exec(REVERT_TO_STATUS)?.[0];
-        t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
-        if (assoc)
-          t.note(
-            "name.unlink_association",
-            "name",
-            `${verb} ${assoc}`,
-            "destructive",
-            `'${verb}' of a ${assoc} only breaks an association → not destructive`,
-          );
-        else if (toStatus)
-          t.note(
-            "desc.revert_to_status",
-            "description",
-            toStatus,
-            "destructive",
-            `'${toStatus}' only moves a status back → not destructive`,
-          );
-        else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
-      } else if (primary === "execute") {
-        // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
-        const tool = objects.find((o) => o === "tool" || o === "tools");
-        if (tool) t.dispatchesTools("name", `${verb} ${tool}`);
-        else
-          t.add(
-            "name.verb.execute",
-            "name",
-            verb,
-            "execute",
-            3,
-            `name verb '${verb}'`,
-            CODE_VERBS.has(verb) && codeRun(fs, ds, name.tokens),
-          );
-      }
-    } else {
-      const info = name.tokens.find((x) => INFO_NOUNS.has(x));
-      if (info) t.add("name.info_noun", "name", info, "read", 2, `name is an information noun ('${info}')`);
-    }
-    if (primary !== "read" && primary !== "destructive") {
-      const later = name.tokens
-        .slice(name.verbIndex + 1)
-        .find((w) => BASE_VERBS.get(w) === "destructive" && !name.secondary.some(([v]) => v === w));
-      if (later) t.add("name.mentions_destructive", "name", later, "destructive", 2, `name mentions '${later}'`);
-    }
-    for (const [v, cls] of name.secondary) {
-      if (cls === "destructive") {
-        t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
-        t.add("name.also.destructive", "name", v, "destructive", 2, `name also says '${v}'`);
-      } else if (cls === "execute" || cls === "run")
-        t.add("name.also.execute", "name", v, "execute", 3, `name also says '${v}'`);
-      else if (cls === "write") t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
-    }
-    if ((nameTokens.includes("on") || nameTokens.includes("off")) && (!verb || primary === "write"))
-      t.add("name.on_off", "name", "on/off", "write", 1, "name switches something on/off");
-  })();
+  const nested = nestedSchema(tool.inputSchema);
+  const c: ToolCtx = {
+    tool,
+    t,
+    name,
+    params,
+    desc,
+    ds,
+    fs,
+    first,
+    firstWords,
+    fam,
+    title,
+    ann,
+    objects: name.objects,
+    tokens: name.tokens,
+    verb,
+    primary: name.verbClass,
+    weakNameVerb: false,
+    descVerb: undefined,
+    descClass: undefined,
+    descSense: false,
+    descMultiOp: false,
+    opsParam: undefined,
+    routerParam: undefined,
+    nested,
+    routerReads: false,
+    multiOp: false,
+  };
+  // --- name verb -------------------------------------------------------------------------------------------
+  nameVerbSection(c);
   // --- description: opening verb ------------------------------------------------------------------------------
-  let descVerb: string | undefined;
-  let descClass: VerbClass | undefined;
-  let descSense = false;
-  (() => {
-    // "Select and run one of the following operations": the operations decide, not the opening verb.
-    const routerOpening = fs.test(ROUTER_OPENING);
-    for (let i = 0; !routerOpening; i++) {
-      const w = firstWords.at(i);
-      if (w === undefined) break;
-      const info = OPENING_WORDS.get(w);
-      if (info === undefined) continue;
-      const r = info.roles;
-      if ((r & W_SKIP) !== 0) continue;
-      if ((r & W_LIGHT) !== 0) {
-        const next = firstWords.slice(i + 1, i + 4).find((x) => LIGHT_READ_NOUNS.test(x));
-        if (next) {
-          descVerb = `${w} ${next}`;
-          descClass = "read";
-          break;
-        }
-      }
-      if ((r & W_DESC_READ) !== 0) {
-        descVerb = w;
-        descClass = "read";
-        break;
-      }
-      if (
-        ((r & W_CAPTURE) !== 0 && fs.test(CAPTURE_OBJECTS)) ||
-        ((r & W_READ_JOB) !== 0 && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
-        ((r & W_SELECT) !== 0 && firstWords.slice(i + 1, i + 4).some((x) => SESSION_OBJECTS.has(x)))
-      ) {
-        descVerb = w;
-        descClass = "read";
-        descSense = true;
-        break;
-      }
-      const cls = info.verb;
-      if (cls && !((r & W_NOUN_LIKE) !== 0 && w !== firstWords.at(0))) {
-        descVerb = w;
-        descClass = cls;
-        break;
-      }
-    }
-    if (descVerb && descClass) {
-      const weight = verb && !weakNameVerb ? 2 : 3;
-      const why = `description opens with '${descVerb}'`;
-      if (descClass === "read" && descSense)
-        t.add("desc.verb.read_sense", "description", descVerb, "read", 3, `${why}: a capture or the caller's own job`);
-      else if (descClass === "read") {
-        const weak = WEAK_READ_VERBS.has(descVerb);
-        t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
-      } else if (descClass === "destructive") {
-        const assoc =
-          !orDelete(first) &&
-          (objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens));
-        t.add("desc.verb.write", "description", descVerb, "write", weight, why);
-        if (!assoc && !ds.test(REVERT_TO_STATUS))
-          t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
-      } else if (descClass === "execute" || descClass === "run") {
-        // "Executes a log query", "Runs a search": what is run decides.
-        const at = first.indexOf(descVerb) + descVerb.length;
-        const rest = first.slice(at, at + 60);
-        if (RUNS_TOOLS.test(rest)) t.dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
-        else if (/\b(quer|search|report|analys|check)/.test(rest))
-          t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
-        else
-          t.add(
-            "desc.verb.execute",
-            "description",
-            descVerb,
-            "execute",
-            weight,
-            why,
-            CODE_VERBS.has(descVerb) && codeRun(fs, ds, name.tokens),
-          );
-      } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
-        t.add(
-          "desc.launch",
-          "description",
-          descVerb,
-          "execute",
-          weight,
-          `description ${descVerb} a build, pipeline, job or workload`,
-        );
-      } else t.add("desc.verb.write", "description", descVerb, "write", weight, why);
-    }
-    // A later sentence that opens with a writing verb ("Triggers Okta to verify …", "Also creates …") is weak evidence
-    // against a read: enough to keep a read verdict unsure.
-    if (descClass === "read" || (!descClass && primary === "read")) {
-      const later = laterWriteVerb(desc, first);
-      if (later) t.add("desc.later_write", "description", later, "write", 1, `a later sentence says '${later}'`);
-    }
-    const moved = ds.exec(STATE_CHANGE)?.[0];
-    if (moved) t.add("desc.state_change", "description", moved, "write", 2, `description says '${moved}'`);
-    // "Open a new tab": opening a new page, tab or window changes the browser session.
-    if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
-      t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
-    // "Open a web browser to a specific URL": opening a URL the caller gives in a browser is a navigation (write),
-    // like navigate; opening a document or a record to read it stays read.
-    if (
-      (descVerb === "open" || descVerb === "opens" || verb === "open") &&
-      /\b(browser|url|link|web ?page|website)\b/.test(first) &&
-      params.some((p) => p.key === "url" || endsWith(p.key, "_url") || p.key === "link")
-    )
-      t.add(
-        "open_url",
-        "description",
-        "open url",
-        "write",
-        4,
-        "opens a URL the caller gives in a browser (a navigation)",
-      );
-    // Writing a copy of what the tool reads to a file is an export (read by the labelling rules) against the verb
-    // "save"/"create": the two conflict, so the verdict is left unsure rather than a sure write.
-    const exported = fs.exec(EXPORT_TO_FILE)?.[0];
-    if (exported)
-      t.add("desc.export_to_file", "description", exported, "read", 3, `'${exported}' is an export of what is read`);
-    // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
-    if (title) {
-      const tv = splitName(title).find((w) => BASE_VERBS.has(w));
-      if (tv) {
-        const cls = BASE_VERBS.get(tv)!;
-        const b = cls === "run" ? "execute" : verbBucket(cls);
-        if (!verb) t.add(`title.verb.${b}`, "title", tv, b, 2, `title verb '${tv}'`);
-        else if (primary && b !== verbBucket(primary) && !(b === "execute" && primary === "run"))
-          t.note("title.disagrees", "title", tv, b, `title verb '${tv}' disagrees with name verb '${verb}'`);
-      }
-    }
-  })();
+  openingVerbSection(c);
   // --- multi-operation tools ------------------------------------------------------------------------------------
   // "Manage backups: …" opening a description of a tool whose name has no verb: the operations it names decide.
+  const descVerb = c.descVerb;
   const descMultiOp = descVerb !== undefined && isMultiOpVerb(descVerb);
   const opsParam = withRole(params, R_OPS);
   // A router tool's "command" names one of its own sub-commands (listed elsewhere), not code or a shell line: what it
@@ -1908,568 +1668,866 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     !(ds.test(EXEC_PHRASE) && fam.has("exec"))
       ? cmd
       : undefined;
-  const nested = nestedSchema(tool.inputSchema);
-  const subOps = nested.ops;
-  let routerReads = false;
-  const multiOp =
+  c.descMultiOp = descMultiOp;
+  c.opsParam = opsParam;
+  c.routerParam = routerParam;
+  c.multiOp =
     !!routerParam ||
     !!opsParam ||
-    subOps.length > 0 ||
+    nested.ops.length > 0 ||
     (verb !== undefined && MULTI_OP_VERBS.has(verb)) ||
     (verb === undefined && descMultiOp) ||
     (ds.may(CRUD) && fam.has("crud"));
-  (() => {
-    if (multiOp) {
-      let opWrite = false;
-      let opDestroy = false;
-      let opRead = false;
-      let opRun: string | undefined;
-      let opOther = false;
-      let namedRead: string | undefined;
-      for (const v of [...(opsParam?.enumValues ?? []), ...subOps]) {
-        const w = splitName(v)[0];
-        const cls = w ? VERBS.get(w) : undefined;
-        if (cls === "destructive") opDestroy = true;
-        else if (cls === "write") opWrite = true;
-        else if (cls === "execute" || cls === "run") {
-          opWrite = true;
-          if (subOps.length > 0 && !RUN_READ_OBJECTS.has(splitName(v)[1] ?? "")) opRun ??= v;
-        } else if (cls === "read") opRead = true;
-        else opOther = true;
+  operationsSection(c);
+  // --- parameters ----------------------------------------------------------------------------------------------
+  parameterSection(c);
+  httpAndSwitchSection(c);
+  // --- description phrases ---------------------------------------------------------------------------------------
+  phraseSection(c);
+  // --- financial ----------------------------------------------------------------------------------------------------
+  moneySection(c);
+  // --- output schema, annotations ------------------------------------------------------------------------------------
+  outputAndAnnotationSection(c);
+  riskFeatures(t, c);
+  return t.list;
+}
+
+/**
+ * What extract's sections share for one tool: one object per tool, passed to each section (a top-level function),
+ * instead of a closure and its context made per section per tool. The fields below `verb` are what earlier sections
+ * found and later ones read. Also the risk cues' context (RiskCtx).
+ */
+interface ToolCtx extends RiskCtx {
+  tool: ToolInput;
+  t: Evidence;
+  name: NameParse;
+  params: ParamInfo[];
+  fam: Families;
+  title: string;
+  ann: ToolInput["annotations"];
+  weakNameVerb: boolean;
+  descVerb: string | undefined;
+  descClass: VerbClass | undefined;
+  descSense: boolean;
+  descMultiOp: boolean;
+  opsParam: ParamInfo | undefined;
+  routerParam: ParamInfo | undefined;
+  nested: Nested;
+  routerReads: boolean;
+  multiOp: boolean;
+}
+
+/** The name's verb, its secondary verbs, an information noun. */
+function nameVerbSection(c: ToolCtx): void {
+  const { t, name, ds, fs, first, objects, tokens: nameTokens, verb } = c;
+  let primary = c.primary;
+  let weakNameVerb = c.weakNameVerb;
+  if (verb && primary) {
+    if (primary === "run") {
+      const ro = objects.find((o) => RUN_READ_OBJECTS.has(o));
+      const tool = objects.find((o) => o === "tool" || o === "tools");
+      if (tool) {
+        t.dispatchesTools("name", `${verb} ${tool}`);
+        primary = "execute";
+      } else if (ro) {
+        t.add("name.run.read_object", "name", `${verb} ${ro}`, "read", 2, `name verb '${verb}' runs a ${ro}`);
+        primary = "read";
+      } else {
+        t.add("name.run", "name", verb, "execute", 3, `name verb '${verb}' runs something`);
+        primary = "execute";
       }
-      if (ds.may(CRUD) && fam.has("crud")) opDestroy = true;
-      for (const line of capabilityLines(desc)) {
-        // Each run of a-z (as line.split(/[^a-z]+/) without its empty pieces, which are no word).
-        for (let i = 0, n = line.length; i < n; ) {
-          if (!isAZ(line.charCodeAt(i))) {
-            i++;
-            continue;
-          }
-          const start = i;
-          while (i < n && isAZ(line.charCodeAt(i))) i++;
-          const w = line.slice(start, i);
-          const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
-          if (g === "destructive") opDestroy = true;
-          else if (g === "write") opWrite = true;
-          else if (g === "read") namedRead = w;
-        }
-      }
-      const quoted = desc.match(
-        /['"`](create|update|delete|remove|add|set|patch|put|post|modify|write|upload|send|expire|cancel|purge)['"`]/g,
-      );
-      if (quoted) {
-        for (const q of quoted) {
-          const w = q.slice(1, -1);
-          if (["delete", "remove", "purge", "cancel"].includes(w)) opDestroy = true;
-          else opWrite = true;
-        }
-      }
-      const on: Where = opsParam ? "parameter" : "description";
-      const what = opsParam?.name ?? "operations";
-      if (opDestroy) {
-        t.add("ops.delete", on, what, "write", 3, "operations include deleting");
-        t.add("ops.delete.destructive", on, what, "destructive", 2, "operations include deleting");
-      } else if (opWrite) t.add("ops.write", on, what, "write", 3, "operations include creating or updating");
-      else if (opRead && subOps.length > 0 && !opOther)
-        t.add(
-          "ops.listed_read_only",
-          "parameter",
-          subOps.join(", "),
-          "read",
-          3,
-          "every operation the schema lists reads",
+    } else if (primary === "read") {
+      const weak = WEAK_READ_VERBS.has(verb);
+      t.add(weak ? "name.verb.read_weak" : "name.verb.read", "name", verb, "read", weak ? 2 : 3, `name verb '${verb}'`);
+    } else if (primary === "write" && name.verbIndex > 0 && NOUN_LIKE.has(verb)) {
+      // After a prefix, a word like "block" or "place" is usually a noun ("rpc_block_info").
+      t.add("name.verb.write_nounlike", "name", verb, "write", 1, `name word '${verb}' may be a verb (weak)`);
+      weakNameVerb = true;
+    } else if (primary === "write" && READ_JOB_VERBS.has(verb) && name.tokens.some((x) => READ_JOB_OBJECTS.has(x))) {
+      const job = name.tokens.find((x) => READ_JOB_OBJECTS.has(x))!;
+      // A stated labelling rule, so it counts more than a bare verb: it outweighs an author's readOnlyHint=false.
+      t.add("name.read_job", "name", `${verb} ${job}`, "read", 4, `'${verb}' of the caller's own ${job} only reads`);
+      primary = "read";
+    } else if (
+      primary === "write" &&
+      RESTART_VERBS.has(verb) &&
+      (objects.includes("kernel") || fs.test(KERNEL_RESTART))
+    ) {
+      // Restarting a kernel or interpreter ends the running process and loses its in-memory state.
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+      t.add("name.restart_process", "name", `${verb} kernel`, "destructive", 2, `'${verb}' ends a running kernel`);
+    } else if (primary === "write" && ENDING_VERBS.has(verb) && name.tokens.some((x) => OWN_SESSION_OBJECTS.has(x))) {
+      // Closing or stopping the agent's own page, session or port-forward is plumbing by one reading of the rules
+      // and a write by another: the verdict stays write, and unsure.
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+      const own = name.tokens.find((x) => OWN_SESSION_OBJECTS.has(x))!;
+      t.add("name.ends_own_session", "name", `${verb} ${own}`, "unsure", 0, `'${verb}' of the agent's own ${own}`);
+    } else if (primary === "write" && verb === "select" && objects.length === 1 && SESSION_OBJECTS.has(objects[0]!)) {
+      t.add("name.select_session", "name", `select ${objects[0]}`, "read", 3, `selecting a ${objects[0]} is plumbing`);
+      primary = "read";
+    } else if (primary === "write" && PLUMBING_VERBS.has(verb) && objects.every((o) => PLUMBING_OBJECTS.has(o))) {
+      t.add("name.plumbing", "name", verb, "read", 2, `'${verb}' of the server's own connection is session plumbing`);
+      primary = "read";
+    } else if (primary === "write") {
+      const launched = objects.find((o) => LAUNCH_OBJECTS.has(o));
+      if (LAUNCH_NAME_VERBS.has(verb) && launched)
+        t.add("name.launch", "name", `${verb} ${launched}`, "execute", 3, `name verb '${verb}' launches a ${launched}`);
+      else if (verb === "create" && objects.some((o) => CREATE_LAUNCH_OBJECTS.has(o)))
+        t.add("name.create_workload", "name", `${verb} ${objects.join(" ")}`, "execute", 3, "name creates a workload");
+      else t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+    } else if (primary === "destructive") {
+      // "Unassign or delete an assignment": the description says it can delete the record itself.
+      const assoc = orDelete(first) ? undefined : linkOnly(verb, objects, name.tokens);
+      const toStatus = !assoc && ds.exec(REVERT_TO_STATUS)?.[0];
+      t.add("name.verb.write", "name", verb, "write", 3, `name verb '${verb}'`);
+      if (assoc)
+        t.note(
+          "name.unlink_association",
+          "name",
+          `${verb} ${assoc}`,
+          "destructive",
+          `'${verb}' of a ${assoc} only breaks an association → not destructive`,
         );
-      else if (opRead && opsParam)
-        t.add("ops.read_only", "parameter", opsParam.name, "read", 1, `'${opsParam.name}' operations are all reads`);
-      // A router whose description names only reading operations ("Includes operations for listing registries and
-      // retrieving their settings") leans read; what it hides still keeps the verdict unsure.
-      if (routerParam && namedRead && !opDestroy && !opWrite) {
-        routerReads = true;
-        t.add(
-          "ops.router_named_reads",
+      else if (toStatus)
+        t.note(
+          "desc.revert_to_status",
           "description",
-          namedRead,
-          "read",
-          3,
-          `the operations named are reads ('${namedRead}')`,
+          toStatus,
+          "destructive",
+          `'${toStatus}' only moves a status back → not destructive`,
         );
-      }
-      if (opRun)
+      else t.add("name.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}'`);
+    } else if (primary === "execute") {
+      // "execute_x_tool": runs whichever tool it is given, so it can do what the most dangerous of them does.
+      const tool = objects.find((o) => o === "tool" || o === "tools");
+      if (tool) t.dispatchesTools("name", `${verb} ${tool}`);
+      else
         t.add(
-          "ops.launch",
-          "parameter",
-          opRun,
-          "execute",
-          3,
-          `the schema lists operation '${opRun}' (runs or deploys)`,
-        );
-      if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
-        // "Manage X" with only read operations described says little by itself.
-        t.add(
-          "name.manage_without_writes",
+          "name.verb.execute",
           "name",
           verb,
-          "write",
-          -3,
-          `'${verb}' lists no write operation (cancels the verb)`,
-        );
-      }
-    }
-  })();
-  // --- parameters ----------------------------------------------------------------------------------------------
-  (() => {
-    const readVerbStrong = primary === "read" && verb !== undefined && !WEAK_READ_VERBS.has(verb);
-    const runsVerb =
-      primary === "execute" || primary === "run" || name.secondary.some(([, c]) => c === "execute" || c === "run");
-    // Code given to a storing verb is content ("create_script"); given to any other write verb it runs
-    // ("navigate_page" with an initScript).
-    const writesStored = primary === "write" && !runsVerb && STORE_VERBS.has(verb ?? "");
-    const hasQueryParam = params.some(
-      (p) =>
-        p.key === "query" || p.key === "q" || endsWith(p.key, "_query") || p.key === "command" || p.key === "statement",
-    );
-    const sqlParam = withRole(params, R_SQL);
-    let sqlHandled = false;
-    const sqlCandidate = !!sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb));
-    // The parameters' descriptions, lower-cased, for the SQL rules (built only for a tool that may take SQL).
-    const paramText = sqlCandidate ? paramTextOf(params) : "";
-    if (sqlCandidate && (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText) || ds.test(SQL_WRITE))) {
-      sqlHandled = true;
-      const on: Where = sqlParam ? "parameter" : "description";
-      const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
-      const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText);
-      // "Rejects writes, schema/admin operations" names writes only to refuse them.
-      const writes =
-        (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText));
-      const text = sqlParam?.name ?? "sql";
-      if (readOnly && !writes)
-        t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
-      else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
-      else {
-        t.add("sql.unrestricted", on, text, "execute", 4, `${what} with no read-only restriction`, true);
-        t.add("sql.unrestricted.destructive", on, text, "destructive", 3, "arbitrary SQL can modify or drop data");
-      }
-    } else if (hasQueryParam && ds.test(SAFE_QUERY_LANG)) {
-      t.add(
-        "query.safe_language",
-        "description",
-        "query",
-        "read",
-        1,
-        "query language that cannot mutate (search/metrics/logs)",
-      );
-    }
-
-    const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
-    let codeParam = params.find(
-      (p) => (p.roles & R_CODE) !== 0 || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)),
-    );
-    if (codeParam && codeParam === routerParam) {
-      t.add(
-        "param.command_router",
-        "parameter",
-        codeParam.name,
-        "unsure",
-        routerReads ? 0 : 1,
-        `parameter '${codeParam.name}' selects a sub-command the definition does not list`,
-      );
-      codeParam = undefined;
-    }
-    if (codeParam && !sqlHandled) {
-      const pdesc = codeParam.description.toLowerCase();
-      const n = codeParam.name;
-      // A script that runs before, after or inside the page ("initScript"), or a parameter its own description says
-      // is run, makes the tool execute whatever its verb: an optional code parameter is never data.
-      const runsOnItsOwn = RUN_SCRIPT_PARAM.test(codeParam.key) || /\b(execut|evaluat|inject)|\bruns?\b/.test(pdesc);
-      const runsIt = runsVerb || !verb || execPhrase || runsOnItsOwn || /\b(execut|run|evaluat)/.test(pdesc);
-      if (readVerbStrong && !execPhrase && !runsOnItsOwn)
-        t.note("param.code.data", "parameter", n, "execute", `parameter '${n}' is data for a read verb`);
-      else if (writesStored && !execPhrase)
-        t.add("param.code.stored", "parameter", n, "write", 1, `parameter '${n}' is stored, not run`);
-      else if (runsIt)
-        t.add(
-          "param.code.runs",
-          "parameter",
-          n,
           "execute",
           3,
-          `parameter '${n}' takes code or a command to run`,
-          codeRun(fs, ds, name.tokens),
+          `name verb '${verb}'`,
+          CODE_VERBS.has(verb) && codeRun(fs, ds, name.tokens),
         );
-      else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
     }
-    if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
-      const m = ds.exec(EXEC_PHRASE)?.[0] ?? "";
-      t.add(
-        "desc.runs_code",
-        "description",
-        m,
-        "execute",
-        3,
-        `description says it runs code, commands or scripts ('${m}')`,
-        codeRun(fs, ds, name.tokens),
-      );
-    }
-    const nestedCode = nested.code;
-    if (nestedCode && !codeParam && !sqlHandled)
-      // An option below the top level runs code where the tool works (a page it scrapes, a viewer): execute, not
-      // by itself the shell/OS/SQL access that makes a tool destructive.
-      t.add("param.nested_code", "parameter", nestedCode, "execute", 3, `nested option '${nestedCode}' runs code`);
-    const applies = ds.exec(APPLY_MANIFEST)?.[0];
-    if (applies)
-      t.add(
-        "desc.applies_manifest",
-        "description",
-        applies,
-        "execute",
-        4,
-        `description says '${applies}' (launches whatever the manifest describes)`,
-      );
-    if ((ds.test(AGENT_DELEGATION) || ds.test(AUTONOMOUS_AGENT)) && fam.has("agent")) {
-      t.add(
-        "desc.delegates_agent",
-        "description",
-        "agent",
-        "execute",
-        3,
-        "delegates to an agent that may use its own tools",
-      );
-      t.add(
-        "desc.delegates_agent.destructive",
-        "description",
-        "agent",
-        "destructive",
-        2,
-        "a delegated agent has open-ended effects",
-      );
-    }
-  })();
-  (() => {
-    const method = params.find((p) => p.key === "method" || p.key === "http_method" || p.key === "verb");
-    // "The HTTP method we should use when calling the status_callback URL" is how the service calls back, not a
-    // pass-through of the caller's request.
-    if (method && !CALLBACK_METHOD.test(method.description.toLowerCase())) {
-      const en = method.enumValues.map((v) => v.toUpperCase());
-      const passThrough = params.some((p) =>
-        ["url", "endpoint", "path", "body", "headers", "uri", "route", "data", "payload"].includes(p.key),
-      );
-      const n = method.name;
-      if (en.length > 0) {
-        if (en.includes("DELETE")) {
-          t.add("param.http_delete", "parameter", n, "write", 4, `parameter '${n}' allows DELETE`);
-          t.add("param.http_delete.destructive", "parameter", n, "destructive", 3, `parameter '${n}' allows DELETE`);
-        } else if (en.some((m) => m === "POST" || m === "PUT" || m === "PATCH")) {
-          const ms = en.filter((m) => m !== "GET" && m !== "HEAD").join("/");
-          t.add("param.http_write", "parameter", n, "write", 4, `parameter '${n}' allows ${ms}`);
-        } else if (en.every((m) => m === "GET" || m === "HEAD" || m === "OPTIONS")) {
-          t.add("param.http_get_only", "parameter", n, "read", 1, `parameter '${n}' only allows GET`);
-        }
-      } else if (passThrough) {
-        t.add("param.http_any", "parameter", n, "write", 4, `parameter '${n}' passes any HTTP method through`);
-        t.add("param.http_any.destructive", "parameter", n, "destructive", 3, "a generic API pass-through can DELETE");
-      }
-    }
-    for (const p of params) {
-      if (
-        ((p.roles & R_DESTRUCTIVE) !== 0 ||
-          (destructiveKey(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
-        !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
-      ) {
-        t.add(
-          "param.destructive_switch",
-          "parameter",
-          p.name,
-          "write",
-          3,
-          `parameter '${p.name}' can ${p.key.replace(/_/g, " ")}`,
-        );
-        t.add("param.destructive_switch.destructive", "parameter", p.name, "destructive", 2, `parameter '${p.name}'`);
+  } else {
+    const info = name.tokens.find((x) => INFO_NOUNS.has(x));
+    if (info) t.add("name.info_noun", "name", info, "read", 2, `name is an information noun ('${info}')`);
+  }
+  if (primary !== "read" && primary !== "destructive") {
+    const later = name.tokens
+      .slice(name.verbIndex + 1)
+      .find((w) => BASE_VERBS.get(w) === "destructive" && !name.secondary.some(([v]) => v === w));
+    if (later) t.add("name.mentions_destructive", "name", later, "destructive", 2, `name mentions '${later}'`);
+  }
+  for (const [v, cls] of name.secondary) {
+    if (cls === "destructive") {
+      t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
+      t.add("name.also.destructive", "name", v, "destructive", 2, `name also says '${v}'`);
+    } else if (cls === "execute" || cls === "run")
+      t.add("name.also.execute", "name", v, "execute", 3, `name also says '${v}'`);
+    else if (cls === "write") t.add("name.also.write", "name", v, "write", 2, `name also says '${v}'`);
+  }
+  if ((nameTokens.includes("on") || nameTokens.includes("off")) && (!verb || primary === "write"))
+    t.add("name.on_off", "name", "on/off", "write", 1, "name switches something on/off");
+  c.primary = primary;
+  c.weakNameVerb = weakNameVerb;
+}
+
+/** The description's opening verb, later-sentence verbs, state changes, opening a URL, exports and the title's verb. */
+function openingVerbSection(c: ToolCtx): void {
+  const { t, name, params, desc, ds, fs, first, firstWords, title, objects, verb } = c;
+  const primary = c.primary;
+  const weakNameVerb = c.weakNameVerb;
+  let descVerb = c.descVerb;
+  let descClass = c.descClass;
+  let descSense = c.descSense;
+  // "Select and run one of the following operations": the operations decide, not the opening verb.
+  const routerOpening = fs.test(ROUTER_OPENING);
+  for (let i = 0; !routerOpening; i++) {
+    const w = firstWords.at(i);
+    if (w === undefined) break;
+    const info = OPENING_WORDS.get(w);
+    if (info === undefined) continue;
+    const r = info.roles;
+    if ((r & W_SKIP) !== 0) continue;
+    if ((r & W_LIGHT) !== 0) {
+      const next = firstWords.slice(i + 1, i + 4).find((x) => LIGHT_READ_NOUNS.test(x));
+      if (next) {
+        descVerb = `${w} ${next}`;
+        descClass = "read";
         break;
       }
     }
-    const overwriteKey = params.some((p) => p.key === "overwrite");
-    if (overwriteKey || params.some((p) => p.key === "force"))
-      t.add(
-        "param.overwrite",
-        "parameter",
-        overwriteKey ? "overwrite" : "force",
-        "destructive",
-        1,
-        "parameter 'overwrite'/'force' can replace existing data",
-      );
-  })();
-  // --- description phrases ---------------------------------------------------------------------------------------
-  (() => {
-    if (ds.test(DESTRUCTIVE_PHRASE) && fam.has("destr") && !ds.test(NEGATED_DESTRUCTIVE)) {
-      const m = ds.exec(DESTRUCTIVE_PHRASE)?.[0] ?? "";
-      t.add("desc.destructive_phrase", "description", m, "destructive", 2, `description says '${m}'`);
-      if (primary === "read" || !primary)
-        t.add("desc.destructive_phrase.notread", "description", m, "write", 1, `description says '${m}'`);
+    if ((r & W_DESC_READ) !== 0) {
+      descVerb = w;
+      descClass = "read";
+      break;
     }
-    if (ds.test(READONLY_PHRASE) && fam.has("ro")) {
-      const m = ds.exec(READONLY_PHRASE)?.[0] ?? "";
-      t.add("desc.read_only_phrase", "description", m, "read", 2, `description says '${m}'`);
+    if (
+      ((r & W_CAPTURE) !== 0 && fs.test(CAPTURE_OBJECTS)) ||
+      ((r & W_READ_JOB) !== 0 && firstWords.slice(i + 1).some((x) => READ_JOB_OBJECTS.has(x))) ||
+      ((r & W_SELECT) !== 0 && firstWords.slice(i + 1, i + 4).some((x) => SESSION_OBJECTS.has(x)))
+    ) {
+      descVerb = w;
+      descClass = "read";
+      descSense = true;
+      break;
     }
-    if (ds.test(WAITS_FOR_JOB) && fam.has("wait"))
+    const cls = info.verb;
+    if (cls && !((r & W_NOUN_LIKE) !== 0 && w !== firstWords.at(0))) {
+      descVerb = w;
+      descClass = cls;
+      break;
+    }
+  }
+  if (descVerb && descClass) {
+    const weight = verb && !weakNameVerb ? 2 : 3;
+    const why = `description opens with '${descVerb}'`;
+    if (descClass === "read" && descSense)
+      t.add("desc.verb.read_sense", "description", descVerb, "read", 3, `${why}: a capture or the caller's own job`);
+    else if (descClass === "read") {
+      const weak = WEAK_READ_VERBS.has(descVerb);
+      t.add(weak ? "desc.verb.read_weak" : "desc.verb.read", "description", descVerb, "read", weak ? 1 : weight, why);
+    } else if (descClass === "destructive") {
+      const assoc =
+        !orDelete(first) &&
+        (objects.some((o) => ASSOCIATION_OBJECTS.has(o)) || !!linkOnly(verb ?? "", objects, name.tokens));
+      t.add("desc.verb.write", "description", descVerb, "write", weight, why);
+      if (!assoc && !ds.test(REVERT_TO_STATUS))
+        t.add("desc.verb.destructive", "description", descVerb, "destructive", 2, why);
+    } else if (descClass === "execute" || descClass === "run") {
+      // "Executes a log query", "Runs a search": what is run decides.
+      const at = first.indexOf(descVerb) + descVerb.length;
+      const rest = first.slice(at, at + 60);
+      if (RUNS_TOOLS.test(rest)) t.dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
+      else if (/\b(quer|search|report|analys|check)/.test(rest))
+        t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
+      else
+        t.add(
+          "desc.verb.execute",
+          "description",
+          descVerb,
+          "execute",
+          weight,
+          why,
+          CODE_VERBS.has(descVerb) && codeRun(fs, ds, name.tokens),
+        );
+    } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
       t.add(
-        "desc.waits_for_job.notread",
+        "desc.launch",
         "description",
-        "waits",
+        descVerb,
+        "execute",
+        weight,
+        `description ${descVerb} a build, pipeline, job or workload`,
+      );
+    } else t.add("desc.verb.write", "description", descVerb, "write", weight, why);
+  }
+  // A later sentence that opens with a writing verb ("Triggers Okta to verify …", "Also creates …") is weak evidence
+  // against a read: enough to keep a read verdict unsure.
+  if (descClass === "read" || (!descClass && primary === "read")) {
+    const later = laterWriteVerb(desc, first);
+    if (later) t.add("desc.later_write", "description", later, "write", 1, `a later sentence says '${later}'`);
+  }
+  const moved = ds.exec(STATE_CHANGE)?.[0];
+  if (moved) t.add("desc.state_change", "description", moved, "write", 2, `description says '${moved}'`);
+  // "Open a new tab": opening a new page, tab or window changes the browser session.
+  if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
+    t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
+  // "Open a web browser to a specific URL": opening a URL the caller gives in a browser is a navigation (write),
+  // like navigate; opening a document or a record to read it stays read.
+  if (
+    (descVerb === "open" || descVerb === "opens" || verb === "open") &&
+    /\b(browser|url|link|web ?page|website)\b/.test(first) &&
+    params.some((p) => p.key === "url" || endsWith(p.key, "_url") || p.key === "link")
+  )
+    t.add(
+      "open_url",
+      "description",
+      "open url",
+      "write",
+      4,
+      "opens a URL the caller gives in a browser (a navigation)",
+    );
+  // Writing a copy of what the tool reads to a file is an export (read by the labelling rules) against the verb
+  // "save"/"create": the two conflict, so the verdict is left unsure rather than a sure write.
+  const exported = fs.exec(EXPORT_TO_FILE)?.[0];
+  if (exported)
+    t.add("desc.export_to_file", "description", exported, "read", 3, `'${exported}' is an export of what is read`);
+  // A title usually restates the name; it only counts when the name has no verb, and a disagreement is recorded.
+  if (title) {
+    const tv = splitName(title).find((w) => BASE_VERBS.has(w));
+    if (tv) {
+      const cls = BASE_VERBS.get(tv)!;
+      const b = cls === "run" ? "execute" : verbBucket(cls);
+      if (!verb) t.add(`title.verb.${b}`, "title", tv, b, 2, `title verb '${tv}'`);
+      else if (primary && b !== verbBucket(primary) && !(b === "execute" && primary === "run"))
+        t.note("title.disagrees", "title", tv, b, `title verb '${tv}' disagrees with name verb '${verb}'`);
+    }
+  }
+  c.descVerb = descVerb;
+  c.descClass = descClass;
+  c.descSense = descSense;
+}
+
+/** A multi-operation tool: the operations its schema lists or its description names. */
+function operationsSection(c: ToolCtx): void {
+  const { t, desc, ds, fam, verb, opsParam, routerParam, multiOp } = c;
+  const subOps = c.nested.ops;
+  const primary = c.primary;
+  let routerReads = c.routerReads;
+  if (multiOp) {
+    let opWrite = false;
+    let opDestroy = false;
+    let opRead = false;
+    let opRun: string | undefined;
+    let opOther = false;
+    let namedRead: string | undefined;
+    for (const v of [...(opsParam?.enumValues ?? []), ...subOps]) {
+      const w = splitName(v)[0];
+      const cls = w ? VERBS.get(w) : undefined;
+      if (cls === "destructive") opDestroy = true;
+      else if (cls === "write") opWrite = true;
+      else if (cls === "execute" || cls === "run") {
+        opWrite = true;
+        if (subOps.length > 0 && !RUN_READ_OBJECTS.has(splitName(v)[1] ?? "")) opRun ??= v;
+      } else if (cls === "read") opRead = true;
+      else opOther = true;
+    }
+    if (ds.may(CRUD) && fam.has("crud")) opDestroy = true;
+    for (const line of capabilityLines(desc)) {
+      // Each run of a-z (as line.split(/[^a-z]+/) without its empty pieces, which are no word).
+      for (let i = 0, n = line.length; i < n; ) {
+        if (!isAZ(line.charCodeAt(i))) {
+          i++;
+          continue;
+        }
+        const start = i;
+        while (i < n && isAZ(line.charCodeAt(i))) i++;
+        const w = line.slice(start, i);
+        const g = GERUNDS.get(w) ?? (VERBS.get(w) === "destructive" ? "destructive" : undefined);
+        if (g === "destructive") opDestroy = true;
+        else if (g === "write") opWrite = true;
+        else if (g === "read") namedRead = w;
+      }
+    }
+    const quoted = desc.match(
+      /['"`](create|update|delete|remove|add|set|patch|put|post|modify|write|upload|send|expire|cancel|purge)['"`]/g,
+    );
+    if (quoted) {
+      for (const q of quoted) {
+        const w = q.slice(1, -1);
+        if (["delete", "remove", "purge", "cancel"].includes(w)) opDestroy = true;
+        else opWrite = true;
+      }
+    }
+    const on: Where = opsParam ? "parameter" : "description";
+    const what = opsParam?.name ?? "operations";
+    if (opDestroy) {
+      t.add("ops.delete", on, what, "write", 3, "operations include deleting");
+      t.add("ops.delete.destructive", on, what, "destructive", 2, "operations include deleting");
+    } else if (opWrite) t.add("ops.write", on, what, "write", 3, "operations include creating or updating");
+    else if (opRead && subOps.length > 0 && !opOther)
+      t.add(
+        "ops.listed_read_only",
+        "parameter",
+        subOps.join(", "),
+        "read",
+        3,
+        "every operation the schema lists reads",
+      );
+    else if (opRead && opsParam)
+      t.add("ops.read_only", "parameter", opsParam.name, "read", 1, `'${opsParam.name}' operations are all reads`);
+    // A router whose description names only reading operations ("Includes operations for listing registries and
+    // retrieving their settings") leans read; what it hides still keeps the verdict unsure.
+    if (routerParam && namedRead && !opDestroy && !opWrite) {
+      routerReads = true;
+      t.add(
+        "ops.router_named_reads",
+        "description",
+        namedRead,
+        "read",
+        3,
+        `the operations named are reads ('${namedRead}')`,
+      );
+    }
+    if (opRun)
+      t.add("ops.launch", "parameter", opRun, "execute", 3, `the schema lists operation '${opRun}' (runs or deploys)`);
+    if (!opDestroy && !opWrite && verb && MULTI_OP_VERBS.has(verb) && primary === "write") {
+      // "Manage X" with only read operations described says little by itself.
+      t.add(
+        "name.manage_without_writes",
+        "name",
+        verb,
+        "write",
+        -3,
+        `'${verb}' lists no write operation (cancels the verb)`,
+      );
+    }
+  }
+  c.routerReads = routerReads;
+}
+
+/** Parameters: SQL, code or commands, nested code, manifests, delegation to an agent. */
+function parameterSection(c: ToolCtx): void {
+  const { t, name, params, desc, ds, fs, fam, tokens: nameTokens, verb, routerParam, nested } = c;
+  const primary = c.primary;
+  const routerReads = c.routerReads;
+  const readVerbStrong = primary === "read" && verb !== undefined && !WEAK_READ_VERBS.has(verb);
+  const runsVerb =
+    primary === "execute" || primary === "run" || name.secondary.some(([, c]) => c === "execute" || c === "run");
+  // Code given to a storing verb is content ("create_script"); given to any other write verb it runs
+  // ("navigate_page" with an initScript).
+  const writesStored = primary === "write" && !runsVerb && STORE_VERBS.has(verb ?? "");
+  const hasQueryParam = params.some(
+    (p) =>
+      p.key === "query" || p.key === "q" || endsWith(p.key, "_query") || p.key === "command" || p.key === "statement",
+  );
+  const sqlParam = withRole(params, R_SQL);
+  let sqlHandled = false;
+  const sqlCandidate = !!sqlParam || (hasQueryParam && queryNamed(nameTokens, primary, verb));
+  // The parameters' descriptions, lower-cased, for the SQL rules (built only for a tool that may take SQL).
+  const paramText = sqlCandidate ? paramTextOf(params) : "";
+  if (sqlCandidate && (sqlParam || ds.test(SQL_WORDS) || SQL_WORDS.test(paramText) || ds.test(SQL_WRITE))) {
+    sqlHandled = true;
+    const on: Where = sqlParam ? "parameter" : "description";
+    const what = sqlParam ? `parameter '${sqlParam.name}' takes SQL` : "takes a SQL query";
+    const readOnly = ds.test(SQL_READONLY) || SQL_READONLY.test(paramText);
+    // "Rejects writes, schema/admin operations" names writes only to refuse them.
+    const writes =
+      (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText));
+    const text = sqlParam?.name ?? "sql";
+    if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
+    else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
+    else {
+      t.add("sql.unrestricted", on, text, "execute", 4, `${what} with no read-only restriction`, true);
+      t.add("sql.unrestricted.destructive", on, text, "destructive", 3, "arbitrary SQL can modify or drop data");
+    }
+  } else if (hasQueryParam && ds.test(SAFE_QUERY_LANG)) {
+    t.add(
+      "query.safe_language",
+      "description",
+      "query",
+      "read",
+      1,
+      "query language that cannot mutate (search/metrics/logs)",
+    );
+  }
+
+  const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
+  let codeParam = params.find(
+    (p) => (p.roles & R_CODE) !== 0 || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)),
+  );
+  if (codeParam && codeParam === routerParam) {
+    t.add(
+      "param.command_router",
+      "parameter",
+      codeParam.name,
+      "unsure",
+      routerReads ? 0 : 1,
+      `parameter '${codeParam.name}' selects a sub-command the definition does not list`,
+    );
+    codeParam = undefined;
+  }
+  if (codeParam && !sqlHandled) {
+    const pdesc = codeParam.description.toLowerCase();
+    const n = codeParam.name;
+    // A script that runs before, after or inside the page ("initScript"), or a parameter its own description says
+    // is run, makes the tool execute whatever its verb: an optional code parameter is never data.
+    const runsOnItsOwn = RUN_SCRIPT_PARAM.test(codeParam.key) || /\b(execut|evaluat|inject)|\bruns?\b/.test(pdesc);
+    const runsIt = runsVerb || !verb || execPhrase || runsOnItsOwn || /\b(execut|run|evaluat)/.test(pdesc);
+    if (readVerbStrong && !execPhrase && !runsOnItsOwn)
+      t.note("param.code.data", "parameter", n, "execute", `parameter '${n}' is data for a read verb`);
+    else if (writesStored && !execPhrase)
+      t.add("param.code.stored", "parameter", n, "write", 1, `parameter '${n}' is stored, not run`);
+    else if (runsIt)
+      t.add(
+        "param.code.runs",
+        "parameter",
+        n,
+        "execute",
+        3,
+        `parameter '${n}' takes code or a command to run`,
+        codeRun(fs, ds, name.tokens),
+      );
+    else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
+  }
+  if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
+    const m = ds.exec(EXEC_PHRASE)?.[0] ?? "";
+    t.add(
+      "desc.runs_code",
+      "description",
+      m,
+      "execute",
+      3,
+      `description says it runs code, commands or scripts ('${m}')`,
+      codeRun(fs, ds, name.tokens),
+    );
+  }
+  const nestedCode = nested.code;
+  if (nestedCode && !codeParam && !sqlHandled)
+    // An option below the top level runs code where the tool works (a page it scrapes, a viewer): execute, not
+    // by itself the shell/OS/SQL access that makes a tool destructive.
+    t.add("param.nested_code", "parameter", nestedCode, "execute", 3, `nested option '${nestedCode}' runs code`);
+  const applies = ds.exec(APPLY_MANIFEST)?.[0];
+  if (applies)
+    t.add(
+      "desc.applies_manifest",
+      "description",
+      applies,
+      "execute",
+      4,
+      `description says '${applies}' (launches whatever the manifest describes)`,
+    );
+  if ((ds.test(AGENT_DELEGATION) || ds.test(AUTONOMOUS_AGENT)) && fam.has("agent")) {
+    t.add(
+      "desc.delegates_agent",
+      "description",
+      "agent",
+      "execute",
+      3,
+      "delegates to an agent that may use its own tools",
+    );
+    t.add(
+      "desc.delegates_agent.destructive",
+      "description",
+      "agent",
+      "destructive",
+      2,
+      "a delegated agent has open-ended effects",
+    );
+  }
+}
+
+/** Parameters: an HTTP method, a destructive switch, overwrite/force. */
+function httpAndSwitchSection(c: ToolCtx): void {
+  const { t, params } = c;
+  const primary = c.primary;
+  const method = params.find((p) => p.key === "method" || p.key === "http_method" || p.key === "verb");
+  // "The HTTP method we should use when calling the status_callback URL" is how the service calls back, not a
+  // pass-through of the caller's request.
+  if (method && !CALLBACK_METHOD.test(method.description.toLowerCase())) {
+    const en = method.enumValues.map((v) => v.toUpperCase());
+    const passThrough = params.some((p) =>
+      ["url", "endpoint", "path", "body", "headers", "uri", "route", "data", "payload"].includes(p.key),
+    );
+    const n = method.name;
+    if (en.length > 0) {
+      if (en.includes("DELETE")) {
+        t.add("param.http_delete", "parameter", n, "write", 4, `parameter '${n}' allows DELETE`);
+        t.add("param.http_delete.destructive", "parameter", n, "destructive", 3, `parameter '${n}' allows DELETE`);
+      } else if (en.some((m) => m === "POST" || m === "PUT" || m === "PATCH")) {
+        const ms = en.filter((m) => m !== "GET" && m !== "HEAD").join("/");
+        t.add("param.http_write", "parameter", n, "write", 4, `parameter '${n}' allows ${ms}`);
+      } else if (en.every((m) => m === "GET" || m === "HEAD" || m === "OPTIONS")) {
+        t.add("param.http_get_only", "parameter", n, "read", 1, `parameter '${n}' only allows GET`);
+      }
+    } else if (passThrough) {
+      t.add("param.http_any", "parameter", n, "write", 4, `parameter '${n}' passes any HTTP method through`);
+      t.add("param.http_any.destructive", "parameter", n, "destructive", 3, "a generic API pass-through can DELETE");
+    }
+  }
+  for (const p of params) {
+    if (
+      ((p.roles & R_DESTRUCTIVE) !== 0 ||
+        (destructiveKey(p.key) && splitName(p.name).some((w) => DESTRUCTIVE_PARAM_WORDS.has(w)))) &&
+      !(primary === "read" && STATE_FILTER_PARAM.test(p.key))
+    ) {
+      t.add(
+        "param.destructive_switch",
+        "parameter",
+        p.name,
         "write",
         3,
-        "description waits for a job to complete (it starts work)",
+        `parameter '${p.name}' can ${p.key.replace(/_/g, " ")}`,
       );
-    if (
-      verb &&
-      EDIT_IN_PLACE_VERBS.has(verb) &&
-      (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => (p.roles & R_PATH) !== 0)) &&
-      !ds.test(VERSIONED_PHRASE)
-    )
-      t.add(
-        "name.edit_in_place",
-        "name",
-        `${verb} ${objects.join(" ")}`,
-        "destructive",
-        2,
-        `'${verb}' of ${objects.join(" ")} changes content in place with no history`,
-      );
-    // Moving or renaming a file onto a path that exists replaces that file, unless the tool says it refuses to.
-    if (
-      (verb === "move" || verb === "rename") &&
-      objects.some((o) => o === "file" || o === "files") &&
-      !ds.test(REFUSES_EXISTING)
-    )
-      t.add(
-        "name.move_file",
-        "name",
-        `${verb} file`,
-        "destructive",
-        2,
-        `'${verb}' of a file can replace the destination`,
-      );
-    // Setting key-value pairs overwrites the value that was there (the labelling rules' "key-value SET").
-    if (primary !== "read" && ds.test(KEY_VALUE_SET))
-      t.add("desc.key_value_set", "description", "key-value", "destructive", 2, "sets key-value pairs (overwrites)");
-    // Overwrite, replace and set-the-whole-thing semantics lose the old content: destructive.
-    const replaceVerb = verb !== undefined && REPLACE_VERBS.has(verb);
-    const replaceDesc = ds.may(REPLACE_PHRASE) && fam.has("replace") ? ds.exec(REPLACE_PHRASE)?.[0] : undefined;
-    if (replaceVerb || replaceDesc)
-      t.add(
-        "replace_semantics",
-        replaceVerb ? "name" : "description",
-        replaceVerb ? verb! : replaceDesc!,
-        "destructive",
-        2,
-        replaceVerb ? `name verb '${verb}' replaces what was there` : `description says '${replaceDesc}'`,
-      );
-    // A status the caller may set to deleted or voided deletes or voids an existing item through that parameter
-    // (creating an item in that status loses nothing).
-    if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
-      const statusParam = params.find(
-        (p) => statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
-      );
-      if (statusParam)
-        t.add(
-          "param.status_deletes",
-          "parameter",
-          statusParam.name,
-          "destructive",
-          2,
-          `parameter '${statusParam.name}' can set the status to deleted or voided`,
-        );
+      t.add("param.destructive_switch.destructive", "parameter", p.name, "destructive", 2, `parameter '${p.name}'`);
+      break;
     }
-    if (primary !== "read") {
-      const omitted = ds.exec(OMITTED_REMOVED)?.[0];
-      if (omitted && !replaceVerb && !replaceDesc)
-        t.add("desc.omitted_removed", "description", omitted, "destructive", 2, `description says '${omitted}'`);
-      const trash = ds.exec(TRASH_PHRASE)?.[0];
-      if (trash)
-        t.add("desc.trash", "description", trash, "destructive", 2, `description says '${trash}' (soft delete)`);
-      const sessions = ds.exec(END_SESSIONS)?.[0];
-      if (sessions)
-        t.add("desc.end_sessions", "description", sessions, "destructive", 2, `description says '${sessions}'`);
-      // What a parameter's own description says it does counts like the tool's: a list parameter whose omitted items
-      // are removed replaces what was there, a switch that deletes when set deletes.
-      if (t.hand.destructive < 2)
-        for (const p of params) {
-          if (!p.description) continue;
-          // One case-folding scan of the raw text tells whether either phrase can match; most parameter
-          // descriptions hold neither, and are then neither lower-cased nor matched.
-          const gate = PARAM_PHRASES.begin();
-          gate.more(p.description);
-          const mayReplace = gate.may(OMITTED_REMOVED);
-          const mayDelete = gate.may(FLAG_DELETES);
-          if (!mayReplace && !mayDelete) continue;
-          const pd = p.description.toLowerCase();
-          const replaces = mayReplace ? OMITTED_REMOVED.exec(pd)?.[0] : undefined;
-          const deletes = replaces || !mayDelete ? undefined : FLAG_DELETES.exec(pd)?.[0];
-          if (replaces)
-            t.add(
-              "param.omitted_removed",
-              "parameter",
-              p.name,
-              "destructive",
-              2,
-              `parameter '${p.name}' says '${replaces}' (the list given replaces what was there)`,
-            );
-          else if (deletes)
-            t.add(
-              "param.flag_deletes",
-              "parameter",
-              p.name,
-              "destructive",
-              2,
-              `parameter '${p.name}' deletes when set ('${deletes}')`,
-            );
-          if (replaces || deletes) break;
-        }
-    }
-  })();
-  // --- financial ----------------------------------------------------------------------------------------------------
-  (() => {
-    const moneyContext =
-      fs.test(MONEY_WORDS) ||
-      params.some((p) => p.key === "amount" || endsWith(p.key, "_amount") || p.key === "currency" || p.key === "price");
-    if (
-      verb &&
-      ["finalize", "finalise", "void", "capture"].includes(verb) &&
-      objects.some((o) => /^(invoices?|payments?|charges?|orders?|transactions?)$/.test(o))
-    ) {
-      const what = `${verb} ${objects.join(" ")}`;
-      t.add("money.close_matter", "name", what, "financial", 3, `'${what}' closes a financial matter`);
+  }
+  const overwriteKey = params.some((p) => p.key === "overwrite");
+  if (overwriteKey || params.some((p) => p.key === "force"))
+    t.add(
+      "param.overwrite",
+      "parameter",
+      overwriteKey ? "overwrite" : "force",
+      "destructive",
+      1,
+      "parameter 'overwrite'/'force' can replace existing data",
+    );
+}
+
+/** Description phrases: destructive, read-only, waiting for a job, in-place edits, replacing, deleting statuses. */
+function phraseSection(c: ToolCtx): void {
+  const { t, params, ds, fam, objects, verb } = c;
+  const primary = c.primary;
+  if (ds.test(DESTRUCTIVE_PHRASE) && fam.has("destr") && !ds.test(NEGATED_DESTRUCTIVE)) {
+    const m = ds.exec(DESTRUCTIVE_PHRASE)?.[0] ?? "";
+    t.add("desc.destructive_phrase", "description", m, "destructive", 2, `description says '${m}'`);
+    if (primary === "read" || !primary)
+      t.add("desc.destructive_phrase.notread", "description", m, "write", 1, `description says '${m}'`);
+  }
+  if (ds.test(READONLY_PHRASE) && fam.has("ro")) {
+    const m = ds.exec(READONLY_PHRASE)?.[0] ?? "";
+    t.add("desc.read_only_phrase", "description", m, "read", 2, `description says '${m}'`);
+  }
+  if (ds.test(WAITS_FOR_JOB) && fam.has("wait"))
+    t.add(
+      "desc.waits_for_job.notread",
+      "description",
+      "waits",
+      "write",
+      3,
+      "description waits for a job to complete (it starts work)",
+    );
+  if (
+    verb &&
+    EDIT_IN_PLACE_VERBS.has(verb) &&
+    (objects.some((o) => EDIT_IN_PLACE_OBJECTS.has(o)) || params.some((p) => (p.roles & R_PATH) !== 0)) &&
+    !ds.test(VERSIONED_PHRASE)
+  )
+    t.add(
+      "name.edit_in_place",
+      "name",
+      `${verb} ${objects.join(" ")}`,
+      "destructive",
+      2,
+      `'${verb}' of ${objects.join(" ")} changes content in place with no history`,
+    );
+  // Moving or renaming a file onto a path that exists replaces that file, unless the tool says it refuses to.
+  if (
+    (verb === "move" || verb === "rename") &&
+    objects.some((o) => o === "file" || o === "files") &&
+    !ds.test(REFUSES_EXISTING)
+  )
+    t.add(
+      "name.move_file",
+      "name",
+      `${verb} file`,
+      "destructive",
+      2,
+      `'${verb}' of a file can replace the destination`,
+    );
+  // Setting key-value pairs overwrites the value that was there (the labelling rules' "key-value SET").
+  if (primary !== "read" && ds.test(KEY_VALUE_SET))
+    t.add("desc.key_value_set", "description", "key-value", "destructive", 2, "sets key-value pairs (overwrites)");
+  // Overwrite, replace and set-the-whole-thing semantics lose the old content: destructive.
+  const replaceVerb = verb !== undefined && REPLACE_VERBS.has(verb);
+  const replaceDesc = ds.may(REPLACE_PHRASE) && fam.has("replace") ? ds.exec(REPLACE_PHRASE)?.[0] : undefined;
+  if (replaceVerb || replaceDesc)
+    t.add(
+      "replace_semantics",
+      replaceVerb ? "name" : "description",
+      replaceVerb ? verb! : replaceDesc!,
+      "destructive",
+      2,
+      replaceVerb ? `name verb '${verb}' replaces what was there` : `description says '${replaceDesc}'`,
+    );
+  // A status the caller may set to deleted or voided deletes or voids an existing item through that parameter
+  // (creating an item in that status loses nothing).
+  if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
+    const statusParam = params.find(
+      (p) => statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
+    );
+    if (statusParam)
       t.add(
-        "money.close_matter.destructive",
-        "name",
+        "param.status_deletes",
+        "parameter",
+        statusParam.name,
+        "destructive",
+        2,
+        `parameter '${statusParam.name}' can set the status to deleted or voided`,
+      );
+  }
+  if (primary !== "read") {
+    const omitted = ds.exec(OMITTED_REMOVED)?.[0];
+    if (omitted && !replaceVerb && !replaceDesc)
+      t.add("desc.omitted_removed", "description", omitted, "destructive", 2, `description says '${omitted}'`);
+    const trash = ds.exec(TRASH_PHRASE)?.[0];
+    if (trash) t.add("desc.trash", "description", trash, "destructive", 2, `description says '${trash}' (soft delete)`);
+    const sessions = ds.exec(END_SESSIONS)?.[0];
+    if (sessions)
+      t.add("desc.end_sessions", "description", sessions, "destructive", 2, `description says '${sessions}'`);
+    // What a parameter's own description says it does counts like the tool's: a list parameter whose omitted items
+    // are removed replaces what was there, a switch that deletes when set deletes.
+    if (t.hand.destructive < 2)
+      for (const p of params) {
+        if (!p.description) continue;
+        // One case-folding scan of the raw text tells whether either phrase can match; most parameter
+        // descriptions hold neither, and are then neither lower-cased nor matched.
+        const gate = PARAM_PHRASES.begin();
+        gate.more(p.description);
+        const mayReplace = gate.may(OMITTED_REMOVED);
+        const mayDelete = gate.may(FLAG_DELETES);
+        if (!mayReplace && !mayDelete) continue;
+        const pd = p.description.toLowerCase();
+        const replaces = mayReplace ? OMITTED_REMOVED.exec(pd)?.[0] : undefined;
+        const deletes = replaces || !mayDelete ? undefined : FLAG_DELETES.exec(pd)?.[0];
+        if (replaces)
+          t.add(
+            "param.omitted_removed",
+            "parameter",
+            p.name,
+            "destructive",
+            2,
+            `parameter '${p.name}' says '${replaces}' (the list given replaces what was there)`,
+          );
+        else if (deletes)
+          t.add(
+            "param.flag_deletes",
+            "parameter",
+            p.name,
+            "destructive",
+            2,
+            `parameter '${p.name}' deletes when set ('${deletes}')`,
+          );
+        if (replaces || deletes) break;
+      }
+  }
+}
+
+/** Money: verbs, billing objects, money moved by the description, amounts. */
+function moneySection(c: ToolCtx): void {
+  const { t, params, ds, fs, first, fam, objects, verb } = c;
+  const primary = c.primary;
+  const moneyContext =
+    fs.test(MONEY_WORDS) ||
+    params.some((p) => p.key === "amount" || endsWith(p.key, "_amount") || p.key === "currency" || p.key === "price");
+  if (
+    verb &&
+    ["finalize", "finalise", "void", "capture"].includes(verb) &&
+    objects.some((o) => /^(invoices?|payments?|charges?|orders?|transactions?)$/.test(o))
+  ) {
+    const what = `${verb} ${objects.join(" ")}`;
+    t.add("money.close_matter", "name", what, "financial", 3, `'${what}' closes a financial matter`);
+    t.add(
+      "money.close_matter.destructive",
+      "name",
+      what,
+      "destructive",
+      3,
+      `'${what}' closes a financial matter irreversibly`,
+    );
+  } else if (verb && MONEY_VERBS.has(verb)) {
+    t.add("money.verb", "name", verb, "financial", 3, `name verb '${verb}' moves money`);
+    t.add("money.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}' moves money`);
+  } else if (verb && MONEY_VERBS_NEED_CONTEXT.has(verb) && moneyContext) {
+    t.add("money.verb_in_context", "name", verb, "financial", 3, `'${verb}' of funds`);
+    t.add("money.verb_in_context.destructive", "name", verb, "destructive", 3, `'${verb}' with money in play`);
+  } else if (primary && primary !== "read") {
+    const billing = objects.find((o) => BILLING_OBJECTS.has(o));
+    if (billing && (billing !== "order" && billing !== "plan" ? true : moneyContext || objects.includes("billing"))) {
+      t.add("money.billing_object", "name", billing, "financial", 2, `writes a ${billing} (billing)`);
+      if (["refund", "refunds", "payout", "payouts", "charge", "charges"].includes(billing) && verb === "create")
+        t.add("money.create_payment", "name", billing, "destructive", 2, `creating a ${billing} moves money`);
+    } else if (primary === "write" && /\b(billing|pricing)\b/.test(first)) {
+      t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
+    }
+  }
+  if (primary !== "read" && t.hand.financial < 2 && ds.test(MONEY_MOVE) && fam.has("money")) {
+    const m = ds.exec(MONEY_MOVE)?.[0] ?? "";
+    t.add("money.desc_moves", "description", m, "financial", 3, `description says it ${m}`);
+    t.add("money.desc_moves.destructive", "description", m, "destructive", 3, `description says it ${m}`);
+  }
+  if (primary && primary !== "read" && t.hand.destructive < 2) {
+    const bills = ds.exec(BILLS_PHRASE)?.[0];
+    const billedStatus = params.find(
+      (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && statusKey(p.key),
+    );
+    const what = bills ?? (billedStatus ? `${billedStatus.name}=billed` : undefined);
+    if (what) {
+      if (t.hand.financial < 2)
+        t.add("money.desc_bills", bills ? "description" : "parameter", what, "financial", 3, `'${what}' moves money`);
+      t.add(
+        "money.desc_bills.destructive",
+        bills ? "description" : "parameter",
         what,
         "destructive",
         3,
-        `'${what}' closes a financial matter irreversibly`,
+        `'${what}' moves money`,
       );
-    } else if (verb && MONEY_VERBS.has(verb)) {
-      t.add("money.verb", "name", verb, "financial", 3, `name verb '${verb}' moves money`);
-      t.add("money.verb.destructive", "name", verb, "destructive", 3, `name verb '${verb}' moves money`);
-    } else if (verb && MONEY_VERBS_NEED_CONTEXT.has(verb) && moneyContext) {
-      t.add("money.verb_in_context", "name", verb, "financial", 3, `'${verb}' of funds`);
-      t.add("money.verb_in_context.destructive", "name", verb, "destructive", 3, `'${verb}' with money in play`);
-    } else if (primary && primary !== "read") {
-      const billing = objects.find((o) => BILLING_OBJECTS.has(o));
-      if (billing && (billing !== "order" && billing !== "plan" ? true : moneyContext || objects.includes("billing"))) {
-        t.add("money.billing_object", "name", billing, "financial", 2, `writes a ${billing} (billing)`);
-        if (["refund", "refunds", "payout", "payouts", "charge", "charges"].includes(billing) && verb === "create")
-          t.add("money.create_payment", "name", billing, "destructive", 2, `creating a ${billing} moves money`);
-      } else if (primary === "write" && /\b(billing|pricing)\b/.test(first)) {
-        t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
-      }
     }
-    if (primary !== "read" && t.hand.financial < 2 && ds.test(MONEY_MOVE) && fam.has("money")) {
-      const m = ds.exec(MONEY_MOVE)?.[0] ?? "";
-      t.add("money.desc_moves", "description", m, "financial", 3, `description says it ${m}`);
-      t.add("money.desc_moves.destructive", "description", m, "destructive", 3, `description says it ${m}`);
-    }
-    if (primary && primary !== "read" && t.hand.destructive < 2) {
-      const bills = ds.exec(BILLS_PHRASE)?.[0];
-      const billedStatus = params.find(
-        (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && statusKey(p.key),
-      );
-      const what = bills ?? (billedStatus ? `${billedStatus.name}=billed` : undefined);
-      if (what) {
-        if (t.hand.financial < 2)
-          t.add("money.desc_bills", bills ? "description" : "parameter", what, "financial", 3, `'${what}' moves money`);
-        t.add(
-          "money.desc_bills.destructive",
-          bills ? "description" : "parameter",
-          what,
-          "destructive",
-          3,
-          `'${what}' moves money`,
-        );
-      }
-    }
-    const amountParam = params.find((p) => p.key === "amount" || endsWith(p.key, "_amount"));
-    if (amountParam && primary !== "read" && t.hand.financial === 0 && ds.test(MONEY_WORDS))
-      t.add(
-        "money.amount_param",
-        "parameter",
-        amountParam.name,
-        "financial",
-        2,
-        `parameter '${amountParam.name}' with payments in the description`,
-      );
-  })();
-  // --- output schema ---------------------------------------------------------------------------------------------
-  (() => {
-    const outProps = readParams(tool.outputSchema);
-    const deletedOut = outProps.find((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key));
-    if (deletedOut)
-      t.add("output.deleted", "output", deletedOut.name, "destructive", 1, "output reports deleted items");
+  }
+  const amountParam = params.find((p) => p.key === "amount" || endsWith(p.key, "_amount"));
+  if (amountParam && primary !== "read" && t.hand.financial === 0 && ds.test(MONEY_WORDS))
+    t.add(
+      "money.amount_param",
+      "parameter",
+      amountParam.name,
+      "financial",
+      2,
+      `parameter '${amountParam.name}' with payments in the description`,
+    );
+}
 
-    const internal = ds.exec(NOT_FOR_MODEL)?.[0];
-    if (internal)
-      t.add(
-        "desc.not_for_model",
-        "description",
-        internal,
-        "unsure",
-        0,
-        `description says '${internal}' (app plumbing)`,
-      );
+/** The output schema, plumbing notes, a multi-operation opening verb alone, and the annotations. */
+function outputAndAnnotationSection(c: ToolCtx): void {
+  const { tool, t, ds, ann, verb, descMultiOp } = c;
+  const descVerb = c.descVerb;
+  const outProps = readParams(tool.outputSchema);
+  const deletedOut = outProps.find((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key));
+  if (deletedOut) t.add("output.deleted", "output", deletedOut.name, "destructive", 1, "output reports deleted items");
 
-    // "Manage backups: schedules, status, …": a description whose only access evidence is an opening verb that means
-    // several operations without naming one says little; the verdict stays not-read (fail safe) but is unsure.
-    if (
-      !verb &&
-      descVerb &&
-      descMultiOp &&
-      t.hand.read <= 0 &&
-      t.hand.execute <= 0 &&
-      !t.list.some((f) => (f.to === "write" || f.to === "unsure") && f.weight !== 0 && f.id !== "desc.verb.write")
-    )
-      t.add(
-        "desc.multi_op_unnamed",
-        "description",
-        descVerb,
-        "unsure",
-        0,
-        `'${descVerb}' names no operation and is the only evidence`,
-      );
+  const internal = ds.exec(NOT_FOR_MODEL)?.[0];
+  if (internal)
+    t.add("desc.not_for_model", "description", internal, "unsure", 0, `description says '${internal}' (app plumbing)`);
 
-    // --- annotations (author's claims: one signal among several) --------------------------------------------------
-    const ro = ann?.readOnlyHint;
-    const de = ann?.destructiveHint;
-    if (ro === true)
-      t.add("ann.read_only", "annotation", "readOnlyHint", "read", 2, "annotation readOnlyHint=true (author's claim)");
-    else if (ro === false)
+  // "Manage backups: schedules, status, …": a description whose only access evidence is an opening verb that means
+  // several operations without naming one says little; the verdict stays not-read (fail safe) but is unsure.
+  if (
+    !verb &&
+    descVerb &&
+    descMultiOp &&
+    t.hand.read <= 0 &&
+    t.hand.execute <= 0 &&
+    !t.list.some((f) => (f.to === "write" || f.to === "unsure") && f.weight !== 0 && f.id !== "desc.verb.write")
+  )
+    t.add(
+      "desc.multi_op_unnamed",
+      "description",
+      descVerb,
+      "unsure",
+      0,
+      `'${descVerb}' names no operation and is the only evidence`,
+    );
+
+  // --- annotations (author's claims: one signal among several) --------------------------------------------------
+  const ro = ann?.readOnlyHint;
+  const de = ann?.destructiveHint;
+  if (ro === true)
+    t.add("ann.read_only", "annotation", "readOnlyHint", "read", 2, "annotation readOnlyHint=true (author's claim)");
+  else if (ro === false)
+    t.add(
+      "ann.not_read_only",
+      "annotation",
+      "readOnlyHint",
+      "write",
+      3,
+      "annotation readOnlyHint=false (author's claim)",
+    );
+  if (ro !== true) {
+    if (de === true)
       t.add(
-        "ann.not_read_only",
+        "ann.destructive",
         "annotation",
-        "readOnlyHint",
-        "write",
-        3,
-        "annotation readOnlyHint=false (author's claim)",
+        "destructiveHint",
+        "destructive",
+        1,
+        "annotation destructiveHint=true (author's claim)",
       );
-    if (ro !== true) {
-      if (de === true)
-        t.add(
-          "ann.destructive",
-          "annotation",
-          "destructiveHint",
-          "destructive",
-          1,
-          "annotation destructiveHint=true (author's claim)",
-        );
-      else if (de === false)
-        t.add(
-          "ann.not_destructive",
-          "annotation",
-          "destructiveHint",
-          "destructive",
-          -1,
-          "annotation destructiveHint=false (author's claim)",
-        );
-    }
-  })();
-  riskFeatures(t, { verb, primary, objects, tokens: name.tokens, desc, first, firstWords, ds, fs });
-  return t.list;
+    else if (de === false)
+      t.add(
+        "ann.not_destructive",
+        "annotation",
+        "destructiveHint",
+        "destructive",
+        -1,
+        "annotation destructiveHint=false (author's claim)",
+      );
+  }
 }
 
 interface RiskCtx {
