@@ -66,10 +66,69 @@ export const weightOf = (f: Feature, model?: HeuristicModel): number => model?.w
 
 /** One line per feature, as shown to users. */
 export function renderSignal(f: Feature): string {
-  if (f.to === "risk") return `${f.why} → ${f.level} risk`;
+  // why + one constant tail: one concatenation (a rope) per signal instead of two.
+  if (f.to === "risk") return f.why + riskTail(f.level);
   if (f.weight === 0) return f.why;
-  const dir = f.weight < 0 ? `against ${f.to}` : f.to === "write" && f.id.includes("notread") ? "not read" : f.to;
-  return `${f.why} → ${dir}`;
+  return (
+    f.why +
+    (f.weight < 0 ? againstTail(f.to) : f.to === "write" && f.id.includes("notread") ? " → not read" : toTail(f.to))
+  );
+}
+
+/** ` → ${level} risk` (as a template would render it, undefined included). */
+function riskTail(level: Risk | undefined): string {
+  switch (level) {
+    case "low":
+      return " → low risk";
+    case "medium":
+      return " → medium risk";
+    case "high":
+      return " → high risk";
+    case "critical":
+      return " → critical risk";
+    default:
+      return ` → ${level} risk`;
+  }
+}
+
+/** ` → ${to}`. */
+function toTail(to: Target): string {
+  switch (to) {
+    case "read":
+      return " → read";
+    case "write":
+      return " → write";
+    case "execute":
+      return " → execute";
+    case "destructive":
+      return " → destructive";
+    case "financial":
+      return " → financial";
+    case "unsure":
+      return " → unsure";
+    default:
+      return ` → ${to}`;
+  }
+}
+
+/** ` → against ${to}`. */
+function againstTail(to: Target): string {
+  switch (to) {
+    case "read":
+      return " → against read";
+    case "write":
+      return " → against write";
+    case "execute":
+      return " → against execute";
+    case "destructive":
+      return " → against destructive";
+    case "financial":
+      return " → against financial";
+    case "unsure":
+      return " → against unsure";
+    default:
+      return ` → against ${to}`;
+  }
 }
 
 export interface Verdict {
@@ -87,6 +146,9 @@ export interface Verdict {
  * The one decision: sums the weighted features per target and picks access, destructive, financial, risk and a
  * confidence. A read verdict needs positive read evidence; any write or execute evidence against it makes it unsure.
  */
+/** decide's scratch list of notes (copied out). */
+const noteScratch: string[] = [];
+
 export function decide(features: readonly Feature[], model?: HeuristicModel): Verdict {
   let read = 0;
   let write = 0;
@@ -124,7 +186,9 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
         break;
     }
   }
-  const notes: string[] = [];
+  // Collected in a scratch list and copied out at their exact number (pushing onto [] reserves 16 slots).
+  const notes = noteScratch;
+  let nn = 0;
   const notRead = write + execute;
   let access: Access;
   let strength: number;
@@ -133,7 +197,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     access = "write";
     strength = 0;
     opposing = 0;
-    notes.push("no evidence either way → not read (unknown tools are not allowed as read)");
+    notes[nn++] = "no evidence either way → not read (unknown tools are not allowed as read)";
   } else if (read > 0 && ((read >= notRead + 2 && read >= 2 * notRead) || notRead <= 0)) {
     access = "read";
     strength = read;
@@ -142,7 +206,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     access = execute >= 3 ? "execute" : "write";
     strength = notRead;
     opposing = Math.max(0, read);
-    if (read > 0 && read >= notRead) notes.push("read and write evidence conflict → leaning not read");
+    if (read > 0 && read >= notRead) notes[nn++] = "read and write evidence conflict → leaning not read";
   }
 
   // Evidence that the tool runs code, a command or a workload is never outweighed by read words: an optional code
@@ -151,19 +215,19 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     access = execute >= 3 ? "execute" : "write";
     strength = notRead;
     opposing = Math.max(0, read);
-    notes.push("runs code, commands or workloads → not read, whatever the read words say");
+    notes[nn++] = "runs code, commands or workloads → not read, whatever the read words say";
   }
   // A definition that hides what the tool can do (a router over unlisted sub-commands) is never read, unless
   // everything it names reads (then the verdict stays unsure below).
   if (hidesWrites && opaque && access === "read") {
     access = "write";
-    notes.push(`${opaque.why} → not read`);
+    notes[nn++] = `${opaque.why} → not read`;
   }
 
   let isDestructive = destructive >= 2 && access !== "read";
   if (access === "execute" && !isDestructive && runsCode) {
     isDestructive = true;
-    notes.push("runs arbitrary code or commands with write access → destructive");
+    notes[nn++] = "runs arbitrary code or commands with write access → destructive";
   }
   const isFinancial = financial >= 2 && access !== "read";
 
@@ -172,17 +236,17 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     confidence -= 0.3 * Math.min(1, opposing / Math.max(strength, 1));
     // Evidence both ways: a verdict that is not overwhelming is left to the LLM (or a person).
     if (opposing * 3 > strength) confidence = Math.min(confidence, UNSURE_BELOW - 0.05);
-    notes.push(`conflicting evidence (${access === "read" ? "not-read" : "read"} score ${opposing})`);
+    notes[nn++] = `conflicting evidence (${access === "read" ? "not-read" : "read"} score ${opposing})`;
   }
   if (access !== "read" && destructive > 0 && destructive < 2) confidence -= 0.05;
   // Fail safe: a read with any write or execute evidence is never a sure read.
   if (access === "read" && notReadSeen && confidence >= UNSURE_BELOW) {
     confidence = UNSURE_BELOW - 0.05;
-    notes.push("write or execute evidence present → a read verdict is unsure");
+    notes[nn++] = "write or execute evidence present → a read verdict is unsure";
   }
   if (opaque && confidence >= UNSURE_BELOW) {
     confidence = UNSURE_BELOW - 0.1;
-    notes.push(`${opaque.why} → unsure`);
+    notes[nn++] = `${opaque.why} → unsure`;
   }
   // Rounded down, so a verdict just below the threshold never rounds up onto it.
   confidence = Math.floor(Math.min(0.97, Math.max(0.05, confidence)) * 100 + 1e-9) / 100;
@@ -192,14 +256,15 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   let proposed: Risk = "low";
   if (isDestructive || isFinancial) {
     // critical, by reconcileRisk
-  } else if (access === "execute") notes.push("executes → high risk");
+  } else if (access === "execute") notes[nn++] = "executes → high risk";
   else {
     // Risk features are recorded most telling first: the first one that applies to this access sets the level.
     const best = features.find((f) => f.to === "risk" && f.level && (!f.when || f.when === access));
     proposed = best?.level ?? (access === "read" ? "low" : "medium");
-    if (best) notes.push(renderSignal(best));
+    if (best) notes[nn++] = renderSignal(best);
     else
-      notes.push(access === "read" ? "reads public or non-sensitive data → low risk" : "a limited write → medium risk");
+      notes[nn++] =
+        access === "read" ? "reads public or non-sensitive data → low risk" : "a limited write → medium risk";
   }
   const risk = reconcileRisk(proposed, access, isDestructive, isFinancial);
   return {
@@ -209,6 +274,6 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
     risk,
     confidence,
     unsure: confidence < UNSURE_BELOW,
-    notes,
+    notes: notes.slice(0, nn),
   };
 }

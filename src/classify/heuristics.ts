@@ -31,12 +31,17 @@ export interface ParamInfo {
 }
 
 /** Splits a tool name on snake, camel, kebab, dot, slash and space boundaries into lower-case words. */
+/** splitName's scratch list (its words are copied out). */
+const splitWords: string[] = [];
+
 export function splitName(name: string): string[] {
   // One pass over char codes (the regex version was a tenth of the classifier's time): a word ends before an upper-case
   // letter after a lower-case letter or digit, before the last capital of an acronym followed by a lower-case letter
   // ("HTTPResponse"), before a digit after a letter, and at anything that is not an ASCII letter or digit. Words
-  // without a capital are not lower-cased again.
-  const out: string[] = [];
+  // without a capital are not lower-cased again. The words are collected in a scratch array and copied out at their
+  // exact number (pushing onto [] reserves 16 slots).
+  const out = splitWords;
+  let k = 0;
   const n = name.length;
   let start = -1;
   let upper = false;
@@ -45,7 +50,7 @@ export function splitName(name: string): string[] {
     const c = name.charCodeAt(i);
     const kind = c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : c >= 48 && c <= 57 ? 3 : 0;
     if (kind === 0) {
-      if (start >= 0) out.push(upper ? name.slice(start, i).toLowerCase() : name.slice(start, i));
+      if (start >= 0) out[k++] = upper ? name.slice(start, i).toLowerCase() : name.slice(start, i);
       start = -1;
     } else if (start < 0) {
       start = i;
@@ -55,26 +60,31 @@ export function splitName(name: string): string[] {
       (kind === 3 && (prev === 1 || prev === 2)) ||
       (kind === 1 && prev === 1 && i + 1 < n && name.charCodeAt(i + 1) >= 97 && name.charCodeAt(i + 1) <= 122)
     ) {
-      out.push(upper ? name.slice(start, i).toLowerCase() : name.slice(start, i));
+      out[k++] = upper ? name.slice(start, i).toLowerCase() : name.slice(start, i);
       start = i;
       upper = false;
     }
     if (kind === 1) upper = true;
     prev = kind;
   }
-  if (start >= 0) out.push(upper ? name.slice(start).toLowerCase() : name.slice(start));
-  return out;
+  if (start >= 0) out[k++] = upper ? name.slice(start).toLowerCase() : name.slice(start);
+  return out.slice(0, k);
 }
 
 /** The enum values of a parameter without any (shared: nothing writes to a ParamInfo's lists). */
 const NO_ENUM: string[] = [];
+
+/** readParams' scratch list (its parameters are copied out). */
+const paramScratch: ParamInfo[] = [];
 
 /** Reads the top-level properties of a JSON-schema-like input schema; odd shapes yield no parameters. */
 export function readParams(schema: unknown): ParamInfo[] {
   if (!schema || typeof schema !== "object") return [];
   const props = (schema as { properties?: unknown }).properties;
   if (!props || typeof props !== "object" || Array.isArray(props)) return [];
-  const out: ParamInfo[] = [];
+  // Collected in a scratch list and copied out at their exact number (pushing onto [] reserves 16 slots).
+  const out = paramScratch;
+  let k = 0;
   const all = props as Record<string, unknown>;
   for (const name in all) {
     const raw = all[name];
@@ -104,9 +114,9 @@ export function readParams(schema: unknown): ParamInfo[] {
       if (typeof pd === "string") description = pd.slice(0, 500);
     }
     const key = paramKey(name);
-    out.push({ name, key, type, enumValues, description, roles: KEY_ROLES.get(key) ?? 0 });
+    out[k++] = { name, key, type, enumValues, description, roles: KEY_ROLES.get(key) ?? 0 };
   }
-  return out;
+  return out.slice(0, k);
 }
 
 /** A parameter name lower-cased with each run of other characters folded to "_"; most names need no folding. */
@@ -563,9 +573,9 @@ let laterWord = "";
 function sentenceWord(s: string, q: number, end: number): number {
   let at = q;
   let n = 0;
+  // Written by index, never emptied: `length = 0` would drop the list's storage, and the next push reserve it anew.
   const starts = sentenceStarts;
-  starts.length = 0;
-  starts.push(q);
+  starts[0] = q;
   for (;;) {
     // Every prefix starts with i, t or a.
     const c0 = s.charCodeAt(at);
@@ -578,8 +588,8 @@ function sentenceWord(s: string, q: number, end: number): number {
       }
     if (next < 0) break;
     at = next;
-    starts.push(at);
     n++;
+    starts[n] = at;
   }
   for (let k = n; k >= 0; k--) {
     const w = starts[k]!;
@@ -1054,6 +1064,15 @@ const AGENT_NOUNS = new Map([
   ["executor", "execute"],
 ]);
 
+/** Whether `w` is one of a name's secondary verbs. */
+function isSecondary(secondary: Array<[string, VerbClass]>, w: string): boolean {
+  for (const [v] of secondary) if (v === w) return true;
+  return false;
+}
+
+/** parseName's scratch list of objects (copied out at their exact number; pushing onto [] reserves 16 slots). */
+const objectScratch: string[] = [];
+
 function parseName(name: string): NameParse {
   const tokens = splitName(name);
   const agent = tokens.length > 1 ? AGENT_NOUNS.get(tokens[tokens.length - 1]!) : undefined;
@@ -1096,7 +1115,8 @@ function parseName(name: string): NameParse {
   if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length && BASE_VERBS.has(tokens[idx + 1]!)) idx++;
   const verb = tokens[idx]!;
   const verbClass = BASE_VERBS.get(verb)!;
-  const objects: string[] = [];
+  const objects = objectScratch;
+  let k = 0;
   const secondary: Array<[string, VerbClass]> = [];
   for (let i = idx + 1; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -1110,13 +1130,16 @@ function parseName(name: string): NameParse {
       secondary.push([t, cls]);
       continue;
     }
-    if (!STOP_TOKENS.has(t) && t !== "or" && t !== "and") objects.push(t);
+    if (!STOP_TOKENS.has(t) && t !== "or" && t !== "and") objects[k++] = t;
   }
-  return { tokens, verbIndex: idx, verb, verbClass, objects, secondary };
+  return { tokens, verbIndex: idx, verb, verbClass, objects: objects.slice(0, k), secondary };
 }
 
 const NEGATION = /\b(not|never|no|without|cannot|can't|don't|doesn't|won't)\b/;
 const OTHER_TOOL_REF = /\buse [a-z0-9]+_[a-z0-9_]+|\(use [a-z0-9_]+\)/;
+
+const WHEN_NOT_TO_USE = /when not to use|do not use|don't use/;
+const BULLET = /^[-*•]/;
 
 /** Sentences that state what the tool can do: skips negated ones and "when NOT to use" sections about other tools. */
 function capabilityLines(desc: string): string[] {
@@ -1128,11 +1151,11 @@ function capabilityLines(desc: string): string[] {
       inNot = false;
       continue;
     }
-    if (/when not to use|do not use|don't use/.test(l)) {
+    if (WHEN_NOT_TO_USE.test(l)) {
       inNot = true;
       continue;
     }
-    if (inNot && /^[-*•]/.test(l)) continue;
+    if (inNot && BULLET.test(l)) continue;
     inNot = false;
     if (NEGATION.test(l) || OTHER_TOOL_REF.test(l)) continue;
     out.push(l);
@@ -1553,6 +1576,23 @@ for (const w of withBase("select")) openingRole(w, W_SELECT);
 for (const w of NOUN_LIKE) openingRole(w, W_NOUN_LIKE);
 for (const w of VERBS.keys()) openingRole(w, 0);
 
+/**
+ * Regexes of the rules below, compiled once: a regex literal inside a function is a new RegExp object each time it
+ * is evaluated (here per tool, some per parameter or enum value).
+ */
+const DELETED_STATUS = /^(deleted|voided|void|destroyed|purged)$/i;
+const MONEY_MATTER_OBJECTS = /^(invoices?|payments?|charges?|orders?|transactions?)$/;
+const BILLED_STATUS = /^(billed|charged|paid|captured)$/i;
+const DELETED_OUTPUT = /^(deleted|deleted_count|deletedcount|removed)$/;
+const RUNS_QUERY = /\b(quer|search|report|analys|check)/;
+const OPEN_NEW = /^open (a )?new (tab|window|page)/;
+const THIS_TOOL = /^this tool /;
+const OPENS_URL = /\b(browser|url|link|web ?page|website)\b/;
+const BILLING_PRICING = /\b(billing|pricing)\b/;
+const CODE_RUN_ON_ITS_OWN = /\b(execut|evaluat|inject)|\bruns?\b/;
+const CODE_RUN_WORD = /\b(execut|run|evaluat)/;
+const TRAILING_S = /s$/;
+
 /** Verbs that make a new item (a status given to a new item deletes nothing). */
 const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
 
@@ -1561,9 +1601,12 @@ export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Clas
   const scan = PHRASES.begin();
   const features = extract(tool, scan);
   const v = decide(features, model);
-  const signals: string[] = [];
-  for (const f of features) signals.push(renderSignal(f));
-  for (const n of v.notes) signals.push(n);
+  // Sized once (pushing onto [] reserves 16 slots, then grows).
+  const nf = features.length;
+  const notes = v.notes;
+  const signals: string[] = new Array(nf + notes.length);
+  for (let i = 0; i < nf; i++) signals[i] = renderSignal(features[i]!);
+  for (let i = 0; i < notes.length; i++) signals[nf + i] = notes[i]!;
   const classification: Classification = {
     access: v.access,
     destructive: v.destructive,
@@ -1649,6 +1692,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
     nested,
     routerReads: false,
     multiOp: false,
+    sqlHandled: false,
   };
   // --- name verb -------------------------------------------------------------------------------------------
   nameVerbSection(c);
@@ -1817,9 +1861,16 @@ function nameVerbSection(c: ToolCtx): void {
     if (info) t.add("name.info_noun", "name", info, "read", 2, `name is an information noun ('${info}')`);
   }
   if (primary !== "read" && primary !== "destructive") {
-    const later = name.tokens
-      .slice(name.verbIndex + 1)
-      .find((w) => BASE_VERBS.get(w) === "destructive" && !name.secondary.some(([v]) => v === w));
+    // The first later name word that is a destructive verb and not a secondary one (a loop: a callback reading
+    // `name` would give this section a context allocated on every call).
+    let later: string | undefined;
+    for (let i = name.verbIndex + 1; i < nameTokens.length; i++) {
+      const w = nameTokens[i]!;
+      if (BASE_VERBS.get(w) === "destructive" && !isSecondary(name.secondary, w)) {
+        later = w;
+        break;
+      }
+    }
     if (later) t.add("name.mentions_destructive", "name", later, "destructive", 2, `name mentions '${later}'`);
   }
   for (const [v, cls] of name.secondary) {
@@ -1903,7 +1954,7 @@ function openingVerbSection(c: ToolCtx): void {
       const at = first.indexOf(descVerb) + descVerb.length;
       const rest = first.slice(at, at + 60);
       if (RUNS_TOOLS.test(rest)) t.dispatchesTools("description", `${descVerb}${rest.match(RUNS_TOOLS)![0]}`.trim());
-      else if (/\b(quer|search|report|analys|check)/.test(rest))
+      else if (RUNS_QUERY.test(rest))
         t.add("desc.run.query", "description", descVerb, "read", 1, "description runs a query or search");
       else
         t.add(
@@ -1915,7 +1966,7 @@ function openingVerbSection(c: ToolCtx): void {
           why,
           CODE_VERBS.has(descVerb) && codeRun(fs, ds, name.tokens),
         );
-    } else if (LAUNCH_VERBS.has(descVerb.replace(/s$/, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
+    } else if (LAUNCH_VERBS.has(descVerb.replace(TRAILING_S, "")) && fs.test(LAUNCH_OBJECTS_RE)) {
       t.add(
         "desc.launch",
         "description",
@@ -1935,13 +1986,13 @@ function openingVerbSection(c: ToolCtx): void {
   const moved = ds.exec(STATE_CHANGE)?.[0];
   if (moved) t.add("desc.state_change", "description", moved, "write", 2, `description says '${moved}'`);
   // "Open a new tab": opening a new page, tab or window changes the browser session.
-  if (descVerb === "open" && /^open (a )?new (tab|window|page)/.test(first.replace(/^this tool /, "")))
+  if (descVerb === "open" && OPEN_NEW.test(first.replace(THIS_TOOL, "")))
     t.add("desc.open_new", "description", "open new", "write", 2, "description opens a new tab, page or window");
   // "Open a web browser to a specific URL": opening a URL the caller gives in a browser is a navigation (write),
   // like navigate; opening a document or a record to read it stays read.
   if (
     (descVerb === "open" || descVerb === "opens" || verb === "open") &&
-    /\b(browser|url|link|web ?page|website)\b/.test(first) &&
+    OPENS_URL.test(first) &&
     params.some((p) => p.key === "url" || endsWith(p.key, "_url") || p.key === "link")
   )
     t.add(
@@ -2100,6 +2151,7 @@ function parameterSection(c: ToolCtx): void {
     const writes =
       (ds.test(SQL_WRITE) && SQL_WRITE.test(withoutRefusals(desc))) || SQL_WRITE.test(withoutRefusals(paramText));
     const text = sqlParam?.name ?? "sql";
+    c.sqlHandled = true;
     if (readOnly && !writes) t.add("sql.read_only", on, text, "read", 3, `${what}, restricted to read-only statements`);
     else if (writesStored && !writes) t.add("sql.stored", on, text, "write", 1, `${what} for a stored definition`);
     else {
@@ -2137,8 +2189,8 @@ function parameterSection(c: ToolCtx): void {
     const n = codeParam.name;
     // A script that runs before, after or inside the page ("initScript"), or a parameter its own description says
     // is run, makes the tool execute whatever its verb: an optional code parameter is never data.
-    const runsOnItsOwn = RUN_SCRIPT_PARAM.test(codeParam.key) || /\b(execut|evaluat|inject)|\bruns?\b/.test(pdesc);
-    const runsIt = runsVerb || !verb || execPhrase || runsOnItsOwn || /\b(execut|run|evaluat)/.test(pdesc);
+    const runsOnItsOwn = RUN_SCRIPT_PARAM.test(codeParam.key) || CODE_RUN_ON_ITS_OWN.test(pdesc);
+    const runsIt = runsVerb || !verb || execPhrase || runsOnItsOwn || CODE_RUN_WORD.test(pdesc);
     if (readVerbStrong && !execPhrase && !runsOnItsOwn)
       t.note("param.code.data", "parameter", n, "execute", `parameter '${n}' is data for a read verb`);
     else if (writesStored && !execPhrase)
@@ -2329,9 +2381,7 @@ function phraseSection(c: ToolCtx): void {
   // A status the caller may set to deleted or voided deletes or voids an existing item through that parameter
   // (creating an item in that status loses nothing).
   if (primary && primary !== "read" && t.hand.destructive < 2 && !NEW_ITEM_VERBS.has(verb ?? "")) {
-    const statusParam = params.find(
-      (p) => statusKey(p.key) && p.enumValues.some((v) => /^(deleted|voided|void|destroyed|purged)$/i.test(v)),
-    );
+    const statusParam = params.find((p) => statusKey(p.key) && p.enumValues.some((v) => DELETED_STATUS.test(v)));
     if (statusParam)
       t.add(
         "param.status_deletes",
@@ -2399,7 +2449,7 @@ function moneySection(c: ToolCtx): void {
   if (
     verb &&
     ["finalize", "finalise", "void", "capture"].includes(verb) &&
-    objects.some((o) => /^(invoices?|payments?|charges?|orders?|transactions?)$/.test(o))
+    objects.some((o) => MONEY_MATTER_OBJECTS.test(o))
   ) {
     const what = `${verb} ${objects.join(" ")}`;
     t.add("money.close_matter", "name", what, "financial", 3, `'${what}' closes a financial matter`);
@@ -2423,7 +2473,7 @@ function moneySection(c: ToolCtx): void {
       t.add("money.billing_object", "name", billing, "financial", 2, `writes a ${billing} (billing)`);
       if (["refund", "refunds", "payout", "payouts", "charge", "charges"].includes(billing) && verb === "create")
         t.add("money.create_payment", "name", billing, "destructive", 2, `creating a ${billing} moves money`);
-    } else if (primary === "write" && /\b(billing|pricing)\b/.test(first)) {
+    } else if (primary === "write" && BILLING_PRICING.test(first)) {
       t.add("money.billing_desc", "description", "billing", "financial", 2, "description changes billing or pricing");
     }
   }
@@ -2434,9 +2484,7 @@ function moneySection(c: ToolCtx): void {
   }
   if (primary && primary !== "read" && t.hand.destructive < 2) {
     const bills = ds.exec(BILLS_PHRASE)?.[0];
-    const billedStatus = params.find(
-      (p) => p.enumValues.some((v) => /^(billed|charged|paid|captured)$/i.test(v)) && statusKey(p.key),
-    );
+    const billedStatus = params.find((p) => statusKey(p.key) && p.enumValues.some((v) => BILLED_STATUS.test(v)));
     const what = bills ?? (billedStatus ? `${billedStatus.name}=billed` : undefined);
     if (what) {
       if (t.hand.financial < 2)
@@ -2468,7 +2516,7 @@ function outputAndAnnotationSection(c: ToolCtx): void {
   const { tool, t, ds, ann, verb, descMultiOp } = c;
   const descVerb = c.descVerb;
   const outProps = readParams(tool.outputSchema);
-  const deletedOut = outProps.find((p) => /^(deleted|deleted_count|deletedcount|removed)$/.test(p.key));
+  const deletedOut = outProps.find((p) => DELETED_OUTPUT.test(p.key));
   if (deletedOut) t.add("output.deleted", "output", deletedOut.name, "destructive", 1, "output reports deleted items");
 
   const internal = ds.exec(NOT_FOR_MODEL)?.[0];
@@ -2541,6 +2589,8 @@ interface RiskCtx {
   /** The description and its first sentence, scanned for phrases. */
   ds: Scan;
   fs: Scan;
+  /** The SQL rules fired (a sql.* feature was recorded). */
+  sqlHandled: boolean;
 }
 
 /**
@@ -2633,8 +2683,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
     t.risk("risk.private_content", "name", sensitive, "medium", "read", `reads private content ('${sensitive}')`);
   if (verb === "read" || verb === "download" || verb === "dump")
     t.risk("risk.returns_content", "name", verb, "medium", "read", `'${verb}' returns content`);
-  if (t.list.some((f) => f.id.startsWith("sql.")))
-    t.risk("risk.database_rows", "parameter", "sql", "medium", "read", "returns database rows");
+  if (c.sqlHandled) t.risk("risk.database_rows", "parameter", "sql", "medium", "read", "returns database rows");
   if (c.objects.length === 0 || !c.verb) {
     const fw = c.firstWords.slice(0).find((w) => SENSITIVE_OBJECTS.has(w));
     if (fw)
