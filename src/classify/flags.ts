@@ -185,13 +185,17 @@ class ContinuedScan implements PartScan {
   }
 }
 
-/** detectFlagsIn after the heuristics' scan of the description (`scan`, a set holding FLAG_REGEXES). */
+/**
+ * detectFlagsIn after the heuristics' scan of the description (`scan`, a set holding FLAG_REGEXES); `lowerDesc`, when
+ * known, is the whole description lower-cased.
+ */
 export function detectFlagsAfter(
   tool: ToolInput,
   classification: Pick<Classification, "access" | "destructive">,
   scan: Parts,
+  lowerDesc?: string,
 ): string[] {
-  return detectFlagsIn(tool, classification, new ContinuedScan(scan), true);
+  return detectFlagsIn(tool, classification, new ContinuedScan(scan), true, lowerDesc);
 }
 
 /** Detects annotation contradictions, poisoning indicators and shadowing in a tool definition. */
@@ -201,13 +205,15 @@ export function detectFlags(tool: ToolInput, classification: Pick<Classification
 
 /**
  * detectFlags on a scan of a set that holds FLAG_REGEXES (case-folding); `descriptionRead` when the tool's whole
- * description is already its only part (the heuristics scanned it).
+ * description is already its only part (the heuristics scanned it); `lowerDesc`, when the caller has it, the whole
+ * description lower-cased.
  */
 export function detectFlagsIn(
   tool: ToolInput,
   classification: Pick<Classification, "access" | "destructive">,
   scan: PartScan,
   descriptionRead: boolean,
+  lowerDesc?: string,
 ): string[] {
   // Each flag is pushed at most once (the checks below are for distinct flags); an array, not a Set, per tool.
   const flags: string[] = [];
@@ -246,7 +252,7 @@ export function detectFlagsIn(
   )
     flags.push("poisoning:invisible_unicode");
   if (shadowing) {
-    const desc = (tool.description ?? "").toLowerCase();
+    const desc = lowerDesc ?? (tool.description ?? "").toLowerCase();
     if (SHADOW_WORDS.test(desc) && SHADOW.test(desc)) flags.push("shadowing");
   }
   if (!scan.may(FLAG_TRIGGER_PUNCT) && !scan.may(FLAG_TRIGGER_WORDS)) return flags;

@@ -970,16 +970,21 @@ function triggerFamilies(desc: string, scan: Scan): Set<string> {
   return out;
 }
 
+/** Evidence's scratch list of features (one tool is read at a time; extract copies them out). */
+const featureScratch: Feature[] = [];
+
 /** The features found while reading one tool, in the order they fired. */
 class Evidence {
-  list: Feature[] = [];
+  /** The features so far are list[0..n): a scratch list reused from tool to tool, copied out by `features()`. */
+  private readonly list: Feature[] = featureScratch;
+  private n = 0;
   private dispatches = false;
   /** Hand-weight totals so far, for the few rules that depend on earlier evidence. */
   hand = { read: 0, write: 0, execute: 0, destructive: 0, financial: 0, risk: 0, unsure: 0 };
   add(id: string, on: Where, text: string, to: Target, weight: number, why: string, runsCode?: boolean): void {
     const f: Feature = { id, on, text, to, weight, why };
     if (runsCode) f.runsCode = true;
-    this.list.push(f);
+    this.list[this.n++] = f;
     // A switch, not hand[to]: a keyed store with a varying key is a megamorphic lookup, here on every feature.
     const h = this.hand;
     switch (to) {
@@ -1020,10 +1025,19 @@ class Evidence {
   }
   /** A zero-weight note: explains why a rule did not fire. */
   note(id: string, on: Where, text: string, to: Target, why: string): void {
-    this.list.push({ id, on, text, to, weight: 0, why });
+    this.list[this.n++] = { id, on, text, to, weight: 0, why };
   }
   risk(id: string, on: Where, text: string, level: Risk, when: Access, why: string): void {
-    this.list.push({ id, on, text, to: "risk", weight: 0, why, level, when });
+    this.list[this.n++] = { id, on, text, to: "risk", weight: 0, why, level, when };
+  }
+  /** Whether a feature so far satisfies `p`. */
+  some(p: (f: Feature) => boolean): boolean {
+    for (let i = 0; i < this.n; i++) if (p(this.list[i]!)) return true;
+    return false;
+  }
+  /** The features, in the order they fired (a list of their own). */
+  features(): Feature[] {
+    return this.list.slice(0, this.n);
   }
 }
 
@@ -1075,7 +1089,14 @@ const objectScratch: string[] = [];
 
 function parseName(name: string): NameParse {
   const tokens = splitName(name);
-  const agent = tokens.length > 1 ? AGENT_NOUNS.get(tokens[tokens.length - 1]!) : undefined;
+  // Every agent noun ends in "er" or "or": other last words are not looked up.
+  const last = tokens.length > 1 ? tokens[tokens.length - 1]! : "";
+  const agent =
+    last.length > 2 &&
+    last.charCodeAt(last.length - 1) === 114 &&
+    (last.charCodeAt(last.length - 2) === 101 || last.charCodeAt(last.length - 2) === 111)
+      ? AGENT_NOUNS.get(last)
+      : undefined;
   if (agent && BASE_VERBS.has(agent))
     return {
       tokens,
@@ -1109,14 +1130,17 @@ function parseName(name: string): NameParse {
       }
     }
   }
-  if (idx < 0) return { tokens, verbIndex: -1, objects: tokens.filter((t) => !STOP_TOKENS.has(t)), secondary: [] };
+  const objects = objectScratch;
+  let k = 0;
+  if (idx < 0) {
+    for (const t of tokens) if (!STOP_TOKENS.has(t)) objects[k++] = t;
+    return { tokens, verbIndex: -1, objects: objects.slice(0, k), secondary: [] };
+  }
   // "post" as an HTTP method after a prefix, before the operation's own verb ("API-post-search"), is the transport,
   // not what the tool does: the next verb decides.
   if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length && BASE_VERBS.has(tokens[idx + 1]!)) idx++;
   const verb = tokens[idx]!;
   const verbClass = BASE_VERBS.get(verb)!;
-  const objects = objectScratch;
-  let k = 0;
   const secondary: Array<[string, VerbClass]> = [];
   for (let i = idx + 1; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -1204,12 +1228,17 @@ function sentenceEnd(text: string, mark: string, before: number): number {
   return before;
 }
 
+/** Words' scratch list. */
+const wordScratch: string[] = [];
+
 /**
  * The first `limit` words of a lower-cased text (runs of a-z, 0-9, ' and -), cut only as far as they are asked for:
  * the opening-verb rule usually stops at the first or second word.
  */
 class Words {
-  private readonly out: string[] = [];
+  /** The words cut so far are out[0..n): a scratch list (one text's words are read at a time; slice copies out). */
+  private readonly out: string[] = wordScratch;
+  private n = 0;
   private pos = 0;
   constructor(
     private readonly text: string,
@@ -1218,19 +1247,19 @@ class Words {
 
   /** Word i, or undefined past the last. */
   at(i: number): string | undefined {
-    while (this.out.length <= i && this.next());
-    return this.out[i];
+    while (this.n <= i && this.next());
+    return i < this.n ? this.out[i] : undefined;
   }
 
   /** Words from..to-1 (as Array.slice over all the words). */
   slice(from: number, to = this.limit): string[] {
     this.at(to - 1);
-    return this.out.slice(from, to);
+    return this.out.slice(from, Math.min(to, this.n));
   }
 
   private next(): boolean {
     const { text, out } = this;
-    if (out.length >= this.limit) return false;
+    if (this.n >= this.limit) return false;
     const n = text.length;
     let i = this.pos;
     while (i < n && !isDescWordChar(text.charCodeAt(i))) i++;
@@ -1241,7 +1270,7 @@ class Words {
     const start = i;
     do i++;
     while (i < n && isDescWordChar(text.charCodeAt(i)));
-    out.push(text.slice(start, i));
+    out[this.n++] = text.slice(start, i);
     this.pos = i;
     return true;
   }
@@ -1596,6 +1625,11 @@ const TRAILING_S = /s$/;
 /** Verbs that make a new item (a status given to a new item deletes nothing). */
 const NEW_ITEM_VERBS = new Set(["create", "add", "new", "insert", "make"]);
 
+/** How much of a description the rules read. */
+const DESC_CUT = 4000;
+/** The lower-cased description extract last read (its first DESC_CUT characters). */
+let lastLowerDesc = "";
+
 /** Classifies a tool from its name, description, schemas and annotations. Pure and deterministic. */
 export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Classification {
   const scan = PHRASES.begin();
@@ -1619,7 +1653,13 @@ export function classifyHeuristic(tool: ToolInput, model?: HeuristicModel): Clas
     source: "heuristic",
     classifierVersion: CLASSIFIER_VERSION,
   };
-  const flags = detectFlagsAfter(tool, classification, scan);
+  // The flags' shadowing check reads the lower-cased description, which extract made (whole when under its cut).
+  const flags = detectFlagsAfter(
+    tool,
+    classification,
+    scan,
+    (tool.description ?? "").length <= DESC_CUT ? lastLowerDesc : undefined,
+  );
   if (v.unsure) flags.push("unsure");
   classification.flags = flags;
   return classification;
@@ -1648,8 +1688,9 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   const t = new Evidence();
   const name = parseName(tool.name ?? "");
   const params = readParams(tool.inputSchema);
-  const rawDesc = (tool.description ?? "").slice(0, 4000);
+  const rawDesc = (tool.description ?? "").slice(0, DESC_CUT);
   const desc = rawDesc.toLowerCase();
+  lastLowerDesc = desc;
   const ann = tool.annotations && typeof tool.annotations === "object" ? tool.annotations : undefined;
   const annTitle = typeof ann?.title === "string" ? ann.title : "";
   const title =
@@ -1733,7 +1774,7 @@ function extract(tool: ToolInput, scan: Parts): Feature[] {
   // --- output schema, annotations ------------------------------------------------------------------------------------
   outputAndAnnotationSection(c);
   riskFeatures(t, c);
-  return t.list;
+  return t.features();
 }
 
 /**
@@ -2531,7 +2572,7 @@ function outputAndAnnotationSection(c: ToolCtx): void {
     descMultiOp &&
     t.hand.read <= 0 &&
     t.hand.execute <= 0 &&
-    !t.list.some((f) => (f.to === "write" || f.to === "unsure") && f.weight !== 0 && f.id !== "desc.verb.write")
+    !t.some((f) => (f.to === "write" || f.to === "unsure") && f.weight !== 0 && f.id !== "desc.verb.write")
   )
     t.add(
       "desc.multi_op_unnamed",
