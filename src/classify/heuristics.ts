@@ -1107,9 +1107,10 @@ function parseName(name: string): NameParse {
       secondary: [],
     };
   let idx = -1;
+  let idxClass: VerbClass | undefined;
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (BASE_VERBS.has(t)) {
+    idxClass = BASE_VERBS.get(tokens[i]!);
+    if (idxClass !== undefined) {
       idx = i;
       break;
     }
@@ -1117,8 +1118,10 @@ function parseName(name: string): NameParse {
   if (idx < 0 && tokens.length === 1) {
     // Run-together names ("getuser", "listfiles"): accept a known verb as a prefix of a long single word.
     const t = tokens[0]!;
-    for (const cand of [t.slice(0, 3), t.slice(0, 4), t.slice(0, 5), t.slice(0, 6), t.slice(0, 7)]) {
-      if (t.length >= cand.length + 3 && BASE_VERBS.has(cand) && !NOUN_LIKE.has(cand)) {
+    // Prefixes of 3 to 7 letters that leave at least 3 (cut only as long as one can).
+    for (let len = 3; len <= 7 && t.length >= len + 3; len++) {
+      const cand = t.slice(0, len);
+      if (BASE_VERBS.has(cand) && !NOUN_LIKE.has(cand)) {
         return {
           tokens,
           verbIndex: 0,
@@ -1138,9 +1141,15 @@ function parseName(name: string): NameParse {
   }
   // "post" as an HTTP method after a prefix, before the operation's own verb ("API-post-search"), is the transport,
   // not what the tool does: the next verb decides.
-  if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length && BASE_VERBS.has(tokens[idx + 1]!)) idx++;
+  let verbClass = idxClass!;
+  if (tokens[idx] === "post" && idx > 0 && idx + 1 < tokens.length) {
+    const nextClass = BASE_VERBS.get(tokens[idx + 1]!);
+    if (nextClass !== undefined) {
+      idx++;
+      verbClass = nextClass;
+    }
+  }
   const verb = tokens[idx]!;
-  const verbClass = BASE_VERBS.get(verb)!;
   const secondary: Array<[string, VerbClass]> = [];
   for (let i = idx + 1; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -1512,6 +1521,11 @@ class Families {
  */
 function codeRun(fs: Scan, ds: Scan, tokens: string[]): boolean {
   return (!fs.test(BROWSER_JS) && !tokens.some((x) => BROWSER_JS_TOKENS.has(x))) || ds.test(SERVER_PROCESS_CODE);
+}
+
+/** Whether the description says the tool runs code, commands or scripts. */
+function saysRunsCode(ds: Scan, fam: Families): boolean {
+  return ds.test(EXEC_PHRASE) && fam.has("exec");
 }
 
 /** Whether the name says the tool takes a query (for a query/command parameter to count as SQL). */
@@ -2210,7 +2224,6 @@ function parameterSection(c: ToolCtx): void {
     );
   }
 
-  const execPhrase = ds.test(EXEC_PHRASE) && fam.has("exec");
   let codeParam = params.find(
     (p) => (p.roles & R_CODE) !== 0 || (p.key.includes("script") && SCRIPT_PARAM.test(p.key)),
   );
@@ -2226,6 +2239,7 @@ function parameterSection(c: ToolCtx): void {
     codeParam = undefined;
   }
   if (codeParam && !sqlHandled) {
+    const execPhrase = saysRunsCode(ds, fam);
     const pdesc = codeParam.description.toLowerCase();
     const n = codeParam.name;
     // A script that runs before, after or inside the page ("initScript"), or a parameter its own description says
@@ -2248,7 +2262,8 @@ function parameterSection(c: ToolCtx): void {
       );
     else t.add("param.code.maybe", "parameter", n, "execute", 1, `parameter '${n}' may take code`);
   }
-  if (!sqlHandled && execPhrase && !(readVerbStrong && !codeParam)) {
+  // The phrase last: a read verb without a code parameter (most tools) never needs it.
+  if (!sqlHandled && !(readVerbStrong && !codeParam) && saysRunsCode(ds, fam)) {
     const m = ds.exec(EXEC_PHRASE)?.[0] ?? "";
     t.add(
       "desc.runs_code",
