@@ -2691,10 +2691,12 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
   let sensitive: string | undefined;
   let harmlessObj = false;
   let head: string | undefined;
+  let headRoles = 0;
   for (const o of c.objects) {
     const r = RISK_WORDS.get(o) ?? 0;
     if (r === 0) {
       head = o;
+      headRoles = 0;
       continue;
     }
     if (msgObj === undefined && (r & K_MESSAGE_OBJ) !== 0) msgObj = o;
@@ -2702,7 +2704,10 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
     if (signIn === undefined && (r & K_SIGN_IN_OBJ) !== 0) signIn = o;
     if (sensitive === undefined && (r & K_SENSITIVE_OBJ) !== 0) sensitive = o;
     if ((r & K_HARMLESS_OBJ) !== 0) harmlessObj = true;
-    if ((r & K_STOP) === 0) head = o;
+    if ((r & K_STOP) === 0) {
+      head = o;
+      headRoles = r;
+    }
   }
   // write
   if ((vr & K_MESSAGE_VERB) !== 0 || (verb === "post" && msgObj) || c.fs.test(MESSAGE_PHRASE))
@@ -2733,7 +2738,7 @@ function riskFeatures(t: Evidence, c: RiskCtx): void {
       "read",
       "reads secrets or credentials wholesale",
     );
-  if (head && ((RISK_WORDS.get(head) ?? 0) & K_METADATA_OBJ) !== 0 && !(head === "details" && sensitive))
+  if (head && (headRoles & K_METADATA_OBJ) !== 0 && !(head === "details" && sensitive))
     t.risk("risk.metadata", "name", head, "low", "read", `reads metadata ('${head}')`);
   if (sensitive)
     t.risk("risk.private_content", "name", sensitive, "medium", "read", `reads private content ('${sensitive}')`);
