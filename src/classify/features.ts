@@ -146,6 +146,15 @@ export interface Verdict {
  * The one decision: sums the weighted features per target and picks access, destructive, financial, risk and a
  * confidence. A read verdict needs positive read evidence; any write or execute evidence against it makes it unsure.
  */
+/**
+ * The first risk feature that applies to `access` (a top-level function: a callback reading `access` would give
+ * decide a context allocated on every call).
+ */
+function firstRisk(features: readonly Feature[], access: Access): Feature | undefined {
+  for (const f of features) if (f.to === "risk" && f.level && (!f.when || f.when === access)) return f;
+  return undefined;
+}
+
 /** decide's scratch list of notes (copied out). */
 const noteScratch: string[] = [];
 
@@ -259,7 +268,7 @@ export function decide(features: readonly Feature[], model?: HeuristicModel): Ve
   } else if (access === "execute") notes[nn++] = "executes → high risk";
   else {
     // Risk features are recorded most telling first: the first one that applies to this access sets the level.
-    const best = features.find((f) => f.to === "risk" && f.level && (!f.when || f.when === access));
+    const best = firstRisk(features, access);
     proposed = best?.level ?? (access === "read" ? "low" : "medium");
     if (best) notes[nn++] = renderSignal(best);
     else
