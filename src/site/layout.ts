@@ -135,7 +135,7 @@ ${sh.footerEnd}`;
  * A copyable block: the text in a <pre>, a button that copies it (JS in /assets/copy.js). With `fold`, it sits in a
  * <details> (open or closed) so a page with many formats stays short without any script.
  */
-export function copyBlock(id: string, label: string, text: string, fold?: "open" | "closed"): Html {
+export function copyBlock(id: string, label: string, text: string | Html, fold?: "open" | "closed"): Html {
   const inner = html`<div class="copy-head"><h3 id="${id}-h">${label}</h3><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
 <pre id="${id}" tabindex="0"><code>${text}</code></pre>`;
   if (!fold) return html`<div class="copyable">${inner}</div>`;

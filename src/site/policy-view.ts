@@ -10,6 +10,7 @@ import {
   whyNotListed,
 } from "../policy/index.js";
 import type { ProbeRow, ServerRow, ToolRow } from "../store/queries.js";
+import { escapeHtml, type Html, raw } from "./html.js";
 
 /** The policy views a server's pages show: all read from one decision made by src/policy. */
 export interface ServerPolicy {
@@ -20,6 +21,8 @@ export interface ServerPolicy {
   full: { format: string; text: string }[];
   /** The recommended rule for one tool in one format. */
   rule(toolName: string, format: string): string;
+  /** The same rule escaped for HTML. */
+  ruleMarkup(toolName: string, format: string): Html;
   /** The decision for one tool (action and the reason in words). */
   decision(toolName: string): Pick<ToolDecision, "action" | "reason"> | undefined;
 }
@@ -54,29 +57,43 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
       ...(unlisted !== null ? { unlisted } : {}),
     });
     const byTool = new Map(decision.tools.map((t) => [t.tool, t]));
-    const templates = new Map<string, string>();
+    /** Each template as text and escaped for HTML, cut at the placeholder. */
+    const templates = new Map<string, { text: string[]; markup: string[] }>();
     const sigs = new Map<string, string>();
     const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
+    /** The template of a tool's rule in a format, or undefined when its rule is rendered directly. */
+    const template = (toolName: string, format: string) => {
+      const t = byTool.get(toolName);
+      if (!t || !clean || !SIMPLE_NAME.test(toolName)) return undefined;
+      let base = sigs.get(toolName);
+      if (base === undefined) {
+        base = JSON.stringify({ ...t, tool: "" });
+        sigs.set(toolName, base);
+      }
+      const sig = `${format}\u0000${base}`;
+      let tpl = templates.get(sig);
+      if (tpl === undefined) {
+        const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
+        const text = ruleForTool(one, PLACEHOLDER, format as PolicyFormat);
+        // Escaping maps each character on its own and the placeholder has none to escape, so the escaped template
+        // with a simple name put in is the escaped rule: each template is escaped once, not once per tool.
+        tpl = { text: text.split(PLACEHOLDER), markup: escapeHtml(text).split(PLACEHOLDER) };
+        templates.set(sig, tpl);
+      }
+      return tpl;
+    };
     return {
       formats: POLICY_FORMATS,
       serverKey: decision.serverKey,
       full: POLICY_FORMATS.map((format) => ({ format, text: renderPolicy(decision, format) })),
-      rule: (toolName, format) => {
-        const t = byTool.get(toolName);
-        if (!t || !clean || !SIMPLE_NAME.test(toolName)) return ruleForTool(decision, toolName, format as PolicyFormat);
-        let base = sigs.get(toolName);
-        if (base === undefined) {
-          base = JSON.stringify({ ...t, tool: "" });
-          sigs.set(toolName, base);
-        }
-        const sig = `${format}\u0000${base}`;
-        let tpl = templates.get(sig);
-        if (tpl === undefined) {
-          const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
-          tpl = ruleForTool(one, PLACEHOLDER, format as PolicyFormat);
-          templates.set(sig, tpl);
-        }
-        return tpl.split(PLACEHOLDER).join(toolName);
+      rule: (toolName, format) =>
+        template(toolName, format)?.text.join(toolName) ?? ruleForTool(decision, toolName, format as PolicyFormat),
+      // A simple name (SIMPLE_NAME) has nothing to escape.
+      ruleMarkup: (toolName, format) => {
+        const tpl = template(toolName, format);
+        return raw(
+          tpl ? tpl.markup.join(toolName) : escapeHtml(ruleForTool(decision, toolName, format as PolicyFormat)),
+        );
       },
       decision: (toolName) => byTool.get(toolName),
     };

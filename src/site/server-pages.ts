@@ -335,7 +335,9 @@ export function renderServerPages(
   const tokens = Math.ceil(b.toolsJsonChars / 4);
   let heaviest: { name: string; tokens: number } | undefined;
   for (const t of tools) {
-    const n = Math.ceil(JSON.stringify(t.raw).length / 4);
+    // The stored definition's length when the reader has it: reading and parsing every definition to measure it
+    // again was ~5 % of a render worker's time (a query, a parse and a stringify per tool).
+    const n = Math.ceil((t.rawChars ?? JSON.stringify(t.raw).length) / 4);
     if (!heaviest || n > heaviest.tokens) heaviest = { name: t.name, tokens: n };
   }
   const install = installInfo(server.packages, server.remotes);
@@ -551,9 +553,13 @@ ${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
       if (related.length >= RELATED) break;
       if ((o.classification?.category ?? "") !== (c?.category ?? "")) related.push(o);
     }
-    const rules = policy ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f) })) : [];
+    const rules = policy
+      ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f), markup: policy.ruleMarkup(t.name, f) }))
+      : [];
     const facts = { name: t.name, params };
-    const faq = toolFaq(c, facts, display, decision);
+    const what = whatItDoes(c, facts);
+    const why = whyPolicy(c, decision);
+    const faq = toolFaq(c, facts, display, decision, what);
     const title = `${t.name} (${display})`;
     const body = html`<article class="tool">
 <h1><span class="tool-name">${t.name}</span></h1>
@@ -562,8 +568,8 @@ ${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
 ${poison.length ? html`<div class="warn" role="note"><h2>Poisoning flags</h2><ul>${poison.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></div>` : ""}
 <section aria-labelledby="desc-h"><h2 id="desc-h">Description</h2>
 ${t.description ? html`<p class="desc">${t.description}</p>` : html`<p>The author gave no description.</p>`}</section>
-<section aria-labelledby="what-h"><h2 id="what-h">What it does</h2><p>${whatItDoes(c, facts)}</p></section>
-<section aria-labelledby="why-h"><h2 id="why-h">Why it needs a policy</h2><p><strong>${riskLabel(c)}.</strong> ${whyPolicy(c, decision)}</p></section>
+<section aria-labelledby="what-h"><h2 id="what-h">What it does</h2><p>${what}</p></section>
+<section aria-labelledby="why-h"><h2 id="why-h">Why it needs a policy</h2><p><strong>${riskLabel(c)}.</strong> ${why}</p></section>
 ${c?.signals.length ? html`<section aria-labelledby="ev-h"><h2 id="ev-h">Evidence</h2><ul>${c.signals.map((s) => html`<li>${s}</li>`)}</ul></section>` : ""}
 ${otherFlags.length ? html`<section aria-labelledby="fl-h"><h2 id="fl-h">Flags</h2><ul>${otherFlags.map((f) => html`<li>${flagWords(f)}</li>`)}</ul></section>` : ""}
 <section aria-labelledby="params-h"><h2 id="params-h">Parameters</h2>
@@ -589,7 +595,7 @@ ${ann.map((a) => html`<tr${a.contradicts ? html` class="contradiction"` : ""}><t
 <section aria-labelledby="rule-h"><h2 id="rule-h">Recommended rule</h2>
 ${decision ? html`<p>${ruleExplained(t.name, decision.action)}</p>` : ""}
 ${rules.length ? rulesNameNote : ""}
-${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.text, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
+${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.markup, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
 ${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
@@ -630,7 +636,7 @@ ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col"
         },
         server: { slug: server.slug, name: server.name, path: sPath },
         classification: classificationJson(c),
-        text: { whatItDoes: whatItDoes(c, facts), whyPolicy: whyPolicy(c, decision), faq },
+        text: { whatItDoes: what, whyPolicy: why, faq },
         annotations: ann,
         parameters: params,
         policy: rules.length

@@ -194,8 +194,10 @@ export function toolFaq(
   t: ToolFacts,
   server: string,
   decision?: { action: string; reason: string },
+  /** whatItDoes(c, t), when the caller has it already (a tool page shows it three times). */
+  what: string = whatItDoes(c, t),
 ): Faq[] {
-  const out: Faq[] = [{ q: `What does ${t.name} do?`, a: whatItDoes(c, t) }];
+  const out: Faq[] = [{ q: `What does ${t.name} do?`, a: what }];
   out.push({
     q: `How risky is ${t.name}?`,
     a: c

@@ -39,6 +39,11 @@ export interface ToolRow {
   outputSchema: unknown;
   annotations: Record<string, unknown> | null;
   raw: RawTool;
+  /**
+   * Characters of the stored definition, when the reader has them without reading the definition (the site's bundle
+   * reader: SQLite's length(), which counts a character outside the BMP once).
+   */
+  rawChars?: number;
   hash: string;
   firstSeen: string;
   lastSeen: string;

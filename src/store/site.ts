@@ -163,29 +163,39 @@ export function loadServerBundle<C extends StoredChange = StoredChange>(
   const sources = stmts.sources.all(serverId) as SourceRow[];
   const versions = new Map<string, VersionRow[]>();
   for (const v of stmts.versions.all(serverId) as {
+    id: number;
     name: string;
     hash: string;
-    raw: string;
     firstSeen: string;
     lastSeen: string;
   }[]) {
     const list = versions.get(v.name) ?? [];
     if (!list.length) versions.set(v.name, list);
-    list.push(lazyVersion(v));
+    list.push(lazyVersion(v, stmts.versionRaw));
   }
   const changes = (stmts.changes.all(serverId) as Record<string, unknown>[]).map((r) => toStoredChange<C>(r));
   return { server, tools, probe: p ? toProbeRow(p) : undefined, sources, versions, changes, toolsJsonChars };
 }
 
-/** A version whose raw definition is parsed only when read (most tools have one version and never need it). */
-function lazyVersion(v: { hash: string; raw: string; firstSeen: string; lastSeen: string }): VersionRow {
+/**
+ * A version whose raw definition is read and parsed only when asked for: pages read it only to compare a version with
+ * the one before, so most tools (one version) never need it, and reading every version's text with the rows was
+ * most of a bundle's bytes.
+ */
+function lazyVersion(
+  v: { id: number; name: string; hash: string; firstSeen: string; lastSeen: string },
+  rawOf: Database.Statement,
+): VersionRow {
   let parsed: RawTool | undefined;
   return {
     hash: v.hash,
     firstSeen: v.firstSeen,
     lastSeen: v.lastSeen,
     get raw(): RawTool {
-      parsed ??= JSON.parse(v.raw) as RawTool;
+      if (!parsed) {
+        const text = rawOf.get(v.id) as string | undefined;
+        parsed = text ? (JSON.parse(text) as RawTool) : { name: v.name };
+      }
       return parsed;
     },
   };
@@ -244,6 +254,7 @@ function siteToolRow(r: unknown[], rawOf: Database.Statement): ToolRow {
       }
       return parsed;
     },
+    rawChars: Number(r[T.rawLen] ?? 0),
     hash: r[T.hash] as string,
     firstSeen: r[T.firstSeen] as string,
     lastSeen: r[T.lastSeen] as string,
@@ -273,9 +284,10 @@ export function prepareBundleStatements(sqlite: Database.Database) {
        FROM sources WHERE server_id = ? AND status != 'removed' ORDER BY source_id, source_key`,
     ),
     versions: sqlite.prepare(
-      `SELECT tool_name AS name, hash, raw, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
+      `SELECT id, tool_name AS name, hash, first_seen AS firstSeen, last_seen AS lastSeen FROM tool_versions
        WHERE server_id = ? ORDER BY tool_name, first_seen, id`,
     ),
+    versionRaw: sqlite.prepare("SELECT raw FROM tool_versions WHERE id = ?").pluck(),
     changes: (hasChanges(sqlite) ? sqlite : NO_ROWS).prepare(
       `SELECT ${CHANGE_COLUMNS} FROM changes c JOIN servers s ON s.id = c.server_id WHERE c.server_id = ? ORDER BY c.id`,
     ),

@@ -6,7 +6,7 @@ import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePolicy, POLICY_FORMATS, renderPolicy, ruleForTool } from "../../src/policy/index.js";
 import { fpOf, planPages } from "../../src/site/global-pages.js";
-import { html, jsonForScript, raw } from "../../src/site/html.js";
+import { escapeHtml, html, jsonForScript, raw } from "../../src/site/html.js";
 import { buildSite } from "../../src/site/index.js";
 import { policyProvider } from "../../src/site/policy-view.js";
 import { buildShard, planShards, serverPostings, shardFor, tokenize } from "../../src/site/search-index.js";
@@ -308,6 +308,10 @@ describe("buildSite on a real catalog", () => {
       for (const t of tools) {
         for (const f of view.formats) {
           expect(view.rule(t.name, f), `${t.name} ${f}`).toBe(ruleForTool(decision, t.name, f as never));
+          // The escaped template with the name put in is the escaped rule, for every name (odd ones included).
+          expect(view.ruleMarkup(t.name, f).value, `${t.name} ${f} markup`).toBe(
+            escapeHtml(ruleForTool(decision, t.name, f as never)),
+          );
         }
       }
     }
