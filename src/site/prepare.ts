@@ -47,30 +47,42 @@ export function prepareServer(
   tools: ToolSummary[],
   index = true,
 ): PreparedServer {
-  // One pass over each page: encoded into a buffer with room for the worst case (3 bytes per UTF-16 unit), grown by
-  // doubling, then copied once into a buffer of the exact size. Counting the bytes first (Buffer.byteLength) was a
-  // second pass over every page, ~9 % of a render worker's time at 50k tools.
-  let tmp = scratch;
-  let cap = tmp.length;
+  // One pass over each page, encoded straight after the one before. Counting the bytes first (Buffer.byteLength) was a
+  // second pass over every page, ~9 % of a render worker's time at 50k tools: a page is counted only when it may not
+  // have fitted (write() stops before a character that does not fit), and then the buffer grows.
+  // A render worker (index false) hands its buffer to the main thread as it is: it encodes into a buffer of its own,
+  // sized for pages that are one byte a character (nearly all are), instead of copying the bytes into one of the
+  // exact size. The main thread keeps one scratch buffer and copies.
+  let chars = 0;
+  if (!index) for (const f of files) chars += f.content.length;
+  let tmp = index ? scratch : Buffer.allocUnsafeSlow(chars + 1024);
   const paths: string[] = [];
   const ends: number[] = [];
   let off = 0;
   for (const f of files) {
-    const need = off + f.content.length * 3;
-    if (need > cap) {
-      while (cap < need) cap *= 2;
-      const grown = Buffer.allocUnsafeSlow(cap);
-      tmp.copy(grown, 0, 0, off);
-      tmp = grown;
-      scratch = grown;
+    let n = tmp.write(f.content, off, "utf8");
+    if (n >= tmp.length - off - 3) {
+      const need = off + Buffer.byteLength(f.content, "utf8");
+      if (need > off + n) {
+        let cap = tmp.length * 2;
+        while (cap < need) cap *= 2;
+        const grown = Buffer.allocUnsafeSlow(cap);
+        tmp.copy(grown, 0, 0, off);
+        tmp = grown;
+        if (index) scratch = grown;
+        n = tmp.write(f.content, off, "utf8");
+      }
     }
-    off += tmp.write(f.content, off, "utf8");
+    off += n;
     paths.push(f.path);
     ends.push(off);
   }
-  // Not from the shared pool: the buffer is transferred whole to the main thread.
-  const buf = Buffer.allocUnsafeSlow(off);
-  tmp.copy(buf, 0, 0, off);
+  let buf: Uint8Array;
+  if (index) {
+    // The scratch buffer is kept: the bytes are copied into a buffer of their own (not from the shared pool).
+    buf = Buffer.allocUnsafeSlow(off);
+    tmp.copy(buf, 0, 0, off);
+  } else buf = tmp.subarray(0, off);
   const p: PreparedServer = { id, meta, paths, ends, hashes: [], buf, tools };
   return index ? indexServer(p) : p;
 }

@@ -101,12 +101,13 @@ export class FileSink {
 
   /**
    * Queues whole files encoded elsewhere in one buffer of their own (file i ends at ends[i]): the buffer is handed to
-   * the writer thread as it is, not copied (it must own its whole ArrayBuffer, which is transferred away).
+   * the writer thread as it is, not copied (it must start its ArrayBuffer, which is transferred away whole).
    */
   commitBuffer(paths: string[], ends: number[], buf: Uint8Array): void {
     if (!paths.length) return;
     const ab = buf.buffer as ArrayBuffer;
-    if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength) {
+    // A buffer that starts its ArrayBuffer goes whole (the writer reads up to the last end; a tail is left unread).
+    if (buf.byteOffset !== 0) {
       let start = 0;
       for (const [i, p] of paths.entries()) {
         this.commitBytes(p, buf.subarray(start, ends[i]));
