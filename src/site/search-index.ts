@@ -33,6 +33,11 @@ export interface SearchIndexOpts {
   maxShardBytes?: number;
   /** Most documents kept for one token (very common words like "get" are cut, ranked by name length). */
   maxPostings?: number;
+  /**
+   * A full build that renders in worker threads builds its shards in a thread of their own, alongside the global
+   * pages, when there are at least this many (default 64).
+   */
+  threadMinShards?: number;
 }
 
 interface Words {
@@ -172,7 +177,7 @@ export function newKeyFor(token: string, keys: Set<string>, minLen = 2): string 
 }
 
 /** One shard's content from the stored postings: documents deduplicated, ranked, common tokens capped. */
-export function buildShard(state: SiteState, key: string, maxPostings: number): SearchShard {
+export function buildShard(state: Pick<SiteState, "rankedPostingsIn">, key: string, maxPostings: number): SearchShard {
   const [from, to] = keyRange(key);
   const docs: SearchDoc[] = [];
   const local = new Map<string, number>();

@@ -88,15 +88,7 @@ export class SiteState<
       delDocs: db.prepare("DELETE FROM search_docs WHERE server_id = ?"),
       putDoc: db.prepare("INSERT INTO search_docs (server_id, idx, doc, rk, toks) VALUES (?, ?, ?, ?, ?)"),
       putPosting: db.prepare("INSERT OR IGNORE INTO postings (token, rk, server_id, idx) VALUES (?, ?, ?, ?)"),
-      firstToken: db
-        .prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1")
-        .pluck(),
-      nextToken: db.prepare("SELECT token FROM postings WHERE token > ? AND token < ? ORDER BY token LIMIT 1").pluck(),
-      bestDocs: db
-        .prepare(
-          "SELECT d.doc FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.token = ? ORDER BY p.rk LIMIT ?",
-        )
-        .pluck(),
+      ...postingStatements(db),
       getKey: db.prepare("SELECT key FROM page_keys WHERE path = ?").pluck(),
       putKey: db.prepare("INSERT OR REPLACE INTO page_keys (path, key) VALUES (?, ?)"),
     };
@@ -285,17 +277,8 @@ export class SiteState<
    * The tokens in [from, to) in order, each with its best `max` documents by rank and whether it has more. Read from
    * the (token, rk) index by seeking token to token, so a token with 100,000 postings costs `max` rows.
    */
-  rankedPostingsIn(from: string, to: string, max: number): { token: string; docs: string[]; capped: boolean }[] {
-    const out: { token: string; docs: string[]; capped: boolean }[] = [];
-    let tok = this.stmts.firstToken.get(from, to) as string | undefined;
-    while (tok !== undefined) {
-      const docs = this.stmts.bestDocs.all(tok, max + 1) as string[];
-      const capped = docs.length > max;
-      if (capped) docs.length = max;
-      out.push({ token: tok, docs, capped });
-      tok = this.stmts.nextToken.get(tok, to) as string | undefined;
-    }
-    return out;
+  rankedPostingsIn(from: string, to: string, max: number): RankedPostings[] {
+    return rankedPostings(this.stmts, from, to, max);
   }
   /** Every paged output's key, by path. */
   pageKeys(): Map<string, string> {
@@ -378,3 +361,61 @@ export function summaryRows(meta: unknown, tools: unknown[]): ServerSummaryRows 
 
 /** Content hash used in the manifest. */
 export const hashContent = (s: string | Buffer): string => createHash("sha1").update(s).digest("base64url");
+
+/** A token with its best documents by rank, and whether it has more. */
+export interface RankedPostings {
+  token: string;
+  docs: string[];
+  capped: boolean;
+}
+
+/** The statements that read ranked postings (SiteState's and PostingsReader's). */
+function postingStatements(db: Database.Database) {
+  return {
+    firstToken: db.prepare("SELECT token FROM postings WHERE token >= ? AND token < ? ORDER BY token LIMIT 1").pluck(),
+    nextToken: db.prepare("SELECT token FROM postings WHERE token > ? AND token < ? ORDER BY token LIMIT 1").pluck(),
+    bestDocs: db
+      .prepare(
+        "SELECT d.doc FROM postings p JOIN search_docs d ON d.server_id = p.server_id AND d.idx = p.idx WHERE p.token = ? ORDER BY p.rk LIMIT ?",
+      )
+      .pluck(),
+  };
+}
+
+function rankedPostings(
+  s: ReturnType<typeof postingStatements>,
+  from: string,
+  to: string,
+  max: number,
+): RankedPostings[] {
+  const out: RankedPostings[] = [];
+  let tok = s.firstToken.get(from, to) as string | undefined;
+  while (tok !== undefined) {
+    const docs = s.bestDocs.all(tok, max + 1) as string[];
+    const capped = docs.length > max;
+    if (capped) docs.length = max;
+    out.push({ token: tok, docs, capped });
+    tok = s.nextToken.get(tok, to) as string | undefined;
+  }
+  return out;
+}
+
+/**
+ * A read-only connection to a build state, for a thread that builds search shards while the build's own connection
+ * writes other tables: it sees the postings as last committed.
+ */
+export class PostingsReader {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.db.pragma("busy_timeout = 10000");
+    this.stmts = postingStatements(this.db);
+  }
+  rankedPostingsIn(from: string, to: string, max: number): RankedPostings[] {
+    return rankedPostings(this.stmts, from, to, max);
+  }
+  close(): void {
+    this.db.close();
+  }
+}

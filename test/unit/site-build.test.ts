@@ -241,6 +241,32 @@ describe("buildSite on a real catalog", () => {
     for (const f of list(a)) expect(readFileSync(join(b, f), "utf8"), f).toBe(readFileSync(join(a, f), "utf8"));
   });
 
+  it("builds the same search shards in their own thread as in-process", async () => {
+    // Small shards, so the fixture's index has many; the thread takes them all when the build uses worker threads.
+    const search = { maxShardBytes: 1500, threadMinShards: 1 };
+    const a = join(fx.dir, "site-sa");
+    const b = join(fx.dir, "site-sb");
+    const ra = await buildSite(cat.sqlite, a, { baseUrl: "https://census.example/", workers: 0, search });
+    const rb = await buildSite(cat.sqlite, b, { baseUrl: "https://census.example/", workers: 1, search });
+    expect(ra.searchShardsThreaded).toBe(0);
+    expect(ra.searchShards).toBeGreaterThan(5);
+    expect(rb.searchShardsThreaded).toBe(rb.searchShardsBuilt);
+    expect(rb.searchShardsBuilt).toBe(ra.searchShardsBuilt);
+    expect(rb.searchShards).toBe(ra.searchShards);
+    expect(rb.searchBytes).toBe(ra.searchBytes);
+    const shardDir = (d: string) => join(d, "search", "s");
+    const names = readdirSync(shardDir(a)).sort();
+    expect(readdirSync(shardDir(b)).sort()).toEqual(names);
+    for (const f of names)
+      expect(readFileSync(join(shardDir(b), f), "utf8"), f).toBe(readFileSync(join(shardDir(a), f), "utf8"));
+    expect(readFileSync(join(b, "search", "index.json"), "utf8")).toBe(
+      readFileSync(join(a, "search", "index.json"), "utf8"),
+    );
+    // The manifest knows the thread's shards: a rebuild with nothing changed rewrites none of them.
+    const again = await buildSite(cat.sqlite, b, { baseUrl: "https://census.example/", workers: 1, search });
+    expect(again.pagesWritten).toBe(0);
+  });
+
   it("shows hostile names and descriptions as text, with a strict CSP and no inline script", () => {
     const files = findServer(cat.sqlite, "io.github.acme/files")!;
     const evil = serverTools(cat.sqlite, files.id).find((t) => t.description === HOSTILE_DESCRIPTION)!;
