@@ -75,61 +75,23 @@ export function renderSignal(f: Feature): string {
   );
 }
 
-/** ` → ${level} risk` (as a template would render it, undefined included). */
-function riskTail(level: Risk | undefined): string {
-  switch (level) {
-    case "low":
-      return " → low risk";
-    case "medium":
-      return " → medium risk";
-    case "high":
-      return " → high risk";
-    case "critical":
-      return " → critical risk";
-    default:
-      return ` → ${level} risk`;
-  }
-}
+/**
+ * The constant tails of rendered signals, made once: `why` plus one of these is one concatenation per signal, and no
+ * tail is built per tool. Anything not listed renders as the template would (undefined included).
+ */
+const tails = <K extends string>(keys: readonly K[], text: (k: K) => string): Record<string, string> =>
+  Object.fromEntries(keys.map((k) => [k, text(k)]));
+const RISK_TAILS = tails(["low", "medium", "high", "critical"], (l) => ` → ${l} risk`);
+const TARGETS = ["read", "write", "execute", "destructive", "financial", "unsure"] as const;
+const TO_TAILS = tails(TARGETS, (t) => ` → ${t}`);
+const AGAINST_TAILS = tails(TARGETS, (t) => ` → against ${t}`);
 
+/** ` → ${level} risk`. */
+const riskTail = (level: Risk | undefined): string => RISK_TAILS[level as string] ?? ` → ${level} risk`;
 /** ` → ${to}`. */
-function toTail(to: Target): string {
-  switch (to) {
-    case "read":
-      return " → read";
-    case "write":
-      return " → write";
-    case "execute":
-      return " → execute";
-    case "destructive":
-      return " → destructive";
-    case "financial":
-      return " → financial";
-    case "unsure":
-      return " → unsure";
-    default:
-      return ` → ${to}`;
-  }
-}
-
+const toTail = (to: Target): string => TO_TAILS[to] ?? ` → ${to}`;
 /** ` → against ${to}`. */
-function againstTail(to: Target): string {
-  switch (to) {
-    case "read":
-      return " → against read";
-    case "write":
-      return " → against write";
-    case "execute":
-      return " → against execute";
-    case "destructive":
-      return " → against destructive";
-    case "financial":
-      return " → against financial";
-    case "unsure":
-      return " → against unsure";
-    default:
-      return ` → against ${to}`;
-  }
-}
+const againstTail = (to: Target): string => AGAINST_TAILS[to] ?? ` → against ${to}`;
 
 export interface Verdict {
   access: Access;
