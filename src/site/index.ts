@@ -669,16 +669,17 @@ export async function buildSite(sqlite: Sqlite, outDir: string, opts: BuildSiteO
     };
     for (const key of todoSorted) {
       const built = await shards?.next(key);
-      if (built) {
+      if (!built) writeShard(key);
+      else {
         res.searchShardsBuilt++;
         res.searchShardsThreaded++;
+        if (built.empty) keys.delete(key);
+        else {
+          res.searchBytes += built.bytes.length;
+          writeBytes(`/search/s/${key}.json`, built.hash, built.bytes, GLOBAL);
+          if (++s % 500 === 0) opts.onProgress?.({ phase: "search", done: s, total: todo.size });
+        }
       }
-      if (built?.empty) keys.delete(key);
-      else if (built) {
-        res.searchBytes += built.bytes.length;
-        writeBytes(`/search/s/${key}.json`, built.hash, built.bytes, GLOBAL);
-        if (++s % 500 === 0) opts.onProgress?.({ phase: "search", done: s, total: todo.size });
-      } else writeShard(key);
       await sink.room();
     }
     await shards?.close();

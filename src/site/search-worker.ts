@@ -1,6 +1,6 @@
-import { hash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { PostingsReader } from "../store/site-state.js";
+import { hashBytes } from "./prepare.js";
 import { buildShard } from "./search-index.js";
 
 export interface SearchWorkerData {
@@ -11,7 +11,7 @@ export interface SearchWorkerData {
   maxPostings: number;
 }
 
-/** One built shard: empty (no token left in its range), or its file's bytes and their hash (as hashBytes). */
+/** One built shard: empty (no token left in its range), or its file's bytes and their hash. */
 export type ShardResult = { key: string; empty: true } | { key: string; empty: false; bytes: Uint8Array; hash: string };
 
 // Builds a full build's search shards from its own read-only connection while the main thread renders the global
@@ -27,7 +27,7 @@ for (const key of data.keys) {
   if (!Object.keys(shard.tokens).length) r = { key, empty: true };
   else {
     const bytes = encoder.encode(`${JSON.stringify(shard)}\n`);
-    r = { key, empty: false, bytes, hash: hash("sha1", bytes, "base64url") };
+    r = { key, empty: false, bytes, hash: hashBytes(bytes) };
   }
   parentPort?.postMessage(r, r.empty ? [] : [r.bytes.buffer as ArrayBuffer]);
 }
