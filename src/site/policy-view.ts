@@ -57,28 +57,41 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
       ...(unlisted !== null ? { unlisted } : {}),
     });
     const byTool = new Map(decision.tools.map((t) => [t.tool, t]));
-    /** Each template as text and escaped for HTML, cut at the placeholder. */
-    const templates = new Map<string, { text: string[]; markup: string[] }>();
-    const sigs = new Map<string, string>();
+    /**
+     * Each template as text and escaped for HTML, cut at the placeholder: by the decision's signature, then format.
+     * A tool's signature is made once and kept, so looking it up hashes it once; a key made afresh per call (format +
+     * signature, ~200 characters) was hashed again for each of a tool's 14 lookups.
+     */
+    const templates = new Map<string, Map<string, { text: string[]; markup: string[] }>>();
+    /** Per tool, its templates by format (null: its rules are rendered directly). */
+    const perTool = new Map<string, Map<string, { text: string[]; markup: string[] }> | null>();
     const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
     /** The template of a tool's rule in a format, or undefined when its rule is rendered directly. */
     const template = (toolName: string, format: string) => {
-      const t = byTool.get(toolName);
-      if (!t || !clean || !SIMPLE_NAME.test(toolName)) return undefined;
-      let base = sigs.get(toolName);
-      if (base === undefined) {
-        base = JSON.stringify({ ...t, tool: "" });
-        sigs.set(toolName, base);
+      let byFormat = perTool.get(toolName);
+      if (byFormat === undefined) {
+        const t = byTool.get(toolName);
+        if (!t || !clean || !SIMPLE_NAME.test(toolName)) byFormat = null;
+        else {
+          const sig = JSON.stringify({ ...t, tool: "" });
+          byFormat = templates.get(sig);
+          if (byFormat === undefined) {
+            byFormat = new Map();
+            templates.set(sig, byFormat);
+          }
+        }
+        perTool.set(toolName, byFormat);
       }
-      const sig = `${format}\u0000${base}`;
-      let tpl = templates.get(sig);
+      if (byFormat === null) return undefined;
+      let tpl = byFormat.get(format);
       if (tpl === undefined) {
+        const t = byTool.get(toolName) as ToolDecision;
         const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
         const text = ruleForTool(one, PLACEHOLDER, format as PolicyFormat);
         // Escaping maps each character on its own and the placeholder has none to escape, so the escaped template
         // with a simple name put in is the escaped rule: each template is escaped once, not once per tool.
         tpl = { text: text.split(PLACEHOLDER), markup: escapeHtml(text).split(PLACEHOLDER) };
-        templates.set(sig, tpl);
+        byFormat.set(format, tpl);
       }
       return tpl;
     };
