@@ -236,7 +236,8 @@ async function renderInWorkers(
   };
   const pool = Array.from(
     { length: count },
-    () => new Worker(RENDER_WORKER, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }),
+    () =>
+      new Worker(RENDER_WORKER, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }),
   );
   const feed = (w: Worker) => {
     if (next < batches.length && results.length < 8 && !failed) {
