@@ -299,13 +299,13 @@ export function catalogFile(sqlite: Database.Database): string | null {
   return !sqlite.name || sqlite.name === ":memory:" || sqlite.memory ? null : sqlite.name;
 }
 
-/** A read-only connection of its own to a catalog file (for a render worker thread). */
 /**
  * How much of the catalog a reader maps into memory instead of reading it page by page through SQLite's 2 MB cache:
  * a render worker reads every server's rows once, and at 500k tools the catalog is 2 GB.
  */
 const READER_MMAP = 1 << 30;
 
+/** A read-only connection of its own to a catalog file (for a render worker thread). */
 export function openCatalogReader(path: string): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma("busy_timeout = 10000");
