@@ -86,13 +86,31 @@ const snippet = (s: string | null | undefined) => {
   return t.length > SNIPPET ? `${t.slice(0, SNIPPET).trimEnd()}…` : t;
 };
 
+/**
+ * Terms of texts seen before, kept (at most MEMO_TEXTS of each kind, then started afresh): tool names, titles and
+ * short descriptions repeat across servers, and tokenising was ~9 % of the main thread's work in a full build.
+ * The arrays are shared: never changed by their users.
+ */
+const MEMO_TEXTS = 100_000;
+const nameTerms = new Map<string, readonly string[]>();
+const descriptionTerms = new Map<string, readonly string[]>();
+function memoTerms(memo: Map<string, readonly string[]>, text: string, description: boolean): readonly string[] {
+  let t = memo.get(text);
+  if (t === undefined) {
+    t = description ? WORDS.terms(text, true) : tokenize(text);
+    if (memo.size >= MEMO_TEXTS) memo.clear();
+    memo.set(text, t);
+  }
+  return t;
+}
+
 function push(out: ServerSearch, d: SearchDoc, nameText: string, description: string): void {
   const doc = out.docs.push(JSON.stringify(d)) - 1;
   const rank = rankKey(d);
-  const name = tokenize(nameText);
+  const name = memoTerms(nameTerms, nameText, false);
   for (const tok of name) out.postings.push([tok, rank, doc]);
   let n = 0;
-  for (const tok of WORDS.terms(description, true)) {
+  for (const tok of memoTerms(descriptionTerms, description, true)) {
     if (n >= DESCRIPTION_TERMS) break;
     if (name.includes(tok)) continue;
     out.postings.push([tok, rank, doc]);
