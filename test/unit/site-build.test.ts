@@ -120,6 +120,9 @@ describe("buildSite on a real catalog", () => {
     for (const t of serverTools(cat.sqlite, files.id)) {
       expect(existsSync(join(out, "tools", files.slug, t.slug, "index.html"))).toBe(true);
       expect(existsSync(join(out, "tools", files.slug, t.slug, "index.json"))).toBe(true);
+      // A tool's mirror is put together from parts already JSON: it is exactly what JSON.stringify writes of itself.
+      const mirror = read(`tools/${files.slug}/${t.slug}/index.json`);
+      expect(`${JSON.stringify(JSON.parse(mirror))}\n`, t.name).toBe(mirror);
     }
     for (const p of [
       "index.html",
@@ -337,6 +340,10 @@ describe("buildSite on a real catalog", () => {
           // The escaped template with the name put in is the escaped rule, for every name (odd ones included).
           expect(view.ruleMarkup(t.name, f).value, `${t.name} ${f} markup`).toBe(
             escapeHtml(ruleForTool(decision, t.name, f as never)),
+          );
+          // and the JSON string of the template with the name put in is the rule's JSON string
+          expect(view.ruleJson?.(t.name, f), `${t.name} ${f} json`).toBe(
+            JSON.stringify(ruleForTool(decision, t.name, f as never)),
           );
         }
       }
