@@ -1,5 +1,5 @@
 import { isPoisoningFlag } from "../core/vocabulary.js";
-import { escapeHtml, Html, html, raw } from "./html.js";
+import { escapeHtml, type Html, html, raw } from "./html.js";
 
 /** Where the site lives: link paths get `base` (the path of baseUrl) in front; sitemaps use the absolute URL. */
 export interface SiteCtx {
@@ -136,32 +136,10 @@ ${sh.footerEnd}`;
  * <details> (open or closed) so a page with many formats stays short without any script.
  */
 export function copyBlock(id: string, label: string, text: string | Html, fold?: "open" | "closed"): Html {
-  const [before, after] = copyFrame(id, label, fold);
-  return new Html(`${before}${typeof text === "string" ? escapeHtml(text) : text.value}${after}`);
-}
-
-/**
- * The markup around a copy block's text, by id, label and fold: made once per process (a tool page has seven rule
- * blocks, the same ids and labels on every page; building and escaping their frames afresh was ~2 % of a render
- * worker's time). Bounded, in case a caller's labels are many.
- */
-const frames = new Map<string, [string, string]>();
-function copyFrame(id: string, label: string, fold: "open" | "closed" | undefined): [string, string] {
-  const key = `${fold ?? ""}\u0000${id}\u0000${label}`;
-  let f = frames.get(key);
-  if (f) return f;
-  const head =
-    html`<div class="copy-head"><h3 id="${id}-h">${label}</h3><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
-<pre id="${id}" tabindex="0"><code>`.value;
-  const tail = "</code></pre>";
-  f = !fold
-    ? [`<div class="copyable">${head}`, `${tail}</div>`]
-    : [
-        html`<details class="copyable"${fold === "open" ? raw(" open") : ""}><summary>${label}</summary>`.value + head,
-        `${tail}</details>`,
-      ];
-  if (frames.size < 4096) frames.set(key, f);
-  return f;
+  const inner = html`<div class="copy-head"><h3 id="${id}-h">${label}</h3><button type="button" class="copy" data-copy="${id}" aria-describedby="${id}-h">Copy</button></div>
+<pre id="${id}" tabindex="0"><code>${text}</code></pre>`;
+  if (!fold) return html`<div class="copyable">${inner}</div>`;
+  return html`<details class="copyable"${fold === "open" ? raw(" open") : ""}><summary>${label}</summary>${inner}</details>`;
 }
 
 /** A risk badge: words and colour, never colour alone. */

@@ -23,8 +23,6 @@ export interface ServerPolicy {
   rule(toolName: string, format: string): string;
   /** The same rule escaped for HTML. */
   ruleMarkup(toolName: string, format: string): Html;
-  /** The same rule as a JSON string (JSON.stringify of rule()), for the pages' JSON mirrors. */
-  ruleJson?(toolName: string, format: string): string;
   /** The decision for one tool (action and the reason in words). */
   decision(toolName: string): Pick<ToolDecision, "action" | "reason"> | undefined;
 }
@@ -46,13 +44,6 @@ export type PolicyProvider = (
 const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const PLACEHOLDER = "mcp_census_placeholder_tool_7f3a";
 
-/** A rule rendered with a placeholder name, cut at it: as text, escaped for HTML and as a JSON string. */
-interface Template {
-  text: string[];
-  markup: string[];
-  json: string[];
-}
-
 /**
  * One decision per server from src/policy, rendered in every policy format. A tool's rule differs from that of
  * another tool with the same decision (action, reason, limit, category, risk) only by its name, so each such rule is
@@ -71,9 +62,9 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
      * A tool's signature is made once and kept, so looking it up hashes it once; a key made afresh per call (format +
      * signature, ~200 characters) was hashed again for each of a tool's 14 lookups.
      */
-    const templates = new Map<string, Map<string, Template>>();
+    const templates = new Map<string, Map<string, { text: string[]; markup: string[] }>>();
     /** Per tool, its templates by format (null: its rules are rendered directly). */
-    const perTool = new Map<string, Map<string, Template> | null>();
+    const perTool = new Map<string, Map<string, { text: string[]; markup: string[] }> | null>();
     const clean = !decision.server.includes(PLACEHOLDER) && !decision.serverKey.includes(PLACEHOLDER);
     /** The template of a tool's rule in a format, or undefined when its rule is rendered directly. */
     const template = (toolName: string, format: string) => {
@@ -98,13 +89,8 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
         const one = { ...decision, tools: [{ ...t, tool: PLACEHOLDER }] };
         const text = ruleForTool(one, PLACEHOLDER, format as PolicyFormat);
         // Escaping maps each character on its own and the placeholder has none to escape, so the escaped template
-        // with a simple name put in is the escaped rule: each template is escaped once, not once per tool. The same
-        // holds for JSON's escaping of a string.
-        tpl = {
-          text: text.split(PLACEHOLDER),
-          markup: escapeHtml(text).split(PLACEHOLDER),
-          json: JSON.stringify(text).split(PLACEHOLDER),
-        };
+        // with a simple name put in is the escaped rule: each template is escaped once, not once per tool.
+        tpl = { text: text.split(PLACEHOLDER), markup: escapeHtml(text).split(PLACEHOLDER) };
         byFormat.set(format, tpl);
       }
       return tpl;
@@ -122,9 +108,6 @@ export function policyProvider(profile: Profile = "balanced"): PolicyProvider {
           tpl ? tpl.markup.join(toolName) : escapeHtml(ruleForTool(decision, toolName, format as PolicyFormat)),
         );
       },
-      ruleJson: (toolName, format) =>
-        template(toolName, format)?.json.join(toolName) ??
-        JSON.stringify(ruleForTool(decision, toolName, format as PolicyFormat)),
       decision: (toolName) => byTool.get(toolName),
     };
   };

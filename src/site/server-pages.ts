@@ -84,18 +84,6 @@ export const toolPath = (serverSlug: string, toolSlug: string) => `/tools/${serv
 const RELATED = 12;
 const JSON_INDENT = 0;
 const toJson = (v: unknown) => `${JSON.stringify(v, null, JSON_INDENT)}\n`;
-/**
- * A JSON object from its members already as JSON text, as JSON.stringify writes it (compact, JSON_INDENT 0): a member
- * whose value is undefined (JSON.stringify of undefined) is left out, and a key given twice keeps its first place and
- * its last value, as in an object literal.
- */
-function jsonObject(members: [key: string, json: string | undefined][]): string {
-  const byKey = new Map<string, string | undefined>();
-  for (const [k, v] of members) byKey.set(k, v);
-  let out = "";
-  for (const [k, v] of byKey) if (v !== undefined) out += `${out ? "," : "{"}${JSON.stringify(k)}:${v}`;
-  return out ? `${out}}` : "{}";
-}
 const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "never");
 
 interface InstallInfo {
@@ -540,30 +528,6 @@ ${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
     if (!l.length) changesOf.set(x.toolName, l);
     l.push(x);
   }
-  // What a tool page shows of a related tool (its list item and JSON entry) is the same on every page that lists it:
-  // made once per server, not once per page (each page lists up to 12).
-  const relatedLi = new Map<ToolRow, Html>();
-  const relatedItem = (o: ToolRow) => {
-    let li = relatedLi.get(o);
-    if (!li) {
-      li = html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`;
-      relatedLi.set(o, li);
-    }
-    return li;
-  };
-  const relatedJ = new Map<ToolRow, string>();
-  const relatedJson = (o: ToolRow) => {
-    let j = relatedJ.get(o);
-    if (j === undefined) {
-      j = JSON.stringify({ name: o.name, path: toolPath(server.slug, o.slug), risk: o.classification?.risk ?? null });
-      relatedJ.set(o, j);
-    }
-    return j;
-  };
-  // The parts of a tool's JSON mirror that are the same for all of a server's tools, as JSON once.
-  const serverRefJson = JSON.stringify({ slug: server.slug, name: server.name, path: sPath });
-  const sourcesJson = JSON.stringify(sources);
-  const probeJsonText = JSON.stringify(probeJson);
   const sameCategory = new Map<string, ToolRow[]>();
   for (const t of tools) {
     const k = t.classification?.category ?? "";
@@ -589,13 +553,8 @@ ${b.changes.length ? recentChanges(ctx, server.slug, tools, b.changes) : ""}
       if (related.length >= RELATED) break;
       if ((o.classification?.category ?? "") !== (c?.category ?? "")) related.push(o);
     }
-    // Each rule as markup for the page and as a JSON string for the mirror (from the same template, see policy-view).
     const rules = policy
-      ? policy.formats.map((f) => ({
-          format: f,
-          json: policy.ruleJson ? policy.ruleJson(t.name, f) : JSON.stringify(policy.rule(t.name, f)),
-          markup: policy.ruleMarkup(t.name, f),
-        }))
+      ? policy.formats.map((f) => ({ format: f, text: policy.rule(t.name, f), markup: policy.ruleMarkup(t.name, f) }))
       : [];
     const facts = { name: t.name, params };
     const what = whatItDoes(c, facts);
@@ -638,7 +597,7 @@ ${decision ? html`<p>${ruleExplained(t.name, decision.action)}</p>` : ""}
 ${rules.length ? rulesNameNote : ""}
 ${rules.length ? rules.map((r, i) => copyBlock(`rule-${i}`, r.format, r.markup, i === 0 ? "open" : "closed")) : html`<p>Policies are not available in this build.</p>`}
 <p><a href="${href(ctx, sPath)}#policy-h">The server's full policy</a></p></section>
-${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map(relatedItem)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
+${related.length ? html`<section aria-labelledby="rel-h"><h2 id="rel-h">Related tools of this server</h2><ul class="related">${related.map((o) => html`<li><a href="${href(ctx, toolPath(server.slug, o.slug))}">${o.name}</a> ${riskBadge(o.classification?.risk)}</li>`)}</ul>${tools.length - 1 > related.length ? html`<p><a href="${href(ctx, sPath)}#tools-h">All ${tools.length} tools</a></p>` : ""}</section>` : ""}
 <section aria-labelledby="hist-h"><h2 id="hist-h">History of its definition</h2>
 ${history.length ? html`<ol class="history">${history.map(({ v, diff }, i) => html`<li><code>${v.hash.slice(0, 12)}</code>: ${changedFields(history[i - 1]?.v, v)}, ${v.hash === t.hash ? `first seen ${day(v.firstSeen)} (current)` : `seen ${day(v.firstSeen)} to ${day(v.lastSeen)}`}${diff.length ? diffBlock(diff) : ""}</li>`)}</ol>` : html`<p>No stored versions.</p>`}
 ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Severity</th><th scope="col">Reason</th></tr></thead><tbody>${toolChanges.map((x) => html`<tr><td>${day(x.at)}</td><td>${x.kind.replace(/_/g, " ")}</td><td><span class="badge sev-${x.severity}">${x.severity}</span></td><td>${x.reason}</td></tr>`)}</tbody>`, "changes") : ""}
@@ -662,58 +621,48 @@ ${toolChanges.length ? table("Recorded changes", html`<thead><tr><th scope="col"
         body,
       ),
     });
-    // The mirror is JSON.stringify of one object (key order as written here), put together from parts made as JSON
-    // apart: the parts shared by the server's tools (server, sources, probe) and by pages (related tools, rules)
-    // are made once, not stringified again in every tool's object graph.
     files.push({
       path: `${tPath}index.json`,
-      content: `${jsonObject([
-        [
-          "tool",
-          JSON.stringify({
-            name: t.name,
-            title: t.title,
-            description: t.description,
-            inputSchema: t.inputSchema,
-            outputSchema: t.outputSchema,
-            annotations: t.annotations,
-            hash: t.hash,
-            firstSeen: t.firstSeen,
-          }),
-        ],
-        ["server", serverRefJson],
-        ["classification", JSON.stringify(classificationJson(c))],
-        ["text", JSON.stringify({ whatItDoes: what, whyPolicy: why, faq })],
-        ["annotations", JSON.stringify(ann)],
-        ["parameters", JSON.stringify(params)],
-        [
-          "policy",
-          rules.length
-            ? jsonObject([
-                ["action", JSON.stringify(decision?.action ?? null)],
-                ["reason", JSON.stringify(decision?.reason ?? null)],
-                ["rules", jsonObject(rules.map((r) => [r.format, r.json]))],
-              ])
-            : "null",
-        ],
-        ["related", `[${related.map(relatedJson).join(",")}]`],
-        [
-          "history",
-          JSON.stringify(
-            history.map(({ v, diff }) => ({
-              hash: v.hash,
-              firstSeen: v.firstSeen,
-              // The current definition's last-seen moves with every crawl; the pages leave it out (the API has it).
-              lastSeen: v.hash === t.hash ? null : v.lastSeen,
-              current: v.hash === t.hash,
-              diff,
-            })),
-          ),
-        ],
-        ["changes", JSON.stringify(toolChanges.map(changeJson))],
-        ["sources", sourcesJson],
-        ["probe", probeJsonText],
-      ])}\n`,
+      content: toJson({
+        tool: {
+          name: t.name,
+          title: t.title,
+          description: t.description,
+          inputSchema: t.inputSchema,
+          outputSchema: t.outputSchema,
+          annotations: t.annotations,
+          hash: t.hash,
+          firstSeen: t.firstSeen,
+        },
+        server: { slug: server.slug, name: server.name, path: sPath },
+        classification: classificationJson(c),
+        text: { whatItDoes: what, whyPolicy: why, faq },
+        annotations: ann,
+        parameters: params,
+        policy: rules.length
+          ? {
+              action: decision?.action ?? null,
+              reason: decision?.reason ?? null,
+              rules: Object.fromEntries(rules.map((r) => [r.format, r.text])),
+            }
+          : null,
+        related: related.map((o) => ({
+          name: o.name,
+          path: toolPath(server.slug, o.slug),
+          risk: o.classification?.risk ?? null,
+        })),
+        history: history.map(({ v, diff }) => ({
+          hash: v.hash,
+          firstSeen: v.firstSeen,
+          // The current definition's last-seen moves with every crawl; the pages leave it out (the API has it).
+          lastSeen: v.hash === t.hash ? null : v.lastSeen,
+          current: v.hash === t.hash,
+          diff,
+        })),
+        changes: toolChanges.map(changeJson),
+        sources,
+        probe: probeJson,
+      }),
     });
   }
   // The server's feed lives in its folder (and goes with it); it links each change to the tool's history.
